@@ -1,0 +1,75 @@
+"""Every periodic schedule of the project, declared here and nowhere else.
+
+``python manage.py install_schedules`` (also run after every ``migrate``) writes them into
+django-celery-beat's tables idempotently and disables managed entries no longer declared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from config.celery import QUEUE_AUDIT, QUEUE_DEFAULT
+
+MANAGED_PREFIX = "csg:"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    task: str
+    every: timedelta
+    queue: str
+    description: str
+
+
+SCHEDULES: dict[str, Schedule] = {
+    "audit-seal-sweep": Schedule(
+        task="audit.tasks.audit_seal",
+        every=timedelta(seconds=60),
+        queue=QUEUE_AUDIT,
+        description="Seal audit events whose after-commit message was lost, and close due checkpoints.",
+    ),
+    "worker-heartbeat": Schedule(
+        task="config.tasks.worker_heartbeat",
+        every=timedelta(seconds=30),
+        queue=QUEUE_DEFAULT,
+        description="Lets /healthz see that beat and a worker are both alive.",
+    ),
+}
+
+
+def install_schedules() -> tuple[int, int]:
+    """Create or update the declared schedules; return (installed, disabled)."""
+    from django.db import transaction
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    with transaction.atomic():
+        for name, schedule in SCHEDULES.items():
+            interval, _ = IntervalSchedule.objects.get_or_create(
+                every=int(schedule.every.total_seconds()), period=IntervalSchedule.SECONDS
+            )
+            PeriodicTask.objects.update_or_create(
+                name=MANAGED_PREFIX + name,
+                defaults={
+                    "task": schedule.task,
+                    "interval": interval,
+                    "crontab": None,
+                    "queue": schedule.queue,
+                    "description": schedule.description,
+                    "enabled": True,
+                },
+            )
+        declared = [MANAGED_PREFIX + name for name in SCHEDULES]
+        disabled = (
+            PeriodicTask.objects.filter(name__startswith=MANAGED_PREFIX, enabled=True)
+            .exclude(name__in=declared)
+            .update(enabled=False)
+        )
+    return len(SCHEDULES), disabled
+
+
+def install_schedules_after_migrate(using="default", **_kwargs) -> None:
+    from django.db import connections
+
+    if "django_celery_beat_periodictask" in connections[using].introspection.table_names():
+        install_schedules()

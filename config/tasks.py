@@ -1,0 +1,42 @@
+"""Diagnostics tasks and the one helper every app uses to enqueue after commit."""
+
+from __future__ import annotations
+
+import logging
+import time
+from functools import partial
+
+from celery import shared_task
+from django.core.cache import cache
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+HEARTBEAT_CACHE_KEY = "health:worker-heartbeat"
+
+
+def _publish(task, args, kwargs) -> None:
+    try:
+        task.apply_async(args=args, kwargs=kwargs)
+    except Exception:  # The fact is committed; the sweep will find it, so never fail the request.
+        logger.exception("could not enqueue %s; the periodic sweep will pick the work up", task.name)
+
+
+def enqueue_on_commit(task, *args, **kwargs) -> None:
+    """Enqueue ``task`` once the current transaction commits (at once outside one).
+
+    A broker outage is logged and swallowed: whatever the task derives is recomputed by its sweep.
+    """
+    transaction.on_commit(partial(_publish, task, args, kwargs))
+
+
+@shared_task(ignore_result=False, acks_late=False)
+def ping(value: str = "pong") -> str:
+    return value
+
+
+@shared_task(acks_late=False)
+def worker_heartbeat() -> float:
+    now = time.time()
+    cache.set(HEARTBEAT_CACHE_KEY, now, timeout=600)
+    return now

@@ -1,0 +1,117 @@
+"""Demo data for the embedded set-up: a trader, a licensed broker, their staff and an officer.
+
+Idempotent: existing rows are kept (a changed password is not reset unless --reset-passwords).
+Refuses to run with DEBUG off unless --allow-production, since the demo passwords are public.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from accounts import services as account_services
+from accounts.models import Organization, User
+from brokers import services as broker_services
+from brokers.models import AgentStaff, BrokerLicence
+
+TRADER = {
+    "tax_code": "0100686209",
+    "name": "Công ty TNHH Xuất nhập khẩu Hòa Bình (demo)",
+    "province": "Hà Nội",
+    "address": "1 Tràng Tiền, Hoàn Kiếm, Hà Nội",
+    "email": "contact@hoabinh-demo.example",
+}
+BROKER = {
+    "tax_code": "0301234562",
+    "name": "Công ty CP Đại lý Hải quan Sao Mai (demo)",
+    "province": "TP. Hồ Chí Minh",
+    "address": "2 Nguyễn Huệ, Quận 1, TP. Hồ Chí Minh",
+    "email": "contact@saomai-demo.example",
+}
+LICENCE_NUMBER = "DLHQ-0001/2026"
+
+# (username, role, organisation key, first name, last name, password, agent number)
+PEOPLE = [
+    ("hoabinh.owner", User.Role.OWNER, "trader", "Lan", "Nguyễn Thị", "amber-lantern-river-1975", None),
+    ("hoabinh.signer", User.Role.SIGNER, "trader", "Minh", "Trần Văn", "copper-heron-meadow-2048", None),
+    ("saomai.owner", User.Role.OWNER, "broker", "Hùng", "Lê Quốc", "violet-harbour-kettle-3310", None),
+    (
+        "saomai.agent",
+        User.Role.SIGNER,
+        "broker",
+        "Mai",
+        "Phạm Thị",
+        "granite-orchid-ferry-5821",
+        "DL-0001-0042",
+    ),
+    ("officer.demo", User.Role.OFFICER, None, "Quang", "Đỗ Minh", "silver-monsoon-ledger-7734", None),
+]
+
+
+class Command(BaseCommand):
+    help = "Create (or keep) the demo trader, broker, their staff and an officer; print the sign-in names."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--reset-passwords", action="store_true", help="set the demo passwords again")
+        parser.add_argument("--allow-production", action="store_true", help="run even with DEBUG off")
+
+    def handle(self, *args, reset_passwords: bool, allow_production: bool, **options):
+        if not settings.DEBUG and not allow_production:
+            raise CommandError("seed_demo creates accounts with published passwords; refusing with DEBUG off")
+        with transaction.atomic():
+            organizations = {
+                "trader": self._organization(Organization.Kind.TRADER, TRADER),
+                "broker": self._organization(Organization.Kind.BROKER, BROKER),
+            }
+            licence = BrokerLicence.objects.filter(organization=organizations["broker"]).first()
+            if licence is None:
+                licence = broker_services.broker_licence_grant(
+                    organization=organizations["broker"],
+                    number=LICENCE_NUMBER,
+                    issued_by="Cục Hải quan (demo)",
+                    issued_on=datetime.date(2026, 1, 5),
+                    actor=None,
+                )
+            rows = []
+            for username, role, org_key, first, last, password, agent_number in PEOPLE:
+                user = User.objects.filter(username=username).first()
+                if user is None:
+                    user = account_services.user_create(
+                        username=username,
+                        email=f"{username}@demo.example",
+                        role=role,
+                        organization=organizations[org_key] if org_key else None,
+                        password=password,
+                        first_name=first,
+                        last_name=last,
+                        is_staff=role == User.Role.OFFICER,
+                        actor=None,
+                    )
+                elif reset_passwords:
+                    user.set_password(password)
+                    user.save(update_fields=["password"])
+                if agent_number and not AgentStaff.objects.filter(user=user).exists():
+                    broker_services.agent_register(
+                        user=user,
+                        licence=licence,
+                        agent_number=agent_number,
+                        joined_on=datetime.date(2026, 1, 5),
+                        actor=None,
+                    )
+                rows.append((username, password, user.get_role_display(), organizations.get(org_key)))
+
+        self.stdout.write("Demo accounts (sign in at /accounts/login/):")
+        for username, password, role, organization in rows:
+            where = organization.name if organization else "Customs"
+            self.stdout.write(f"  {username:<16} {password:<28} {role} · {where}")
+
+    def _organization(self, kind: str, data: dict) -> Organization:
+        existing = Organization.objects.filter(tax_code=data["tax_code"]).first()
+        if existing:
+            return existing
+        return account_services.organization_create(
+            kind=kind, status=Organization.Status.ACTIVE, actor=None, **data
+        )

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import Organization, User
+from brokers.models import AgentStaff, BrokerLicence
+from signatures.management.commands.seed_demo import PEOPLE
+
+
+def _seed(**options) -> str:
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out, **options)
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+def test_seed_demo_creates_the_cast_and_prints_working_sign_ins(client, settings):
+    settings.DEBUG = True
+    output = _seed()
+    assert Organization.objects.filter(kind="trader").count() == 1
+    assert BrokerLicence.objects.get().status == BrokerLicence.Status.ACTIVE
+    assert AgentStaff.objects.get().user.username == "saomai.agent"
+    assert User.objects.get(username="officer.demo").organization is None
+    for username, _role, _org, _first, _last, password, _agent in PEOPLE:
+        assert username in output and password in output
+        assert client.login(username=username, password=password), username
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent_and_keeps_changed_passwords(settings):
+    settings.DEBUG = True
+    _seed()
+    owner = User.objects.get(username="hoabinh.owner")
+    owner.set_password("a-password-the-owner-chose-99")
+    owner.save()
+    _seed()
+    assert User.objects.count() == len(PEOPLE)
+    assert Organization.objects.count() == 2
+    owner.refresh_from_db()
+    assert owner.check_password("a-password-the-owner-chose-99")
+    _seed(reset_passwords=True)
+    owner.refresh_from_db()
+    assert owner.check_password(PEOPLE[0][5])
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_production_without_an_explicit_flag(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="refusing with DEBUG off"):
+        _seed()
+    assert not User.objects.exists()
