@@ -75,9 +75,13 @@ def trusted_public_keys() -> dict[str, Ed25519PublicKey]:
         try:
             key = serialization.load_pem_public_key(Path(file_name).read_bytes())
         except (OSError, ValueError) as exc:
-            raise ImproperlyConfigured(f"AUDIT_RETIRED_PUBLIC_KEYS: cannot load {file_name!r} ({exc})") from None
+            raise ImproperlyConfigured(
+                f"AUDIT_RETIRED_PUBLIC_KEYS: cannot load {file_name!r} ({exc})"
+            ) from None
         if not isinstance(key, Ed25519PublicKey):
-            raise ImproperlyConfigured(f"AUDIT_RETIRED_PUBLIC_KEYS: {file_name!r} is not an Ed25519 public key")
+            raise ImproperlyConfigured(
+                f"AUDIT_RETIRED_PUBLIC_KEYS: {file_name!r} is not an Ed25519 public key"
+            )
         keys.setdefault(key_id(key), key)
     return keys
 

@@ -10,7 +10,9 @@ class Command(BaseCommand):
     help = "Write a new Ed25519 audit signing key (PEM, mode 0600) and print its id and public key."
 
     def add_arguments(self, parser):
-        parser.add_argument("--out", required=True, help="file to create; an existing file is never overwritten")
+        parser.add_argument(
+            "--out", required=True, help="file to create; an existing file is never overwritten"
+        )
 
     def handle(self, *args, out: str, **options):
         path = Path(out)
