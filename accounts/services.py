@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from accounts.models import Organization, User
 from accounts.validators import normalize_tax_code
+from audit.models import Action
+from audit.services import audit_event_record
 
 
 @transaction.atomic
@@ -21,7 +23,8 @@ def organization_create(
 ) -> Organization:
     """Create an enterprise; the tax code is validated and stored in canonical form.
 
-    Raises ``ValidationError`` (code ``invalid_tax_code``, or ``unique`` for a duplicate).
+    Records ``organization.created``. Raises ``ValidationError`` (code ``invalid_tax_code``, or
+    ``unique`` for a duplicate).
     """
     organization = Organization(
         kind=kind, tax_code=normalize_tax_code(tax_code), name=name, status=status, **details
@@ -30,6 +33,13 @@ def organization_create(
         organization.verified_at = timezone.now()
     organization.full_clean()
     organization.save()
+    audit_event_record(
+        action=Action.ORGANIZATION_CREATED,
+        actor=actor,
+        organization=organization,
+        target=organization,
+        data={"kind": organization.kind, "tax_code": organization.tax_code, "status": organization.status},
+    )
     return organization
 
 
@@ -47,6 +57,7 @@ def user_create(
     """Create an account: a member of ``organization`` with ``role``, or an officer without one.
 
     Without a password the account cannot sign in until a password is set through a one-time link.
+    Records ``user.created`` (never the password or the ID number).
     """
     user = User(username=username, email=email, role=role, organization=organization, **details)
     if password is None:
@@ -56,4 +67,11 @@ def user_create(
         user.password_changed_at = timezone.now()
     user.full_clean(exclude=["password"])
     user.save()
+    audit_event_record(
+        action=Action.USER_CREATED,
+        actor=actor,
+        organization=organization,
+        target=user,
+        data={"username": user.username, "role": user.role},
+    )
     return user

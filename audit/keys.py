@@ -53,10 +53,9 @@ def _parse_private_key(pem: bytes, where: str) -> Ed25519PrivateKey:
 def signing_key() -> Ed25519PrivateKey:
     if settings.AUDIT_SIGNING_KEY:
         return _parse_private_key(settings.AUDIT_SIGNING_KEY.encode(), "AUDIT_SIGNING_KEY")
-    if not settings.DEBUG:
-        raise ImproperlyConfigured("AUDIT_SIGNING_KEY: missing")
+    # Development only (settings refuse to start without a key when DEBUG is off): one key per
+    # data directory, generated on first use and kept.
     path = Path(settings.AUDIT_SIGNING_KEY_PATH)
-    # Development only: one key per data directory, generated on first use and kept.
     try:
         return write_private_key(path)
     except FileExistsError:

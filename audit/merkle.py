@@ -22,6 +22,7 @@ from audit.verify_receipt import EMPTY_ROOT, leaf_hash, node_hash
 
 __all__ = [
     "EMPTY_ROOT",
+    "CompactRange",
     "ListSource",
     "SubtreeSource",
     "consistency_proof",
@@ -172,3 +173,33 @@ class ListSource:
             # complete subtree at the next level.
             self._levels.append([node_hash(below[i], below[i + 1]) for i in range(0, len(below) - 1, 2)])
         return self._levels[height]
+
+
+class CompactRange:
+    """The right edge of a growing tree: one perfect-subtree root per set bit of the size.
+
+    Appending is amortised O(1) and ``root()`` is O(log n), so a verifier streaming every leaf
+    once can check each checkpoint's root as it passes its size.
+    """
+
+    def __init__(self) -> None:
+        self.size = 0
+        self._peaks: list[bytes] = []  # largest (leftmost) first
+
+    def append(self, leaf: bytes) -> None:
+        node = leaf
+        size = self.size
+        # Each trailing one bit of the old size is a peak that now has a right sibling.
+        while size & 1:
+            node = node_hash(self._peaks.pop(), node)
+            size >>= 1
+        self._peaks.append(node)
+        self.size += 1
+
+    def root(self) -> bytes:
+        if not self._peaks:
+            return EMPTY_ROOT
+        node = self._peaks[-1]
+        for peak in reversed(self._peaks[:-1]):
+            node = node_hash(peak, node)
+        return node

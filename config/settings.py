@@ -142,6 +142,8 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+    # A file, not shared-cache memory, so concurrency tests meet SQLite's real locking.
+    _database["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
 else:
     # Lets the password come from a secret file instead of the URL (docker-compose does this).
     _database["PASSWORD"] = env_secret("DATABASE_PASSWORD") or _database.get("PASSWORD", "")
@@ -168,7 +170,7 @@ else:
 
 # --- Celery ----------------------------------------------------------------------------------
 
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 CELERY_TASK_ALWAYS_EAGER = REDIS_URL is None
 CELERY_TASK_EAGER_PROPAGATES = True
@@ -257,6 +259,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
 }
 
 # --- audit trail -----------------------------------------------------------------------------

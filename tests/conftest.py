@@ -86,6 +86,16 @@ def officer(db) -> User:
     return OfficerFactory(username="officer")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_audit_block_cache():
+    # Test databases are flushed between tests; production tables never shrink, tests' do.
+    from audit.selectors import complete_blocks
+
+    complete_blocks.clear()
+    yield
+    complete_blocks.clear()
+
+
 # --- Celery ------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpResponse
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from audit import keys
+from audit.models import AuditEvent
+from audit.selectors import AuditNotSealed, audit_receipt_build
+from config.errors import ApplicationError
+
+
+class AuditPublicKeyApi(APIView):
+    """The keys checkpoints are signed with: the current one and every retired one still trusted."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    def get(self, request):
+        current = keys.signing_key_id()
+        return Response(
+            {
+                "log": settings.AUDIT_LOG_ID,
+                "algorithm": "Ed25519",
+                "current_key_id": current,
+                "keys": [
+                    {"key_id": kid, "current": kid == current, "public_key_pem": keys.public_key_pem(key)}
+                    for kid, key in keys.trusted_public_keys().items()
+                ],
+            }
+        )
+
+
+def audit_public_key_pem(request):
+    """The current public key as a PEM file, for ``python -m audit.verify_receipt --public-key``."""
+    response = HttpResponse(
+        keys.public_key_pem(keys.signing_key().public_key()), content_type="application/x-pem-file"
+    )
+    response["Content-Disposition"] = 'attachment; filename="audit-public-key.pem"'
+    return response
+
+
+class AuditEventReceiptApi(APIView):
+    """The receipt of one event recorded for the caller's organisation (officers: any event)."""
+
+    def get(self, request, event_id):
+        events = AuditEvent.objects.all()
+        if not request.user.is_officer:
+            # Another organisation's event is "not found", never "forbidden": no existence oracle.
+            events = events.filter(organization_id=request.user.organization_id, organization__isnull=False)
+        event = events.filter(event_id=event_id).first()
+        if event is None:
+            raise ApplicationError("No such audit event.", code="not_found", status_code=404)
+        try:
+            return Response(audit_receipt_build(event=event))
+        except AuditNotSealed as exc:
+            raise ApplicationError(
+                f"The receipt is not ready yet: {exc}. Try again in a minute.",
+                code="receipt_not_ready",
+                status_code=409,
+            ) from None

@@ -1,0 +1,59 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from audit.models import Action
+from audit.services import audit_event_record
+from audit.verification import audit_verify
+from audit.verify_receipt import InputError, load_public_key
+
+
+class Command(BaseCommand):
+    help = (
+        "Recompute every audit hash, tree node, checkpoint root, signature and link. "
+        "Exits 1 naming the first event position or checkpoint that does not match."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--witness-key", action="append", default=[], help="a witness's public key (PEM)")
+        parser.add_argument(
+            "--no-record", action="store_true", help="do not record the result as an audit event"
+        )
+        parser.add_argument("--all", action="store_true", help="list every problem, not only the first ten")
+
+    def handle(self, *args, witness_key: list[str], no_record: bool, all: bool, **options):
+        try:
+            witness_keys = tuple(load_public_key(Path(path)) for path in witness_key)
+        except InputError as exc:
+            raise CommandError(str(exc)) from None
+        report = audit_verify(witness_keys=witness_keys)
+        rate = report.events / report.seconds if report.seconds else 0
+        self.stdout.write(
+            f"{report.events} sealed events, {report.checkpoints} checkpoints, "
+            f"{report.unsealed} not yet sealed; "
+            f"{report.seconds:.2f}s ({rate:,.0f} events/s)"
+        )
+        for sequence, statuses in sorted(report.witnesses.items()):
+            for witness_id, status in statuses:
+                self.stdout.write(f"checkpoint #{sequence}: witness {witness_id} {status}")
+        if not no_record:
+            with transaction.atomic():
+                audit_event_record(
+                    action=Action.AUDIT_VERIFIED,
+                    data={
+                        "ok": report.ok,
+                        "events": report.events,
+                        "checkpoints": report.checkpoints,
+                        "first_problem": str(report.first_problem) if report.first_problem else None,
+                    },
+                )
+        if report.ok:
+            self.stdout.write("audit trail OK")
+            return
+        shown = report.problems if all else report.problems[:10]
+        for problem in shown:
+            self.stderr.write(f"MISMATCH {problem}")
+        if len(shown) < len(report.problems):
+            self.stderr.write(f"... and {len(report.problems) - len(shown)} more (--all lists them)")
+        raise CommandError(f"audit trail INVALID: first mismatch at {report.first_problem}", returncode=1)

@@ -1,0 +1,266 @@
+"""The audit trail: append-only events, their seal (hash chain and Merkle leaves), checkpoints.
+
+Rows are written by ``audit.services`` only. On PostgreSQL, triggers refuse any UPDATE or
+DELETE that would rewrite history (see each model's ``Meta.triggers``); on SQLite the service
+layer is the only writer.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# Every column of an event that the canonical form covers; the trigger below lists the same.
+EVENT_FACT_FIELDS = (
+    "event_id",
+    "occurred_at",
+    "action",
+    "actor_id",
+    "organization_id",
+    "target_type",
+    "target_id",
+    "data",
+    "channel",
+    "ip",
+    "user_agent",
+    "request_id",
+)
+
+_FACT_UNCHANGED = " AND ".join(
+    f"OLD.{column} IS NOT DISTINCT FROM NEW.{column}" for column in EVENT_FACT_FIELDS
+)
+
+
+class Action(models.TextChoices):
+    """Stable codes of audited actions. Never rename one: sealed events refer to them."""
+
+    SIGNIN_SUCCEEDED = "signin.succeeded", _("Signed in")
+    SIGNIN_FAILED = "signin.failed", _("Failed sign-in")
+    SIGNED_OUT = "signin.signed_out", _("Signed out")
+    PASSWORD_CHANGED = "password.changed", _("Password changed")
+    MFA_CHANGED = "mfa.changed", _("Two-factor authentication changed")
+    ORGANIZATION_CREATED = "organization.created", _("Organisation registered")
+    ORGANIZATION_VERIFIED = "organization.verified", _("Organisation verified")
+    ORGANIZATION_SUSPENDED = "organization.suspended", _("Organisation suspended")
+    ORGANIZATION_CLASSIFIED = "organization.classified", _("Compliance classification changed")
+    USER_CREATED = "user.created", _("Account created")
+    USER_ROLE_CHANGED = "user.role_changed", _("Role changed")
+    USER_DEACTIVATED = "user.deactivated", _("Account deactivated")
+    USER_SUSPENDED = "user.suspended", _("Account suspended")
+    USER_REACTIVATED = "user.reactivated", _("Account reactivated")
+    CONTACT_CHANGED = "user.contact_changed", _("Contact data changed")
+    CERTIFICATE_UPLOADED = "certificate.uploaded", _("Certificate uploaded")
+    CERTIFICATE_BOUND = "certificate.bound", _("Certificate bound")
+    CERTIFICATE_REJECTED = "certificate.rejected", _("Certificate refused")
+    CERTIFICATE_SUSPENDED = "certificate.suspended", _("Certificate suspended")
+    CERTIFICATE_REVOKED = "certificate.revoked", _("Certificate revoked")
+    AUTHORIZATION_INVITED = "authorization.invited", _("Mandate invitation sent")
+    AUTHORIZATION_GRANTED = "authorization.granted", _("Mandate granted")
+    AUTHORIZATION_ACCEPTED = "authorization.accepted", _("Mandate accepted")
+    AUTHORIZATION_DECLINED = "authorization.declined", _("Mandate declined")
+    AUTHORIZATION_CANCELLED = "authorization.cancelled", _("Mandate invitation cancelled")
+    AUTHORIZATION_REVOKED = "authorization.revoked", _("Mandate revoked")
+    AUTHORIZATION_EXPIRED = "authorization.expired", _("Mandate expired")
+    AUTHORIZATION_SUSPENDED = "authorization.suspended", _("Mandate suspended")
+    LICENCE_GRANTED = "licence.granted", _("Broker licence granted")
+    LICENCE_SUSPENDED = "licence.suspended", _("Broker licence suspended")
+    LICENCE_REINSTATED = "licence.reinstated", _("Broker licence reinstated")
+    LICENCE_REVOKED = "licence.revoked", _("Broker licence revoked")
+    AGENT_REGISTERED = "agent.registered", _("Customs agent registered")
+    AGENT_LEFT = "agent.left", _("Customs agent left")
+    REPORT_SUBMITTED = "report.submitted", _("Operations report submitted")
+    REPORT_MISSED = "report.missed", _("Operations report missed")
+    API_KEY_CREATED = "api_key.created", _("API key created")
+    API_KEY_REVOKED = "api_key.revoked", _("API key revoked")
+    DECLARATION_SIGNED = "declaration.signed", _("Declaration signed")
+    DECLARATION_REJECTED = "declaration.rejected", _("Declaration signature refused")
+    FLAG_RAISED = "flag.raised", _("Flag raised")
+    FLAG_ANSWERED = "flag.answered", _("Flag answered")
+    FLAG_RESOLVED = "flag.resolved", _("Flag resolved")
+    CASE_OPENED = "case.opened", _("Case opened")
+    CASE_UPDATED = "case.updated", _("Case updated")
+    CASE_CLOSED = "case.closed", _("Case closed")
+    OFFICER_VIEWED = "officer.viewed", _("Officer viewed sensitive data")
+    AUDIT_WITNESSED = "audit.witnessed", _("Checkpoint co-signed by a witness")
+    AUDIT_VERIFIED = "audit.verified", _("Audit trail verified")
+
+
+class AuditEvent(models.Model):
+    """One fact. Inserted in the caller's transaction; sealed later by ``audit.services.audit_seal``."""
+
+    event_id = models.UUIDField(_("event id"), default=uuid.uuid4, unique=True, editable=False)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    # Not a choices field: the code list grows with every feature and must not churn migrations;
+    # the service validates against ``Action``.
+    action = models.CharField(_("action"), max_length=64)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("organisation acted for"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    target_type = models.CharField(_("object type"), max_length=100, blank=True)
+    target_id = models.CharField(_("object id"), max_length=64, blank=True)
+    data = models.JSONField(_("data"), default=dict)
+    channel = models.CharField(_("channel"), max_length=16)
+    ip = models.CharField(_("IP address"), max_length=45, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+
+    # The seal: all four set together, once.
+    position = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True)
+    chain_hash = models.BinaryField(_("chain hash"), max_length=32, null=True, blank=True)
+    leaf_hash = models.BinaryField(_("Merkle leaf hash"), max_length=32, null=True, blank=True)
+    sealed_at = models.DateTimeField(_("sealed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [
+            # The sealer's work queue: only unsealed rows are in it, so it stays tiny.
+            models.Index(
+                fields=["id"], condition=models.Q(position__isnull=True), name="audit_event_unsealed"
+            ),
+            models.Index(fields=["organization", "occurred_at"], name="audit_event_org_time"),
+            models.Index(fields=["actor", "occurred_at"], name="audit_event_actor_time"),
+            models.Index(fields=["target_type", "target_id"], name="audit_event_target"),
+            models.Index(fields=["action", "occurred_at"], name="audit_event_action_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(
+                        position__isnull=True,
+                        chain_hash__isnull=True,
+                        leaf_hash__isnull=True,
+                        sealed_at__isnull=True,
+                    )
+                    | models.Q(
+                        position__isnull=False,
+                        chain_hash__isnull=False,
+                        leaf_hash__isnull=False,
+                        sealed_at__isnull=False,
+                        position__gte=0,
+                    )
+                ),
+                name="audit_event_seal_all_or_nothing",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="audit_event_no_delete", operation=pgtrigger.Delete),
+            # The only UPDATE allowed: setting the seal of an unsealed event, facts unchanged.
+            pgtrigger.Protect(
+                name="audit_event_only_seal_once",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition(
+                    f"OLD.position IS NOT NULL OR NEW.position IS NULL OR NOT ({_FACT_UNCHANGED})"
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} #{self.position if self.position is not None else '—'}"
+
+    @property
+    def is_sealed(self) -> bool:
+        return self.position is not None
+
+
+class AuditSealState(models.Model):
+    """The sealer's cursor, one row. Locking it serialises sealers across processes."""
+
+    tree_size = models.BigIntegerField(default=0)
+    last_chain_hash = models.BinaryField(max_length=32, default=bytes(32))
+
+    class Meta:
+        verbose_name = _("audit seal state")
+        triggers = [pgtrigger.Protect(name="audit_seal_state_no_delete", operation=pgtrigger.Delete)]
+
+    def __str__(self) -> str:
+        return f"sealed up to {self.tree_size}"
+
+
+class AuditTreeNode(models.Model):
+    """Hash of a complete, aligned Merkle subtree of 2**level leaves, kept for every level that is a
+    multiple of ``audit.selectors.NODE_STRIDE`` so proofs read O(log n) small blocks instead of leaves."""
+
+    level = models.PositiveSmallIntegerField()
+    index = models.BigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["level", "index"], name="audit_tree_node_unique")]
+        triggers = [
+            pgtrigger.Protect(
+                name="audit_tree_node_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"level {self.level} #{self.index}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed tree head: the RFC 6962 root over the first ``tree_size`` events, chained to the
+    previous checkpoint and signed with the server's Ed25519 key."""
+
+    sequence = models.BigIntegerField(_("sequence"), unique=True)
+    tree_size = models.BigIntegerField(_("tree size"), unique=True)
+    root_hash = models.BinaryField(_("root hash"), max_length=32)
+    chain_hash = models.BinaryField(_("chain hash"), max_length=32)
+    prev_checkpoint_hash = models.BinaryField(_("previous checkpoint hash"), max_length=32, blank=True)
+    issued_at = models.DateTimeField(_("issued at"))
+    key_id = models.CharField(_("key id"), max_length=16)
+    signature = models.BinaryField(_("signature"), max_length=64)
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+        ordering = ["sequence"]
+        triggers = [
+            pgtrigger.Protect(
+                name="audit_checkpoint_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} ({self.tree_size})"
+
+
+class AuditWitnessSignature(models.Model):
+    """An independent party's co-signature of a checkpoint, made with a key the application lacks."""
+
+    checkpoint = models.ForeignKey(
+        AuditCheckpoint, on_delete=models.PROTECT, related_name="witness_signatures"
+    )
+    key_id = models.CharField(_("witness key id"), max_length=16)
+    public_key_pem = models.TextField(_("witness public key"))
+    signature = models.BinaryField(_("signature"), max_length=64)
+    signed_at = models.DateTimeField(_("signed at"))
+
+    class Meta:
+        verbose_name = _("witness signature")
+        verbose_name_plural = _("witness signatures")
+        constraints = [
+            models.UniqueConstraint(fields=["checkpoint", "key_id"], name="audit_witness_once_per_checkpoint")
+        ]
+        triggers = [
+            pgtrigger.Protect(name="audit_witness_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key_id} on {self.checkpoint}"

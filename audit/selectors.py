@@ -1,0 +1,223 @@
+"""Reads of the audit trail: stored Merkle hashes, receipts and consistency proofs."""
+
+from __future__ import annotations
+
+import base64
+import threading
+from collections import OrderedDict
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from audit.canonical import ZERO_HASH, canonical_event, format_timestamp
+from audit.merkle import ListSource, consistency_proof, inclusion_proof, range_hash
+from audit.models import EVENT_FACT_FIELDS, AuditCheckpoint, AuditEvent, AuditTreeNode
+from audit.verify_receipt import RECEIPT_VERSION, canonical_json
+
+# Subtree hashes are stored for every level that is a multiple of NODE_STRIDE; a proof then reads
+# at most one block of BLOCK_SIZE hashes per band of NODE_STRIDE levels.
+NODE_STRIDE = 8
+BLOCK_SIZE = 1 << NODE_STRIDE
+
+
+class AuditNotSealed(LookupError):
+    """The event has no chain position or no checkpoint covers it yet."""
+
+
+def event_canonical_bytes(event: AuditEvent) -> bytes:
+    return canonical_event(**{name: getattr(event, name) for name in EVENT_FACT_FIELDS})
+
+
+def tree_items(level: int, start: int, end: int) -> list[bytes]:
+    """Stored hashes at ``level`` with indexes in [start, end): leaf hashes for level 0."""
+    if end <= start:
+        return []
+    if level == 0:
+        rows = (
+            AuditEvent.objects.filter(position__gte=start, position__lt=end)
+            .order_by("position")
+            .values_list("leaf_hash", flat=True)
+        )
+    else:
+        rows = (
+            AuditTreeNode.objects.filter(level=level, index__gte=start, index__lt=end)
+            .order_by("index")
+            .values_list("hash", flat=True)
+        )
+    items = [bytes(item) for item in rows]
+    if len(items) != end - start:
+        raise AuditNotSealed(f"level {level} items {start}..{end} are not all stored")
+    return items
+
+
+class _CompleteBlockCache:
+    """Complete blocks never change (the tables are append-only), so they are kept per process."""
+
+    def __init__(self, capacity: int = 4096):
+        self._blocks: OrderedDict[tuple[int, int], ListSource] = OrderedDict()
+        self._capacity = capacity
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, int]) -> ListSource | None:
+        with self._lock:
+            block = self._blocks.get(key)
+            if block is not None:
+                self._blocks.move_to_end(key)
+            return block
+
+    def put(self, key: tuple[int, int], block: ListSource) -> None:
+        with self._lock:
+            self._blocks[key] = block
+            if len(self._blocks) > self._capacity:
+                self._blocks.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._blocks.clear()
+
+
+complete_blocks = _CompleteBlockCache()
+
+
+class StoredTreeSource:
+    """A ``SubtreeSource`` over the stored leaves and nodes of a tree of ``tree_size`` leaves."""
+
+    def __init__(self, tree_size: int):
+        self.tree_size = tree_size
+        self._partial: dict[tuple[int, int], ListSource] = {}
+
+    def _block(self, level: int, block: int) -> ListSource:
+        key = (level, block, BLOCK_SIZE)
+        cached = complete_blocks.get(key) or self._partial.get(key)
+        if cached is not None:
+            return cached
+        available = self.tree_size >> level
+        start = block * BLOCK_SIZE
+        end = min(start + BLOCK_SIZE, available)
+        source = ListSource(tree_items(level, start, end))
+        if end - start == BLOCK_SIZE:
+            complete_blocks.put(key, source)
+        else:
+            self._partial[key] = source
+        return source
+
+    def subtree_hash(self, start: int, size: int) -> bytes:
+        height = size.bit_length() - 1
+        level = (height // NODE_STRIDE) * NODE_STRIDE
+        first = start >> level
+        block = first // BLOCK_SIZE
+        return self._block(level, block).subtree_hash(first - block * BLOCK_SIZE, 1 << (height - level))
+
+
+def tree_root(tree_size: int) -> bytes:
+    return range_hash(StoredTreeSource(tree_size), 0, tree_size)
+
+
+def checkpoint_body(checkpoint: AuditCheckpoint) -> dict:
+    """The signed statement, exactly as ``audit.verify_receipt`` expects it."""
+    return {
+        "log": settings.AUDIT_LOG_ID,
+        "sequence": checkpoint.sequence,
+        "tree_size": checkpoint.tree_size,
+        "root_hash": bytes(checkpoint.root_hash).hex(),
+        "chain_hash": bytes(checkpoint.chain_hash).hex(),
+        "prev_checkpoint_hash": bytes(checkpoint.prev_checkpoint_hash or b"").hex(),
+        "issued_at": format_timestamp(checkpoint.issued_at),
+        "key_id": checkpoint.key_id,
+    }
+
+
+def checkpoint_body_bytes(checkpoint: AuditCheckpoint) -> bytes:
+    return canonical_json(checkpoint_body(checkpoint))
+
+
+def checkpoint_latest() -> AuditCheckpoint | None:
+    return AuditCheckpoint.objects.order_by("-sequence").first()
+
+
+def checkpoint_covering(position: int) -> AuditCheckpoint | None:
+    """The newest checkpoint whose tree contains ``position``."""
+    return AuditCheckpoint.objects.filter(tree_size__gt=position).order_by("-sequence").first()
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def checkpoint_document(checkpoint: AuditCheckpoint) -> dict:
+    return {
+        "body": checkpoint_body(checkpoint),
+        "signature": _b64(bytes(checkpoint.signature)),
+        "witnesses": [
+            {
+                "key_id": witness.key_id,
+                "signature": _b64(bytes(witness.signature)),
+                "signed_at": witness.signed_at.isoformat(),
+            }
+            for witness in checkpoint.witness_signatures.order_by("key_id")
+        ],
+    }
+
+
+def audit_receipt_build(*, event: AuditEvent, checkpoint: AuditCheckpoint | None = None) -> dict:
+    """Everything needed to check ``event`` offline: its canonical bytes, chain link, inclusion
+    proof and the signed checkpoint (the newest covering it unless one is given).
+
+    Raises ``AuditNotSealed`` when the event is not yet sealed or not yet covered by a checkpoint.
+    """
+    if event.position is None:
+        raise AuditNotSealed("the event is not sealed yet")
+    checkpoint = checkpoint or checkpoint_covering(event.position)
+    if checkpoint is None or checkpoint.tree_size <= event.position:
+        raise AuditNotSealed("no checkpoint covers the event yet")
+    if event.position == 0:
+        prev_chain_hash = ZERO_HASH
+    else:
+        prev_chain_hash = bytes(
+            AuditEvent.objects.values_list("chain_hash", flat=True).get(position=event.position - 1)
+        )
+    path = inclusion_proof(StoredTreeSource(checkpoint.tree_size), event.position, checkpoint.tree_size)
+    document = checkpoint_document(checkpoint)
+    return {
+        "version": RECEIPT_VERSION,
+        "log": settings.AUDIT_LOG_ID,
+        "event": {
+            "event_id": str(event.event_id),
+            "canonical": _b64(event_canonical_bytes(event)),
+            "position": event.position,
+            "chain_hash": bytes(event.chain_hash).hex(),
+            "prev_chain_hash": prev_chain_hash.hex(),
+        },
+        "inclusion": {
+            "leaf_index": event.position,
+            "tree_size": checkpoint.tree_size,
+            "path": [node.hex() for node in path],
+        },
+        "checkpoint": {"body": document["body"], "signature": document["signature"]},
+        "witnesses": document["witnesses"],
+    }
+
+
+def audit_consistency_build(*, first: AuditCheckpoint, second: AuditCheckpoint) -> dict:
+    """RFC 6962 consistency proof that ``second``'s tree extends ``first``'s."""
+    if first.tree_size > second.tree_size:
+        first, second = second, first
+    proof = consistency_proof(StoredTreeSource(second.tree_size), first.tree_size, second.tree_size)
+    return {
+        "first": checkpoint_document(first),
+        "second": checkpoint_document(second),
+        "proof": [node.hex() for node in proof],
+    }
+
+
+def audit_event_get(*, event_id) -> AuditEvent:
+    return AuditEvent.objects.get(event_id=event_id)
+
+
+def audit_event_list_for_organization(*, organization_id: int) -> QuerySet[AuditEvent]:
+    """Events recorded on behalf of one organisation, newest first (tenant-scoped)."""
+    return AuditEvent.objects.filter(organization_id=organization_id).order_by("-occurred_at", "-id")
+
+
+def audit_unsealed_count() -> int:
+    return AuditEvent.objects.filter(position__isnull=True).count()

@@ -1,0 +1,354 @@
+"""Writes to the audit trail: recording events, sealing them, closing checkpoints, witnessing."""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import ipaddress
+import logging
+from dataclasses import dataclass, field
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, models, transaction
+from django.utils import timezone
+
+from audit import keys, selectors
+from audit.canonical import AuditDataError, canonical_event, leaf_and_chain, validate_data
+from audit.context import RequestContext, current_context
+from audit.merkle import merkle_root
+from audit.models import (
+    EVENT_FACT_FIELDS,
+    Action,
+    AuditCheckpoint,
+    AuditEvent,
+    AuditSealState,
+    AuditTreeNode,
+    AuditWitnessSignature,
+)
+from audit.selectors import (
+    audit_consistency_build,
+    checkpoint_body_bytes,
+    checkpoint_latest,
+    tree_items,
+    tree_root,
+)
+from audit.verify_receipt import key_id, verify_consistency
+
+logger = logging.getLogger(__name__)
+
+_ACTIONS = frozenset(Action.values)
+SEAL_QUEUED_KEY = "audit:seal-queued"
+
+
+def _now() -> datetime.datetime:
+    return timezone.now()
+
+
+def _normalise_ip(ip: str | None) -> str:
+    if not ip:
+        return ""
+    try:
+        return ipaddress.ip_address(ip).compressed
+    except ValueError:
+        return ""
+
+
+def _target_of(target) -> tuple[str, str]:
+    if target is None:
+        return "", ""
+    if isinstance(target, models.Model):
+        return target._meta.label_lower, str(target.pk)
+    target_type, target_id = target
+    return str(target_type), str(target_id)
+
+
+def audit_event_record(
+    *,
+    action: str,
+    actor=None,
+    organization=None,
+    target=None,
+    data: dict | None = None,
+    context: RequestContext | None = None,
+    occurred_at: datetime.datetime | None = None,
+) -> AuditEvent:
+    """Insert one audit event in the caller's transaction (it rolls back with it).
+
+    ``target`` is a model instance or a ``(type, id)`` pair. Who/where comes from the request
+    context the middleware bound unless ``context`` is given. After the commit, sealing is
+    queued. Raises ``ValueError`` for an unknown action and ``AuditDataError`` for data that
+    cannot be stored faithfully (floats, secrets, NUL characters).
+    """
+    if action not in _ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    data = {} if data is None else data
+    validate_data(data)
+    context = context or current_context()
+    target_type, target_id = _target_of(target)
+    event = AuditEvent(
+        occurred_at=occurred_at or _now(),
+        action=action,
+        actor=actor if getattr(actor, "pk", None) else None,
+        organization=organization,
+        target_type=target_type[:100],
+        target_id=target_id[:64],
+        data=data,
+        channel=context.channel,
+        ip=_normalise_ip(context.ip),
+        user_agent=context.user_agent[:512],
+        request_id=context.request_id[:64],
+    )
+    event.save(force_insert=True)
+    transaction.on_commit(_queue_seal)
+    return event
+
+
+def _queue_seal() -> None:
+    """Ask for a seal unless one is already queued; a lost request only delays sealing to the sweep."""
+    from audit.tasks import audit_seal_task
+
+    try:
+        if not cache.add(SEAL_QUEUED_KEY, 1, timeout=30):
+            return
+    except Exception:  # A cache outage must not stop the request; queue anyway.
+        logger.warning("cache unavailable; queueing an audit seal without de-duplication")
+    try:
+        audit_seal_task.apply_async()
+    except Exception:
+        logger.exception("could not queue audit sealing; the periodic sweep will seal")
+
+
+# --- sealing -----------------------------------------------------------------------------------
+
+
+@dataclass
+class SealResult:
+    sealed: int = 0
+    checkpoints: list[int] = field(default_factory=list)
+    tree_size: int = 0
+
+
+def _lock_state() -> AuditSealState:
+    # On PostgreSQL the row lock serialises sealers in every process; on SQLite the IMMEDIATE
+    # transaction already holds the database's single write lock. The row comes from a migration;
+    # only a flushed (test) database lacks it.
+    AuditSealState.objects.get_or_create(pk=1)
+    return AuditSealState.objects.select_for_update().get(pk=1)
+
+
+def _write_seals(rows: list[tuple[int, int, bytes, bytes]], sealed_at: datetime.datetime) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            # One statement per batch; bulk_update's CASE chains are far slower at this size.
+            cursor.execute(
+                f"""
+                UPDATE {AuditEvent._meta.db_table} AS e
+                   SET position = v.position, chain_hash = v.chain_hash,
+                       leaf_hash = v.leaf_hash, sealed_at = %s
+                  FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[], %s::bytea[])
+                       AS v(id, position, chain_hash, leaf_hash)
+                 WHERE e.id = v.id AND e.position IS NULL
+                """,  # noqa: S608 - the table name is ours, values are parameters
+                [
+                    sealed_at,
+                    [row[0] for row in rows],
+                    [row[1] for row in rows],
+                    [row[2] for row in rows],
+                    [row[3] for row in rows],
+                ],
+            )
+            updated = cursor.rowcount
+    else:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"UPDATE {AuditEvent._meta.db_table} SET position = %s, chain_hash = %s, leaf_hash = %s, "  # noqa: S608
+                "sealed_at = %s WHERE id = %s AND position IS NULL",
+                [(position, chain, leaf, sealed_at, pk) for pk, position, chain, leaf in rows],
+            )
+            updated = cursor.rowcount  # sqlite3 sums executemany's modifications
+    if updated != len(rows):
+        # Only possible if something other than the locked sealer wrote seals: stop, do not fork.
+        raise RuntimeError(f"sealed {updated} of {len(rows)} events; another writer is sealing")
+
+
+def _extend_tree(old_size: int, new_leaves: list[bytes]) -> None:
+    """Store the node of every aligned block of BLOCK_SIZE items this batch completed, level by level."""
+    level, start, items = 0, old_size, new_leaves
+    while items:
+        first_block = start // selectors.BLOCK_SIZE
+        completed = (start + len(items)) // selectors.BLOCK_SIZE
+        if completed <= first_block:
+            return
+        block_start = first_block * selectors.BLOCK_SIZE
+        sequence = tree_items(level, block_start, start) + items
+        nodes = [
+            merkle_root(sequence[offset : offset + selectors.BLOCK_SIZE])
+            for offset in range(0, (completed - first_block) * selectors.BLOCK_SIZE, selectors.BLOCK_SIZE)
+        ]
+        upper = level + selectors.NODE_STRIDE
+        AuditTreeNode.objects.bulk_create(
+            [AuditTreeNode(level=upper, index=first_block + i, hash=node) for i, node in enumerate(nodes)]
+        )
+        level, start, items = upper, first_block, nodes
+
+
+def _seal_batch(state: AuditSealState, limit: int, now: datetime.datetime) -> int:
+    rows = list(
+        AuditEvent.objects.filter(position__isnull=True)
+        .order_by("id")
+        .values_list("id", *EVENT_FACT_FIELDS)[:limit]
+    )
+    if not rows:
+        return 0
+    position = state.tree_size
+    chain = bytes(state.last_chain_hash)
+    seals, leaves = [], []
+    names = EVENT_FACT_FIELDS
+    for pk, *facts in rows:
+        canonical = canonical_event(**dict(zip(names, facts, strict=True)))
+        leaf, chain = leaf_and_chain(chain, canonical)
+        seals.append((pk, position, chain, leaf))
+        leaves.append(leaf)
+        position += 1
+    _write_seals(seals, now)
+    _extend_tree(state.tree_size, leaves)
+    state.tree_size = position
+    state.last_chain_hash = chain
+    state.save(update_fields=["tree_size", "last_chain_hash"])
+    return len(rows)
+
+
+def _checkpoint_due(state: AuditSealState, last: AuditCheckpoint | None, now: datetime.datetime) -> bool:
+    covered = last.tree_size if last else 0
+    if state.tree_size <= covered:
+        return False
+    if state.tree_size - covered >= settings.AUDIT_CHECKPOINT_EVENTS:
+        return True
+    # No sealed event waits longer than AUDIT_CHECKPOINT_SECONDS for a checkpoint.
+    oldest_uncovered = AuditEvent.objects.values_list("sealed_at", flat=True).get(position=covered)
+    return (now - oldest_uncovered).total_seconds() >= settings.AUDIT_CHECKPOINT_SECONDS
+
+
+def _close_checkpoint(
+    state: AuditSealState, last: AuditCheckpoint | None, now: datetime.datetime
+) -> AuditCheckpoint:
+    checkpoint = AuditCheckpoint(
+        sequence=(last.sequence + 1) if last else 1,
+        tree_size=state.tree_size,
+        root_hash=tree_root(state.tree_size),
+        chain_hash=bytes(state.last_chain_hash),
+        prev_checkpoint_hash=hashlib.sha256(checkpoint_body_bytes(last)).digest() if last else b"",
+        issued_at=now,
+        key_id=keys.signing_key_id(),
+    )
+    checkpoint.signature = keys.signing_key().sign(checkpoint_body_bytes(checkpoint))
+    checkpoint.save(force_insert=True)
+    return checkpoint
+
+
+def audit_seal(*, now: datetime.datetime | None = None) -> SealResult:
+    """Seal every committed, unsealed event and close the checkpoints that are due.
+
+    Works in batches of ``AUDIT_SEAL_BATCH``, each in its own transaction under the sealer lock;
+    a batch never crosses a multiple of ``AUDIT_CHECKPOINT_EVENTS`` so checkpoints land on them.
+    Positions follow the order the sealer sees committed events in, not primary keys.
+    Idempotent: with nothing new it changes nothing.
+    """
+    result = SealResult()
+    while True:
+        with transaction.atomic():
+            moment = now or _now()
+            state = _lock_state()
+            last = checkpoint_latest()
+            covered = last.tree_size if last else 0
+            room = settings.AUDIT_CHECKPOINT_EVENTS - (state.tree_size - covered)
+            sealed = _seal_batch(state, max(1, min(settings.AUDIT_SEAL_BATCH, room)), moment)
+            result.sealed += sealed
+            if _checkpoint_due(state, last, moment):
+                result.checkpoints.append(_close_checkpoint(state, last, moment).sequence)
+            result.tree_size = state.tree_size
+        if not sealed:
+            return result
+
+
+# --- witnesses ---------------------------------------------------------------------------------
+
+
+class WitnessRefusal(Exception):
+    """The witness will not co-sign: the checkpoint's signature or consistency does not hold."""
+
+
+def audit_checkpoints_witness(
+    *, private_key: Ed25519PrivateKey, now: datetime.datetime | None = None
+) -> list[int]:
+    """Co-sign, with an independent key, every checkpoint this witness has not signed yet.
+
+    Before signing, the witness checks the log's own signature and that each new tree is a
+    consistent extension of the last one it signed (RFC 6962 consistency proof), so a log that
+    rewrote history cannot obtain its signature. Raises ``WitnessRefusal`` naming the checkpoint.
+    """
+    witness_id = key_id(private_key.public_key())
+    public_pem = keys.public_key_pem(private_key.public_key())
+    trusted = keys.trusted_public_keys()
+    signed = []
+    last_signed = (
+        AuditCheckpoint.objects.filter(witness_signatures__key_id=witness_id).order_by("-sequence").first()
+    )
+    pending = AuditCheckpoint.objects.exclude(witness_signatures__key_id=witness_id).order_by("sequence")
+    if last_signed:
+        pending = pending.filter(sequence__gt=last_signed.sequence)
+    for checkpoint in pending:
+        body = checkpoint_body_bytes(checkpoint)
+        log_key = trusted.get(checkpoint.key_id)
+        try:
+            if log_key is None:
+                raise InvalidSignature
+            log_key.verify(bytes(checkpoint.signature), body)
+        except InvalidSignature:
+            raise WitnessRefusal(
+                f"checkpoint #{checkpoint.sequence}: the log's signature does not verify"
+            ) from None
+        if last_signed is not None:
+            proof = [
+                bytes.fromhex(node)
+                for node in audit_consistency_build(first=last_signed, second=checkpoint)["proof"]
+            ]
+            if not verify_consistency(
+                last_signed.tree_size,
+                checkpoint.tree_size,
+                bytes(last_signed.root_hash),
+                bytes(checkpoint.root_hash),
+                proof,
+            ):
+                raise WitnessRefusal(
+                    f"checkpoint #{checkpoint.sequence} is not consistent with #{last_signed.sequence}"
+                )
+        with transaction.atomic():
+            AuditWitnessSignature.objects.create(
+                checkpoint=checkpoint,
+                key_id=witness_id,
+                public_key_pem=public_pem,
+                signature=private_key.sign(body),
+                signed_at=now or _now(),
+            )
+            audit_event_record(
+                action=Action.AUDIT_WITNESSED,
+                target=checkpoint,
+                data={"witness_key_id": witness_id, "sequence": checkpoint.sequence},
+            )
+        signed.append(checkpoint.sequence)
+        last_signed = checkpoint
+    return signed
+
+
+__all__ = [
+    "AuditDataError",
+    "SealResult",
+    "WitnessRefusal",
+    "audit_checkpoints_witness",
+    "audit_event_record",
+    "audit_seal",
+]

@@ -1,0 +1,59 @@
+"""One error shape for the whole API: ``{"code": ..., "detail": ..., "fields": {...}}``.
+
+Domain errors subclass ``ApplicationError`` with a stable ``code``; DRF's own exceptions and
+Django's ``ValidationError`` are mapped here too, so no view formats an error by hand.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+
+class ApplicationError(Exception):
+    code = "application_error"
+    status_code = status.HTTP_400_BAD_REQUEST
+
+    def __init__(self, detail: str, *, code: str | None = None, fields: dict | None = None, status_code=None):
+        super().__init__(detail)
+        self.detail = detail
+        self.code = code or self.code
+        self.fields = fields or {}
+        self.status_code = status_code or self.status_code
+
+
+def _first_code(codes) -> str:
+    while isinstance(codes, list | dict):
+        if not codes:
+            return "invalid"
+        codes = next(iter(codes.values())) if isinstance(codes, dict) else codes[0]
+    return str(codes)
+
+
+def api_exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        body = {"code": exc.code, "detail": str(exc.detail), "fields": exc.fields}
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(exc.message_dict if hasattr(exc, "error_dict") else exc.messages)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    if isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        response.data = {
+            "code": _first_code(exc.get_codes()),
+            "detail": "The request is invalid.",
+            "fields": fields,
+        }
+    else:
+        response.data = {"code": _first_code(exc.get_codes()), "detail": str(exc.detail), "fields": {}}
+    return response

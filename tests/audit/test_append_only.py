@@ -1,0 +1,91 @@
+"""History cannot be rewritten through the application, and on PostgreSQL not even through SQL."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.db import IntegrityError, InternalError, ProgrammingError, connection, transaction
+
+from audit.models import AuditCheckpoint, AuditEvent, AuditTreeNode
+from audit.services import audit_seal
+from tests.audit.helpers import record_many
+from tests.conftest import ROOT
+
+REFUSED = (ProgrammingError, InternalError, IntegrityError)
+postgres_only = pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="triggers exist on PostgreSQL only"
+)
+
+
+@pytest.fixture
+def sealed(settings, db):
+    settings.AUDIT_CHECKPOINT_EVENTS = 300
+    record_many(300)
+    audit_seal()
+    return AuditEvent.objects.get(position=3)
+
+
+def _refused(sql: str, params=()) -> bool:
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+    except REFUSED as exc:
+        return "pgtrigger" in str(exc)
+    return False
+
+
+def _table(model) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+@postgres_only
+def test_sealed_events_cannot_be_updated_or_deleted(sealed):
+    assert _refused(f"UPDATE {_table(AuditEvent)} SET data = '{{}}' WHERE id = %s", [sealed.pk])
+    assert _refused(f"UPDATE {_table(AuditEvent)} SET position = 99999 WHERE id = %s", [sealed.pk])
+    assert _refused(f"DELETE FROM {_table(AuditEvent)} WHERE id = %s", [sealed.pk])
+    with pytest.raises(REFUSED):
+        AuditEvent.objects.filter(pk=sealed.pk).delete()
+
+
+@postgres_only
+def test_an_unsealed_event_may_only_receive_its_seal(db):
+    (event,) = record_many(1)
+    assert _refused(f"UPDATE {_table(AuditEvent)} SET action = 'flag.raised' WHERE id = %s", [event.pk])
+    assert _refused(f"DELETE FROM {_table(AuditEvent)} WHERE id = %s", [event.pk])
+    # Sealing while changing a fact is refused too.
+    assert _refused(
+        f"UPDATE {_table(AuditEvent)} SET position = 0, chain_hash = %s, leaf_hash = %s, sealed_at = now(), "
+        "user_agent = 'forged' WHERE id = %s",
+        [bytes(32), bytes(32), event.pk],
+    )
+    audit_seal()
+    event.refresh_from_db()
+    assert event.position == 0
+
+
+@postgres_only
+def test_checkpoints_nodes_and_witness_signatures_are_append_only(sealed):
+    assert _refused(f"UPDATE {_table(AuditCheckpoint)} SET tree_size = 1")
+    assert _refused(f"DELETE FROM {_table(AuditCheckpoint)}")
+    assert _refused(f"UPDATE {_table(AuditTreeNode)} SET hash = %s", [bytes(32)])
+    assert _refused(f"DELETE FROM {_table(AuditTreeNode)}")
+
+
+WRITES = re.compile(
+    r"(AuditEvent|AuditCheckpoint|AuditTreeNode|AuditWitnessSignature|AuditSealState)"
+    r"(\.objects[^\n]*\.(create|update|delete|bulk_create|bulk_update|get_or_create|update_or_create)\(|\()"
+)
+
+
+def test_only_the_audit_service_layer_writes_audit_tables():
+    """On SQLite there is no trigger: the guarantee is that no other code path writes these tables."""
+    allowed = {ROOT / "audit" / "services.py", ROOT / "audit" / "models.py"}
+    offenders = []
+    for path in ROOT.glob("*/**/*.py"):
+        if ".venv" in path.parts or "tests" in path.parts or "migrations" in path.parts or path in allowed:
+            continue
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if WRITES.search(line) and "import" not in line and "isinstance" not in line:
+                offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
+    assert offenders == []
