@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from celery.result import allow_join_result
 from django.conf import settings
 from django.db import connection
 
@@ -105,7 +106,10 @@ def _celery_mode(request):
     eager = request.node.get_closest_marker("real_worker") is None
     previous = celery_app.conf.task_always_eager
     celery_app.conf.task_always_eager = eager
-    yield
+    # Celery keeps "a join would block" in one process-wide flag that eager tasks run from
+    # concurrent threads can leave set; each test starts with it cleared.
+    with allow_join_result():
+        yield
     celery_app.conf.task_always_eager = previous
 
 

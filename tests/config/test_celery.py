@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from celery.result import allow_join_result
 from django.core.cache import cache
 from django.db import transaction
 
@@ -49,10 +48,7 @@ def test_every_project_task_lands_on_a_declared_queue():
 
 
 def test_an_eager_round_trip_returns_the_result():
-    # Celery keeps "a join would block" in one process-wide flag that eager tasks in concurrent
-    # threads (an earlier test) can leave set; this test is about the round trip, not that flag.
-    with allow_join_result():
-        assert ping.delay("hello").get(timeout=1) == "hello"
+    assert ping.delay("hello").get(timeout=1) == "hello"
 
 
 @pytest.mark.django_db(transaction=True)

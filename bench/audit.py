@@ -1,0 +1,148 @@
+"""Audit-trail benchmark (DESIGN §8, issue "Audit trail"): record, seal, verify, receipts.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/csg_bench .venv/bin/python bench/audit.py --events 1000000
+
+Needs a database whose name contains "bench": its audit tables are emptied first. Prints each
+figure with its target and the ratio to it (>= 1.00 meets the target).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DEBUG", "true")
+
+TARGET_SEAL = 20_000  # events/s
+TARGET_VERIFY = 200_000  # events/s
+TARGET_RECEIPT_P99_MS = 10.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--receipts", type=int, default=1_000)
+    parser.add_argument("--batch", type=int, default=10_000, help="AUDIT_SEAL_BATCH for the run")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.utils import timezone
+
+    from audit.models import AuditCheckpoint, AuditEvent, AuditSealState
+    from audit.selectors import audit_receipt_build, complete_blocks
+    from audit.services import audit_seal
+    from audit.verification import audit_verify
+
+    name = str(connection.settings_dict["NAME"])
+    if "bench" not in name:
+        print(f"refusing: the database {name!r} is not a benchmark database (its name must contain 'bench')")
+        return 2
+    settings.AUDIT_SEAL_BATCH = args.batch
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        tables = ", ".join(
+            connection.ops.quote_name(t)
+            for t in (
+                "audit_auditwitnesssignature",
+                "audit_auditcheckpoint",
+                "audit_audittreenode",
+                "audit_auditevent",
+            )
+        )
+        # TRUNCATE fires no row trigger: only an operator with the benchmark database does this.
+        cursor.execute(
+            f"DELETE FROM {tables.split(', ')[0]}" if connection.vendor == "sqlite" else f"TRUNCATE {tables}"
+        )
+        if connection.vendor == "sqlite":
+            for table in tables.split(", ")[1:]:
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+    AuditSealState.objects.update_or_create(pk=1, defaults={"tree_size": 0, "last_chain_hash": bytes(32)})
+
+    print(f"database: {connection.vendor} {name}; events: {args.events:,}; seal batch: {args.batch:,}")
+    now = timezone.now()
+    started = time.perf_counter()
+    chunk = 20_000
+    for offset in range(0, args.events, chunk):
+        rows = [
+            AuditEvent(
+                event_id=uuid.uuid4(),
+                occurred_at=now,
+                action="declaration.signed",
+                target_type="signatures.declaration",
+                target_id=str(offset + i),
+                data={
+                    "declaration": f"10{offset + i:010d}",
+                    "kind": "import",
+                    "outcome": "accepted",
+                    "certificate_serial": "5403e1f3a8c9b2d4e6f70812",
+                    "on_behalf_of": "0100686209",
+                },
+                channel="api",
+                ip="203.0.113.42",
+                user_agent="ecus-client/6.1 (Windows NT 10.0)",
+                request_id=uuid.uuid4().hex,
+            )
+            for i in range(min(chunk, args.events - offset))
+        ]
+        with transaction.atomic():
+            AuditEvent.objects.bulk_create(rows, batch_size=5_000)
+    record_seconds = time.perf_counter() - started
+    print(f"record (bulk insert)  {args.events / record_seconds:>12,.0f} events/s   ({record_seconds:.1f}s)")
+
+    started = time.perf_counter()
+    result = audit_seal()
+    seal_seconds = time.perf_counter() - started
+    seal_rate = result.sealed / seal_seconds
+    print(
+        f"seal                  {seal_rate:>12,.0f} events/s   ({seal_seconds:.1f}s, {len(result.checkpoints)} checkpoints)"
+        f"   target {TARGET_SEAL:,}  ratio {seal_rate / TARGET_SEAL:.2f}"
+    )
+
+    started = time.perf_counter()
+    report = audit_verify()
+    verify_seconds = time.perf_counter() - started
+    verify_rate = report.events / verify_seconds
+    print(
+        f"verify                {verify_rate:>12,.0f} events/s   ({verify_seconds:.1f}s, ok={report.ok})"
+        f"   target {TARGET_VERIFY:,}  ratio {verify_rate / TARGET_VERIFY:.2f}"
+    )
+
+    last = AuditCheckpoint.objects.order_by("-sequence").first()
+    covered = last.tree_size
+    rng = random.Random(6962)
+    positions = [rng.randrange(covered) for _ in range(args.receipts)]
+    events = {e.position: e for e in AuditEvent.objects.filter(position__in=positions)}
+    complete_blocks.clear()  # start cold, as a freshly started web process would
+    timings = []
+    for position in positions:
+        t0 = time.perf_counter()
+        audit_receipt_build(event=events[position], checkpoint=last)
+        timings.append((time.perf_counter() - t0) * 1000)
+    timings.sort()
+    p50 = statistics.median(timings)
+    p99 = timings[max(0, int(len(timings) * 0.99) - 1)]
+    print(
+        f"receipt               p50 {p50:.2f} ms, p99 {p99:.2f} ms, max {timings[-1]:.2f} ms"
+        f" over {len(timings):,} at tree size {covered:,}"
+        f"   target p99 <= {TARGET_RECEIPT_P99_MS} ms  ratio {TARGET_RECEIPT_P99_MS / p99:.2f}"
+    )
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from django.urls import reverse
+
+from audit.keys import signing_key, signing_key_id
+from audit.models import Action
+from audit.services import audit_event_record, audit_seal
+from audit.verify_receipt import verify_receipt
+from tests.conftest import ROOT
+from tests.factories import TEST_PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def covered_event(trader_owner, settings):
+    settings.AUDIT_CHECKPOINT_EVENTS = 1
+    event = audit_event_record(
+        action=Action.USER_ROLE_CHANGED,
+        actor=trader_owner,
+        organization=trader_owner.organization,
+        target=trader_owner,
+    )
+    audit_seal()
+    event.refresh_from_db()
+    return event
+
+
+def receipt_url(event) -> str:
+    return reverse("audit-event-receipt", kwargs={"event_id": event.event_id})
+
+
+def test_the_public_key_is_published_without_sign_in(client):
+    response = client.get(reverse("audit-public-key"))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["algorithm"] == "Ed25519"
+    assert body["current_key_id"] == signing_key_id()
+    (key,) = body["keys"]
+    assert key["current"] is True
+    loaded = serialization.load_pem_public_key(key["public_key_pem"].encode())
+    assert loaded.public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    ) == signing_key().public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    pem = client.get(reverse("audit-public-key-pem"))
+    assert pem.status_code == 200
+    assert pem.content.decode() == key["public_key_pem"]
+
+
+def test_a_member_gets_the_receipt_of_their_organisations_event_and_it_verifies(
+    client, covered_event, trader_owner
+):
+    client.force_login(trader_owner)
+    response = client.get(receipt_url(covered_event))
+    assert response.status_code == 200
+    receipt = response.json()
+    assert receipt["event"]["event_id"] == str(covered_event.event_id)
+    assert verify_receipt(receipt, [signing_key().public_key()]).ok
+
+
+def test_the_receipt_verifies_with_the_standalone_script(client, covered_event, trader_owner, tmp_path):
+    client.force_login(trader_owner)
+    (tmp_path / "receipt.json").write_text(json.dumps(client.get(receipt_url(covered_event)).json()))
+    (tmp_path / "key.pem").write_bytes(client.get(reverse("audit-public-key-pem")).content)
+    result = subprocess.run(
+        [sys.executable, "-m", "audit.verify_receipt", "receipt.json", "--public-key", "key.pem"],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "receipt OK" in result.stdout
+
+
+def test_another_organisation_cannot_see_that_the_event_exists(client, covered_event, outsider):
+    client.force_login(outsider)
+    response = client.get(receipt_url(covered_event))
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "detail": "No such audit event.", "fields": {}}
+
+
+def test_an_officer_gets_any_receipt(client, covered_event, officer):
+    client.force_login(officer)
+    assert client.get(receipt_url(covered_event)).status_code == 200
+
+
+def test_receipts_need_a_sign_in(client, covered_event):
+    response = client.get(receipt_url(covered_event))
+    assert response.status_code == 403
+    assert response.json()["code"] == "not_authenticated"
+
+
+def test_an_unsealed_event_has_no_receipt_yet(client, trader_owner):
+    event = audit_event_record(
+        action=Action.SIGNED_OUT, actor=trader_owner, organization=trader_owner.organization
+    )
+    assert client.login(username=trader_owner.username, password=TEST_PASSWORD)
+    response = client.get(receipt_url(event))
+    assert response.status_code == 409
+    assert response.json()["code"] == "receipt_not_ready"
+
+
+def test_an_unknown_event_id_is_not_found(client, trader_owner):
+    client.force_login(trader_owner)
+    response = client.get("/api/v1/audit/events/00000000-0000-0000-0000-000000000000/receipt")
+    assert response.status_code == 404
+    assert client.get("/api/v1/audit/events/not-a-uuid/receipt").status_code == 404
