@@ -15,7 +15,7 @@ level and index) yields proofs with O(log n) lookups.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from audit.verify_receipt import EMPTY_ROOT, leaf_hash, node_hash
@@ -182,17 +182,25 @@ class CompactRange:
     once can check each checkpoint's root as it passes its size.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, on_subtree: Callable[[int, int, bytes], None] | None = None, every: int = 1) -> None:
+        """``on_subtree(height, index, hash)`` is called for each complete subtree whose height is
+        a positive multiple of ``every``, as it completes (what a verifier compares stored nodes to)."""
         self.size = 0
         self._peaks: list[bytes] = []  # largest (leftmost) first
+        self._on_subtree = on_subtree
+        self._every = every
 
     def append(self, leaf: bytes) -> None:
         node = leaf
         size = self.size
+        height = 0
         # Each trailing one bit of the old size is a peak that now has a right sibling.
         while size & 1:
             node = node_hash(self._peaks.pop(), node)
             size >>= 1
+            height += 1
+            if self._on_subtree is not None and height % self._every == 0:
+                self._on_subtree(height, ((self.size + 1) >> height) - 1, node)
         self._peaks.append(node)
         self.size += 1
 

@@ -8,6 +8,7 @@ import ipaddress
 import logging
 from dataclasses import dataclass, field
 
+import psycopg
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
@@ -16,11 +17,10 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from audit import keys, selectors
-from audit.canonical import AuditDataError, canonical_event, leaf_and_chain, validate_data
+from audit.canonical import AuditDataError, leaf_and_chain, validate_data
 from audit.context import RequestContext, current_context
 from audit.merkle import merkle_root
 from audit.models import (
-    EVENT_FACT_FIELDS,
     Action,
     AuditCheckpoint,
     AuditEvent,
@@ -34,6 +34,7 @@ from audit.selectors import (
     checkpoint_latest,
     tree_items,
     tree_root,
+    unsealed_canonical_rows,
 )
 from audit.verify_receipt import key_id, verify_consistency
 
@@ -141,8 +142,13 @@ def _lock_state() -> AuditSealState:
 
 def _write_seals(rows: list[tuple[int, int, bytes, bytes]], sealed_at: datetime.datetime) -> None:
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            # One statement per batch; bulk_update's CASE chains are far slower at this size.
+        # One statement per batch (bulk_update's CASE chains are far slower at this size), with
+        # server-side binding so the hash arrays travel in binary instead of escaped text.
+        # No "position IS NULL" here: with it, stale statistics after a backlog make the planner
+        # hash-join every unsealed row for each batch (quadratic); the rows were selected unsealed
+        # under the sealer lock in this transaction, and the trigger refuses resealing anyway.
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
             cursor.execute(
                 f"""
                 UPDATE {AuditEvent._meta.db_table} AS e
@@ -150,15 +156,15 @@ def _write_seals(rows: list[tuple[int, int, bytes, bytes]], sealed_at: datetime.
                        leaf_hash = v.leaf_hash, sealed_at = %s
                   FROM unnest(%s::bigint[], %s::bigint[], %s::bytea[], %s::bytea[])
                        AS v(id, position, chain_hash, leaf_hash)
-                 WHERE e.id = v.id AND e.position IS NULL
+                 WHERE e.id = v.id
                 """,  # noqa: S608 - the table name is ours, values are parameters
-                [
+                (
                     sealed_at,
                     [row[0] for row in rows],
                     [row[1] for row in rows],
                     [row[2] for row in rows],
                     [row[3] for row in rows],
-                ],
+                ),
             )
             updated = cursor.rowcount
     else:
@@ -196,19 +202,13 @@ def _extend_tree(old_size: int, new_leaves: list[bytes]) -> None:
 
 
 def _seal_batch(state: AuditSealState, limit: int, now: datetime.datetime) -> int:
-    rows = list(
-        AuditEvent.objects.filter(position__isnull=True)
-        .order_by("id")
-        .values_list("id", *EVENT_FACT_FIELDS)[:limit]
-    )
+    rows = unsealed_canonical_rows(limit)
     if not rows:
         return 0
     position = state.tree_size
     chain = bytes(state.last_chain_hash)
     seals, leaves = [], []
-    names = EVENT_FACT_FIELDS
-    for pk, *facts in rows:
-        canonical = canonical_event(**dict(zip(names, facts, strict=True)))
+    for pk, canonical in rows:
         leaf, chain = leaf_and_chain(chain, canonical)
         seals.append((pk, position, chain, leaf))
         leaves.append(leaf)
@@ -252,25 +252,32 @@ def _close_checkpoint(
 def audit_seal(*, now: datetime.datetime | None = None) -> SealResult:
     """Seal every committed, unsealed event and close the checkpoints that are due.
 
-    Works in batches of ``AUDIT_SEAL_BATCH``, each in its own transaction under the sealer lock;
-    a batch never crosses a multiple of ``AUDIT_CHECKPOINT_EVENTS`` so checkpoints land on them.
+    Works in transactions of up to ``AUDIT_SEAL_BATCH`` events under the sealer lock, sealed in
+    steps that stop at every multiple of ``AUDIT_CHECKPOINT_EVENTS`` so checkpoints land on them.
     Positions follow the order the sealer sees committed events in, not primary keys.
     Idempotent: with nothing new it changes nothing.
     """
     result = SealResult()
+    batch = settings.AUDIT_SEAL_BATCH
     while True:
         with transaction.atomic():
             moment = now or _now()
             state = _lock_state()
             last = checkpoint_latest()
-            covered = last.tree_size if last else 0
-            room = settings.AUDIT_CHECKPOINT_EVENTS - (state.tree_size - covered)
-            sealed = _seal_batch(state, max(1, min(settings.AUDIT_SEAL_BATCH, room)), moment)
-            result.sealed += sealed
-            if _checkpoint_due(state, last, moment):
-                result.checkpoints.append(_close_checkpoint(state, last, moment).sequence)
+            sealed_in_batch = 0
+            while True:
+                covered = last.tree_size if last else 0
+                room = settings.AUDIT_CHECKPOINT_EVENTS - (state.tree_size - covered)
+                sealed = _seal_batch(state, max(1, min(batch - sealed_in_batch, room)), moment)
+                sealed_in_batch += sealed
+                if _checkpoint_due(state, last, moment):
+                    last = _close_checkpoint(state, last, moment)
+                    result.checkpoints.append(last.sequence)
+                if not sealed or sealed_in_batch >= batch:
+                    break
+            result.sealed += sealed_in_batch
             result.tree_size = state.tree_size
-        if not sealed:
+        if sealed_in_batch < batch:
             return result
 
 

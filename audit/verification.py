@@ -14,10 +14,10 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from audit import keys, selectors
-from audit.canonical import ZERO_HASH, canonical_event, leaf_and_chain
-from audit.merkle import CompactRange, merkle_root
-from audit.models import EVENT_FACT_FIELDS, AuditCheckpoint, AuditEvent, AuditSealState, AuditTreeNode
-from audit.selectors import checkpoint_body_bytes
+from audit.canonical import ZERO_HASH, leaf_and_chain
+from audit.merkle import CompactRange
+from audit.models import AuditCheckpoint, AuditEvent, AuditSealState, AuditTreeNode
+from audit.selectors import checkpoint_body_bytes, sealed_canonical_rows
 from audit.verify_receipt import key_id
 
 STREAM_CHUNK = 10_000
@@ -55,7 +55,7 @@ def _hex(value: bytes | None) -> str:
 
 
 class _NodeChecker:
-    """Recomputes every stored subtree node from the recomputed leaves and compares."""
+    """Compares every stored subtree node with the one the recomputed leaves give."""
 
     def __init__(self, report: VerificationReport):
         self.report = report
@@ -63,27 +63,17 @@ class _NodeChecker:
             (level, index): bytes(value)
             for level, index, value in AuditTreeNode.objects.values_list("level", "index", "hash")
         }
-        self.pending: dict[int, list[bytes]] = {}
 
-    def add(self, level: int, item: bytes, item_index: int) -> None:
-        items = self.pending.setdefault(level, [])
-        items.append(item)
-        if len(items) < selectors.BLOCK_SIZE:
-            return
-        upper = level + selectors.NODE_STRIDE
-        index = item_index // selectors.BLOCK_SIZE
-        node = merkle_root(items)
-        self.pending[level] = []
-        stored = self.stored.pop((upper, index), None)
+    def __call__(self, level: int, index: int, node: bytes) -> None:
+        stored = self.stored.pop((level, index), None)
         if stored != node:
             self.report.problems.append(
                 Problem(
-                    f"tree node level {upper} index {index}",
+                    f"tree node level {level} index {index}",
                     "stored hash does not match the events below it; "
                     f"expected {node.hex()}, found {_hex(stored)}",
                 )
             )
-        self.add(upper, node, index)
 
     def finish(self) -> None:
         for level, index in sorted(self.stored):
@@ -93,6 +83,16 @@ class _NodeChecker:
                     "stored, but no complete block of events below it",
                 )
             )
+
+
+def _stream():
+    start = 0
+    while True:
+        rows = sealed_canonical_rows(start, STREAM_CHUNK)
+        yield from rows
+        if len(rows) < STREAM_CHUNK:
+            return
+        start = rows[-1][0] + 1
 
 
 def audit_verify(*, witness_keys: tuple[Ed25519PublicKey, ...] = ()) -> VerificationReport:
@@ -105,10 +105,11 @@ def audit_verify(*, witness_keys: tuple[Ed25519PublicKey, ...] = ()) -> Verifica
     due = iter(checkpoints)
     next_checkpoint = next(due, None)
     previous_checkpoint: AuditCheckpoint | None = None
-    tree = CompactRange()
     nodes = _NodeChecker(report)
-    stored_prev = ZERO_HASH  # link check against stored hashes, so one edit gives one problem
-    computed_chain = ZERO_HASH  # the chain as it should be, for checkpoints
+    tree = CompactRange(on_subtree=nodes, every=selectors.NODE_STRIDE)
+    # Each link is checked against the stored previous hash, so one edit gives one problem; when
+    # every link holds, the stored chain is the recomputed chain and checkpoints compare to it.
+    stored_prev = ZERO_HASH
 
     def check_checkpoint(checkpoint: AuditCheckpoint) -> None:
         nonlocal previous_checkpoint
@@ -125,12 +126,12 @@ def audit_verify(*, witness_keys: tuple[Ed25519PublicKey, ...] = ()) -> Verifica
                     f"found {_hex(checkpoint.root_hash)}",
                 )
             )
-        if bytes(checkpoint.chain_hash) != computed_chain:
+        if bytes(checkpoint.chain_hash) != stored_prev:
             report.problems.append(
                 Problem(
                     where,
                     f"chain hash does not match event {checkpoint.tree_size - 1}; "
-                    f"expected {computed_chain.hex()}, found {_hex(checkpoint.chain_hash)}",
+                    f"expected {stored_prev.hex()}, found {_hex(checkpoint.chain_hash)}",
                 )
             )
         expected_prev = (
@@ -164,45 +165,44 @@ def audit_verify(*, witness_keys: tuple[Ed25519PublicKey, ...] = ()) -> Verifica
         report.witnesses[checkpoint.sequence] = statuses
         previous_checkpoint = checkpoint
 
-    rows = (
-        AuditEvent.objects.filter(position__isnull=False)
-        .order_by("position")
-        .values_list("position", "chain_hash", "leaf_hash", *EVENT_FACT_FIELDS)
-        .iterator(chunk_size=STREAM_CHUNK)
-    )
-    for expected_position, (position, chain_hash, stored_leaf, *facts) in enumerate(rows):
-        where = f"event position {expected_position}"
+    # The hot loop of a full verification: locals only, messages built only on a mismatch.
+    append = tree.append
+    next_size = next_checkpoint.tree_size if next_checkpoint else -1
+    expected_position = 0
+    for position, chain_hash, stored_leaf, event_id, canonical in _stream():
         if position != expected_position:
-            report.problems.append(Problem(where, f"missing; the next stored event has position {position}"))
+            report.problems.append(
+                Problem(
+                    f"event position {expected_position}",
+                    f"missing; the next stored event has position {position}",
+                )
+            )
             # Nothing after a gap can match a checkpoint; report it once and stop the stream here.
             break
-        facts_by_name = dict(zip(EVENT_FACT_FIELDS, facts, strict=True))
-        canonical = canonical_event(**facts_by_name)
-        leaf, computed_chain = leaf_and_chain(computed_chain, canonical)
-        chain_hash = bytes(chain_hash)
-        _, link = leaf_and_chain(stored_prev, canonical)
+        leaf, link = leaf_and_chain(stored_prev, canonical)
         if link != chain_hash:
             report.problems.append(
                 Problem(
-                    f"{where} (event {facts_by_name['event_id']})",
+                    f"event position {position} (event {event_id})",
                     f"chain hash does not match; expected {link.hex()}, found {chain_hash.hex()}",
                 )
             )
-        if bytes(stored_leaf) != leaf:
+        if stored_leaf != leaf:
             report.problems.append(
                 Problem(
-                    f"{where} (event {facts_by_name['event_id']})",
+                    f"event position {position} (event {event_id})",
                     f"leaf hash does not match; expected {leaf.hex()}, found {_hex(stored_leaf)}",
                 )
             )
         stored_prev = chain_hash
-        tree.append(leaf)
-        nodes.add(0, leaf, expected_position)
-        report.events += 1
-        while next_checkpoint is not None and next_checkpoint.tree_size == tree.size:
+        append(leaf)
+        expected_position += 1
+        while expected_position == next_size:
             check_checkpoint(next_checkpoint)
             report.checkpoints += 1
             next_checkpoint = next(due, None)
+            next_size = next_checkpoint.tree_size if next_checkpoint else -1
+    report.events = expected_position
 
     for checkpoint in [c for c in checkpoints if c.tree_size > report.events]:
         report.problems.append(

@@ -11,6 +11,8 @@ transaction.
 from __future__ import annotations
 
 import os
+import sys
+from pathlib import Path
 
 from celery import Celery, signals
 from kombu import Queue
@@ -22,6 +24,12 @@ QUEUE_AUDIT = "audit"
 QUEUE_RISK = "risk"
 QUEUE_NOTIFICATIONS = "notifications"
 QUEUES = (QUEUE_DEFAULT, QUEUE_AUDIT, QUEUE_RISK, QUEUE_NOTIFICATIONS)
+
+if Path(sys.argv[0]).name == "celery" or Path(sys.argv[0]).parent.name == "celery":
+    # Started as `celery -A config …`: a bad environment gets the same one-line error as manage.py.
+    from config.env import load_settings_or_exit
+
+    load_settings_or_exit()
 
 app = Celery("config")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -150,3 +150,12 @@ def test_verification_is_recorded_as_an_audit_event(sealed_log):
     call_command("verify_audit", stdout=io.StringIO())
     event = AuditEvent.objects.filter(action="audit.verified").get()
     assert event.data == {"ok": True, "events": EVENTS, "checkpoints": 3, "first_problem": None}
+
+
+
+def test_data_that_is_no_longer_json_is_caught(sealed_log):
+    with bypassing_triggers() as cursor:
+        cursor.execute(f"UPDATE {table(AuditEvent)} SET data = %s WHERE position = 5", ['{"n": 5'])
+    code, _, err = run_verify()
+    assert code == 1
+    assert "first mismatch at event position 5" in err

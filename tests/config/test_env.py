@@ -197,3 +197,17 @@ def test_the_default_database_is_sqlite_in_wal_mode(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "wal sqlite"
     assert (tmp_path / "db.sqlite3").exists()
+
+
+def test_a_celery_worker_with_a_bad_environment_stops_with_one_line(tmp_path):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL"))}
+    result = subprocess.run(
+        [sys.executable, "-m", "celery", "-A", "config", "worker"],
+        cwd=ROOT,
+        env=clean | {"DEBUG": "true", "DATA_DIR": str(tmp_path), "REDIS_URL": "http://nope"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "configuration error: REDIS_URL: unsupported scheme 'http'; expected redis://host:port/db"
