@@ -33,6 +33,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--receipts", type=int, default=1_000)
     parser.add_argument("--batch", type=int, default=10_000, help="AUDIT_SEAL_BATCH for the run")
+    parser.add_argument("--jobs", type=int, default=None, help="verification processes (default: CPUs + 1)")
     args = parser.parse_args()
 
     import django
@@ -46,7 +47,7 @@ def main() -> int:
     from audit.models import AuditCheckpoint, AuditEvent, AuditSealState, AuditTreeNode, AuditWitnessSignature
     from audit.selectors import audit_receipt_build, complete_blocks
     from audit.services import audit_seal
-    from audit.verification import audit_verify
+    from audit.verification import audit_verify, default_jobs
     from audit.verify_receipt import canonical_json
 
     name = str(connection.settings_dict["NAME"])
@@ -117,11 +118,13 @@ def main() -> int:
     )
 
     started = time.perf_counter()
-    report = audit_verify()
+    args.jobs = args.jobs or default_jobs()
+    report = audit_verify(jobs=args.jobs)
     verify_seconds = time.perf_counter() - started
     verify_rate = report.events / verify_seconds
     print(
-        f"verify                {verify_rate:>12,.0f} events/s   ({verify_seconds:.1f}s, ok={report.ok})"
+        f"verify                {verify_rate:>12,.0f} events/s   "
+        f"({verify_seconds:.1f}s, {args.jobs} jobs, ok={report.ok})"
         f"   target {TARGET_VERIFY:,}  ratio {verify_rate / TARGET_VERIFY:.2f}"
     )
 

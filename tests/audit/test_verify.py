@@ -152,10 +152,32 @@ def test_verification_is_recorded_as_an_audit_event(sealed_log):
     assert event.data == {"ok": True, "events": EVENTS, "checkpoints": 3, "first_problem": None}
 
 
-
 def test_data_that_is_no_longer_json_is_caught(sealed_log):
     with bypassing_triggers() as cursor:
         cursor.execute(f"UPDATE {table(AuditEvent)} SET data = %s WHERE position = 5", ['{"n": 5'])
     code, _, err = run_verify()
     assert code == 1
     assert "first mismatch at event position 5" in err
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_verification_finds_what_the_serial_one_finds(settings, monkeypatch):
+    """On PostgreSQL, forked workers check ranges on their own connections (committed data)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("parallel verification runs on PostgreSQL only")
+    from audit import verification
+
+    monkeypatch.setattr(verification, "PARALLEL_CHUNK", 64)
+    monkeypatch.setattr(verification, "STREAM_CHUNK", 25)
+    settings.AUDIT_CHECKPOINT_EVENTS = 100
+    record_many(EVENTS)
+    audit_seal()
+    healthy = audit_verify(jobs=2)
+    assert healthy.ok and healthy.events == EVENTS and healthy.checkpoints == 3
+    with bypassing_triggers() as cursor:
+        cursor.execute(f"UPDATE {table(AuditEvent)} SET action = 'flag.raised' WHERE position IN (70, 199)")
+        cursor.execute(f"DELETE FROM {table(AuditEvent)} WHERE position = 250")
+    serial, parallel = audit_verify(jobs=1), audit_verify(jobs=2)
+    assert [str(p) for p in parallel.problems] == [str(p) for p in serial.problems]
+    assert str(parallel.first_problem).startswith("event position 70 ")
+    assert parallel.events == serial.events == 250

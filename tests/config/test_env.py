@@ -210,4 +210,7 @@ def test_a_celery_worker_with_a_bad_environment_stops_with_one_line(tmp_path):
         timeout=60,
     )
     assert result.returncode == 2
-    assert result.stderr.strip() == "configuration error: REDIS_URL: unsupported scheme 'http'; expected redis://host:port/db"
+    assert (
+        result.stderr.strip()
+        == "configuration error: REDIS_URL: unsupported scheme 'http'; expected redis://host:port/db"
+    )

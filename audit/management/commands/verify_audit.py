@@ -5,7 +5,7 @@ from django.db import transaction
 
 from audit.models import Action
 from audit.services import audit_event_record
-from audit.verification import audit_verify
+from audit.verification import audit_verify, default_jobs
 from audit.verify_receipt import InputError, load_public_key
 
 
@@ -21,13 +21,21 @@ class Command(BaseCommand):
             "--no-record", action="store_true", help="do not record the result as an audit event"
         )
         parser.add_argument("--all", action="store_true", help="list every problem, not only the first ten")
+        parser.add_argument(
+            "--jobs",
+            type=int,
+            default=default_jobs(),
+            help="processes checking links and leaves on PostgreSQL (default: CPUs + 1, at most 8)",
+        )
 
-    def handle(self, *args, witness_key: list[str], no_record: bool, all: bool, **options):
+    def handle(self, *args, witness_key: list[str], no_record: bool, all: bool, jobs: int, **options):
+        if jobs < 1:
+            raise CommandError("--jobs must be at least 1")
         try:
             witness_keys = tuple(load_public_key(Path(path)) for path in witness_key)
         except InputError as exc:
             raise CommandError(str(exc)) from None
-        report = audit_verify(witness_keys=witness_keys)
+        report = audit_verify(witness_keys=witness_keys, jobs=jobs)
         rate = report.events / report.seconds if report.seconds else 0
         self.stdout.write(
             f"{report.events} sealed events, {report.checkpoints} checkpoints, "
