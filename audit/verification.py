@@ -11,14 +11,15 @@ import multiprocessing
 import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import Max
 
-from audit import keys, selectors
+from audit import keys, selectors, verification_worker
 from audit.canonical import ZERO_HASH, leaf_and_chain
 from audit.merkle import CompactRange
 from audit.models import AuditCheckpoint, AuditEvent, AuditSealState, AuditTreeNode
@@ -104,7 +105,7 @@ class _Chunk:
     gap: bool = False
 
 
-def _verify_chunk(task: tuple[int, int, frozenset[int]]) -> _Chunk:
+def verify_chunk(task: tuple[int, int, frozenset[int]]) -> _Chunk:
     """Check every link and leaf in positions [start, end). Runs in a worker process or inline."""
     start, end, wanted_chains = task
     chunk = _Chunk(start=start)
@@ -171,14 +172,22 @@ def _chunks(jobs: int, wanted_chains: frozenset[int]) -> Iterator[_Chunk]:
     tasks = [
         (start, min(start + PARALLEL_CHUNK, size), wanted_chains) for start in range(0, size, PARALLEL_CHUNK)
     ]
-    # Forked workers open their own connections, so they see only committed rows: inside a
-    # transaction (tests, or a caller's atomic block) and on SQLite the work stays in-process.
+    # Workers open their own connections, so they see only committed rows: inside a transaction
+    # (tests, or a caller's atomic block) and on SQLite the work stays in-process. They are
+    # spawned, not forked: a fork of a process with threads (Celery, a web server) can inherit a
+    # lock some other thread held and hang.
     if jobs <= 1 or len(tasks) <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
-        yield from map(_verify_chunk, tasks)
+        yield from map(verify_chunk, tasks)
         return
-    connections.close_all()  # a forked child must not share the parent's socket
-    with multiprocessing.get_context("fork").Pool(jobs) as pool:
-        yield from pool.imap(_verify_chunk, tasks)
+    # An executor, not a Pool: a worker that dies raises BrokenProcessPool instead of being
+    # replaced forever.
+    with ProcessPoolExecutor(
+        max_workers=min(jobs, len(tasks)),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=verification_worker.start,
+        initargs=(dict(connection.settings_dict),),
+    ) as executor:
+        yield from executor.map(verification_worker.verify_chunk, tasks)
 
 
 def audit_verify(*, witness_keys: tuple[Ed25519PublicKey, ...] = (), jobs: int = 1) -> VerificationReport:
