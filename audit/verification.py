@@ -160,9 +160,9 @@ def verify_chunk(task: tuple[int, int, frozenset[int]]) -> _Chunk:
 
 
 def default_jobs() -> int:
-    """One more process than CPUs: each spends part of its time waiting for the database
-    (measured in bench/audit.py: 2 CPUs, 3 jobs ~ 200k events/s, 2 jobs ~ 175k, 1 job ~ 85k)."""
-    return min((os.cpu_count() or 1) + 1, 8)
+    """One process per CPU (measured with bench/audit.py at 1,000,000 events on 2 CPUs:
+    1 job ~85k events/s, 2 jobs ~175k, 3 jobs ~140k, 4 jobs ~150k)."""
+    return min(os.cpu_count() or 1, 8)
 
 
 def _chunks(jobs: int, wanted_chains: frozenset[int]) -> Iterator[_Chunk]:

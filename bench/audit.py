@@ -33,7 +33,7 @@ def main() -> int:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--receipts", type=int, default=1_000)
     parser.add_argument("--batch", type=int, default=10_000, help="AUDIT_SEAL_BATCH for the run")
-    parser.add_argument("--jobs", type=int, default=None, help="verification processes (default: CPUs + 1)")
+    parser.add_argument("--jobs", type=int, default=None, help="verification processes (default: CPUs)")
     args = parser.parse_args()
 
     import django

@@ -25,7 +25,7 @@ class Command(BaseCommand):
             "--jobs",
             type=int,
             default=default_jobs(),
-            help="processes checking links and leaves on PostgreSQL (default: CPUs + 1, at most 8)",
+            help="processes checking links and leaves on PostgreSQL (default: CPUs, at most 8)",
         )
 
     def handle(self, *args, witness_key: list[str], no_record: bool, all: bool, jobs: int, **options):
