@@ -7,8 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit import keys
-from audit.models import AuditEvent
-from audit.selectors import AuditNotSealed, audit_receipt_build
+from audit.selectors import AuditNotSealed, audit_event_for_reader, audit_receipt_build
 from config.errors import ApplicationError
 
 
@@ -46,11 +45,8 @@ class AuditEventReceiptApi(APIView):
     """The receipt of one event recorded for the caller's organisation (officers: any event)."""
 
     def get(self, request, event_id):
-        events = AuditEvent.objects.all()
-        if not request.user.is_officer:
-            # Another organisation's event is "not found", never "forbidden": no existence oracle.
-            events = events.filter(organization_id=request.user.organization_id, organization__isnull=False)
-        event = events.filter(event_id=event_id).first()
+        # Another organisation's event is "not found", never "forbidden": no existence oracle.
+        event = audit_event_for_reader(user=request.user, event_id=event_id)
         if event is None:
             raise ApplicationError("No such audit event.", code="not_found", status_code=404)
         try:

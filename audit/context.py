@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 
 class Channel:
@@ -27,9 +27,6 @@ class RequestContext:
     channel: str = Channel.SYSTEM
     ip: str | None = None
     user_agent: str = ""
-
-    def with_changes(self, **changes) -> RequestContext:
-        return replace(self, **changes)
 
 
 _SYSTEM = RequestContext()

@@ -10,7 +10,6 @@ from collections import OrderedDict
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import QuerySet
 
 from audit.canonical import ZERO_HASH, canonical_event, canonical_from_text, format_timestamp
 from audit.merkle import ListSource, consistency_proof, inclusion_proof, range_hash
@@ -34,22 +33,14 @@ def event_canonical_bytes(event: AuditEvent) -> bytes:
 # The columns are read raw (no ORM conversion) and the canonical bytes assembled from their text:
 # the ORM's per-value conversions cost about 3x in bench/audit.py, and a verifier must see the
 # stored data text exactly as it is, not as the JSON field would re-read it.
-_PG_FACT_COLUMNS = ", ".join(
-    (
-        "event_id::text",
-        "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
-        "action",
-        "actor_id::text",
-        "organization_id::text",
-        "target_type",
-        "target_id",
-        "data",
-        "channel",
-        "ip",
-        "user_agent",
-        "request_id",
-    )
-)
+# On PostgreSQL the typed columns are rendered by the server in the canonical form's own text.
+_PG_TEXT_OF = {
+    "event_id": "event_id::text",
+    "occurred_at": "to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+    "actor_id": "actor_id::text",
+    "organization_id": "organization_id::text",
+}
+_PG_FACT_COLUMNS = ", ".join(_PG_TEXT_OF.get(field, field) for field in EVENT_FACT_FIELDS)
 _PLAIN_FACT_COLUMNS = ", ".join(EVENT_FACT_FIELDS)
 _TABLE = AuditEvent._meta.db_table
 
@@ -287,14 +278,12 @@ def audit_consistency_build(*, first: AuditCheckpoint, second: AuditCheckpoint) 
     }
 
 
-def audit_event_get(*, event_id) -> AuditEvent:
-    return AuditEvent.objects.get(event_id=event_id)
-
-
-def audit_event_list_for_organization(*, organization_id: int) -> QuerySet[AuditEvent]:
-    """Events recorded on behalf of one organisation, newest first (tenant-scoped)."""
-    return AuditEvent.objects.filter(organization_id=organization_id).order_by("-occurred_at", "-id")
-
-
-def audit_unsealed_count() -> int:
-    return AuditEvent.objects.filter(position__isnull=True).count()
+def audit_event_for_reader(*, user, event_id) -> AuditEvent | None:
+    """The event if ``user`` may read it: officers any event, members only those recorded for
+    their own organisation. ``None`` otherwise, so callers answer "not found" either way."""
+    events = AuditEvent.objects.filter(event_id=event_id)
+    if not user.is_officer:
+        if user.organization_id is None:
+            return None
+        events = events.filter(organization_id=user.organization_id)
+    return events.first()
