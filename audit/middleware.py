@@ -1,10 +1,10 @@
 from __future__ import annotations
 
+import ipaddress
 import re
 import uuid
 
 from django.conf import settings
-from ipware import get_client_ip
 
 from audit.context import Channel, RequestContext, bound_context
 
@@ -20,13 +20,40 @@ def channel_for_path(path: str) -> str:
     return Channel.PORTAL
 
 
+def _address(value: str | None) -> str | None:
+    try:
+        return ipaddress.ip_address((value or "").strip()).compressed
+    except ValueError:
+        return None
+
+
+def _trusted_network(address: str, networks: list[str]) -> bool:
+    ip = ipaddress.ip_address(address)
+    return any(ip in ipaddress.ip_network(network, strict=False) for network in networks)
+
+
 def client_ip(request) -> str | None:
-    ip, _routable = get_client_ip(
-        request,
-        proxy_count=settings.TRUSTED_PROXY_COUNT or None,
-        proxy_trusted_ips=settings.TRUSTED_PROXIES or None,
-    )
-    return ip
+    """The client's address, for sign-in history and the audit trail.
+
+    ``X-Forwarded-For`` is read from the right, because each proxy appends the address it saw and
+    only what our own proxies appended is true; anything to the left was written by the client.
+    With ``TRUSTED_PROXY_COUNT = n`` the client is the n-th entry from the right; with
+    ``TRUSTED_PROXIES`` (networks) it is the right-most entry not in them, and only when the
+    direct peer is one of them. With neither, the header is ignored. (django-ipware's default
+    reads from the left, which is the client-written end.)
+    """
+    remote = _address(request.META.get("REMOTE_ADDR"))
+    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    if settings.TRUSTED_PROXY_COUNT and len(hops) >= settings.TRUSTED_PROXY_COUNT:
+        return _address(hops[-settings.TRUSTED_PROXY_COUNT]) or remote
+    if settings.TRUSTED_PROXIES and remote and _trusted_network(remote, settings.TRUSTED_PROXIES):
+        for hop in reversed(hops):
+            address = _address(hop)
+            if address is None:
+                break
+            if not _trusted_network(address, settings.TRUSTED_PROXIES):
+                return address
+    return remote
 
 
 class RequestContextMiddleware:

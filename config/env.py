@@ -8,6 +8,7 @@ Secrets may come from ``NAME`` or from a file named by ``NAME_FILE`` (Docker sec
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -81,6 +82,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP networks (``10.0.0.0/8``, ``2001:db8::/32``) or single addresses."""
+    networks = env_list(name, [])
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError:
+            raise SettingsError(f"{name}: {network!r} is not an IP address or network") from None
+    return networks
 
 
 def env_secret(name: str) -> str | None:

@@ -17,6 +17,7 @@ from config.env import (
     env_email,
     env_int,
     env_list,
+    env_networks,
     env_redis,
     env_secret,
     env_str,
@@ -74,9 +75,9 @@ SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600, minimum=300)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CSRF_COOKIE_HTTPONLY = True
 
-# Client IPs (django-ipware): trust X-Forwarded-For only from as many proxies as configured.
+# Client IPs: X-Forwarded-For is believed only as far as these say (audit.middleware.client_ip).
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
-TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 
 # --- applications ----------------------------------------------------------------------------
 

@@ -171,3 +171,28 @@ def test_the_context_is_per_thread():
         thread.start()
         thread.join()
     assert seen["other"] == ""
+
+
+@pytest.mark.parametrize(
+    ("count", "proxies", "forwarded", "expected"),
+    [
+        (0, [], "203.0.113.50", "198.51.100.9"),  # no proxy configured: the header is ignored
+        (1, [], "203.0.113.50", "203.0.113.50"),
+        (1, [], "6.6.6.6, 203.0.113.50", "203.0.113.50"),  # the client's own entry is not believed
+        (2, [], "6.6.6.6, 203.0.113.50, 10.0.0.2", "203.0.113.50"),
+        (2, [], "203.0.113.50", "198.51.100.9"),  # fewer hops than proxies: fall back to the peer
+        (1, [], "not-an-ip", "198.51.100.9"),
+        (1, [], "2001:DB8::0:1", "2001:db8::1"),
+        (0, ["198.51.100.0/24", "10.0.0.0/8"], "6.6.6.6, 203.0.113.50, 10.0.0.2", "203.0.113.50"),
+        (0, ["192.0.2.0/24"], "203.0.113.50", "198.51.100.9"),  # the peer is not a trusted proxy
+    ],
+)
+def test_forwarded_addresses_are_believed_only_from_configured_proxies(
+    settings, count, proxies, forwarded, expected
+):
+    from audit.middleware import client_ip
+
+    settings.TRUSTED_PROXY_COUNT = count
+    settings.TRUSTED_PROXIES = proxies
+    request = RequestFactory().get("/", REMOTE_ADDR="198.51.100.9", HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_ip(request) == expected

@@ -174,6 +174,14 @@ def run_manage(*args: str, **env: str) -> subprocess.CompletedProcess:
             {"DEBUG": "true", "LANGUAGE_CODE": "fr"},
             "configuration error: LANGUAGE_CODE: expected one of en, vi",
         ),
+        (
+            {"DEBUG": "true", "TRUSTED_PROXIES": "10.0.0.0/8,nginx"},
+            "configuration error: TRUSTED_PROXIES: 'nginx' is not an IP address or network",
+        ),
+        (
+            {"DEBUG": "true", "TRUSTED_PROXY_COUNT": "-1"},
+            "configuration error: TRUSTED_PROXY_COUNT: must be at least 0",
+        ),
     ],
 )
 def test_a_bad_environment_stops_start_up_with_one_line(tmp_path, env, line):
