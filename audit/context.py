@@ -7,6 +7,7 @@ Celery signals in ``config.celery``) so services record who/where without passin
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -27,6 +28,14 @@ class RequestContext:
     channel: str = Channel.SYSTEM
     ip: str | None = None
     user_agent: str = ""
+
+
+def normalise_ip(value: str | None) -> str | None:
+    """One spelling per address (``2001:db8::1``, never ``2001:DB8::0:1``), or ``None``."""
+    try:
+        return ipaddress.ip_address((value or "").strip()).compressed
+    except ValueError:
+        return None
 
 
 _SYSTEM = RequestContext()

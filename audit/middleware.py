@@ -6,7 +6,7 @@ import uuid
 
 from django.conf import settings
 
-from audit.context import Channel, RequestContext, bound_context
+from audit.context import Channel, RequestContext, bound_context, normalise_ip
 
 _ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 USER_AGENT_MAX = 512
@@ -18,13 +18,6 @@ def channel_for_path(path: str) -> str:
     if path.startswith("/officers/"):
         return Channel.OFFICERS
     return Channel.PORTAL
-
-
-def _address(value: str | None) -> str | None:
-    try:
-        return ipaddress.ip_address((value or "").strip()).compressed
-    except ValueError:
-        return None
 
 
 def _trusted_network(address: str, networks: list[str]) -> bool:
@@ -42,13 +35,13 @@ def client_ip(request) -> str | None:
     direct peer is one of them. With neither, the header is ignored. (django-ipware's default
     reads from the left, which is the client-written end.)
     """
-    remote = _address(request.META.get("REMOTE_ADDR"))
+    remote = normalise_ip(request.META.get("REMOTE_ADDR"))
     hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
     if settings.TRUSTED_PROXY_COUNT and len(hops) >= settings.TRUSTED_PROXY_COUNT:
-        return _address(hops[-settings.TRUSTED_PROXY_COUNT]) or remote
+        return normalise_ip(hops[-settings.TRUSTED_PROXY_COUNT]) or remote
     if settings.TRUSTED_PROXIES and remote and _trusted_network(remote, settings.TRUSTED_PROXIES):
         for hop in reversed(hops):
-            address = _address(hop)
+            address = normalise_ip(hop)
             if address is None:
                 break
             if not _trusted_network(address, settings.TRUSTED_PROXIES):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import ipaddress
 import logging
 from dataclasses import dataclass, field
 
@@ -18,7 +17,7 @@ from django.utils import timezone
 
 from audit import keys, selectors
 from audit.canonical import AuditDataError, leaf_and_chain, validate_data
-from audit.context import RequestContext, current_context
+from audit.context import RequestContext, current_context, normalise_ip
 from audit.merkle import merkle_root
 from audit.models import (
     Action,
@@ -46,15 +45,6 @@ SEAL_QUEUED_KEY = "audit:seal-queued"
 
 def _now() -> datetime.datetime:
     return timezone.now()
-
-
-def _normalise_ip(ip: str | None) -> str:
-    if not ip:
-        return ""
-    try:
-        return ipaddress.ip_address(ip).compressed
-    except ValueError:
-        return ""
 
 
 def _target_of(target) -> tuple[str, str]:
@@ -98,7 +88,7 @@ def audit_event_record(
         target_id=target_id[:64],
         data=data,
         channel=context.channel,
-        ip=_normalise_ip(context.ip),
+        ip=normalise_ip(context.ip) or "",
         user_agent=context.user_agent[:512],
         request_id=context.request_id[:64],
     )
