@@ -36,6 +36,7 @@ from audit.selectors import (
     unsealed_canonical_rows,
 )
 from audit.verify_receipt import key_id, verify_consistency
+from config.tasks import publish_safely
 
 logger = logging.getLogger(__name__)
 
@@ -106,10 +107,7 @@ def _queue_seal() -> None:
             return
     except Exception:  # A cache outage must not stop the request; queue anyway.
         logger.warning("cache unavailable; queueing an audit seal without de-duplication")
-    try:
-        audit_seal_task.apply_async()
-    except Exception:
-        logger.exception("could not queue audit sealing; the periodic sweep will seal")
+    publish_safely(audit_seal_task)
 
 
 # --- sealing -----------------------------------------------------------------------------------

@@ -15,10 +15,12 @@ logger = logging.getLogger(__name__)
 HEARTBEAT_CACHE_KEY = "health:worker-heartbeat"
 
 
-def _publish(task, args, kwargs) -> None:
+def publish_safely(task, *args, **kwargs) -> None:
+    """Publish now; a broker outage is logged, never raised (the fact is committed and the
+    task's periodic sweep will pick the work up)."""
     try:
         task.apply_async(args=args, kwargs=kwargs)
-    except Exception:  # The fact is committed; the sweep will find it, so never fail the request.
+    except Exception:
         logger.exception("could not enqueue %s; the periodic sweep will pick the work up", task.name)
 
 
@@ -27,7 +29,7 @@ def enqueue_on_commit(task, *args, **kwargs) -> None:
 
     A broker outage is logged and swallowed: whatever the task derives is recomputed by its sweep.
     """
-    transaction.on_commit(partial(_publish, task, args, kwargs))
+    transaction.on_commit(partial(publish_safely, task, *args, **kwargs))
 
 
 @shared_task(ignore_result=False, acks_late=False)

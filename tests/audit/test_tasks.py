@@ -51,7 +51,7 @@ def test_a_broker_outage_at_commit_keeps_the_fact(monkeypatch, caplog):
     with transaction.atomic():
         audit_event_record(action=Action.ORGANIZATION_CREATED)
     assert AuditEvent.objects.filter(position__isnull=True).count() == 1
-    assert "could not queue audit sealing" in caplog.text
+    assert "could not enqueue audit.tasks.audit_seal" in caplog.text
     cache.delete(SEAL_QUEUED_KEY)
 
 
