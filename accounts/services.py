@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
@@ -57,15 +58,18 @@ def user_create(
     """Create an account: a member of ``organization`` with ``role``, or an officer without one.
 
     Without a password the account cannot sign in until a password is set through a one-time link.
-    Records ``user.created`` (never the password or the ID number).
+    Records ``user.created`` (never the password or the ID number). Raises ``ValidationError``
+    for invalid details or a password the policy refuses (all reasons, each with its code).
     """
     user = User(username=username, email=email, role=role, organization=organization, **details)
+    user.full_clean(exclude=["password"])
     if password is None:
         user.set_unusable_password()
     else:
+        # Every rule at once (length, own data, common list, strength); nothing is saved on refusal.
+        validate_password(password, user)
         user.set_password(password)
         user.password_changed_at = timezone.now()
-    user.full_clean(exclude=["password"])
     user.save()
     audit_event_record(
         action=Action.USER_CREATED,

@@ -249,6 +249,25 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # --- authentication --------------------------------------------------------------------------
 
+# DESIGN §5 rule 4: length (NIST SP 800-63B-4: at least 15, at least 64 allowed, no composition
+# rules), the user's own data, the common-password list and a zxcvbn score.
+PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 15, minimum=8)
+PASSWORD_MAX_LENGTH = env_int("PASSWORD_MAX_LENGTH", 128, minimum=64)
+PASSWORD_MIN_SCORE = env_int("PASSWORD_MIN_SCORE", 3, minimum=0, maximum=4)
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
+    {
+        "NAME": "accounts.password_validation.MaximumLengthValidator",
+        "OPTIONS": {"max_length": PASSWORD_MAX_LENGTH},
+    },
+    {"NAME": "accounts.password_validation.UserContextValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "accounts.password_validation.StrengthValidator", "OPTIONS": {"min_score": PASSWORD_MIN_SCORE}},
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

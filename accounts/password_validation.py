@@ -1,0 +1,152 @@
+"""Password rules of DESIGN §5 rule 4, as Django password validators (``AUTH_PASSWORD_VALIDATORS``).
+
+Each raises ``ValidationError`` with a stable code; Django's ``validate_password`` collects every
+validator's errors, so the user is told every reason at once.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from zxcvbn import zxcvbn
+
+# Shorter context values ("An", "Ha") would forbid too many ordinary words.
+MIN_CONTEXT_LENGTH = 4
+
+# Legal-form and trade words that start most enterprise names; what is left is the name people
+# would put in a password ("Công ty TNHH Hòa Bình" -> "Hòa Bình").
+_NAME_NOISE = re.compile(
+    r"\b(cong ty|tnhh|co phan|cp|mtv|mot thanh vien|hai thanh vien|xuat nhap khau|xnk|thuong mai|"
+    r"dich vu|san xuat|dai ly hai quan|tap doan|chi nhanh|doanh nghiep tu nhan|dntn)\b"
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case, accents removed (``đ`` too), only letters and digits: ``Công ty Hòa Bình``
+    becomes ``congtyhoabinh``."""
+    text = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def name_variants(name: str) -> set[str]:
+    """An enterprise name whole, and without its legal-form words."""
+    spaced = unicodedata.normalize("NFKD", (name or "").replace("đ", "d").replace("Đ", "D").lower())
+    spaced = "".join(char for char in spaced if not unicodedata.combining(char))
+    spaced = re.sub(r"[^0-9a-z]+", " ", spaced)
+    return {value for value in (name, _NAME_NOISE.sub(" ", spaced)) if fold(value)}
+
+
+def phone_variants(phone: str) -> set[str]:
+    """A Vietnamese number as people write it: ``0912345678``, ``84912345678``, ``912345678``."""
+    digits = re.sub(r"\D", "", phone or "")
+    if not digits:
+        return set()
+    national = digits[2:] if digits.startswith("84") else digits.lstrip("0")
+    return {digits, national, "0" + national, "84" + national}
+
+
+def user_context(user) -> list[str]:
+    """The user's own data a password must not contain (raw, before folding)."""
+    if user is None:
+        return []
+    values = [
+        getattr(user, "username", ""),
+        getattr(user, "first_name", ""),
+        getattr(user, "last_name", ""),
+        getattr(user, "national_id_number", ""),
+    ]
+    email = getattr(user, "email", "") or ""
+    values.append(email.split("@", 1)[0])
+    values.extend(phone_variants(getattr(user, "phone", "")))
+    organization = getattr(user, "organization", None)
+    if organization is not None:
+        tax_code = organization.tax_code or ""
+        # A branch (0100686209-199) is also its parent enterprise (0100686209).
+        values.extend([tax_code, tax_code.replace("-", ""), tax_code.split("-", 1)[0]])
+        values.extend(name_variants(organization.name))
+        values.extend(phone_variants(organization.phone))
+        values.append((organization.email or "").split("@", 1)[0])
+    return [value for value in values if value]
+
+
+class UserContextValidator:
+    """The password must not be, or contain, the user's username, names, ID number, phone, email
+    name, or the organisation's name, tax code or phone, forwards or reversed, ignoring case,
+    accents, spaces and punctuation."""
+
+    code = "password_contains_personal_data"
+
+    def validate(self, password: str, user=None) -> None:
+        folded = fold(password)
+        reversed_folded = folded[::-1]
+        for value in user_context(user):
+            item = fold(value)
+            if len(item) < MIN_CONTEXT_LENGTH:
+                continue
+            if item in folded or item in reversed_folded:
+                raise ValidationError(
+                    _(
+                        "Your password contains your own or your organisation's details "
+                        "(name, tax code, phone, email or ID number), or them reversed."
+                    ),
+                    code=self.code,
+                )
+
+    def get_help_text(self) -> str:
+        return _("Your password must not contain your name, username, phone, email, ID number or tax code.")
+
+
+class MaximumLengthValidator:
+    """Upper bound so hashing stays cheap; at least 64 characters must be allowed (NIST SP 800-63B)."""
+
+    code = "password_too_long"
+
+    def __init__(self, max_length: int = 128):
+        if max_length < 64:
+            raise ValueError("NIST SP 800-63B asks for at least 64 characters to be allowed")
+        self.max_length = max_length
+
+    def validate(self, password: str, user=None) -> None:
+        if len(password) > self.max_length:
+            raise ValidationError(
+                ngettext(
+                    "This password is too long. It must contain at most %(max_length)d character.",
+                    "This password is too long. It must contain at most %(max_length)d characters.",
+                    self.max_length,
+                ),
+                code=self.code,
+                params={"max_length": self.max_length},
+            )
+
+    def get_help_text(self) -> str:
+        return ngettext(
+            "Your password can have up to %(max_length)d character.",
+            "Your password can have up to %(max_length)d characters.",
+            self.max_length,
+        ) % {"max_length": self.max_length}
+
+
+class StrengthValidator:
+    """zxcvbn's estimate, with the user's own data as context, must reach ``min_score`` (0 to 4)."""
+
+    code = "password_too_weak"
+
+    def __init__(self, min_score: int = 3):
+        self.min_score = min_score
+
+    def validate(self, password: str, user=None) -> None:
+        # zxcvbn refuses more than 72 characters; a longer passphrase is judged by its first 72.
+        result = zxcvbn(password[:72], user_inputs=[fold(value) for value in user_context(user)])
+        if result["score"] < self.min_score:
+            raise ValidationError(
+                _("This password is too easy to guess. Use a longer passphrase of several unrelated words."),
+                code=self.code,
+            )
+
+    def get_help_text(self) -> str:
+        return _("Your password must be hard to guess: a passphrase of several unrelated words works well.")

@@ -1,0 +1,138 @@
+"""DESIGN §5 rule 4: what a password may not be."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+
+from accounts import services
+from accounts.models import Organization, User
+from accounts.password_validation import fold, name_variants, phone_variants
+from audit.models import AuditEvent
+from signatures.management.commands.seed_demo import PEOPLE
+
+
+@pytest.fixture
+def person(db):
+    organization = Organization(
+        kind="trader",
+        tax_code="0100686209-199",
+        name="Công ty TNHH Hòa Bình",
+        phone="024 3825 1234",
+        email="lienhe@hoabinh.example",
+    )
+    return User(
+        username="lan.nguyen",
+        first_name="Lan",
+        last_name="Nguyễn Thị",
+        email="thanhlan@hoabinh.example",
+        phone="0912345678",
+        national_id_number="001203004567",
+        organization=organization,
+        role="owner",
+    )
+
+
+def codes(password: str, user) -> set[str]:
+    try:
+        validate_password(password, user)
+    except ValidationError as error:
+        return {item.code for item in error.error_list}
+    return set()
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "lan.nguyen-likes-green-tea",  # username
+        "neyugn.nal-likes-green-tea",  # username reversed
+        "winter 0100686209 harbour gate",  # tax code
+        "winter 9026860010 harbour gate",  # tax code reversed
+        "winter 0100686209199 harbour",  # tax code with branch, no hyphen
+        "call +84 912 345 678 ocean kite",  # phone, international and spaced
+        "call 84912345678 ocean kite map",
+        "thanhlan-orchid-river-2049",  # email name
+        "cccd 001203004567 violet kite",  # ID number
+        "CongTyHoaBinh-secure-lantern!",  # organisation name, accents and case ignored
+        "congty hòa bình violet lantern",
+        "hnibaoh ytgnoc violet lantern",  # organisation name reversed
+        "violet-NGUYEN THI-lantern-kite",  # family name with accents
+        "lienhe mountain river lantern",  # organisation's email name
+    ],
+)
+def test_a_password_with_the_users_own_data_is_refused(person, password):
+    assert "password_contains_personal_data" in codes(password, person)
+
+
+def test_short_context_values_do_not_forbid_ordinary_words(person):
+    person.first_name = "An"
+    assert codes("an amber lantern by the river", person) == set()
+
+
+@pytest.mark.parametrize(
+    ("password", "expected"),
+    [
+        ("short-pass", {"password_too_short", "password_too_weak"}),
+        ("qazwsxedcrfvtgb", {"password_too_common", "password_too_weak"}),
+        ("x" * 129, {"password_too_long", "password_too_weak"}),
+        ("aaaaaaaaaaaaaaaaaaaa", {"password_too_weak"}),
+        ("lan.nguyen", {"password_too_short", "password_contains_personal_data", "password_too_weak"}),
+    ],
+)
+def test_every_reason_is_given_at_once_with_its_code(person, password, expected):
+    assert codes(password, person) == expected
+
+
+@pytest.mark.parametrize(
+    "password",
+    [
+        "amber lantern river 1975 harbour",
+        "correct horse battery staple",
+        "x" * 20 + " zebra quokka 42",
+        "the quiet harbour lantern glows above seventeen copper herons at dusk",
+    ],
+)
+def test_good_passphrases_are_accepted(person, password):
+    assert codes(password, person) == set()
+
+
+def test_sixty_four_characters_are_always_allowed(settings):
+    from accounts.password_validation import MaximumLengthValidator
+
+    with pytest.raises(ValueError, match="at least 64"):
+        MaximumLengthValidator(max_length=63)
+    MaximumLengthValidator(max_length=64).validate("a" * 64)
+
+
+def test_the_demo_passwords_meet_the_policy(db):
+    for username, role, _org, first, last, password, _agent in PEOPLE:
+        user = User(
+            username=username, first_name=first, last_name=last, email=f"{username}@demo.example", role=role
+        )
+        assert codes(password, user) == set(), username
+
+
+def test_folding_and_phone_variants():
+    assert fold("Công ty TNHH Đại Lộc — Hòa Bình!") == "congtytnhhdailochoabinh"
+    assert phone_variants("+84 91-234-5678") == {"84912345678", "912345678", "0912345678"}
+    assert phone_variants("") == set()
+    assert fold("Hòa Bình") in {fold(v) for v in name_variants("Công ty TNHH Hòa Bình")}
+    assert fold("Sao Mai") in {fold(v) for v in name_variants("Công ty CP Đại lý Hải quan Sao Mai")}
+
+
+def test_creating_an_account_with_a_refused_password_creates_nothing(trader, officer):
+    with pytest.raises(ValidationError) as refused:
+        services.user_create(
+            username="minh.tran",
+            email="minh@example.test",
+            role="signer",
+            organization=trader,
+            actor=officer,
+            password="minh.tran2024",
+        )
+    assert {"password_too_short", "password_contains_personal_data"} <= {
+        e.code for e in refused.value.error_list
+    }
+    assert not User.objects.filter(username="minh.tran").exists()
+    assert not AuditEvent.objects.filter(action="user.created").exists()
