@@ -145,3 +145,20 @@ class User(AbstractUser):
     def may_sign(self) -> bool:
         # Separation of duties (rule 9): owners and administrators manage, signers sign.
         return self.role == self.Role.SIGNER and self.organization_id is not None
+
+
+class PasswordHistory(models.Model):
+    """A user's earlier password hashes, so the last five (and their reversals) are not reused."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(_("password hash"), max_length=128)
+    created_at = models.DateTimeField(_("replaced at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("previous password")
+        verbose_name_plural = _("previous passwords")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="password_history_user_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.created_at:%Y-%m-%d}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from django.contrib.auth.hashers import check_password, is_password_usable
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -150,3 +151,43 @@ class StrengthValidator:
 
     def get_help_text(self) -> str:
         return _("Your password must be hard to guess: a passphrase of several unrelated words works well.")
+
+
+class PasswordHistoryValidator:
+    """Not the current password nor one of the ``count`` - 1 before it, nor any of them reversed."""
+
+    code = "password_reused"
+
+    def __init__(self, count: int = 5):
+        self.count = count
+
+    def validate(self, password: str, user=None) -> None:
+        if user is None or user.pk is None:
+            return
+        from accounts.models import PasswordHistory, User
+
+        stored = User.objects.filter(pk=user.pk).values_list("password", flat=True).first()
+        earlier = PasswordHistory.objects.filter(user_id=user.pk).values_list("password", flat=True)
+        hashes = [stored, *earlier[: self.count - 1]]
+        for encoded in hashes:
+            if not encoded or not is_password_usable(encoded):
+                continue
+            if check_password(password, encoded) or check_password(password[::-1], encoded):
+                raise ValidationError(
+                    ngettext(
+                        "You used this password (or its reverse) recently. Choose one you have not used "
+                        "in your last %(count)d password.",
+                        "You used this password (or its reverse) recently. Choose one you have not used "
+                        "in your last %(count)d passwords.",
+                        self.count,
+                    ),
+                    code=self.code,
+                    params={"count": self.count},
+                )
+
+    def get_help_text(self) -> str:
+        return ngettext(
+            "Your password must differ from your last %(count)d password.",
+            "Your password must differ from your last %(count)d passwords.",
+            self.count,
+        ) % {"count": self.count}

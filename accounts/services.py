@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.contrib.auth.hashers import is_password_usable
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Organization, User
+from accounts.models import Organization, PasswordHistory, User
 from accounts.validators import normalize_tax_code
 from audit.models import Action
 from audit.services import audit_event_record
@@ -77,5 +79,32 @@ def user_create(
         organization=organization,
         target=user,
         data={"username": user.username, "role": user.role},
+    )
+    return user
+
+
+@transaction.atomic
+def password_set(*, user: User, password: str, actor: User | None) -> User:
+    """Give ``user`` a new password after every policy rule (including the last five, reversed or
+    not) has passed. The replaced hash joins the history, which keeps ``PASSWORD_HISTORY`` - 1
+    entries; records ``password.changed`` (without the password). Raises ``ValidationError``."""
+    validate_password(password, user)
+    previous = User.objects.select_for_update().values_list("password", flat=True).get(pk=user.pk)
+    if previous and is_password_usable(previous):
+        PasswordHistory.objects.create(user=user, password=previous)
+        stale = PasswordHistory.objects.filter(user=user).values_list("pk", flat=True)[
+            max(settings.PASSWORD_HISTORY - 1, 0) :
+        ]
+        PasswordHistory.objects.filter(pk__in=list(stale)).delete()
+    user.set_password(password)
+    user.password_changed_at = timezone.now()
+    user.must_change_password = False
+    user.save(update_fields=["password", "password_changed_at", "must_change_password"])
+    audit_event_record(
+        action=Action.PASSWORD_CHANGED,
+        actor=actor,
+        organization=user.organization,
+        target=user,
+        data={"by_self": actor is not None and actor.pk == user.pk},
     )
     return user

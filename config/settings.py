@@ -254,6 +254,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 15, minimum=8)
 PASSWORD_MAX_LENGTH = env_int("PASSWORD_MAX_LENGTH", 128, minimum=64)
 PASSWORD_MIN_SCORE = env_int("PASSWORD_MIN_SCORE", 3, minimum=0, maximum=4)
+PASSWORD_HISTORY = env_int("PASSWORD_HISTORY", 5, minimum=1)
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
@@ -266,6 +267,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "accounts.password_validation.UserContextValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "accounts.password_validation.StrengthValidator", "OPTIONS": {"min_score": PASSWORD_MIN_SCORE}},
+    {"NAME": "accounts.password_validation.PasswordHistoryValidator", "OPTIONS": {"count": PASSWORD_HISTORY}},
 ]
 
 LOGIN_URL = "login"

@@ -88,6 +88,13 @@ def officer(db) -> User:
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The production hasher is deliberately slow; the rules under test do not depend on which
+    # hasher stores the hash, so tests use a fast one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _fresh_audit_block_cache():
     # Test databases are flushed between tests; production tables never shrink, tests' do.
     from audit.selectors import complete_blocks

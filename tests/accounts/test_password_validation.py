@@ -136,3 +136,48 @@ def test_creating_an_account_with_a_refused_password_creates_nothing(trader, off
     }
     assert not User.objects.filter(username="minh.tran").exists()
     assert not AuditEvent.objects.filter(action="user.created").exists()
+
+
+PASSPHRASES = [
+    "amber lantern river 1975 harbour",
+    "copper heron meadow 2048 quiet",
+    "violet harbour kettle 3310 north",
+    "granite orchid ferry 5821 south",
+    "silver monsoon ledger 7734 east",
+    "marble comet orchard 6102 west",
+]
+
+
+@pytest.fixture
+def member(trader_owner):
+    return trader_owner
+
+
+def test_the_current_and_last_passwords_cannot_be_reused_or_reversed(member):
+    services.password_set(user=member, password=PASSPHRASES[0], actor=member)
+    services.password_set(user=member, password=PASSPHRASES[1], actor=member)
+    for reused in (PASSPHRASES[0], PASSPHRASES[1], PASSPHRASES[0][::-1]):
+        with pytest.raises(ValidationError) as refused:
+            services.password_set(user=member, password=reused, actor=member)
+        assert [e.code for e in refused.value.error_list] == ["password_reused"]
+    member.refresh_from_db()
+    assert member.check_password(PASSPHRASES[1])
+
+
+def test_a_password_older_than_the_last_five_may_return(member, settings):
+    for passphrase in PASSPHRASES[:6]:
+        services.password_set(user=member, password=passphrase, actor=member)
+    assert member.password_history.count() == settings.PASSWORD_HISTORY - 1
+    services.password_set(user=member, password=PASSPHRASES[0], actor=member)  # six changes ago
+    with pytest.raises(ValidationError):
+        services.password_set(user=member, password=PASSPHRASES[2], actor=member)
+
+
+def test_a_password_change_is_audited_without_the_password(member):
+    services.password_set(user=member, password=PASSPHRASES[3], actor=member)
+    event = AuditEvent.objects.get(action="password.changed")
+    assert (event.actor, event.target_id, event.data) == (member, str(member.pk), {"by_self": True})
+    member.refresh_from_db()
+    assert member.password_changed_at is not None and member.must_change_password is False
+    assert PASSPHRASES[3] not in str(list(AuditEvent.objects.values_list("data", flat=True)))
+    assert PASSPHRASES[3] not in member.password
