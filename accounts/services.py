@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.contrib.auth.hashers import is_password_usable
 from django.contrib.auth.password_validation import validate_password
+from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
+from accounts.breach_corpus import is_breached
 from accounts.models import Organization, PasswordHistory, User
 from accounts.validators import normalize_tax_code
 from audit.models import Action
 from audit.services import audit_event_record
+from config.tasks import enqueue_on_commit
 
 
 @transaction.atomic
@@ -73,6 +79,8 @@ def user_create(
         user.set_password(password)
         user.password_changed_at = timezone.now()
     user.save()
+    if password is not None:
+        _queue_breach_check(user, password)
     audit_event_record(
         action=Action.USER_CREATED,
         actor=actor,
@@ -100,6 +108,7 @@ def password_set(*, user: User, password: str, actor: User | None) -> User:
     user.password_changed_at = timezone.now()
     user.must_change_password = False
     user.save(update_fields=["password", "password_changed_at", "must_change_password"])
+    _queue_breach_check(user, password)
     audit_event_record(
         action=Action.PASSWORD_CHANGED,
         actor=actor,
@@ -108,3 +117,52 @@ def password_set(*, user: User, password: str, actor: User | None) -> User:
         data={"by_self": actor is not None and actor.pk == user.pk},
     )
     return user
+
+
+def _queue_breach_check(user: User, password: str) -> None:
+    """After the commit, a worker looks the password's SHA-1 up in the breach corpus. The
+    plaintext stays in this request; breach corpora are published as SHA-1, hence SHA-1 here."""
+    if not settings.BREACHED_PASSWORDS_PATH:
+        return
+    from accounts.tasks import evaluate_password_breach_task
+
+    sha1 = hashlib.sha1(password.encode("utf-8"), usedforsecurity=False).hexdigest().upper()
+    enqueue_on_commit(evaluate_password_breach_task, user.pk, sha1, user.password_changed_at.isoformat())
+
+
+@transaction.atomic
+def password_breach_check(*, user_id: int, sha1: str, changed_at: str) -> bool:
+    """Force a change at next sign-in when the password set at ``changed_at`` is in the breach
+    corpus; records ``password.breached`` and tells the user. Does nothing if the password was
+    changed again since or the flag is already set (a redelivered task is harmless)."""
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None or user.password_changed_at is None or user.password_changed_at.isoformat() != changed_at:
+        return False
+    if user.must_change_password or not is_breached(sha1, settings.BREACHED_PASSWORDS_PATH):
+        return False
+    user.must_change_password = True
+    user.save(update_fields=["must_change_password"])
+    audit_event_record(
+        action=Action.PASSWORD_BREACHED,
+        actor=None,
+        organization=user.organization,
+        target=user,
+        data={"corpus": "configured"},
+    )
+    if user.email:
+        transaction.on_commit(lambda: _tell_breached(user))
+    return True
+
+
+def _tell_breached(user: User) -> None:
+    with translation.override(settings.LANGUAGE_CODE):
+        send_mail(
+            subject=gettext("Your password must be changed"),
+            message=gettext(
+                "The password of your account %(username)s appears in a published list of breached "
+                "passwords. You will be asked to choose a new one at your next sign-in."
+            )
+            % {"username": user.username},
+            from_email=None,
+            recipient_list=[user.email],
+        )

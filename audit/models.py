@@ -59,6 +59,7 @@ class Action(models.TextChoices):
     SIGNIN_FAILED = "signin.failed", _("Failed sign-in")
     SIGNED_OUT = "signin.signed_out", _("Signed out")
     PASSWORD_CHANGED = "password.changed", _("Password changed")
+    PASSWORD_BREACHED = "password.breached", _("Password found in a breach corpus")
     MFA_CHANGED = "mfa.changed", _("Two-factor authentication changed")
     ORGANIZATION_CREATED = "organization.created", _("Organisation registered")
     ORGANIZATION_VERIFIED = "organization.verified", _("Organisation verified")

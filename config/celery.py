@@ -37,7 +37,7 @@ app.conf.task_queues = [Queue(name) for name in QUEUES]
 # Which queue a task goes to is decided here, for every app at once.
 app.conf.task_routes = {
     "audit.tasks.*": {"queue": QUEUE_AUDIT},
-    "*.tasks.evaluate_*": {"queue": QUEUE_RISK},
+    "*.tasks.evaluate_*": {"queue": QUEUE_RISK},  # sign-ins, signatures, passwords
     "*.tasks.notify_*": {"queue": QUEUE_NOTIFICATIONS},
 }
 app.autodiscover_tasks()

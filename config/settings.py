@@ -255,6 +255,7 @@ PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 15, minimum=8)
 PASSWORD_MAX_LENGTH = env_int("PASSWORD_MAX_LENGTH", 128, minimum=64)
 PASSWORD_MIN_SCORE = env_int("PASSWORD_MIN_SCORE", 3, minimum=0, maximum=4)
 PASSWORD_HISTORY = env_int("PASSWORD_HISTORY", 5, minimum=1)
+BREACHED_PASSWORDS_PATH = env_str("BREACHED_PASSWORDS_PATH", "")
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
