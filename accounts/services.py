@@ -7,16 +7,20 @@ import hashlib
 from django.conf import settings
 from django.contrib.auth.hashers import is_password_usable
 from django.contrib.auth.password_validation import validate_password
+from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from accounts.breach_corpus import is_breached
 from accounts.models import Organization, PasswordHistory, User
+from accounts.tokens import email_verification_read, email_verification_token
 from accounts.validators import normalize_tax_code
 from audit.models import Action
 from audit.services import audit_event_record
+from config.errors import ApplicationError
 from config.tasks import enqueue_on_commit
 
 
@@ -166,3 +170,60 @@ def _tell_breached(user: User) -> None:
             from_email=None,
             recipient_list=[user.email],
         )
+
+
+@transaction.atomic
+def organization_register(*, organization: dict, owner: dict, password: str) -> User:
+    """A trader enterprise registers itself with its owner account (DESIGN §4).
+
+    The enterprise stays ``pending_verification`` until a matching certificate is bound or an
+    officer verifies it. Records ``organization.created`` and ``user.created``; after the commit
+    the owner gets a one-time link to verify the email address. Raises ``ValidationError`` (tax
+    code, duplicates, contact data, password policy) and then nothing is saved.
+    """
+    created = organization_create(kind=Organization.Kind.TRADER, actor=None, **organization)
+    user = user_create(role=User.Role.OWNER, organization=created, actor=None, password=password, **owner)
+    transaction.on_commit(lambda: send_email_verification(user))
+    return user
+
+
+def send_email_verification(user: User) -> None:
+    link = settings.SITE_URL.rstrip("/") + reverse(
+        "verify_email", kwargs={"token": email_verification_token(user)}
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        send_mail(
+            subject=gettext("Verify your email address"),
+            message=gettext(
+                "Open this link within three days to verify the email address of your account "
+                "%(username)s:\n\n%(link)s\n\nIf you did not register, ignore this message."
+            )
+            % {"username": user.username, "link": link},
+            from_email=None,
+            recipient_list=[user.email],
+        )
+
+
+@transaction.atomic
+def email_verify(*, token: str) -> User:
+    """Mark the address in ``token`` verified. Raises ``ApplicationError`` with ``link_invalid``,
+    ``link_expired`` or ``link_used``; records ``user.email_verified``."""
+    try:
+        payload = email_verification_read(token, max_age=settings.EMAIL_VERIFICATION_MAX_AGE)
+    except signing.SignatureExpired:
+        raise ApplicationError(
+            gettext("This link has expired. Ask for a new one."), code="link_expired"
+        ) from None
+    except signing.BadSignature:
+        raise ApplicationError(gettext("This link is not valid."), code="link_invalid") from None
+    user = User.objects.select_for_update().filter(pk=payload.get("user")).first()
+    if user is None or user.email != payload.get("email"):
+        raise ApplicationError(gettext("This link is not valid."), code="link_invalid")
+    if user.email_verified_at is not None:
+        raise ApplicationError(gettext("This link has already been used."), code="link_used")
+    user.email_verified_at = timezone.now()
+    user.save(update_fields=["email_verified_at"])
+    audit_event_record(
+        action=Action.EMAIL_VERIFIED, actor=user, organization=user.organization, target=user, data={}
+    )
+    return user

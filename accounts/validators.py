@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import ValidationError as StdnumValidationError
@@ -43,3 +44,18 @@ def validate_citizen_id(value: str) -> None:
         raise ValidationError(
             _("A citizen ID number (CCCD) has exactly 12 digits."), code="invalid_citizen_id"
         )
+
+
+def normalize_phone(value: str) -> str:
+    """E.164 (``+84912345678``) for a Vietnamese or international number, or ``ValidationError``."""
+    try:
+        number = phonenumbers.parse(value or "", "VN")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError(
+            _("%(value)s is not a valid phone number."),
+            code="invalid_phone",
+            params={"value": (value or "")[:20]},
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

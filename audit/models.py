@@ -71,6 +71,7 @@ class Action(models.TextChoices):
     USER_SUSPENDED = "user.suspended", _("Account suspended")
     USER_REACTIVATED = "user.reactivated", _("Account reactivated")
     CONTACT_CHANGED = "user.contact_changed", _("Contact data changed")
+    EMAIL_VERIFIED = "user.email_verified", _("Email address verified")
     CERTIFICATE_UPLOADED = "certificate.uploaded", _("Certificate uploaded")
     CERTIFICATE_BOUND = "certificate.bound", _("Certificate bound")
     CERTIFICATE_REJECTED = "certificate.rejected", _("Certificate refused")

@@ -256,6 +256,8 @@ PASSWORD_MAX_LENGTH = env_int("PASSWORD_MAX_LENGTH", 128, minimum=64)
 PASSWORD_MIN_SCORE = env_int("PASSWORD_MIN_SCORE", 3, minimum=0, maximum=4)
 PASSWORD_HISTORY = env_int("PASSWORD_HISTORY", 5, minimum=1)
 BREACHED_PASSWORDS_PATH = env_str("BREACHED_PASSWORDS_PATH", "")
+EMAIL_VERIFICATION_MAX_AGE = env_int("EMAIL_VERIFICATION_MAX_AGE", 3 * 24 * 3600, minimum=300)
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 AUTH_PASSWORD_VALIDATORS = [
     {
         "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Organization
+from accounts.validators import normalize_phone, normalize_tax_code, validate_citizen_id
+
+
+class RegistrationForm(forms.Form):
+    """An enterprise and its owner, as the customs authority's registration asks (DESIGN §4)."""
+
+    tax_code = forms.CharField(
+        label=_("Tax code"), max_length=20, help_text=_("10 digits, or 10 digits-branch.")
+    )
+    name = forms.CharField(label=_("Enterprise name"), max_length=255)
+    address = forms.CharField(label=_("Address"), max_length=500)
+    province = forms.CharField(label=_("Province or city"), max_length=64)
+    phone = forms.CharField(label=_("Enterprise phone"), max_length=20)
+    email = forms.EmailField(label=_("Enterprise email"))
+    legal_representative_name = forms.CharField(label=_("Legal representative"), max_length=150)
+    legal_representative_id_number = forms.CharField(
+        label=_("Legal representative's ID number (CCCD)"), max_length=12, validators=[validate_citizen_id]
+    )
+    username = forms.CharField(label=_("Your username"), max_length=150)
+    first_name = forms.CharField(label=_("Given name"), max_length=150)
+    last_name = forms.CharField(label=_("Family name"), max_length=150)
+    owner_email = forms.EmailField(label=_("Your email"))
+    owner_phone = forms.CharField(label=_("Your phone"), max_length=20)
+    national_id_number = forms.CharField(
+        label=_("Your ID number (CCCD)"), max_length=12, validators=[validate_citizen_id]
+    )
+    job_title = forms.CharField(label=_("Your job title"), max_length=150, required=False)
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html,
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_tax_code(self) -> str:
+        tax_code = normalize_tax_code(self.cleaned_data["tax_code"])
+        if Organization.objects.filter(tax_code=tax_code).exists():
+            raise ValidationError(
+                _("An enterprise with this tax code is already registered. Ask its owner to invite you."),
+                code="duplicate_tax_code",
+            )
+        return tax_code
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data["phone"])
+
+    def clean_owner_phone(self) -> str:
+        return normalize_phone(self.cleaned_data["owner_phone"])
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password1") and cleaned.get("password1") != cleaned.get("password2"):
+            self.add_error(
+                "password2", ValidationError(_("The two passwords differ."), code="password_mismatch")
+            )
+        return cleaned
+
+    def organization_data(self) -> dict:
+        data = self.cleaned_data
+        fields = ("tax_code", "name", "address", "province", "phone", "email", "legal_representative_name")
+        return {field: data[field] for field in fields} | {
+            "legal_representative_id_number": data["legal_representative_id_number"]
+        }
+
+    def owner_data(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "username": data["username"],
+            "first_name": data["first_name"],
+            "last_name": data["last_name"],
+            "email": data["owner_email"],
+            "phone": data["owner_phone"],
+            "national_id_number": data["national_id_number"],
+            "job_title": data["job_title"],
+        }
+
+    # Errors the service raises for model fields, shown on this form's own fields.
+    FIELD_OF = {"email": "owner_email", "phone": "owner_phone", "password": "password1"}
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        if hasattr(error, "error_dict"):
+            for field, errors in error.error_dict.items():
+                name = self.FIELD_OF.get(field, field)
+                self.add_error(name if name in self.fields else None, errors)
+        else:
+            self.add_error("password1", error)
