@@ -162,3 +162,58 @@ class PasswordHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} @ {self.created_at:%Y-%m-%d}"
+
+
+class SignInEvent(models.Model):
+    """Every sign-in attempt on every channel, success or failure (DESIGN §4), for the user's and
+    the enterprise's history and for the risk detectors."""
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", _("Portal")
+        API = "api", _("API")
+        OFFICERS = "officers", _("Officer console")
+
+    user = models.ForeignKey(
+        User, verbose_name=_("user"), on_delete=models.PROTECT, null=True, blank=True, related_name="sign_ins"
+    )
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # For an attempt on a name that matches no account only a digest is kept: people type their
+    # password into the username field, and the name itself would tell which accounts exist.
+    username_digest = models.CharField(_("username digest"), max_length=64)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    network = models.CharField(_("network"), max_length=64, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+    device_id = models.CharField(_("device"), max_length=64, blank=True)
+    occurred_at = models.DateTimeField(_("time"), db_index=True)
+    risk_score = models.PositiveSmallIntegerField(_("risk score"), null=True, blank=True)
+    evaluated_at = models.DateTimeField(_("evaluated at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in")
+        verbose_name_plural = _("sign-ins")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-occurred_at"], name="signin_user_recent"),
+            models.Index(fields=["organization", "-occurred_at"], name="signin_org_recent"),
+            models.Index(fields=["network", "-occurred_at"], name="signin_network_recent"),
+            models.Index(fields=["device_id", "-occurred_at"], name="signin_device_recent"),
+            models.Index(
+                fields=["id"], condition=models.Q(evaluated_at__isnull=True), name="signin_unevaluated"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} {self.occurred_at:%Y-%m-%d %H:%M}"

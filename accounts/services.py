@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 
 from django.conf import settings
 from django.contrib.auth.hashers import is_password_usable
@@ -15,9 +16,10 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 
 from accounts.breach_corpus import is_breached
-from accounts.models import Organization, PasswordHistory, User
+from accounts.models import Organization, PasswordHistory, SignInEvent, User
 from accounts.tokens import email_verification_read, email_verification_token
 from accounts.validators import normalize_tax_code
+from audit.context import current_context, normalise_ip
 from audit.models import Action
 from audit.services import audit_event_record
 from config.errors import ApplicationError
@@ -227,3 +229,46 @@ def email_verify(*, token: str) -> User:
         action=Action.EMAIL_VERIFIED, actor=user, organization=user.organization, target=user, data={}
     )
     return user
+
+
+def network_of(ip: str | None) -> str:
+    """The network a sign-in came from: /24 for IPv4, /48 for IPv6 (DESIGN §9)."""
+    if not ip:
+        return ""
+    address = ipaddress.ip_address(ip)
+    prefix = 24 if address.version == 4 else 48
+    return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
+
+
+def username_digest(username: str) -> str:
+    return hashlib.sha256((username or "").strip().lower().encode("utf-8")).hexdigest()
+
+
+@transaction.atomic
+def signin_record(*, user: User | None, username: str, succeeded: bool, device_id: str = "") -> SignInEvent:
+    """Record one sign-in attempt with where it came from (the bound request context), and its
+    audit event in the same transaction. ``user`` is the account the name matched, if any."""
+    context = current_context()
+    ip = normalise_ip(context.ip)
+    event = SignInEvent.objects.create(
+        user=user,
+        organization=user.organization if user else None,
+        username_digest=username_digest(username),
+        channel=context.channel
+        if context.channel in SignInEvent.Channel.values
+        else SignInEvent.Channel.PORTAL,
+        outcome=SignInEvent.Outcome.SUCCEEDED if succeeded else SignInEvent.Outcome.FAILED,
+        ip=ip,
+        network=network_of(ip),
+        user_agent=context.user_agent[:512],
+        device_id=device_id[:64],
+        occurred_at=timezone.now(),
+    )
+    audit_event_record(
+        action=Action.SIGNIN_SUCCEEDED if succeeded else Action.SIGNIN_FAILED,
+        actor=user if succeeded else None,
+        organization=event.organization,
+        target=event,
+        data={"user": str(user.pk) if user else None, "device": event.device_id, "network": event.network},
+    )
+    return event

@@ -1,12 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from accounts import services
+from accounts import selectors, services
 from accounts.forms import RegistrationForm
 from config.errors import ApplicationError
 
@@ -14,6 +15,27 @@ from config.errors import ApplicationError
 @login_required
 def profile(request):
     return render(request, "accounts/profile.html", {"member": request.user})
+
+
+@login_required
+def signin_history(request):
+    """Your own sign-ins; with ``?scope=organization`` the owner and administrators see the whole
+    enterprise's."""
+    whole_organization = request.GET.get("scope") == "organization"
+    if whole_organization:
+        events = selectors.signin_list_for_organization(viewer=request.user)
+    else:
+        events = selectors.signin_list_for_user(user=request.user)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "accounts/signin_history.html",
+        {
+            "page": page,
+            "whole_organization": whole_organization,
+            "may_see_organization": request.user.role in selectors.MANAGERS,
+        },
+    )
 
 
 @sensitive_post_parameters("password1", "password2", "national_id_number", "legal_representative_id_number")

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+
+DEVICE_COOKIE = "csg_device"
+DEVICE_COOKIE_SALT = "accounts.device"
+DEVICE_COOKIE_AGE = 2 * 365 * 24 * 3600
+
+
+class DeviceCookieMiddleware:
+    """Gives every browser a long-lived, signed, HttpOnly device id, so sign-ins can tell a device
+    seen before from a new one (DESIGN §4). A tampered or missing cookie gets a fresh id."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        device_id = request.get_signed_cookie(DEVICE_COOKIE, default=None, salt=DEVICE_COOKIE_SALT)
+        fresh = device_id is None or len(device_id) != 32
+        request.device_id = secrets.token_hex(16) if fresh else device_id
+        response = self.get_response(request)
+        if fresh:
+            response.set_signed_cookie(
+                DEVICE_COOKIE,
+                request.device_id,
+                salt=DEVICE_COOKIE_SALT,
+                max_age=DEVICE_COOKIE_AGE,
+                httponly=True,
+                secure=settings.SESSION_COOKIE_SECURE,
+                samesite="Lax",
+            )
+        return response

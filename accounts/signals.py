@@ -1,0 +1,25 @@
+"""Django's authentication signals, turned into sign-in records (one service call each)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.dispatch import receiver
+
+from accounts import services
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.signin_succeeded")
+def _signin_succeeded(sender, request, user, **_kwargs) -> None:
+    services.signin_record(
+        user=user, username=user.get_username(), succeeded=True, device_id=getattr(request, "device_id", "")
+    )
+
+
+@receiver(user_login_failed, dispatch_uid="accounts.signin_failed")
+def _signin_failed(sender, credentials, request=None, **_kwargs) -> None:
+    username = credentials.get("username", "") or ""
+    user = get_user_model().objects.filter(username=username).first() if username else None
+    services.signin_record(
+        user=user, username=username, succeeded=False, device_id=getattr(request, "device_id", "")
+    )
