@@ -3,6 +3,8 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.shortcuts import redirect
+from django.urls import reverse
 
 DEVICE_COOKIE = "csg_device"
 DEVICE_COOKIE_SALT = "accounts.device"
@@ -32,3 +34,21 @@ class DeviceCookieMiddleware:
                 samesite="Lax",
             )
         return response
+
+
+class MustChangePasswordMiddleware:
+    """On evidence of compromise (a breach-corpus match, an abuse report) the account must choose
+    a new password before anything else; signing out and static files stay reachable."""
+
+    ALLOWED = ("password_change", "logout", "set_language")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.must_change_password:
+            allowed = [reverse(name) for name in self.ALLOWED]
+            if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
+                return redirect("password_change")
+        return self.get_response(request)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("me/", views.profile, name="profile"),
     path("sign-ins/", views.signin_history, name="signin_history"),
+    path("password/", views.password_change, name="password_change"),
     path("register/", views.register, name="register"),
     path("register/done/", views.register_done, name="register_done"),
     path("verify-email/<str:token>/", views.verify_email, name="verify_email"),

@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -8,7 +9,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from accounts import selectors, services
-from accounts.forms import RegistrationForm
+from accounts.forms import PasswordChangeForm, RegistrationForm
 from config.errors import ApplicationError
 
 
@@ -67,3 +68,28 @@ def verify_email(request, token):
         return render(request, "accounts/verify_email.html", {"error": error}, status=400)
     messages.success(request, _("Your email address is verified. You can sign in."))
     return redirect("login")
+
+
+@sensitive_post_parameters("current_password", "password1", "password2")
+@login_required
+@require_http_methods(["GET", "POST"])
+def password_change(request):
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_set(
+                user=request.user, password=form.cleaned_data["password1"], actor=request.user
+            )
+        except ValidationError as error:
+            form.add_error("password1", error)
+        else:
+            # The new password changes the session hash, which signs out every other session of
+            # this user; this one is kept.
+            update_session_auth_hash(request, request.user)
+            messages.success(
+                request, _("Your password has been changed. You are signed out everywhere else.")
+            )
+            return redirect("profile")
+    return render(
+        request, "accounts/password_change.html", {"form": form}, status=400 if form.errors else 200
+    )

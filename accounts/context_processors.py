@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import datetime
+
+from django.conf import settings
+from django.utils import timezone
+
+
+def password_reminder(request) -> dict:
+    """A gentle reminder once the password is older than ``PASSWORD_REMINDER_DAYS`` (DESIGN §5
+    rule 8: periodic change is encouraged, shown beside the account's usage history, not forced)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.password_changed_at is None:
+        return {}
+    days = settings.PASSWORD_REMINDER_DAYS
+    if timezone.now() - user.password_changed_at < datetime.timedelta(days=days):
+        return {}
+    return {"password_reminder": days}
