@@ -7,6 +7,7 @@ eager mode. Production differs only through the environment: ``DATABASE_URL``,
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 from config.env import (
@@ -92,6 +93,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_celery_beat",
     "pgtrigger",
+    "axes",
     "config.apps.ConfigConfig",
     "audit",
     "accounts",
@@ -112,6 +114,7 @@ MIDDLEWARE = [
     "accounts.middleware.MustChangePasswordMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -276,6 +279,17 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "accounts.password_validation.StrengthValidator", "OPTIONS": {"min_score": PASSWORD_MIN_SCORE}},
     {"NAME": "accounts.password_validation.PasswordHistoryValidator", "OPTIONS": {"count": PASSWORD_HISTORY}},
 ]
+
+# Lock-out (django-axes) by username and client address together, so one office's failures do not
+# lock its colleagues out; the same page whether or not the account exists.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("LOCKOUT_FAILURES", 5, minimum=1)
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "audit.middleware.client_ip"
+AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

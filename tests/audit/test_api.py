@@ -13,7 +13,6 @@ from audit.models import Action
 from audit.services import audit_event_record, audit_seal
 from audit.verify_receipt import verify_receipt
 from tests.conftest import ROOT
-from tests.factories import TEST_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -102,7 +101,7 @@ def test_an_unsealed_event_has_no_receipt_yet(client, trader_owner):
     event = audit_event_record(
         action=Action.SIGNED_OUT, actor=trader_owner, organization=trader_owner.organization
     )
-    assert client.login(username=trader_owner.username, password=TEST_PASSWORD)
+    client.force_login(trader_owner)
     response = client.get(receipt_url(event))
     assert response.status_code == 409
     assert response.json()["code"] == "receipt_not_ready"
