@@ -13,7 +13,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.breach_corpus import is_breached
 from accounts.models import Organization, PasswordHistory, SignInEvent, User
@@ -160,18 +160,27 @@ def password_breach_check(*, user_id: int, sha1: str, changed_at: str) -> bool:
     return True
 
 
-def _tell_breached(user: User) -> None:
+def _mail_user(user: User, subject: str, message: str, **params) -> None:
+    """One email to ``user``, in the portal's default language (``subject`` and ``message`` are
+    the untranslated strings, marked with gettext_noop)."""
     with translation.override(settings.LANGUAGE_CODE):
         send_mail(
-            subject=gettext("Your password must be changed"),
-            message=gettext(
-                "The password of your account %(username)s appears in a published list of breached "
-                "passwords. You will be asked to choose a new one at your next sign-in."
-            )
-            % {"username": user.username},
+            subject=gettext(subject),
+            message=gettext(message) % {"username": user.username, **params},
             from_email=None,
             recipient_list=[user.email],
         )
+
+
+def _tell_breached(user: User) -> None:
+    _mail_user(
+        user,
+        gettext_noop("Your password must be changed"),
+        gettext_noop(
+            "The password of your account %(username)s appears in a published list of breached "
+            "passwords. You will be asked to choose a new one at your next sign-in."
+        ),
+    )
 
 
 @transaction.atomic
@@ -193,17 +202,15 @@ def send_email_verification(user: User) -> None:
     link = settings.SITE_URL.rstrip("/") + reverse(
         "verify_email", kwargs={"token": email_verification_token(user)}
     )
-    with translation.override(settings.LANGUAGE_CODE):
-        send_mail(
-            subject=gettext("Verify your email address"),
-            message=gettext(
-                "Open this link within three days to verify the email address of your account "
-                "%(username)s:\n\n%(link)s\n\nIf you did not register, ignore this message."
-            )
-            % {"username": user.username, "link": link},
-            from_email=None,
-            recipient_list=[user.email],
-        )
+    _mail_user(
+        user,
+        gettext_noop("Verify your email address"),
+        gettext_noop(
+            "Open this link within three days to verify the email address of your account "
+            "%(username)s:\n\n%(link)s\n\nIf you did not register, ignore this message."
+        ),
+        link=link,
+    )
 
 
 @transaction.atomic
