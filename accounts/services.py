@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import ipaddress
 
@@ -11,6 +12,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core import signing
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
@@ -279,3 +281,68 @@ def signin_record(*, user: User | None, username: str, succeeded: bool, device_i
         data={"user": str(user.pk) if user else None, "device": event.device_id, "network": event.network},
     )
     return event
+
+
+def _now() -> datetime.datetime:
+    return timezone.now()
+
+
+def accounts_suspend_inactive(*, now: datetime.datetime | None = None) -> int:
+    """Suspend every active member account unused for ``ACCOUNT_INACTIVITY_DAYS`` (last sign-in,
+    or creation if never), each with its ``user.suspended`` event. Officers are not included:
+    their console has its own rules. Idempotent; returns how many were suspended."""
+    now = now or _now()
+    cutoff = now - datetime.timedelta(days=settings.ACCOUNT_INACTIVITY_DAYS)
+    stale = (
+        User.objects.filter(is_active=True, suspended_at__isnull=True, organization__isnull=False)
+        .filter(Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff))
+        .values_list("pk", flat=True)
+    )
+    suspended = 0
+    for pk in list(stale):
+        with transaction.atomic():
+            # Claimed with a conditional update, so two sweeps never suspend (or record) twice.
+            claimed = User.objects.filter(pk=pk, suspended_at__isnull=True).update(
+                suspended_at=now, suspension_reason="inactivity"
+            )
+            if not claimed:
+                continue
+            user = User.objects.get(pk=pk)
+            audit_event_record(
+                action=Action.USER_SUSPENDED,
+                actor=None,
+                organization=user.organization,
+                target=user,
+                data={"reason": "inactivity", "days": settings.ACCOUNT_INACTIVITY_DAYS},
+            )
+            suspended += 1
+    return suspended
+
+
+@transaction.atomic
+def user_reactivate(*, user: User, actor: User) -> User:
+    """The enterprise's owner or an administrator lifts a suspension; records ``user.reactivated``.
+    Raises ``ApplicationError`` (``not_allowed``) for anyone else, including another enterprise."""
+    if (
+        actor.organization_id is None
+        or actor.organization_id != user.organization_id
+        or actor.role
+        not in (
+            User.Role.OWNER,
+            User.Role.ADMINISTRATOR,
+        )
+    ):
+        raise ApplicationError(
+            gettext("Only the enterprise's owner or an administrator can do this."), code="not_allowed"
+        )
+    if user.suspended_at is None:
+        return user
+    user.suspended_at = None
+    user.suspension_reason = ""
+    # Counting inactivity from now, or the next sweep would suspend the account again at once.
+    user.last_login = _now()
+    user.save(update_fields=["suspended_at", "suspension_reason", "last_login"])
+    audit_event_record(
+        action=Action.USER_REACTIVATED, actor=actor, organization=user.organization, target=user, data={}
+    )
+    return user

@@ -29,6 +29,12 @@ SCHEDULES: dict[str, Schedule] = {
         queue=QUEUE_AUDIT,
         description="Seal audit events whose after-commit message was lost, and close due checkpoints.",
     ),
+    "accounts-suspend-inactive": Schedule(
+        task="accounts.tasks.accounts_suspend_inactive",
+        every=timedelta(hours=1),
+        queue=QUEUE_DEFAULT,
+        description="Suspend member accounts unused for ACCOUNT_INACTIVITY_DAYS.",
+    ),
     "worker-heartbeat": Schedule(
         task="config.tasks.worker_heartbeat",
         every=timedelta(seconds=30),

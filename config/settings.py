@@ -262,6 +262,7 @@ PASSWORD_MAX_LENGTH = env_int("PASSWORD_MAX_LENGTH", 128, minimum=64)
 PASSWORD_MIN_SCORE = env_int("PASSWORD_MIN_SCORE", 3, minimum=0, maximum=4)
 PASSWORD_HISTORY = env_int("PASSWORD_HISTORY", 5, minimum=1)
 PASSWORD_REMINDER_DAYS = env_int("PASSWORD_REMINDER_DAYS", 180, minimum=1)
+ACCOUNT_INACTIVITY_DAYS = env_int("ACCOUNT_INACTIVITY_DAYS", 90, minimum=1)
 BREACHED_PASSWORDS_PATH = env_str("BREACHED_PASSWORDS_PATH", "")
 EMAIL_VERIFICATION_MAX_AGE = env_int("EMAIL_VERIFICATION_MAX_AGE", 3 * 24 * 3600, minimum=300)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
@@ -282,7 +283,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Lock-out (django-axes) by username and client address together, so one office's failures do not
 # lock its colleagues out; the same page whether or not the account exists.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.AccountBackend"]
 AXES_FAILURE_LIMIT = env_int("LOCKOUT_FAILURES", 5, minimum=1)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOCKOUT_MINUTES", 15, minimum=1))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
