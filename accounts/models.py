@@ -217,3 +217,23 @@ class SignInEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outcome} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class UserSession(models.Model):
+    """A portal session a user may see and end (DESIGN §4); the session data itself stays in
+    Django's session store, keyed by ``session_key``."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="portal_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(_("started"), auto_now_add=True)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+    device_id = models.CharField(_("device"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} since {self.created_at:%Y-%m-%d %H:%M}"

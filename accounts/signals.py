@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.signals import user_logged_in, user_login_failed
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
 from accounts import services
@@ -11,9 +11,16 @@ from accounts import services
 
 @receiver(user_logged_in, dispatch_uid="accounts.signin_succeeded")
 def _signin_succeeded(sender, request, user, **_kwargs) -> None:
-    services.signin_record(
-        user=user, username=user.get_username(), succeeded=True, device_id=getattr(request, "device_id", "")
-    )
+    device_id = getattr(request, "device_id", "")
+    services.signin_record(user=user, username=user.get_username(), succeeded=True, device_id=device_id)
+    if request is not None and getattr(request, "session", None) is not None and request.session.session_key:
+        services.session_open(user=user, session_key=request.session.session_key, device_id=device_id)
+
+
+@receiver(user_logged_out, dispatch_uid="accounts.signed_out")
+def _signed_out(sender, request=None, user=None, **_kwargs) -> None:
+    if request is not None and getattr(request, "session", None) is not None:
+        services.session_forget(session_key=request.session.session_key)
 
 
 @receiver(user_login_failed, dispatch_uid="accounts.signin_failed")

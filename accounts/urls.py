@@ -13,6 +13,7 @@ urlpatterns = [
     path("me/", views.profile, name="profile"),
     path("sign-ins/", views.signin_history, name="signin_history"),
     path("password/", views.password_change, name="password_change"),
+    path("sessions/", views.session_list, name="session_list"),
     path("register/", views.register, name="register"),
     path("register/done/", views.register_done, name="register_done"),
     path("verify-email/<str:token>/", views.verify_email, name="verify_email"),

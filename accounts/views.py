@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
@@ -92,4 +93,30 @@ def password_change(request):
             return redirect("profile")
     return render(
         request, "accounts/password_change.html", {"form": form}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def session_list(request):
+    """Your open sessions; end one, or every one but this."""
+    sessions = selectors.session_list_for_user(user=request.user)
+    if request.method == "POST":
+        if request.POST.get("scope") == "others":
+            chosen = list(sessions.exclude(session_key=request.session.session_key))
+        else:
+            # Only this user's sessions can be chosen: another's id is simply not found.
+            session_id = request.POST.get("session", "")
+            chosen = list(sessions.filter(pk=int(session_id))) if session_id.isdigit() else []
+            if not chosen:
+                context = {"sessions": sessions, "current": request.session.session_key, "missing": True}
+                return render(request, "accounts/sessions.html", context, status=404)
+        ended = services.sessions_end(user=request.user, sessions=chosen, actor=request.user)
+        messages.success(
+            request,
+            ngettext("%(count)d session ended.", "%(count)d sessions ended.", ended) % {"count": ended},
+        )
+        return redirect("session_list")
+    return render(
+        request, "accounts/sessions.html", {"sessions": sessions, "current": request.session.session_key}
     )

@@ -58,6 +58,7 @@ class Action(models.TextChoices):
     SIGNIN_SUCCEEDED = "signin.succeeded", _("Signed in")
     SIGNIN_FAILED = "signin.failed", _("Failed sign-in")
     SIGNED_OUT = "signin.signed_out", _("Signed out")
+    SESSION_ENDED = "session.ended", _("Session ended by its user")
     PASSWORD_CHANGED = "password.changed", _("Password changed")
     PASSWORD_BREACHED = "password.breached", _("Password found in a breach corpus")
     MFA_CHANGED = "mfa.changed", _("Two-factor authentication changed")
