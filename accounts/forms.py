@@ -135,3 +135,35 @@ class PasswordChangeForm(NewPasswordForm):
         if not self.user.check_password(password):
             raise ValidationError(_("Your current password is not correct."), code="wrong_password")
         return password
+
+
+class ReauthenticationForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, user, *args, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError(_("Your password is not correct."), code="wrong_password")
+        return password
+
+
+class ContactForm(forms.Form):
+    first_name = forms.CharField(label=_("Given name"), max_length=150)
+    last_name = forms.CharField(label=_("Family name"), max_length=150)
+    email = forms.EmailField(label=_("Email"))
+    phone = forms.CharField(label=_("Phone"), max_length=20)
+    national_id_number = forms.CharField(
+        label=_("ID number (CCCD)"), max_length=12, validators=[validate_citizen_id]
+    )
+    job_title = forms.CharField(label=_("Job title"), max_length=150, required=False)
+
+    def clean_phone(self) -> str:
+        return normalize_phone(self.cleaned_data["phone"])

@@ -116,7 +116,11 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
         constraints = [
             models.UniqueConstraint(
-                Lower("email"), condition=~models.Q(email=""), name="user_email_unique_ci"
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="user_email_unique_ci",
+                violation_error_code="duplicate_email",
+                violation_error_message=_("This email address is already used by another account."),
             ),
             models.UniqueConstraint(
                 fields=["organization", "national_id_number"],

@@ -163,15 +163,15 @@ def password_breach_check(*, user_id: int, sha1: str, changed_at: str) -> bool:
     return True
 
 
-def _mail_user(user: User, subject: str, message: str, **params) -> None:
-    """One email to ``user``, in the portal's default language (``subject`` and ``message`` are
-    the untranslated strings, marked with gettext_noop)."""
+def _mail_user(user: User, subject: str, message: str, recipient: str | None = None, **params) -> None:
+    """One email about ``user`` (to their address unless ``recipient`` is given), in the portal's
+    default language; ``subject`` and ``message`` are the untranslated strings (gettext_noop)."""
     with translation.override(settings.LANGUAGE_CODE):
         send_mail(
             subject=gettext(subject),
             message=gettext(message) % {"username": user.username, **params},
             from_email=None,
-            recipient_list=[user.email],
+            recipient_list=[recipient or user.email],
         )
 
 
@@ -389,3 +389,52 @@ def sessions_end(*, user: User, sessions: list[UserSession], actor: User) -> int
         session.delete()
         ended += 1
     return ended
+
+
+CONTACT_FIELDS = ("first_name", "last_name", "email", "phone", "national_id_number", "job_title")
+
+
+@transaction.atomic
+def contact_update(*, user: User, actor: User, **changes) -> User:
+    """Update a person's contact data. Records ``user.contact_changed`` naming the fields, never
+    their values (ID numbers stay out of the trail). A new email address must be verified again;
+    a change of email or phone is told to the old address too. Raises ``ValidationError``."""
+    user = User.objects.select_for_update().get(pk=user.pk)  # a refusal must not alter the caller's copy
+    changed = sorted(
+        name for name in CONTACT_FIELDS if name in changes and changes[name] != getattr(user, name)
+    )
+    if not changed:
+        return user
+    old_email = user.email
+    for name in changed:
+        setattr(user, name, changes[name])
+    if "email" in changed:
+        user.email_verified_at = None
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=[*changed, "email_verified_at"])
+    audit_event_record(
+        action=Action.CONTACT_CHANGED,
+        actor=actor,
+        organization=user.organization,
+        target=user,
+        data={"fields": changed},
+    )
+    if {"email", "phone"} & set(changed) and old_email:
+        transaction.on_commit(lambda: _tell_contact_changed(user, old_email, changed))
+    if "email" in changed:
+        transaction.on_commit(lambda: send_email_verification(user))
+    return user
+
+
+def _tell_contact_changed(user: User, old_email: str, changed: list[str]) -> None:
+    # Sent to the address on file before the change, so a hijacker cannot silence the owner.
+    _mail_user(
+        user,
+        gettext_noop("Your contact details were changed"),
+        gettext_noop(
+            "The contact details of your account %(username)s were changed (%(fields)s). If you did "
+            "not do this, tell your enterprise's owner and customs at once."
+        ),
+        recipient=old_email,
+        fields=", ".join(changed),
+    )

@@ -7,12 +7,15 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from accounts import services
+from accounts.reauth import mark_reauthenticated
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.signin_succeeded")
 def _signin_succeeded(sender, request, user, **_kwargs) -> None:
     device_id = getattr(request, "device_id", "")
     services.signin_record(user=user, username=user.get_username(), succeeded=True, device_id=device_id)
+    if request is not None and getattr(request, "session", None) is not None:
+        mark_reauthenticated(request)  # the password was just proved
     if request is not None and getattr(request, "session", None) is not None and request.session.session_key:
         services.session_open(user=user, session_key=request.session.session_key, device_id=device_id)
 

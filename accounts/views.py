@@ -4,13 +4,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from accounts import selectors, services
-from accounts.forms import PasswordChangeForm, RegistrationForm
+from accounts.forms import ContactForm, PasswordChangeForm, ReauthenticationForm, RegistrationForm
+from accounts.reauth import mark_reauthenticated, reauthentication_required
 from config.errors import ApplicationError
 
 
@@ -120,3 +122,46 @@ def session_list(request):
     return render(
         request, "accounts/sessions.html", {"sessions": sessions, "current": request.session.session_key}
     )
+
+
+@sensitive_post_parameters("password")
+@login_required
+@require_http_methods(["GET", "POST"])
+def reauthenticate(request):
+    form = ReauthenticationForm(request.user, request.POST or None)
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if request.method == "POST" and form.is_valid():
+        mark_reauthenticated(request)
+        if url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            return redirect(next_url)
+        return redirect("profile")
+    return render(
+        request,
+        "accounts/reauthenticate.html",
+        {"form": form, "next": next_url},
+        status=400 if form.errors else 200,
+    )
+
+
+@sensitive_post_parameters("national_id_number")
+@login_required
+@reauthentication_required
+@require_http_methods(["GET", "POST"])
+def contact_edit(request):
+    user = request.user
+    form = ContactForm(
+        request.POST or None, initial={name: getattr(user, name) for name in services.CONTACT_FIELDS}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_update(user=user, actor=user, **form.cleaned_data)
+        except ValidationError as error:
+            by_field = error.error_dict if hasattr(error, "error_dict") else {"__all__": error.error_list}
+            for field, errors in by_field.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Your contact details are saved."))
+            return redirect("profile")
+    return render(request, "accounts/contact.html", {"form": form}, status=400 if form.errors else 200)
