@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import datetime
 import secrets
 
 from django.conf import settings
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 
 DEVICE_COOKIE = "csg_device"
 DEVICE_COOKIE_SALT = "accounts.device"
@@ -36,9 +38,21 @@ class DeviceCookieMiddleware:
         return response
 
 
+def password_change_required(user) -> bool:
+    """Evidence of compromise (a breach-corpus match, an abuse report) marks the account; where
+    ``PASSWORD_MAX_AGE_DAYS`` is set, a password older than that counts too."""
+    if user.must_change_password:
+        return True
+    if settings.PASSWORD_MAX_AGE_DAYS and user.password_changed_at is not None:
+        return timezone.now() - user.password_changed_at > datetime.timedelta(
+            days=settings.PASSWORD_MAX_AGE_DAYS
+        )
+    return False
+
+
 class MustChangePasswordMiddleware:
-    """On evidence of compromise (a breach-corpus match, an abuse report) the account must choose
-    a new password before anything else; signing out and static files stay reachable."""
+    """An account that must change its password does so before anything else; signing out and
+    static files stay reachable."""
 
     ALLOWED = ("password_change", "logout", "set_language")
 
@@ -47,7 +61,7 @@ class MustChangePasswordMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.must_change_password:
+        if user is not None and user.is_authenticated and password_change_required(user):
             allowed = [reverse(name) for name in self.ALLOWED]
             if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
                 return redirect("password_change")

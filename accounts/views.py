@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import selectors, services
 from accounts.forms import ContactForm, PasswordChangeForm, ReauthenticationForm, RegistrationForm
+from accounts.middleware import password_change_required
 from accounts.reauth import mark_reauthenticated, reauthentication_required
 from config.errors import ApplicationError
 
@@ -93,9 +94,8 @@ def password_change(request):
                 request, _("Your password has been changed. You are signed out everywhere else.")
             )
             return redirect("profile")
-    return render(
-        request, "accounts/password_change.html", {"form": form}, status=400 if form.errors else 200
-    )
+    context = {"form": form, "must_change": password_change_required(request.user)}
+    return render(request, "accounts/password_change.html", context, status=400 if form.errors else 200)
 
 
 @login_required

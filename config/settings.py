@@ -262,6 +262,9 @@ PASSWORD_MAX_LENGTH = env_int("PASSWORD_MAX_LENGTH", 128, minimum=64)
 PASSWORD_MIN_SCORE = env_int("PASSWORD_MIN_SCORE", 3, minimum=0, maximum=4)
 PASSWORD_HISTORY = env_int("PASSWORD_HISTORY", 5, minimum=1)
 PASSWORD_REMINDER_DAYS = env_int("PASSWORD_REMINDER_DAYS", 180, minimum=1)
+# 0: no maximum age (DESIGN §5 rule 8: a change is forced only on evidence, or where an officer's
+# policy sets a maximum age).
+PASSWORD_MAX_AGE_DAYS = env_int("PASSWORD_MAX_AGE_DAYS", 0, minimum=0)
 ACCOUNT_INACTIVITY_DAYS = env_int("ACCOUNT_INACTIVITY_DAYS", 90, minimum=1)
 REAUTH_SECONDS = env_int("REAUTH_SECONDS", 300, minimum=30)
 BREACHED_PASSWORDS_PATH = env_str("BREACHED_PASSWORDS_PATH", "")

@@ -60,7 +60,8 @@ def test_an_account_that_must_change_its_password_is_sent_to_the_form_first(clie
     User.objects.filter(pk=trader_signer.pk).update(must_change_password=True)
     client.force_login(trader_signer)
     assert client.get(reverse("profile"))["Location"] == reverse("password_change")
-    assert client.get(reverse("password_change")).status_code == 200
+    form_page = client.get(reverse("password_change"), HTTP_ACCEPT_LANGUAGE="en")
+    assert "You must choose a new password before you continue." in form_page.content.decode()
     assert change(client).status_code == 302
     assert client.get(reverse("profile")).status_code == 200
 
@@ -81,3 +82,17 @@ def test_an_old_password_gets_a_reminder_not_a_block(client, trader_signer, sett
 
 def test_changing_a_password_needs_a_sign_in(client):
     assert client.get(reverse("password_change")).status_code == 302
+
+
+def test_a_maximum_age_forces_a_change_only_where_set(client, trader_signer, settings):
+    User.objects.filter(pk=trader_signer.pk).update(
+        password_changed_at=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
+    )
+    client.force_login(trader_signer)
+    with time_machine.travel(datetime.datetime(2026, 6, 1, tzinfo=datetime.UTC)):
+        settings.PASSWORD_MAX_AGE_DAYS = 0
+        assert client.get(reverse("profile")).status_code == 200
+        settings.PASSWORD_MAX_AGE_DAYS = 90
+        assert client.get(reverse("profile"))["Location"] == reverse("password_change")
+        assert change(client).status_code == 302
+        assert client.get(reverse("profile")).status_code == 200
