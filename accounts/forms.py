@@ -9,6 +9,13 @@ from accounts.models import Organization
 from accounts.validators import normalize_phone, normalize_tax_code, validate_citizen_id
 
 
+def own_password(user, password: str, message: str) -> str:
+    """``password`` if it is ``user``'s own, else the form error ``wrong_password``."""
+    if not user.check_password(password):
+        raise ValidationError(message, code="wrong_password")
+    return password
+
+
 class NewPasswordForm(forms.Form):
     """A new password typed twice; the policy itself is applied by the service that sets it."""
 
@@ -131,10 +138,9 @@ class PasswordChangeForm(NewPasswordForm):
         self.fields["password2"].label = _("New password again")
 
     def clean_current_password(self) -> str:
-        password = self.cleaned_data["current_password"]
-        if not self.user.check_password(password):
-            raise ValidationError(_("Your current password is not correct."), code="wrong_password")
-        return password
+        return own_password(
+            self.user, self.cleaned_data["current_password"], _("Your current password is not correct.")
+        )
 
 
 class ReauthenticationForm(forms.Form):
@@ -149,10 +155,7 @@ class ReauthenticationForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise ValidationError(_("Your password is not correct."), code="wrong_password")
-        return password
+        return own_password(self.user, self.cleaned_data["password"], _("Your password is not correct."))
 
 
 class ContactForm(forms.Form):
