@@ -18,7 +18,7 @@ from django.utils import timezone
 from audit import keys, selectors
 from audit.canonical import AuditDataError, leaf_and_chain, validate_data
 from audit.context import RequestContext, current_context, normalise_ip
-from audit.merkle import merkle_root
+from audit.merkle import consistency_proof, merkle_root
 from audit.models import (
     Action,
     AuditCheckpoint,
@@ -28,7 +28,7 @@ from audit.models import (
     AuditWitnessSignature,
 )
 from audit.selectors import (
-    audit_consistency_build,
+    StoredTreeSource,
     checkpoint_body_bytes,
     checkpoint_latest,
     tree_items,
@@ -307,10 +307,9 @@ def audit_checkpoints_witness(
                 f"checkpoint #{checkpoint.sequence}: the log's signature does not verify"
             ) from None
         if last_signed is not None:
-            proof = [
-                bytes.fromhex(node)
-                for node in audit_consistency_build(first=last_signed, second=checkpoint)["proof"]
-            ]
+            proof = consistency_proof(
+                StoredTreeSource(checkpoint.tree_size), last_signed.tree_size, checkpoint.tree_size
+            )
             if not verify_consistency(
                 last_signed.tree_size,
                 checkpoint.tree_size,
