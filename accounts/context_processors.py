@@ -16,3 +16,12 @@ def password_reminder(request) -> dict:
     if timezone.now() - user.password_changed_at < datetime.timedelta(days=days):
         return {}
     return {"password_reminder": days}
+
+
+def unread_notifications(request) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    from accounts.selectors import unread_notification_count
+
+    return {"unread_notifications": unread_notification_count(user=user)}

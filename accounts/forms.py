@@ -3,9 +3,11 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
+from accounts.password_validation import password_strength, user_context
 from accounts.validators import normalize_phone, normalize_tax_code, validate_citizen_id
 
 
@@ -16,8 +18,45 @@ def own_password(user, password: str, message: str) -> str:
     return password
 
 
-class NewPasswordForm(forms.Form):
-    """A new password typed twice; the policy itself is applied by the service that sets it."""
+class ServiceErrorsMixin:
+    """Shows a service's ``ValidationError`` on this form: model field names are mapped through
+    ``FIELD_OF``; errors without a field go to ``UNFIELDED``."""
+
+    FIELD_OF: dict[str, str] = {}
+    UNFIELDED: str | None = None
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        by_field = error.error_dict if hasattr(error, "error_dict") else {self.UNFIELDED: error.error_list}
+        for field, errors in by_field.items():
+            name = self.FIELD_OF.get(field, field)
+            self.add_error(name if name in self.fields else None, errors)
+
+
+STRENGTH_LABELS = (_("Very weak"), _("Weak"), _("Fair"), _("Strong"), _("Very strong"))
+STRENGTH_CONTEXT_FIELDS = (
+    "username", "first_name", "last_name", "email", "owner_email", "phone", "owner_phone", "tax_code", "name",
+)  # fmt: skip
+
+
+class NewPasswordForm(ServiceErrorsMixin, forms.Form):
+    """A new password typed twice; the policy itself is applied by the service that sets it.
+
+    The strength meter beside it is filled by static/accounts/strength.js while typing; without
+    JavaScript, the answer to a submitted form shows the same score."""
+
+    strength_user = None  # whose own data counts as context, when there is an account already
+
+    @cached_property
+    def strength(self) -> int | None:
+        password = self.data.get("password1", "") if self.is_bound else ""
+        if not password:
+            return None
+        context = [str(self.data.get(name, ""))[:255] for name in STRENGTH_CONTEXT_FIELDS]
+        return password_strength(password, context + user_context(self.strength_user))
+
+    @property
+    def strength_label(self) -> str:
+        return "" if self.strength is None else STRENGTH_LABELS[self.strength]
 
     password1 = forms.CharField(
         label=_("Password"),
@@ -110,14 +149,7 @@ class RegistrationForm(NewPasswordForm):
 
     # Errors the service raises for model fields, shown on this form's own fields.
     FIELD_OF = {"email": "owner_email", "phone": "owner_phone", "password": "password1"}
-
-    def add_service_errors(self, error: ValidationError) -> None:
-        if hasattr(error, "error_dict"):
-            for field, errors in error.error_dict.items():
-                name = self.FIELD_OF.get(field, field)
-                self.add_error(name if name in self.fields else None, errors)
-        else:
-            self.add_error("password1", error)
+    UNFIELDED = "password1"
 
 
 class PasswordChangeForm(NewPasswordForm):
@@ -132,7 +164,7 @@ class PasswordChangeForm(NewPasswordForm):
     field_order = ["current_password", "password1", "password2"]
 
     def __init__(self, user, *args, **kwargs):
-        self.user = user
+        self.user = self.strength_user = user
         super().__init__(*args, **kwargs)
         self.fields["password1"].label = _("New password")
         self.fields["password2"].label = _("New password again")
@@ -144,21 +176,90 @@ class PasswordChangeForm(NewPasswordForm):
 
 
 class ReauthenticationForm(forms.Form):
+    """The password, or for an account with a second factor, a code from it instead (DESIGN §5
+    rule 8: "the password or second factor again")."""
+
     password = forms.CharField(
         label=_("Your password"),
         strip=False,
+        required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+    code = forms.CharField(
+        label=_("Or a code from your authenticator"),
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
 
-    def __init__(self, user, *args, **kwargs):
+    def __init__(self, user, *args, mfa_enabled: bool = False, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
+        if not mfa_enabled:
+            del self.fields["code"]
 
-    def clean_password(self) -> str:
-        return own_password(self.user, self.cleaned_data["password"], _("Your password is not correct."))
+    def clean(self):
+        cleaned = super().clean()
+        password, code = cleaned.get("password"), cleaned.get("code")
+        if password:
+            own_password(self.user, password, _("Your password is not correct."))
+        elif code:
+            from accounts.services import mfa_verify
+
+            if mfa_verify(user=self.user, token=code) is None:
+                raise ValidationError(_("That code is not right."), code="mfa_code_invalid")
+        else:
+            raise ValidationError(_("Enter your password."), code="required")
+        return cleaned
 
 
-class ContactForm(forms.Form):
+class MfaCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        help_text=_("The 6-digit code your authenticator shows now, or one of your recovery codes."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+class StaffInviteForm(ServiceErrorsMixin, forms.Form):
+    first_name = forms.CharField(label=_("Given name"), max_length=150)
+    last_name = forms.CharField(label=_("Family name"), max_length=150)
+    email = forms.EmailField(label=_("Email"))
+    national_id_number = forms.CharField(
+        label=_("ID number (CCCD)"), max_length=12, validators=[validate_citizen_id]
+    )
+    job_title = forms.CharField(label=_("Job title"), max_length=150, required=False)
+    role = forms.ChoiceField(label=_("Role"))
+
+    def __init__(self, *args, roles, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(role.value, role.label) for role in roles]
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"))
+
+    def __init__(self, *args, roles, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(role.value, role.label) for role in roles]
+
+
+class InvitationAcceptForm(NewPasswordForm):
+    username = forms.CharField(
+        label=_("Choose a username"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"autocomplete": "username"}),
+    )
+    field_order = ["username", "password1", "password2"]
+
+    FIELD_OF = {"password": "password1"}
+    UNFIELDED = "password1"
+
+
+class ContactForm(ServiceErrorsMixin, forms.Form):
     first_name = forms.CharField(label=_("Given name"), max_length=150)
     last_name = forms.CharField(label=_("Family name"), max_length=150)
     email = forms.EmailField(label=_("Email"))

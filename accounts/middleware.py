@@ -66,3 +66,24 @@ class MustChangePasswordMiddleware:
             if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
                 return redirect("password_change")
         return self.get_response(request)
+
+
+class MfaEnrolmentMiddleware:
+    """Officers and the roles in ``MFA_REQUIRED_ROLES`` set up an authenticator before anything
+    else. (Once set up, the sign-in page itself asks every such account for its code.)"""
+
+    ALLOWED = ("mfa", "logout", "set_language", "password_change", "reauthenticate")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            from accounts.services import mfa_enabled, mfa_required
+
+            if mfa_required(user) and not mfa_enabled(user):
+                allowed = [reverse(name) for name in self.ALLOWED]
+                if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
+                    return redirect("mfa")
+        return self.get_response(request)

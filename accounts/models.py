@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import secrets
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin
 
 from accounts.validators import validate_citizen_id, validate_tax_code
 
@@ -90,6 +95,9 @@ class User(AbstractUser):
         OFFICER = "officer", _("Customs officer")
 
     ORGANIZATION_ROLES = (Role.OWNER, Role.ADMINISTRATOR, Role.DECLARANT, Role.SIGNER, Role.VIEWER)
+    # The roles an owner or administrator can give; there is one owner, the one who registered.
+    STAFF_ROLES = (Role.ADMINISTRATOR, Role.DECLARANT, Role.SIGNER, Role.VIEWER)
+    MANAGER_ROLES = (Role.OWNER, Role.ADMINISTRATOR)
 
     organization = models.ForeignKey(
         Organization,
@@ -110,6 +118,7 @@ class User(AbstractUser):
     must_change_password = models.BooleanField(_("must change password"), default=False)
     suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
     suspension_reason = models.CharField(_("suspension reason"), max_length=255, blank=True)
+    deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("user")
@@ -144,6 +153,10 @@ class User(AbstractUser):
     @property
     def is_officer(self) -> bool:
         return self.role == self.Role.OFFICER
+
+    @property
+    def is_manager(self) -> bool:
+        return self.organization_id is not None and self.role in self.MANAGER_ROLES
 
     @property
     def may_sign(self) -> bool:
@@ -181,6 +194,10 @@ class SignInEvent(models.Model):
         API = "api", _("API")
         OFFICERS = "officers", _("Officer console")
 
+    class Factor(models.TextChoices):
+        PASSWORD = "password", _("Password")
+        SECOND_FACTOR = "second_factor", _("Second factor")
+
     user = models.ForeignKey(
         User, verbose_name=_("user"), on_delete=models.PROTECT, null=True, blank=True, related_name="sign_ins"
     )
@@ -197,6 +214,8 @@ class SignInEvent(models.Model):
     username_digest = models.CharField(_("username digest"), max_length=64)
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    # Which proof failed: a wrong code after a right password is a stolen password.
+    factor = models.CharField(_("factor"), max_length=16, choices=Factor.choices, default=Factor.PASSWORD)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     network = models.CharField(_("network"), max_length=64, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
@@ -241,3 +260,180 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Notification(models.Model):
+    """Something the user should know about their account, listed in the portal and emailed.
+
+    Only the kind and harmless parameters are stored: the text is rendered in the reader's language
+    when shown, so a Vietnamese owner and an English-speaking administrator read the same event."""
+
+    class Kind(models.TextChoices):
+        NEW_DEVICE = "new_device", _("Sign-in from a new device")
+        PASSWORD_CHANGED = "password_changed", _("Password changed")
+        PASSWORD_BREACHED = "password_breached", _("Password found in a breach list")
+        MFA_ENABLED = "mfa_enabled", _("Two-factor authentication turned on")
+        MFA_DISABLED = "mfa_disabled", _("Two-factor authentication turned off")
+        RECOVERY_CODES = "recovery_codes", _("New recovery codes")
+        RECOVERY_CODE_USED = "recovery_code_used", _("Recovery code used")
+        LOCKED_OUT = "locked_out", _("Sign-in locked")
+        CONTACT_CHANGED = "contact_changed", _("Contact details changed")
+        ROLE_CHANGED = "role_changed", _("Role changed")
+        ACCOUNT_DEACTIVATED = "account_deactivated", _("Account deactivated")
+        ACCOUNT_REACTIVATED = "account_reactivated", _("Account reactivated")
+        INVITATION_ACCEPTED = "invitation_accepted", _("Invitation accepted")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    params = models.JSONField(_("details"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["user"], condition=models.Q(read_at__isnull=True), name="notification_unread"
+            ),
+            models.Index(fields=["user", "-created_at"], name="notification_user_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.user_id}"
+
+
+class Lockout(models.Model):
+    """One lock-out django-axes imposed; the count of recent ones makes the next cool-off longer."""
+
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    username_digest = models.CharField(_("username digest"), max_length=64)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    locked_at = models.DateTimeField(_("locked at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("lock-out")
+        verbose_name_plural = _("lock-outs")
+        ordering = ["-locked_at", "-id"]
+        indexes = [
+            models.Index(fields=["ip", "-locked_at"], name="lockout_ip_recent"),
+            models.Index(fields=["username_digest", "-locked_at"], name="lockout_username_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ip} @ {self.locked_at:%Y-%m-%d %H:%M}"
+
+
+class StaffInvitation(models.Model):
+    """An owner or administrator invites a named person (with their ID number) to join the
+    enterprise in a role; the person accepts through a one-time link and chooses a username and
+    password. One person, one account: the invitation is not transferable."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("organisation"), on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField(_("email"))
+    first_name = models.CharField(_("first name"), max_length=150)
+    last_name = models.CharField(_("last name"), max_length=150)
+    national_id_number = models.CharField(
+        _("ID number (CCCD)"), max_length=12, validators=[validate_citizen_id]
+    )
+    job_title = models.CharField(_("job title"), max_length=150, blank=True)
+    role = models.CharField(_("role"), max_length=16, choices=User.Role.choices)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    invited_by = models.ForeignKey(
+        User, verbose_name=_("invited by"), on_delete=models.PROTECT, related_name="+"
+    )
+    user = models.OneToOneField(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="invitation"
+    )
+    created_at = models.DateTimeField(_("invited at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("staff invitation")
+        verbose_name_plural = _("staff invitations")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Owners are not invited: an enterprise has the owner who registered it.
+            models.CheckConstraint(
+                condition=models.Q(role__in=["administrator", "declarant", "signer", "viewer"]),
+                name="staff_invitation_role_valid",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "national_id_number"],
+                condition=models.Q(status="pending"),
+                name="staff_invitation_one_pending_per_person",
+                violation_error_code="duplicate_invitation",
+                violation_error_message=_("This person already has a pending invitation."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.organization_id} ({self.role})"
+
+
+class RecoveryCodeDevice(ThrottlingMixin, Device):
+    """One-time recovery codes for when the authenticator is lost. Unlike django-otp's static
+    device, only a keyed digest of each code is stored, so a copy of the database does not sign
+    anyone in."""
+
+    class Meta(Device.Meta):
+        verbose_name = _("recovery codes")
+        verbose_name_plural = _("recovery codes")
+
+    def get_throttle_factor(self) -> int:
+        return 1
+
+    def remaining(self) -> int:
+        return self.codes.filter(used_at__isnull=True).count()
+
+    def verify_token(self, token) -> bool:
+        allowed, _details = self.verify_is_allowed()
+        if not allowed:
+            return False
+        # Spent with a conditional update: two concurrent sign-ins cannot both use one code.
+        spent = self.codes.filter(digest=RecoveryCode.digest_of(str(token)), used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
+        if spent:
+            self.throttle_reset()
+        else:
+            self.throttle_increment()
+        return bool(spent)
+
+
+class RecoveryCode(models.Model):
+    ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread
+    LENGTH = 12  # 60 bits
+
+    device = models.ForeignKey(RecoveryCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("recovery code")
+        verbose_name_plural = _("recovery codes")
+        constraints = [models.UniqueConstraint(fields=["device", "digest"], name="recovery_code_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.device_id}: {'used' if self.used_at else 'unused'}"
+
+    @classmethod
+    def generate(cls) -> str:
+        code = "".join(secrets.choice(cls.ALPHABET) for _ in range(cls.LENGTH))
+        return f"{code[:4]}-{code[4:8]}-{code[8:]}"
+
+    @staticmethod
+    def digest_of(code: str) -> str:
+        normalised = code.replace("-", "").replace(" ", "").upper().encode()
+        key = salted_hmac("accounts.recovery-code", normalised, algorithm="sha256")
+        return key.hexdigest()

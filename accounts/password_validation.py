@@ -132,6 +132,12 @@ class MaximumLengthValidator:
         ) % {"max_length": self.max_length}
 
 
+def password_strength(password: str, context: list[str]) -> int:
+    """zxcvbn's score, 0 to 4; zxcvbn refuses more than 72 characters, so a longer passphrase is
+    judged by its first 72."""
+    return zxcvbn(password[:72], user_inputs=[fold(value) for value in context if value])["score"]
+
+
 class StrengthValidator:
     """zxcvbn's estimate, with the user's own data as context, must reach ``min_score`` (0 to 4)."""
 
@@ -141,9 +147,7 @@ class StrengthValidator:
         self.min_score = min_score
 
     def validate(self, password: str, user=None) -> None:
-        # zxcvbn refuses more than 72 characters; a longer passphrase is judged by its first 72.
-        result = zxcvbn(password[:72], user_inputs=[fold(value) for value in user_context(user)])
-        if result["score"] < self.min_score:
+        if password_strength(password, user_context(user)) < self.min_score:
             raise ValidationError(
                 _("This password is too easy to guess. Use a longer passphrase of several unrelated words."),
                 code=self.code,

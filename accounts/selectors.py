@@ -1,4 +1,4 @@
-"""Reads for accounts: tenant-scoped sign-in history."""
+"""Reads for accounts, scoped to the reader: sign-in history, sessions, staff, notifications."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ from django.contrib.sessions.models import Session
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.models import SignInEvent, User, UserSession
+from accounts.models import Notification, SignInEvent, StaffInvitation, User, UserSession
 
-MANAGERS = (User.Role.OWNER, User.Role.ADMINISTRATOR)
+MANAGERS = User.MANAGER_ROLES
 
 
 def signin_list_for_user(*, user: User) -> QuerySet[SignInEvent]:
@@ -26,3 +26,33 @@ def session_list_for_user(*, user: User) -> QuerySet[UserSession]:
     """The user's portal sessions that still exist in the session store and have not expired."""
     live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
     return UserSession.objects.filter(user=user, session_key__in=live)
+
+
+def staff_list(*, viewer: User) -> QuerySet[User]:
+    """Everyone in the viewer's enterprise, for its owner and administrators; nothing for others."""
+    if not viewer.is_manager:
+        return User.objects.none()
+    return User.objects.filter(organization_id=viewer.organization_id).order_by(
+        "-is_active", "last_name", "pk"
+    )
+
+
+def staff_member(*, viewer: User, pk: int) -> User | None:
+    """A member of the viewer's own enterprise, or ``None``: another enterprise's people are not found."""
+    return staff_list(viewer=viewer).filter(pk=pk).first()
+
+
+def invitation_list(*, viewer: User) -> QuerySet[StaffInvitation]:
+    if not viewer.is_manager:
+        return StaffInvitation.objects.none()
+    return StaffInvitation.objects.filter(
+        organization_id=viewer.organization_id, status=StaffInvitation.Status.PENDING
+    ).select_related("invited_by")
+
+
+def notification_list(*, user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user)
+
+
+def unread_notification_count(*, user: User) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).count()

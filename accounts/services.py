@@ -11,15 +11,28 @@ from django.conf import settings
 from django.contrib.auth.hashers import is_password_usable
 from django.contrib.auth.password_validation import validate_password
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.breach_corpus import is_breached
-from accounts.models import Organization, PasswordHistory, SignInEvent, User, UserSession
+from accounts.models import (
+    Lockout,
+    Notification,
+    Organization,
+    PasswordHistory,
+    RecoveryCode,
+    RecoveryCodeDevice,
+    SignInEvent,
+    StaffInvitation,
+    User,
+    UserSession,
+)
 from accounts.tokens import email_verification_read, email_verification_token
 from accounts.validators import normalize_tax_code
 from audit.context import current_context, normalise_ip
@@ -125,6 +138,7 @@ def password_set(*, user: User, password: str, actor: User | None) -> User:
         target=user,
         data={"by_self": actor is not None and actor.pk == user.pk},
     )
+    notification_send(user=user, kind=Notification.Kind.PASSWORD_CHANGED)
     return user
 
 
@@ -158,8 +172,7 @@ def password_breach_check(*, user_id: int, sha1: str, changed_at: str) -> bool:
         target=user,
         data={"corpus": "configured"},
     )
-    if user.email:
-        transaction.on_commit(lambda: _tell_breached(user))
+    notification_send(user=user, kind=Notification.Kind.PASSWORD_BREACHED)
     return True
 
 
@@ -173,17 +186,6 @@ def _mail_user(user: User, subject: str, message: str, recipient: str | None = N
             from_email=None,
             recipient_list=[recipient or user.email],
         )
-
-
-def _tell_breached(user: User) -> None:
-    _mail_user(
-        user,
-        gettext_noop("Your password must be changed"),
-        gettext_noop(
-            "The password of your account %(username)s appears in a published list of breached "
-            "passwords. You will be asked to choose a new one at your next sign-in."
-        ),
-    )
 
 
 @transaction.atomic
@@ -255,11 +257,29 @@ def username_digest(username: str) -> str:
 
 
 @transaction.atomic
-def signin_record(*, user: User | None, username: str, succeeded: bool, device_id: str = "") -> SignInEvent:
+def signin_record(
+    *,
+    user: User | None,
+    username: str,
+    succeeded: bool,
+    device_id: str = "",
+    factor: str = SignInEvent.Factor.PASSWORD,
+) -> SignInEvent:
     """Record one sign-in attempt with where it came from (the bound request context), and its
-    audit event in the same transaction. ``user`` is the account the name matched, if any."""
+    audit event in the same transaction. ``user`` is the account the name matched, if any. A
+    success from a device this account never used before is told to its user."""
     context = current_context()
     ip = normalise_ip(context.ip)
+    device_id = device_id[:64]
+    new_device = (
+        succeeded
+        and user is not None
+        and bool(device_id)
+        and SignInEvent.objects.filter(user=user, outcome=SignInEvent.Outcome.SUCCEEDED).exists()
+        and not SignInEvent.objects.filter(
+            user=user, outcome=SignInEvent.Outcome.SUCCEEDED, device_id=device_id
+        ).exists()
+    )
     event = SignInEvent.objects.create(
         user=user,
         organization=user.organization if user else None,
@@ -268,10 +288,11 @@ def signin_record(*, user: User | None, username: str, succeeded: bool, device_i
         if context.channel in SignInEvent.Channel.values
         else SignInEvent.Channel.PORTAL,
         outcome=SignInEvent.Outcome.SUCCEEDED if succeeded else SignInEvent.Outcome.FAILED,
+        factor=factor,
         ip=ip,
         network=network_of(ip),
         user_agent=context.user_agent[:512],
-        device_id=device_id[:64],
+        device_id=device_id,
         occurred_at=timezone.now(),
     )
     audit_event_record(
@@ -279,8 +300,22 @@ def signin_record(*, user: User | None, username: str, succeeded: bool, device_i
         actor=user if succeeded else None,
         organization=event.organization,
         target=event,
-        data={"user": str(user.pk) if user else None, "device": event.device_id, "network": event.network},
+        data={
+            "user": str(user.pk) if user else None,
+            "device": event.device_id,
+            "network": event.network,
+            "factor": factor,
+        },
     )
+    if new_device:
+        from accounts.devices import describe_user_agent
+
+        notification_send(
+            user=user,
+            kind=Notification.Kind.NEW_DEVICE,
+            device=describe_user_agent(event.user_agent),
+            network=event.network or "?",
+        )
     return event
 
 
@@ -322,29 +357,28 @@ def accounts_suspend_inactive(*, now: datetime.datetime | None = None) -> int:
 
 @transaction.atomic
 def user_reactivate(*, user: User, actor: User) -> User:
-    """The enterprise's owner or an administrator lifts a suspension; records ``user.reactivated``.
-    Raises ``ApplicationError`` (``not_allowed``) for anyone else, including another enterprise."""
-    if (
-        actor.organization_id is None
-        or actor.organization_id != user.organization_id
-        or actor.role
-        not in (
-            User.Role.OWNER,
-            User.Role.ADMINISTRATOR,
-        )
-    ):
-        raise ApplicationError(
-            gettext("Only the enterprise's owner or an administrator can do this."), code="not_allowed"
-        )
-    if user.suspended_at is None:
+    """The enterprise's owner or an administrator lifts a suspension (inactivity) or undoes a
+    deactivation; records ``user.reactivated``. Raises ``ApplicationError`` (``not_allowed``) for
+    anyone else, including another enterprise. An officer may lift an owner's suspension."""
+    if not actor.is_officer:
+        _require_manageable(actor, user)
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if user.suspended_at is None and user.is_active:
         return user
     user.suspended_at = None
     user.suspension_reason = ""
+    user.is_active = True
+    user.deactivated_at = None
     # Counting inactivity from now, or the next sweep would suspend the account again at once.
     user.last_login = _now()
-    user.save(update_fields=["suspended_at", "suspension_reason", "last_login"])
+    user.save(
+        update_fields=["suspended_at", "suspension_reason", "is_active", "deactivated_at", "last_login"]
+    )
     audit_event_record(
         action=Action.USER_REACTIVATED, actor=actor, organization=user.organization, target=user, data={}
+    )
+    notification_send(
+        user=user, kind=Notification.Kind.ACCOUNT_REACTIVATED, organization=user.organization.name
     )
     return user
 
@@ -419,6 +453,9 @@ def contact_update(*, user: User, actor: User, **changes) -> User:
         target=user,
         data={"fields": changed},
     )
+    notification_send(
+        user=user, kind=Notification.Kind.CONTACT_CHANGED, email=False, fields=", ".join(changed)
+    )
     if {"email", "phone"} & set(changed) and old_email:
         transaction.on_commit(lambda: _tell_contact_changed(user, old_email, changed))
     if "email" in changed:
@@ -438,3 +475,443 @@ def _tell_contact_changed(user: User, old_email: str, changed: list[str]) -> Non
         recipient=old_email,
         fields=", ".join(changed),
     )
+
+
+# --- notifications -------------------------------------------------------------------------------
+
+
+def notification_send(*, user: User, kind: str, email: bool = True, **params) -> Notification:
+    """Tell ``user`` something about their account: a row in their portal list and, after the
+    commit, an email from the notifications queue. ``params`` must be harmless (no secrets, no ID
+    numbers): they are stored and mailed."""
+    notification = Notification.objects.create(
+        user=user, kind=kind, params={"username": user.username, **params}
+    )
+    if email and user.email:
+        from accounts.tasks import notify_by_email_task
+
+        enqueue_on_commit(notify_by_email_task, notification.pk)
+    return notification
+
+
+def notification_email(*, notification_id: int) -> bool:
+    """Mail one notification to its user in the portal's default language; a redelivered task
+    does not mail it twice."""
+    from accounts.notices import notification_text
+
+    notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
+    if notification is None or notification.emailed_at is not None or not notification.user.email:
+        return False
+    with translation.override(settings.LANGUAGE_CODE):
+        send_mail(
+            subject=str(Notification.Kind(notification.kind).label),
+            message=notification_text(notification),
+            from_email=None,
+            recipient_list=[notification.user.email],
+        )
+    Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+    return True
+
+
+def notifications_mark_read(*, user: User) -> int:
+    return Notification.objects.filter(user=user, read_at__isnull=True).update(read_at=timezone.now())
+
+
+# --- lock-out ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def lockout_record(*, username: str, ip: str | None) -> Lockout | None:
+    """django-axes locked ``username`` at ``ip``: keep it (it lengthens the next cool-off), audit
+    it and tell the account's user, if the name is an account. A lock-out already recorded in the
+    last ``LOCKOUT_MINUTES`` is the same one: attempts while locked do not multiply it."""
+    digest = username_digest(username)
+    ip = normalise_ip(ip)
+    recent = timezone.now() - datetime.timedelta(minutes=settings.LOCKOUT_MINUTES)
+    if Lockout.objects.filter(username_digest=digest, ip=ip, locked_at__gte=recent).exists():
+        return None
+    user = User.objects.filter(username=username).first() if username else None
+    lockout = Lockout.objects.create(username_digest=digest, ip=ip, user=user)
+    audit_event_record(
+        action=Action.SIGNIN_LOCKED,
+        actor=None,
+        organization=user.organization if user else None,
+        target=lockout,
+        data={"user": str(user.pk) if user else None, "network": network_of(ip)},
+    )
+    if user is not None:
+        notification_send(user=user, kind=Notification.Kind.LOCKED_OUT)
+    return lockout
+
+
+# --- staff ---------------------------------------------------------------------------------------
+
+
+def _require_manager(actor: User, organization_id: int | None) -> None:
+    """Deny by default (rule 9): only the enterprise's own owner or an administrator manages it."""
+    if organization_id is None or actor.organization_id != organization_id or not actor.is_manager:
+        raise ApplicationError(
+            gettext("Only the enterprise's owner or an administrator can do this."),
+            code="not_allowed",
+            status_code=403,
+        )
+
+
+def _invitation_signer() -> signing.TimestampSigner:
+    return signing.TimestampSigner(salt="accounts.staff-invitation")
+
+
+def invitation_token(invitation: StaffInvitation) -> str:
+    return _invitation_signer().sign_object({"invitation": invitation.pk, "email": invitation.email})
+
+
+@transaction.atomic
+def staff_invite(
+    *,
+    actor: User,
+    email: str,
+    first_name: str,
+    last_name: str,
+    national_id_number: str,
+    role: str,
+    job_title: str = "",
+) -> StaffInvitation:
+    """Invite a named person into the actor's enterprise in ``role``. Refused (``ValidationError``)
+    for the owner role, an email already used by an account, or a person (ID number) who already
+    has an account or a pending invitation here. Records ``user.invited``; the link goes out
+    after the commit."""
+    _require_manager(actor, actor.organization_id)
+    organization = actor.organization
+    if role not in User.STAFF_ROLES:
+        raise ValidationError({"role": ValidationError(gettext("Choose a staff role."), code="invalid_role")})
+    if actor.role == User.Role.ADMINISTRATOR and role == User.Role.ADMINISTRATOR:
+        raise ValidationError(
+            {
+                "role": ValidationError(
+                    gettext("Only the owner can appoint administrators."), code="not_allowed"
+                )
+            }
+        )
+    invitation = StaffInvitation(
+        organization=organization,
+        email=email.strip(),
+        first_name=first_name,
+        last_name=last_name,
+        national_id_number=national_id_number,
+        job_title=job_title,
+        role=role,
+        invited_by=actor,
+        expires_at=timezone.now() + datetime.timedelta(days=settings.INVITATION_DAYS),
+    )
+    invitation.full_clean()
+    errors = {}
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        errors["email"] = ValidationError(
+            gettext("This email address is already used by another account."), code="duplicate_email"
+        )
+    if User.objects.filter(organization=organization, national_id_number=national_id_number).exists():
+        errors["national_id_number"] = ValidationError(
+            gettext("This person already has an account in your enterprise: one person, one account."),
+            code="duplicate_person",
+        )
+    if errors:
+        raise ValidationError(errors)
+    invitation.save()
+    audit_event_record(
+        action=Action.USER_INVITED,
+        actor=actor,
+        organization=organization,
+        target=invitation,
+        data={"role": role},
+    )
+    transaction.on_commit(lambda: _send_invitation(invitation))
+    return invitation
+
+
+def _send_invitation(invitation: StaffInvitation) -> None:
+    link = settings.SITE_URL.rstrip("/") + reverse(
+        "invitation_accept", kwargs={"token": invitation_token(invitation)}
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        send_mail(
+            subject=gettext("You are invited to %(organization)s")
+            % {"organization": invitation.organization.name},
+            message=gettext(
+                "%(person)s, %(inviter)s invites you to join %(organization)s in the Customs Signature "
+                "Governance portal as %(role)s. Open this link within %(days)d days to choose your "
+                "username and password:\n\n%(link)s\n\nThe account is yours alone: never share it."
+            )
+            % {
+                "person": f"{invitation.first_name} {invitation.last_name}",
+                "inviter": invitation.invited_by.get_full_name() or invitation.invited_by.username,
+                "organization": invitation.organization.name,
+                "role": User.Role(invitation.role).label,
+                "days": settings.INVITATION_DAYS,
+                "link": link,
+            },
+            from_email=None,
+            recipient_list=[invitation.email],
+        )
+
+
+def invitation_read(*, token: str) -> StaffInvitation:
+    """The pending invitation behind a link. Raises ``ApplicationError``: ``link_invalid``,
+    ``link_expired`` or ``link_used`` (accepted or cancelled)."""
+    try:
+        payload = _invitation_signer().unsign_object(token)
+    except signing.BadSignature:
+        raise ApplicationError(gettext("This link is not valid."), code="link_invalid") from None
+    invitation = (
+        StaffInvitation.objects.select_related("organization", "invited_by")
+        .filter(pk=payload.get("invitation"), email=payload.get("email"))
+        .first()
+    )
+    if invitation is None:
+        raise ApplicationError(gettext("This link is not valid."), code="link_invalid")
+    if invitation.status != StaffInvitation.Status.PENDING:
+        raise ApplicationError(gettext("This link has already been used."), code="link_used")
+    if invitation.expires_at <= timezone.now():
+        raise ApplicationError(gettext("This link has expired. Ask for a new one."), code="link_expired")
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, token: str, username: str, password: str) -> User:
+    """The invited person takes the account: the details the owner entered, the username and
+    password they choose (the whole policy applies, with their own data as context). The address
+    counts as verified, since the link reached it. Raises ``ApplicationError`` for a bad link,
+    ``ValidationError`` for the username or password; nothing is saved on refusal."""
+    invitation = invitation_read(token=token)
+    invitation = StaffInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != StaffInvitation.Status.PENDING:  # a concurrent acceptance won
+        raise ApplicationError(gettext("This link has already been used."), code="link_used")
+    user = user_create(
+        username=username,
+        email=invitation.email,
+        role=invitation.role,
+        organization=invitation.organization,
+        actor=None,
+        password=password,
+        first_name=invitation.first_name,
+        last_name=invitation.last_name,
+        national_id_number=invitation.national_id_number,
+        job_title=invitation.job_title,
+        email_verified_at=timezone.now(),
+    )
+    invitation.status = StaffInvitation.Status.ACCEPTED
+    invitation.user = user
+    invitation.closed_at = timezone.now()
+    invitation.save(update_fields=["status", "user", "closed_at"])
+    notification_send(
+        user=invitation.invited_by,
+        kind=Notification.Kind.INVITATION_ACCEPTED,
+        person=user.get_full_name(),
+        role=user.role,
+    )
+    return user
+
+
+@transaction.atomic
+def invitation_cancel(*, invitation: StaffInvitation, actor: User) -> StaffInvitation:
+    _require_manager(actor, invitation.organization_id)
+    invitation = StaffInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status != StaffInvitation.Status.PENDING:
+        raise ApplicationError(gettext("This invitation is no longer pending."), code="not_pending")
+    invitation.status = StaffInvitation.Status.CANCELLED
+    invitation.closed_at = timezone.now()
+    invitation.save(update_fields=["status", "closed_at"])
+    audit_event_record(
+        action=Action.INVITATION_CANCELLED,
+        actor=actor,
+        organization=invitation.organization,
+        target=invitation,
+        data={},
+    )
+    return invitation
+
+
+def _require_manageable(actor: User, member: User) -> None:
+    """The owner is managed by no one in the portal; an administrator manages neither the owner
+    nor other administrators; nobody changes their own role or deactivates themselves."""
+    _require_manager(actor, member.organization_id)
+    if (
+        member.pk == actor.pk
+        or member.role == User.Role.OWNER
+        or (actor.role == User.Role.ADMINISTRATOR and member.role == User.Role.ADMINISTRATOR)
+    ):
+        raise ApplicationError(
+            gettext("You cannot change this account."), code="not_allowed", status_code=403
+        )
+
+
+@transaction.atomic
+def member_role_change(*, member: User, role: str, actor: User) -> User:
+    """Give a staff member another staff role; records ``user.role_changed`` and tells them."""
+    _require_manageable(actor, member)
+    if role not in User.STAFF_ROLES:
+        raise ApplicationError(gettext("Choose a staff role."), code="invalid_role")
+    if actor.role == User.Role.ADMINISTRATOR and role == User.Role.ADMINISTRATOR:
+        raise ApplicationError(
+            gettext("Only the owner can appoint administrators."), code="not_allowed", status_code=403
+        )
+    member = User.objects.select_for_update().get(pk=member.pk)
+    if member.role == role:
+        return member
+    previous = member.role
+    member.role = role
+    member.save(update_fields=["role"])
+    audit_event_record(
+        action=Action.USER_ROLE_CHANGED,
+        actor=actor,
+        organization=member.organization,
+        target=member,
+        data={"from": previous, "to": role},
+    )
+    notification_send(
+        user=member, kind=Notification.Kind.ROLE_CHANGED, organization=member.organization.name, role=role
+    )
+    return member
+
+
+@transaction.atomic
+def member_deactivate(*, member: User, actor: User) -> User:
+    """The person has left, or must stop now: the account can no longer sign in, and its sessions
+    end. Records ``user.deactivated``."""
+    _require_manageable(actor, member)
+    member = User.objects.select_for_update().get(pk=member.pk)
+    if not member.is_active:
+        return member
+    member.is_active = False
+    member.deactivated_at = timezone.now()
+    member.save(update_fields=["is_active", "deactivated_at"])
+    audit_event_record(
+        action=Action.USER_DEACTIVATED, actor=actor, organization=member.organization, target=member, data={}
+    )
+    _end_all_sessions(member)
+    notification_send(
+        user=member, kind=Notification.Kind.ACCOUNT_DEACTIVATED, organization=member.organization.name
+    )
+    return member
+
+
+def _end_all_sessions(user: User) -> None:
+    session_store = import_module(settings.SESSION_ENGINE).SessionStore
+    for session in UserSession.objects.filter(user=user):
+        session_store(session_key=session.session_key).delete()
+        session.delete()
+
+
+# --- second factor -------------------------------------------------------------------------------
+
+
+def mfa_required(user: User) -> bool:
+    return user.is_officer or (user.organization_id is not None and user.role in settings.MFA_REQUIRED_ROLES)
+
+
+def mfa_enabled(user: User) -> bool:
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def mfa_totp_begin(*, user: User) -> TOTPDevice:
+    """A fresh, unconfirmed authenticator for ``user`` to scan; it counts only once confirmed, and
+    replaces the current one then."""
+    TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=user, name="authenticator", confirmed=False)
+
+
+@transaction.atomic
+def mfa_totp_confirm(*, user: User, device: TOTPDevice, token: str) -> list[str]:
+    """Turn on the authenticator ``device`` once it shows a right code; any earlier authenticator is
+    dropped and new recovery codes are returned (shown once, stored only as digests). Records
+    ``mfa.changed``. Raises ``ApplicationError`` (``mfa_code_invalid``)."""
+    device = TOTPDevice.objects.select_for_update().get(pk=device.pk, user=user, confirmed=False)
+    if not device.verify_token(_normalise_code(token)):
+        raise ApplicationError(
+            gettext("That code is not right. Try the current one."), code="mfa_code_invalid"
+        )
+    TOTPDevice.objects.filter(user=user, confirmed=True).delete()
+    device.confirmed = True
+    device.save(update_fields=["confirmed"])
+    codes = _recovery_codes_replace(user)
+    audit_event_record(
+        action=Action.MFA_CHANGED,
+        actor=user,
+        organization=user.organization,
+        target=user,
+        data={"change": "enabled"},
+    )
+    notification_send(user=user, kind=Notification.Kind.MFA_ENABLED)
+    return codes
+
+
+@transaction.atomic
+def mfa_disable(*, user: User, actor: User) -> None:
+    """Turn the second factor off; refused where the role requires it (``mfa_required``)."""
+    if mfa_required(user):
+        raise ApplicationError(
+            gettext("Your role requires two-factor authentication. Set up a new authenticator instead."),
+            code="mfa_required",
+        )
+    TOTPDevice.objects.filter(user=user).delete()
+    RecoveryCodeDevice.objects.filter(user=user).delete()
+    audit_event_record(
+        action=Action.MFA_CHANGED,
+        actor=actor,
+        organization=user.organization,
+        target=user,
+        data={"change": "disabled"},
+    )
+    notification_send(user=user, kind=Notification.Kind.MFA_DISABLED)
+
+
+@transaction.atomic
+def mfa_recovery_codes_regenerate(*, user: User) -> list[str]:
+    if not mfa_enabled(user):
+        raise ApplicationError(gettext("Turn on two-factor authentication first."), code="mfa_not_enabled")
+    codes = _recovery_codes_replace(user)
+    audit_event_record(
+        action=Action.MFA_CHANGED,
+        actor=user,
+        organization=user.organization,
+        target=user,
+        data={"change": "recovery_codes"},
+    )
+    notification_send(user=user, kind=Notification.Kind.RECOVERY_CODES)
+    return codes
+
+
+def _recovery_codes_replace(user: User) -> list[str]:
+    RecoveryCodeDevice.objects.filter(user=user).delete()
+    device = RecoveryCodeDevice.objects.create(user=user, name="recovery codes", confirmed=True)
+    codes = [RecoveryCode.generate() for _ in range(settings.MFA_RECOVERY_CODES)]
+    RecoveryCode.objects.bulk_create(
+        RecoveryCode(device=device, digest=RecoveryCode.digest_of(c)) for c in codes
+    )
+    return codes
+
+
+def _normalise_code(token: str) -> str:
+    return "".join((token or "").split()).replace("-", "").upper()[:32]
+
+
+def mfa_verify(*, user: User, token: str):
+    """The user's device that accepts ``token`` (an authenticator code, or an unused recovery code,
+    which is then spent), or ``None``. Devices throttle repeated failures themselves."""
+    token = _normalise_code(token)
+    if not token:
+        return None
+    for device in [
+        *TOTPDevice.objects.filter(user=user, confirmed=True),
+        *RecoveryCodeDevice.objects.filter(user=user, confirmed=True),
+    ]:
+        if device.verify_is_allowed()[0] and device.verify_token(token):
+            if isinstance(device, RecoveryCodeDevice):
+                notification_send(
+                    user=user, kind=Notification.Kind.RECOVERY_CODE_USED, remaining=device.remaining()
+                )
+            return device
+    return None
+
+
+def mfa_recovery_codes_remaining(user: User) -> int:
+    return RecoveryCode.objects.filter(device__user=user, used_at__isnull=True).count()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
@@ -33,3 +34,8 @@ def _signin_failed(sender, credentials, request=None, **_kwargs) -> None:
     services.signin_record(
         user=user, username=username, succeeded=False, device_id=getattr(request, "device_id", "")
     )
+
+
+@receiver(user_locked_out, dispatch_uid="accounts.locked_out")
+def _locked_out(sender, request=None, username=None, ip_address=None, **_kwargs) -> None:
+    services.lockout_record(username=username or "", ip=ip_address)

@@ -16,3 +16,15 @@ def evaluate_password_breach_task(user_id: int, sha1: str, changed_at: str) -> b
 @shared_task(name="accounts.tasks.accounts_suspend_inactive", acks_late=True)
 def accounts_suspend_inactive_task() -> int:
     return services.accounts_suspend_inactive()
+
+
+@shared_task(
+    name="accounts.tasks.notify_by_email",
+    acks_late=True,
+    autoretry_for=(OSError,),  # SMTP errors are OSErrors
+    max_retries=5,
+    default_retry_delay=60,
+)
+def notify_by_email_task(notification_id: int) -> bool:
+    """Carries the notification's id only; the text is rendered from the row."""
+    return services.notification_email(notification_id=notification_id)

@@ -4,18 +4,23 @@ from django.urls import path
 from accounts import views
 
 urlpatterns = [
-    path(
-        "login/",
-        auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True),
-        name="login",
-    ),
+    path("login/", views.login, name="login"),
+    path("login/verify/", views.login_verify, name="login_verify"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("me/", views.profile, name="profile"),
     path("sign-ins/", views.signin_history, name="signin_history"),
     path("password/", views.password_change, name="password_change"),
+    path("password/strength/", views.password_strength_view, name="password_strength"),
     path("sessions/", views.session_list, name="session_list"),
     path("reauthenticate/", views.reauthenticate, name="reauthenticate"),
     path("contact/", views.contact_edit, name="contact_edit"),
+    path("mfa/", views.mfa, name="mfa"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("staff/", views.staff, name="staff"),
+    path("staff/invite/", views.staff_invite, name="staff_invite"),
+    path("staff/invitations/<int:pk>/cancel/", views.staff_invitation_cancel, name="staff_invitation_cancel"),
+    path("staff/<int:pk>/", views.staff_member, name="staff_member"),
+    path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("register/", views.register, name="register"),
     path("register/done/", views.register_done, name="register_done"),
     path("verify-email/<str:token>/", views.verify_email, name="verify_email"),

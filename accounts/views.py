@@ -1,20 +1,122 @@
+import base64
+import io
+import time
+
+import django_otp
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_otp.qr import write_qrcode_image
 
 from accounts import selectors, services
-from accounts.forms import ContactForm, PasswordChangeForm, ReauthenticationForm, RegistrationForm
+from accounts.forms import (
+    STRENGTH_CONTEXT_FIELDS,
+    ContactForm,
+    InvitationAcceptForm,
+    MfaCodeForm,
+    PasswordChangeForm,
+    ReauthenticationForm,
+    RegistrationForm,
+    RoleForm,
+    StaffInviteForm,
+)
 from accounts.middleware import password_change_required
+from accounts.models import SignInEvent, User
+from accounts.password_validation import password_strength, user_context
 from accounts.reauth import mark_reauthenticated, reauthentication_required
 from config.errors import ApplicationError
+
+MFA_PENDING = "accounts.mfa_pending"
+MFA_PENDING_SECONDS = 300
+MFA_PENDING_TRIES = 5
+MFA_SETUP = "accounts.mfa_setup"
+
+
+def _safe_next(request) -> str:
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return next_url
+    return ""
+
+
+@sensitive_post_parameters("password")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login(request):
+    """The password first; an account with a second factor then gives its code before it is
+    signed in (the session holds only "password proved for account N", for five minutes)."""
+    next_url = _safe_next(request)
+    if request.user.is_authenticated:
+        return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    form = AuthenticationForm(request, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.get_user()
+        if services.mfa_enabled(user):
+            request.session.cycle_key()
+            request.session[MFA_PENDING] = {
+                "user": user.pk,
+                "backend": user.backend,
+                "at": time.time(),
+                "next": next_url,
+                "tries": 0,
+            }
+            return redirect("login_verify")
+        auth_login(request, user)
+        return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+    return render(request, "accounts/login.html", {"form": form, "next": next_url})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_verify(request):
+    pending = request.session.get(MFA_PENDING)
+    if not pending or time.time() - pending["at"] > MFA_PENDING_SECONDS:
+        request.session.pop(MFA_PENDING, None)
+        return redirect("login")
+    user = User.objects.filter(pk=pending["user"], is_active=True, suspended_at__isnull=True).first()
+    if user is None:
+        request.session.pop(MFA_PENDING, None)
+        return redirect("login")
+    form = MfaCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = services.mfa_verify(user=user, token=form.cleaned_data["code"])
+        if device is not None:
+            del request.session[MFA_PENDING]
+            user.backend = pending["backend"]
+            auth_login(request, user)
+            django_otp.login(request, device)
+            return redirect(pending["next"] or settings.LOGIN_REDIRECT_URL)
+        services.signin_record(
+            user=user,
+            username=user.username,
+            succeeded=False,
+            device_id=getattr(request, "device_id", ""),
+            factor=SignInEvent.Factor.SECOND_FACTOR,
+        )
+        pending["tries"] += 1
+        if pending["tries"] >= MFA_PENDING_TRIES:
+            del request.session[MFA_PENDING]
+            messages.error(request, _("Too many wrong codes. Sign in again."))
+            return redirect("login")
+        request.session[MFA_PENDING] = pending
+        form.add_error("code", _("That code is not right."))
+    return render(request, "accounts/login_verify.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @login_required
@@ -124,19 +226,17 @@ def session_list(request):
     )
 
 
-@sensitive_post_parameters("password")
+@sensitive_post_parameters("password", "code")
 @login_required
 @require_http_methods(["GET", "POST"])
 def reauthenticate(request):
-    form = ReauthenticationForm(request.user, request.POST or None)
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    form = ReauthenticationForm(
+        request.user, request.POST or None, mfa_enabled=services.mfa_enabled(request.user)
+    )
+    next_url = _safe_next(request)
     if request.method == "POST" and form.is_valid():
         mark_reauthenticated(request)
-        if url_has_allowed_host_and_scheme(
-            next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-        ):
-            return redirect(next_url)
-        return redirect("profile")
+        return redirect(next_url or "profile")
     return render(
         request,
         "accounts/reauthenticate.html",
@@ -158,10 +258,231 @@ def contact_edit(request):
         try:
             services.contact_update(user=user, actor=user, **form.cleaned_data)
         except ValidationError as error:
-            by_field = error.error_dict if hasattr(error, "error_dict") else {"__all__": error.error_list}
-            for field, errors in by_field.items():
-                form.add_error(field if field in form.fields else None, errors)
+            form.add_service_errors(error)
         else:
             messages.success(request, _("Your contact details are saved."))
             return redirect("profile")
     return render(request, "accounts/contact.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# --- second factor ---------------------------------------------------------------------------
+
+
+def _qr_data_uri(text: str) -> str:
+    # Drawn here as SVG: the secret never leaves for a QR service on the internet.
+    out = io.BytesIO()
+    write_qrcode_image(text, out)
+    return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+
+
+@sensitive_post_parameters("code")
+@login_required
+@reauthentication_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def mfa(request):
+    """Set up, replace or turn off the authenticator; new recovery codes. Recovery codes are shown
+    once, in the response that makes them."""
+    user = request.user
+    action = request.POST.get("action", "")
+    setup_device = None
+    form = None
+    if action == "begin":
+        setup_device = services.mfa_totp_begin(user=user)
+        request.session[MFA_SETUP] = setup_device.pk
+        form = MfaCodeForm()
+    elif action == "confirm":
+        setup_device = TOTPDevice.objects.filter(
+            pk=request.session.get(MFA_SETUP), user=user, confirmed=False
+        ).first()
+        if setup_device is None:
+            return redirect("mfa")
+        form = MfaCodeForm(request.POST)
+        if form.is_valid():
+            try:
+                codes = services.mfa_totp_confirm(
+                    user=user, device=setup_device, token=form.cleaned_data["code"]
+                )
+            except ApplicationError as error:
+                form.add_error("code", error.detail)
+            else:
+                del request.session[MFA_SETUP]
+                django_otp.login(request, TOTPDevice.objects.get(pk=setup_device.pk))
+                return render(request, "accounts/mfa_codes.html", {"codes": codes})
+    elif action == "codes":
+        try:
+            codes = services.mfa_recovery_codes_regenerate(user=user)
+        except ApplicationError as error:
+            messages.error(request, error.detail)
+            return redirect("mfa")
+        return render(request, "accounts/mfa_codes.html", {"codes": codes})
+    elif action == "disable":
+        try:
+            services.mfa_disable(user=user, actor=user)
+        except ApplicationError as error:
+            messages.error(request, error.detail)
+        else:
+            messages.success(request, _("Two-factor authentication is off."))
+        return redirect("mfa")
+    context = {
+        "enabled": services.mfa_enabled(user),
+        "required": services.mfa_required(user),
+        "remaining_codes": services.mfa_recovery_codes_remaining(user),
+        "setup_device": setup_device,
+        "form": form,
+    }
+    if setup_device is not None:
+        context["qr"] = _qr_data_uri(setup_device.config_url)
+        context["secret"] = base64.b32encode(setup_device.bin_key).decode("ascii")
+    status = 400 if form is not None and form.errors else 200
+    return render(request, "accounts/mfa.html", context, status=status)
+
+
+# --- staff -----------------------------------------------------------------------------------
+
+
+def _require_manager(request) -> None:
+    if not request.user.is_manager:
+        raise PermissionDenied
+
+
+def _grantable_roles(actor: User) -> list[User.Role]:
+    if actor.role == User.Role.OWNER:
+        return list(User.STAFF_ROLES)
+    return [role for role in User.STAFF_ROLES if role != User.Role.ADMINISTRATOR]
+
+
+@login_required
+def staff(request):
+    _require_manager(request)
+    return render(
+        request,
+        "accounts/staff.html",
+        {
+            "members": selectors.staff_list(viewer=request.user),
+            "invitations": selectors.invitation_list(viewer=request.user),
+        },
+    )
+
+
+@sensitive_post_parameters("national_id_number")
+@login_required
+@reauthentication_required
+@require_http_methods(["GET", "POST"])
+def staff_invite(request):
+    _require_manager(request)
+    form = StaffInviteForm(request.POST or None, roles=_grantable_roles(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            invitation = services.staff_invite(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(
+                request, _("The invitation was sent to %(email)s.") % {"email": invitation.email}
+            )
+            return redirect("staff")
+    return render(request, "accounts/staff_invite.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def staff_invitation_cancel(request, pk: int):
+    _require_manager(request)
+    invitation = selectors.invitation_list(viewer=request.user).filter(pk=pk).first()
+    if invitation is None:
+        raise Http404
+    services.invitation_cancel(invitation=invitation, actor=request.user)
+    messages.success(request, _("The invitation was cancelled."))
+    return redirect("staff")
+
+
+@login_required
+@reauthentication_required
+@require_http_methods(["GET", "POST"])
+def staff_member(request, pk: int):
+    """One person of the enterprise: change their role, deactivate or reactivate them."""
+    _require_manager(request)
+    member = selectors.staff_member(viewer=request.user, pk=pk)
+    if member is None:
+        raise Http404
+    roles = _grantable_roles(request.user)
+    form = RoleForm(request.POST or None, roles=roles, initial={"role": member.role})
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "role" and form.is_valid():
+                services.member_role_change(member=member, role=form.cleaned_data["role"], actor=request.user)
+                messages.success(request, _("The role was changed."))
+            elif action == "deactivate":
+                services.member_deactivate(member=member, actor=request.user)
+                messages.success(request, _("The account was deactivated and its sessions ended."))
+            elif action == "reactivate":
+                services.user_reactivate(user=member, actor=request.user)
+                messages.success(request, _("The account was reactivated."))
+            else:
+                return render(
+                    request, "accounts/staff_member.html", {"member": member, "form": form}, status=400
+                )
+        except ApplicationError as error:
+            messages.error(request, error.detail)
+            context = {"member": member, "form": form}
+            return render(request, "accounts/staff_member.html", context, status=error.status_code)
+        return redirect("staff_member", pk=member.pk)
+    return render(request, "accounts/staff_member.html", {"member": member, "form": form})
+
+
+@sensitive_post_parameters("password1", "password2")
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token: str):
+    try:
+        invitation = services.invitation_read(token=token)
+    except ApplicationError as error:
+        return render(request, "accounts/invitation_invalid.html", {"error": error}, status=400)
+    form = InvitationAcceptForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.invitation_accept(
+                token=token, username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
+            )
+        except ApplicationError as error:
+            return render(request, "accounts/invitation_invalid.html", {"error": error}, status=400)
+        except ValidationError as error:
+            form.add_service_errors(error)
+        else:
+            messages.success(request, _("Your account is ready. Sign in with your new username."))
+            return redirect("login")
+    return render(
+        request,
+        "accounts/invitation_accept.html",
+        {"invitation": invitation, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- notifications and the strength meter ----------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notifications(request):
+    if request.method == "POST":
+        services.notifications_mark_read(user=request.user)
+        return redirect("notifications")
+    page = Paginator(selectors.notification_list(user=request.user), 50).get_page(request.GET.get("page"))
+    return render(request, "accounts/notifications.html", {"page": page})
+
+
+@sensitive_post_parameters("password", *STRENGTH_CONTEXT_FIELDS)
+@never_cache
+@require_POST
+def password_strength_view(request):
+    """For the meter beside a new-password field: zxcvbn's score (0-4) with the typist's own data as
+    context. Nothing is stored or logged; without JavaScript the form's own answer says the same."""
+    password = request.POST.get("password", "")[: settings.PASSWORD_MAX_LENGTH]
+    context = [request.POST.get(name, "")[:255] for name in STRENGTH_CONTEXT_FIELDS]
+    if request.user.is_authenticated:
+        context += user_context(request.user)
+    score = password_strength(password, context) if password else 0
+    return JsonResponse({"score": score, "enough": score >= settings.PASSWORD_MIN_SCORE})

@@ -7,7 +7,6 @@ eager mode. Production differs only through the environment: ``DATABASE_URL``,
 
 from __future__ import annotations
 
-import datetime
 from pathlib import Path
 
 from config.env import (
@@ -94,6 +93,8 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "pgtrigger",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "config.apps.ConfigConfig",
     "audit",
     "accounts",
@@ -111,7 +112,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.MustChangePasswordMiddleware",
+    "accounts.middleware.MfaEnrolmentMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -133,6 +136,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.password_reminder",
+                "accounts.context_processors.unread_notifications",
             ],
         },
     },
@@ -285,16 +289,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "accounts.password_validation.PasswordHistoryValidator", "OPTIONS": {"count": PASSWORD_HISTORY}},
 ]
 
-# Lock-out (django-axes) by username and client address together, so one office's failures do not
-# lock its colleagues out; the same page whether or not the account exists.
+# Lock-out (django-axes): by username and client address together, so one office's failures do not
+# lock its colleagues out, and by address alone at a higher threshold, against one address trying
+# many accounts. Each lock-out within LOCKOUT_PROGRESSIVE_HOURS doubles the next cool-off, up to
+# LOCKOUT_MAX_MINUTES. The same page whether or not the account exists.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "accounts.backends.AccountBackend"]
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
 AXES_FAILURE_LIMIT = env_int("LOCKOUT_FAILURES", 5, minimum=1)
-AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("LOCKOUT_MINUTES", 15, minimum=1))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LOCKOUT_IP_FAILURES = env_int("LOCKOUT_IP_FAILURES", 30, minimum=AXES_FAILURE_LIMIT)
+LOCKOUT_MINUTES = env_int("LOCKOUT_MINUTES", 15, minimum=1)
+LOCKOUT_MAX_MINUTES = env_int("LOCKOUT_MAX_MINUTES", 24 * 60, minimum=LOCKOUT_MINUTES)
+LOCKOUT_PROGRESSIVE_HOURS = env_int("LOCKOUT_PROGRESSIVE_HOURS", 24, minimum=1)
+AXES_COOLOFF_TIME = "accounts.lockout.cool_off"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
 AXES_CLIENT_IP_CALLABLE = "audit.middleware.client_ip"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+
+# Second factor (django-otp TOTP): required of officers and of these organisation roles.
+MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", ["owner"])
+if unknown_roles := set(MFA_REQUIRED_ROLES) - {"owner", "administrator", "declarant", "signer", "viewer"}:
+    raise SettingsError(f"MFA_REQUIRED_ROLES: unknown role(s) {', '.join(sorted(unknown_roles))}")
+OTP_TOTP_ISSUER = "Customs Signature Governance"
+MFA_RECOVERY_CODES = 10
+INVITATION_DAYS = env_int("INVITATION_DAYS", 7, minimum=1)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

@@ -12,6 +12,18 @@ from accounts.models import Organization, User
 from brokers.models import AgentStaff, BrokerLicence
 
 TEST_PASSWORD = "quiet-lantern-orchard-4471"
+# The authenticator secret of every factory-made account whose role requires a second factor.
+TEST_TOTP_KEY = "3132333435363738393031323334353637383930"
+
+
+def totp_code(key: str = TEST_TOTP_KEY, at: float | None = None) -> str:
+    """The code an authenticator with ``key`` shows now (or at the Unix time ``at``)."""
+    from django_otp.oath import TOTP
+
+    generator = TOTP(bytes.fromhex(key), step=30, t0=0, digits=6)
+    if at is not None:
+        generator.time = at
+    return f"{generator.token():06d}"
 
 
 def make_tax_code(seed: int | None = None) -> str:
@@ -52,6 +64,17 @@ class UserFactory(factory.django.DjangoModelFactory):
         obj.set_password(extracted or TEST_PASSWORD)
         if create:
             obj.save(update_fields=["password"])
+
+    @factory.post_generation
+    def authenticator(obj, create, extracted, **kwargs):
+        """Owners and officers must have a second factor (MFA_REQUIRED_ROLES); they get one with
+        ``TEST_TOTP_KEY`` unless ``authenticator=False``."""
+        if not create or extracted is False:
+            return
+        if extracted or obj.role in ("owner", "officer"):
+            from django_otp.plugins.otp_totp.models import TOTPDevice
+
+            TOTPDevice.objects.create(user=obj, name="authenticator", key=TEST_TOTP_KEY, confirmed=True)
 
 
 class OfficerFactory(UserFactory):

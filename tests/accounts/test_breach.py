@@ -9,10 +9,13 @@ import pytest
 from celery import signals
 from django.apps import apps
 from django.core import mail
+from django.conf import settings
 from django.db import transaction
+from django.utils import translation
 
 from accounts import services
 from accounts.breach_corpus import is_breached
+from accounts.models import Notification
 from audit.models import AuditEvent
 from tests.conftest import ROOT
 
@@ -64,8 +67,15 @@ def test_a_breached_password_forces_a_change_and_tells_the_user(corpus, trader_o
     trader_owner.refresh_from_db()
     assert trader_owner.must_change_password is True
     assert AuditEvent.objects.filter(action="password.breached", target_id=str(trader_owner.pk)).count() == 1
-    assert [message.to for message in mail.outbox] == [[trader_owner.email]]
-    assert BREACHED not in mail.outbox[0].body
+    with translation.override(settings.LANGUAGE_CODE):
+        subjects = {
+            str(Notification.Kind.PASSWORD_CHANGED.label),
+            str(Notification.Kind.PASSWORD_BREACHED.label),
+        }
+    assert {message.subject for message in mail.outbox} == subjects
+    assert all(message.to == [trader_owner.email] for message in mail.outbox)
+    assert all(BREACHED not in message.body for message in mail.outbox)
+    assert Notification.objects.filter(user=trader_owner, kind="password_breached").count() == 1
 
 
 @pytest.mark.django_db(transaction=True)

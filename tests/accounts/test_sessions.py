@@ -6,16 +6,14 @@ from django.urls import reverse
 
 from accounts.models import UserSession
 from audit.models import AuditEvent
-from tests.factories import TEST_PASSWORD
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
 
 def signed_in(username: str) -> Client:
     client = Client()
-    assert (
-        client.post("/accounts/login/", {"username": username, "password": TEST_PASSWORD}).status_code == 302
-    )
+    assert sign_in(client, username).status_code == 302
     return client
 
 

@@ -9,15 +9,11 @@ from accounts.middleware import DEVICE_COOKIE
 from accounts.models import SignInEvent
 from accounts.services import network_of, username_digest
 from audit.models import AuditEvent
-from tests.factories import TEST_PASSWORD
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
 LOGIN = "/accounts/login/"
-
-
-def sign_in(client, username, password=TEST_PASSWORD, **headers):
-    return client.post(LOGIN, {"username": username, "password": password}, **headers)
 
 
 def test_a_successful_sign_in_is_recorded_with_where_it_came_from(client, trader_signer):

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from tests.conftest import ROOT
-from tests.factories import TEST_PASSWORD
+from tests.helpers import sign_in
 
 PO_FILE = ROOT / "config" / "locale" / "vi" / "LC_MESSAGES" / "django.po"
 
@@ -57,7 +57,7 @@ def test_static_files_are_served_by_the_application(client):
 
 @pytest.mark.django_db
 def test_a_member_signs_in_and_sees_their_organisation(client, trader_owner):
-    response = client.post(reverse("login"), {"username": "trader.owner", "password": TEST_PASSWORD})
+    response = sign_in(client, "trader.owner")
     assert response.status_code == 302
     page = client.get(reverse("profile")).content.decode()
     assert trader_owner.organization.tax_code in page

@@ -1,0 +1,56 @@
+"""The words of each notification kind, rendered in the reader's language when shown or mailed."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Notification, User
+
+Kind = Notification.Kind
+
+TEXT = {
+    Kind.NEW_DEVICE: _(
+        "Your account %(username)s was signed in to from a device not seen before (%(device)s, "
+        "network %(network)s). If this was not you, change your password at once and end your "
+        "other sessions."
+    ),
+    Kind.PASSWORD_CHANGED: _(
+        "The password of your account %(username)s was changed. If you did not do this, tell your "
+        "enterprise's owner and customs at once."
+    ),
+    Kind.PASSWORD_BREACHED: _(
+        "The password of your account %(username)s appears in a published list of breached "
+        "passwords. You will be asked to choose a new one at your next sign-in."
+    ),
+    Kind.MFA_ENABLED: _("Two-factor authentication was turned on for your account %(username)s."),
+    Kind.MFA_DISABLED: _(
+        "Two-factor authentication was turned off for your account %(username)s. If you did not do "
+        "this, change your password at once."
+    ),
+    Kind.RECOVERY_CODES: _(
+        "New recovery codes were made for your account %(username)s; the earlier ones no longer work."
+    ),
+    Kind.RECOVERY_CODE_USED: _(
+        "A recovery code was used to sign in to your account %(username)s; %(remaining)s remain."
+    ),
+    Kind.LOCKED_OUT: _(
+        "Sign-in to your account %(username)s was locked for a while after repeated failed "
+        "attempts. If these were not yours, someone may be guessing your password."
+    ),
+    Kind.CONTACT_CHANGED: _("The contact details of your account %(username)s were changed (%(fields)s)."),
+    Kind.ROLE_CHANGED: _("Your role in %(organization)s is now: %(role)s."),
+    Kind.ACCOUNT_DEACTIVATED: _("Your account %(username)s in %(organization)s was deactivated."),
+    Kind.ACCOUNT_REACTIVATED: _("Your account %(username)s in %(organization)s was reactivated."),
+    Kind.INVITATION_ACCEPTED: _("%(person)s accepted your invitation and joined as %(role)s."),
+}
+
+
+def notification_text(notification: Notification) -> str:
+    params = dict(notification.params)
+    if params.get("role") in User.Role.values:
+        params["role"] = User.Role(params["role"]).label
+    try:
+        return str(TEXT[notification.kind]) % params
+    except (KeyError, TypeError, ValueError):
+        # An old row whose parameters no longer fit still says what happened.
+        return str(Notification.Kind(notification.kind).label)

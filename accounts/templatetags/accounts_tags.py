@@ -1,0 +1,16 @@
+from django import template
+
+from accounts.devices import describe_user_agent
+from accounts.notices import notification_text
+
+register = template.Library()
+
+
+@register.filter
+def device(user_agent: str) -> str:
+    return describe_user_agent(user_agent or "")
+
+
+@register.filter
+def notice(notification) -> str:
+    return notification_text(notification)
