@@ -521,13 +521,13 @@ def notifications_mark_read(*, user: User) -> int:
 
 
 @transaction.atomic
-def lockout_record(*, username: str, ip: str | None) -> Lockout | None:
-    """django-axes locked ``username`` at ``ip``: keep it (it lengthens the next cool-off), audit
-    it and tell the account's user, if the name is an account. A lock-out already recorded in the
-    last ``LOCKOUT_MINUTES`` is the same one: attempts while locked do not multiply it."""
+def lockout_record(*, username: str, ip: str | None, cool_off: datetime.timedelta) -> Lockout | None:
+    """django-axes locked ``username`` at ``ip`` for ``cool_off``: keep it (it lengthens the next
+    cool-off), audit it and tell the account's user, if the name is an account. A lock-out
+    recorded within the current cool-off is the same one: attempts while locked do not multiply it."""
     digest = username_digest(username)
     ip = normalise_ip(ip)
-    recent = timezone.now() - datetime.timedelta(minutes=settings.LOCKOUT_MINUTES)
+    recent = timezone.now() - cool_off
     if Lockout.objects.filter(username_digest=digest, ip=ip, locked_at__gte=recent).exists():
         return None
     user = User.objects.filter(username=username).first() if username else None

@@ -8,6 +8,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from accounts import services
+from accounts.lockout import cool_off
 from accounts.reauth import mark_reauthenticated
 
 
@@ -38,4 +39,4 @@ def _signin_failed(sender, credentials, request=None, **_kwargs) -> None:
 
 @receiver(user_locked_out, dispatch_uid="accounts.locked_out")
 def _locked_out(sender, request=None, username=None, ip_address=None, **_kwargs) -> None:
-    services.lockout_record(username=username or "", ip=ip_address)
+    services.lockout_record(username=username or "", ip=ip_address, cool_off=cool_off(request))

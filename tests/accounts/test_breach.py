@@ -8,8 +8,8 @@ import logging
 import pytest
 from celery import signals
 from django.apps import apps
-from django.core import mail
 from django.conf import settings
+from django.core import mail
 from django.db import transaction
 from django.utils import translation
 

@@ -4,10 +4,12 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Organization, User
 from brokers.models import AgentStaff, BrokerLicence
-from signatures.management.commands.seed_demo import PEOPLE
+from signatures.management.commands.seed_demo import DEMO_TOTP_KEY_BASE32, DEMO_TOTP_KEY_HEX, PEOPLE
+from tests.factories import totp_code
 
 
 def _seed(**options) -> str:
@@ -29,6 +31,13 @@ def test_seed_demo_creates_the_cast_and_prints_working_sign_ins(client, settings
         # Through the sign-in page, as a person would (and as the lock-out requires).
         response = client.post("/accounts/login/", {"username": username, "password": password})
         assert response.status_code == 302, username
+        if response.url == "/accounts/login/verify/":  # owners and the officer: the published key
+            assert DEMO_TOTP_KEY_BASE32 in output
+            code = totp_code(DEMO_TOTP_KEY_HEX)
+            TOTPDevice.objects.filter(user__username=username).update(last_t=-1)
+            response = client.post("/accounts/login/verify/", {"code": code})
+            assert response.status_code == 302, username
+        assert client.get("/accounts/me/").status_code == 200, username
         client.logout()
 
 

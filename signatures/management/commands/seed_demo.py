@@ -6,11 +6,13 @@ Refuses to run with DEBUG off unless --allow-production, since the demo password
 
 from __future__ import annotations
 
+import base64
 import datetime
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services as account_services
 from accounts.models import Organization, User
@@ -49,6 +51,10 @@ PEOPLE = [
     ),
     ("officer.demo", User.Role.OFFICER, None, "Quang", "Đỗ Minh", "silver-monsoon-ledger-7734", None),
 ]
+
+
+DEMO_TOTP_KEY_BASE32 = "GNCUIT2DKNDU6VSEIVGU6MBSGAZDMMBR"  # 20 bytes, as authenticator apps expect
+DEMO_TOTP_KEY_HEX = base64.b32decode(DEMO_TOTP_KEY_BASE32).hex()
 
 
 class Command(BaseCommand):
@@ -101,12 +107,21 @@ class Command(BaseCommand):
                         joined_on=datetime.date(2026, 1, 5),
                         actor=None,
                     )
+                if account_services.mfa_required(user) and not account_services.mfa_enabled(user):
+                    # A published authenticator key, like the published passwords: demo only.
+                    TOTPDevice.objects.create(
+                        user=user, name="demo authenticator", key=DEMO_TOTP_KEY_HEX, confirmed=True
+                    )
                 rows.append((username, password, user.get_role_display(), organizations.get(org_key)))
 
         self.stdout.write("Demo accounts (sign in at /accounts/login/):")
         for username, password, role, organization in rows:
             where = organization.name if organization else "Customs"
             self.stdout.write(f"  {username:<16} {password:<28} {role} · {where}")
+        self.stdout.write(
+            f"Owners and the officer also give a code from an authenticator app holding the key "
+            f"{DEMO_TOTP_KEY_BASE32} (e.g. `oathtool --totp -b {DEMO_TOTP_KEY_BASE32}`)."
+        )
 
     def _organization(self, kind: str, data: dict) -> Organization:
         existing = Organization.objects.filter(tax_code=data["tax_code"]).first()

@@ -1,0 +1,115 @@
+"""In-portal notifications and their emails: a new device, password and MFA changes, lock-outs.
+The email task carries the notification's id only."""
+
+from __future__ import annotations
+
+import pytest
+from celery import signals
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from accounts import services
+from accounts.devices import describe_user_agent
+from accounts.models import Notification
+from accounts.notices import notification_text
+from tests.factories import TEST_PASSWORD
+from tests.helpers import sign_in
+
+pytestmark = pytest.mark.django_db
+
+FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"
+)
+
+
+def test_the_first_sign_in_is_not_a_new_device_but_another_device_is(trader_signer):
+    laptop, phone = Client(HTTP_USER_AGENT=FIREFOX), Client(HTTP_USER_AGENT=IPHONE)
+    sign_in(laptop, "trader.signer")
+    sign_in(laptop, "trader.signer")
+    assert not Notification.objects.exists()
+    sign_in(phone, "trader.signer", REMOTE_ADDR="198.51.100.7")
+    notice = Notification.objects.get()
+    assert (notice.user, notice.kind) == (trader_signer, "new_device")
+    assert notice.params["network"] == "198.51.100.0/24"
+    assert "iOS" in notice.params["device"]
+    # The same phone again is no longer new.
+    sign_in(phone, "trader.signer")
+    assert Notification.objects.count() == 1
+
+
+def test_a_failed_sign_in_from_a_new_device_tells_nothing(trader_signer):
+    sign_in(Client(), "trader.signer")
+    Client().post("/accounts/login/", {"username": "trader.signer", "password": "wrong" + TEST_PASSWORD})
+    assert not Notification.objects.filter(kind="new_device").exists()
+
+
+def test_the_email_task_carries_only_the_id(trader_signer, django_capture_on_commit_callbacks):
+    ran = []
+
+    def capture(sender=None, args=None, kwargs=None, **_kwargs):
+        ran.append((sender.name, tuple(args or ()), kwargs))
+
+    signals.task_prerun.connect(capture)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            notification = services.notification_send(user=trader_signer, kind="password_changed")
+    finally:
+        signals.task_prerun.disconnect(capture)
+    assert ran == [("accounts.tasks.notify_by_email", (notification.pk,), {})]
+    notification.refresh_from_db()
+    assert notification.emailed_at is not None
+    assert [message.to for message in mail.outbox] == [[trader_signer.email]]
+    # A redelivered task does not send it twice.
+    assert services.notification_email(notification_id=notification.pk) is False
+    assert len(mail.outbox) == 1
+
+
+def test_the_text_is_in_the_readers_language(trader_signer):
+    notification = services.notification_send(
+        user=trader_signer, kind="role_changed", email=False, organization="Hòa Bình", role="viewer"
+    )
+    with translation.override("en"):
+        english = notification_text(notification)
+    with translation.override("vi"):
+        vietnamese = notification_text(notification)
+    assert "Viewer" in english and english != vietnamese
+    assert "Hòa Bình" in vietnamese
+
+
+def test_each_person_sees_only_their_own_and_can_mark_them_read(client, trader_signer, outsider):
+    services.notification_send(user=trader_signer, kind="password_changed", email=False)
+    services.notification_send(user=outsider, kind="mfa_enabled", email=False)
+    sign_in(client, "trader.signer")
+    page = client.get(reverse("notifications"))
+    assert [n.kind for n in page.context["page"]] == ["password_changed"]
+    assert page.context["unread_notifications"] == 1
+    client.post(reverse("notifications"))
+    assert client.get(reverse("notifications")).context["unread_notifications"] == 0
+    assert Notification.objects.get(user=outsider).read_at is None
+
+
+@pytest.mark.parametrize(
+    ("user_agent", "expected"),
+    [
+        (FIREFOX, "Firefox 140 on Linux"),
+        (IPHONE, "Mobile Safari 17 on iOS 17 (iPhone)"),
+        ("curl/8.5.0", "curl 8"),
+        ("", "unknown device"),
+        ("\x00\x01garbage", "unknown device"),
+    ],
+)
+def test_device_descriptions(user_agent, expected):
+    with translation.override("en"):
+        assert describe_user_agent(user_agent) == expected
+
+
+def test_the_sign_in_history_shows_device_descriptions(client, trader_signer):
+    client.defaults["HTTP_USER_AGENT"] = FIREFOX
+    sign_in(client, "trader.signer")
+    with translation.override("en"):
+        page = client.get(reverse("signin_history"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Firefox 140 on Linux" in page
