@@ -915,3 +915,29 @@ def mfa_verify(*, user: User, token: str):
 
 def mfa_recovery_codes_remaining(user: User) -> int:
     return RecoveryCode.objects.filter(device__user=user, used_at__isnull=True).count()
+
+
+@transaction.atomic
+def organization_verify(*, organization: Organization, actor: User | None, reason: str) -> Organization:
+    """A ``pending_verification`` enterprise becomes ``active``: an officer checked it, or it bound a
+    certificate carrying its own tax code (``actor`` is then ``None`` and ``reason`` says so).
+    Records ``organization.verified``; verifying an active enterprise again changes nothing.
+    Raises ``ApplicationError`` (``not_allowed``) for anyone but an officer or the system."""
+    if actor is not None and not actor.is_officer:
+        raise ApplicationError(
+            gettext("Only a customs officer can verify an enterprise."), code="not_allowed", status_code=403
+        )
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if organization.status != Organization.Status.PENDING_VERIFICATION:
+        return organization
+    organization.status = Organization.Status.ACTIVE
+    organization.verified_at = timezone.now()
+    organization.save(update_fields=["status", "verified_at", "updated_at"])
+    audit_event_record(
+        action=Action.ORGANIZATION_VERIFIED,
+        actor=actor,
+        organization=organization,
+        target=organization,
+        data={"reason": reason[:200]},
+    )
+    return organization
