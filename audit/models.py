@@ -76,11 +76,20 @@ class Action(models.TextChoices):
     USER_REACTIVATED = "user.reactivated", _("Account reactivated")
     CONTACT_CHANGED = "user.contact_changed", _("Contact data changed")
     EMAIL_VERIFIED = "user.email_verified", _("Email address verified")
+    ISSUER_ADDED = "issuer.added", _("Trusted issuer added")
+    ISSUER_RETIRED = "issuer.retired", _("Trusted issuer retired")
+    ISSUER_ACTIVATED = "issuer.activated", _("Trusted issuer activated again")
+    CRL_IMPORTED = "crl.imported", _("Revocation list loaded")
+    CRL_REFUSED = "crl.refused", _("Revocation list refused")
     CERTIFICATE_UPLOADED = "certificate.uploaded", _("Certificate uploaded")
     CERTIFICATE_BOUND = "certificate.bound", _("Certificate bound")
     CERTIFICATE_REJECTED = "certificate.rejected", _("Certificate refused")
     CERTIFICATE_SUSPENDED = "certificate.suspended", _("Certificate suspended")
     CERTIFICATE_REVOKED = "certificate.revoked", _("Certificate revoked")
+    CERTIFICATE_REINSTATED = "certificate.reinstated", _("Certificate reinstated")
+    CERTIFICATE_EXPIRED = "certificate.expired", _("Certificate expired")
+    CUSTODIANS_CHANGED = "certificate.custodians_changed", _("Certificate custodians changed")
+    ABUSE_REPORTED = "abuse.reported", _("Misuse reported")
     AUTHORIZATION_INVITED = "authorization.invited", _("Mandate invitation sent")
     AUTHORIZATION_GRANTED = "authorization.granted", _("Mandate granted")
     AUTHORIZATION_ACCEPTED = "authorization.accepted", _("Mandate accepted")
@@ -288,3 +297,65 @@ class AuditWitnessSignature(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key_id} on {self.checkpoint}"
+
+
+class Flag(models.Model):
+    """Something officers (and the people concerned) should look at: a detector's finding, a
+    certificate presented for two organisations, a misuse report (DESIGN §9). The same kind on the
+    same subject within ``FLAG_WINDOW_HOURS`` updates the open flag instead of opening another."""
+
+    class Severity(models.TextChoices):
+        LOW = "low", _("Low")
+        MEDIUM = "medium", _("Medium")
+        HIGH = "high", _("High")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ANSWERED = "answered", _("Answered by the user")
+        RESOLVED = "resolved", _("Resolved")
+
+    SEVERITY_RANK = {Severity.LOW: 0, Severity.MEDIUM: 1, Severity.HIGH: 2}
+
+    kind = models.CharField(_("kind"), max_length=64)
+    severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="flags",
+    )
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="flags",
+    )
+    # What the finding rests on (ids, networks, fingerprints); never secrets (validated).
+    evidence = models.JSONField(_("evidence"), default=dict)
+    explanation = models.TextField(_("explanation"))
+    count = models.PositiveIntegerField(_("times seen"), default=1)
+    first_seen_at = models.DateTimeField(_("first seen"))
+    last_seen_at = models.DateTimeField(_("last seen"))
+    outcome = models.CharField(_("outcome"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        ordering = ["-last_seen_at", "-id"]
+        indexes = [
+            models.Index(fields=["kind", "organization", "user", "status"], name="flag_subject_open"),
+            models.Index(fields=["status", "severity", "-last_seen_at"], name="flag_queue"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(severity__in=["low", "medium", "high"]), name="flag_severity_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} ({self.severity})"

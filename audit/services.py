@@ -26,6 +26,7 @@ from audit.models import (
     AuditSealState,
     AuditTreeNode,
     AuditWitnessSignature,
+    Flag,
 )
 from audit.selectors import (
     StoredTreeSource,
@@ -346,3 +347,65 @@ __all__ = [
     "audit_event_record",
     "audit_seal",
 ]
+
+
+@transaction.atomic
+def flag_raise(
+    *,
+    kind: str,
+    severity: str,
+    explanation: str,
+    user=None,
+    organization=None,
+    evidence: dict | None = None,
+) -> tuple[Flag, bool]:
+    """Open a flag, or count another sighting on the open flag of the same kind and subject seen
+    within ``FLAG_WINDOW_HOURS`` (its severity only rises). Returns ``(flag, created)``; a new flag
+    records ``flag.raised``. Raises ``AuditDataError`` for evidence that could hold a secret."""
+    evidence = evidence or {}
+    validate_data(evidence, "evidence")
+    now = _now()
+    window = now - datetime.timedelta(hours=settings.FLAG_WINDOW_HOURS)
+    existing = (
+        Flag.objects.select_for_update()
+        .filter(
+            kind=kind,
+            user=user if getattr(user, "pk", None) else None,
+            organization=organization,
+            status=Flag.Status.OPEN,
+            last_seen_at__gte=window,
+        )
+        .order_by("-last_seen_at")
+        .first()
+    )
+    if existing is not None:
+        existing.count += 1
+        existing.last_seen_at = now
+        existing.evidence = evidence
+        existing.explanation = explanation
+        if Flag.SEVERITY_RANK[severity] > Flag.SEVERITY_RANK[existing.severity]:
+            existing.severity = severity
+        existing.save(update_fields=["count", "last_seen_at", "evidence", "explanation", "severity"])
+        return existing, False
+    flag = Flag.objects.create(
+        kind=kind,
+        severity=severity,
+        user=user if getattr(user, "pk", None) else None,
+        organization=organization,
+        evidence=evidence,
+        explanation=explanation,
+        first_seen_at=now,
+        last_seen_at=now,
+    )
+    audit_event_record(
+        action=Action.FLAG_RAISED,
+        actor=None,
+        organization=organization,
+        target=flag,
+        data={
+            "kind": kind,
+            "severity": severity,
+            "user": str(user.pk) if getattr(user, "pk", None) else None,
+        },
+    )
+    return flag, True

@@ -315,6 +315,9 @@ OTP_TOTP_ISSUER = "Customs Signature Governance"
 MFA_RECOVERY_CODES = 10
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7, minimum=1)
 
+# A flag of one kind on one subject seen again within this many hours counts on the open flag.
+FLAG_WINDOW_HOURS = env_int("FLAG_WINDOW_HOURS", 24, minimum=1)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
