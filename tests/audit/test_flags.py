@@ -19,8 +19,10 @@ def test_a_repeat_within_the_window_counts_on_the_open_flag(trader_signer, trade
     first, created = flag_raise(kind="new_device", severity="low", explanation="a", user=trader_signer,
                                 organization=trader, evidence={"device": "d1"})  # fmt: skip
     assert created
-    again, created_again = flag_raise(kind="new_device", severity="high", explanation="b",
-                                      user=trader_signer, organization=trader, evidence={"device": "d2"})  # fmt: skip
+    again, created_again = flag_raise(
+        kind="new_device", severity="high", explanation="b", user=trader_signer, organization=trader,
+        evidence={"device": "d2"},
+    )  # fmt: skip
     assert not created_again and again.pk == first.pk
     again.refresh_from_db()
     assert (again.count, again.severity, again.evidence) == (2, "high", {"device": "d2"})
