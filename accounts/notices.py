@@ -42,6 +42,21 @@ TEXT = {
     Kind.ACCOUNT_DEACTIVATED: _("Your account %(username)s in %(organization)s was deactivated."),
     Kind.ACCOUNT_REACTIVATED: _("Your account %(username)s in %(organization)s was reactivated."),
     Kind.INVITATION_ACCEPTED: _("%(person)s accepted your invitation and joined as %(role)s."),
+    Kind.CERTIFICATE_BOUND: _("The certificate %(certificate)s is now bound to your enterprise."),
+    Kind.CERTIFICATE_EXPIRING: _(
+        "The certificate %(certificate)s ends on %(date)s. Renew it with its issuer and bind the new one."
+    ),
+    Kind.CERTIFICATE_SUSPENDED: _(
+        "The certificate %(certificate)s was suspended: it cannot sign until reinstated."
+    ),
+    Kind.CERTIFICATE_REINSTATED: _("The certificate %(certificate)s was reinstated."),
+    Kind.CERTIFICATE_REVOKED: _("The certificate %(certificate)s was revoked and can no longer sign."),
+    Kind.CERTIFICATE_EXPIRED: _("The certificate %(certificate)s has expired."),
+    Kind.CUSTODIANS_CHANGED: _("The people allowed to sign with the certificate %(certificate)s changed."),
+    Kind.ABUSE_REPORTED: _(
+        "%(organization)s reported that its signature or an account was misused. "
+        "A high-severity flag is open."
+    ),
 }
 
 

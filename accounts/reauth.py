@@ -35,3 +35,16 @@ def reauthentication_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def reauthentication_required_for_changes(view):
+    """Reading needs no fresh proof; a POST does (the user comes back to the page and submits again)."""
+    guarded = reauthentication_required(view)
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if request.method == "POST":
+            return guarded(request, *args, **kwargs)
+        return view(request, *args, **kwargs)
+
+    return wrapper

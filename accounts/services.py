@@ -787,14 +787,15 @@ def member_deactivate(*, member: User, actor: User) -> User:
     audit_event_record(
         action=Action.USER_DEACTIVATED, actor=actor, organization=member.organization, target=member, data={}
     )
-    _end_all_sessions(member)
+    sessions_end_all(user=member)
     notification_send(
         user=member, kind=Notification.Kind.ACCOUNT_DEACTIVATED, organization=member.organization.name
     )
     return member
 
 
-def _end_all_sessions(user: User) -> None:
+def sessions_end_all(*, user: User) -> None:
+    """End every portal session of ``user`` now (deactivation, a misuse report)."""
     session_store = import_module(settings.SESSION_ENGINE).SessionStore
     for session in UserSession.objects.filter(user=user):
         session_store(session_key=session.session_key).delete()

@@ -2,4 +2,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("audit/", include("audit.api_urls")),
+    path("", include("signatures.api_urls")),
 ]

@@ -35,6 +35,18 @@ SCHEDULES: dict[str, Schedule] = {
         queue=QUEUE_DEFAULT,
         description="Suspend member accounts unused for ACCOUNT_INACTIVITY_DAYS.",
     ),
+    "certificates-housekeeping": Schedule(
+        task="signatures.tasks.certificates_housekeeping",
+        every=timedelta(hours=1),
+        queue=QUEUE_DEFAULT,
+        description="Expire certificates, send the 30/7/1-day expiry reminders, flag stale CRLs.",
+    ),
+    "crls-refresh": Schedule(
+        task="signatures.tasks.crls_refresh",
+        every=timedelta(hours=1),
+        queue=QUEUE_DEFAULT,
+        description="With CRL_FETCH=true, download each trusted issuer's CRL from its distribution point.",
+    ),
     "worker-heartbeat": Schedule(
         task="config.tasks.worker_heartbeat",
         every=timedelta(seconds=30),

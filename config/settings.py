@@ -315,6 +315,12 @@ OTP_TOTP_ISSUER = "Customs Signature Governance"
 MFA_RECOVERY_CODES = 10
 INVITATION_DAYS = env_int("INVITATION_DAYS", 7, minimum=1)
 
+# Certificates (DESIGN §7).
+MAX_CERT_UPLOAD_BYTES = env_int("MAX_CERT_UPLOAD_BYTES", 64 * 1024, minimum=4096)
+CERTIFICATE_CHALLENGE_SECONDS = env_int("CERTIFICATE_CHALLENGE_SECONDS", 600, minimum=60)
+CRL_FETCH = env_bool("CRL_FETCH", False)
+CRL_FETCH_TIMEOUT = env_int("CRL_FETCH_TIMEOUT", 10, minimum=1)
+
 # A flag of one kind on one subject seen again within this many hours counts on the open flag.
 FLAG_WINDOW_HOURS = env_int("FLAG_WINDOW_HOURS", 24, minimum=1)
 

@@ -9,5 +9,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("accounts.urls")),
+    path("certificates/", include("signatures.urls")),
     path("api/v1/", include("config.api_urls")),
 ]

@@ -258,7 +258,7 @@ def check_revocation(
 ) -> RevocationStatus:
     """Whether ``issuer``'s CRL lists ``cert``. Any listing counts, whatever its date or reason."""
     at = _aware(at)
-    if crl.issuer != issuer.subject or not _crl_signed_by(crl, issuer):
+    if crl.issuer != issuer.subject or not crl_signed_by(crl, issuer):
         raise CertificateError("crl_invalid", "The revocation list is not the certificate issuer's.")
     try:
         crl.extensions.get_extension_for_class(x509.DeltaCRLIndicator)
@@ -281,7 +281,7 @@ def check_revocation(
     )
 
 
-def _crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
+def crl_signed_by(crl: x509.CertificateRevocationList, issuer: x509.Certificate) -> bool:
     try:
         usage = issuer.extensions.get_extension_for_class(x509.KeyUsage).value
     except x509.ExtensionNotFound:

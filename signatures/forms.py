@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from accounts.validators import validate_citizen_id
+
+
+class CertificateUploadForm(forms.Form):
+    certificate = forms.FileField(
+        label=_("Signing certificate"),
+        help_text=_("The certificate file (.cer, .crt, .pem or .der), without its private key."),
+    )
+    signer_name = forms.CharField(label=_("Signer's full name"), max_length=150)
+    signer_id_number = forms.CharField(
+        label=_("Signer's ID number (CCCD)"), max_length=12, validators=[validate_citizen_id]
+    )
+    signer_title = forms.CharField(label=_("Signer's title"), max_length=150, required=False)
+
+
+class ProofForm(forms.Form):
+    proof = forms.FileField(
+        label=_("Signature of the challenge"),
+        help_text=_("proof.sig (openssl dgst) or proof.p7s (openssl cms)."),
+    )
+
+
+class CustodiansForm(forms.Form):
+    custodians = forms.ModelMultipleChoiceField(
+        label=_("Signers allowed to sign with this certificate"),
+        queryset=User.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["custodians"].queryset = User.objects.filter(
+            organization=organization, role=User.Role.SIGNER, is_active=True
+        ).order_by("last_name", "first_name")
+        self.fields["custodians"].label_from_instance = lambda user: (
+            f"{user.get_full_name()} ({user.username})"
+        )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class AbuseReportForm(forms.Form):
+    description = forms.CharField(
+        label=_("What happened?"), max_length=4000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    reported_user = forms.ModelChoiceField(
+        label=_("Which account was misused?"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("None: only the signature"),
+    )
+    certificates = forms.ModelMultipleChoiceField(
+        label=_("Certificates to suspend now"),
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("All of them unless you choose."),
+    )
+
+    def __init__(self, *args, organization, certificates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reported_user"].queryset = User.objects.filter(organization=organization)
+        self.fields["certificates"].queryset = certificates

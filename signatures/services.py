@@ -1,0 +1,830 @@
+"""Writes for trusted issuers, revocation lists and certificates (DESIGN §4, §5 rules 1 and 3, §7).
+
+Every function is one use case. A refusal raises ``CertificateRefused`` (an ``ApplicationError``
+with the code of the check that failed) and changes nothing but the audit trail: refused bindings
+are evidence, recorded in a transaction of their own.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import secrets
+import urllib.request
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from accounts.models import Notification, Organization, User
+from accounts.services import notification_send, organization_verify, sessions_end_all
+from audit.models import Action, Flag
+from audit.services import audit_event_record, flag_raise
+from config.errors import ApplicationError
+from signatures import pki
+from signatures.cms import SignatureError, verify_proof_of_possession
+from signatures.models import AbuseReport, Certificate, CertificateCustodian, RevocationList, TrustedIssuer
+from signatures.selectors import current_crls, trusted_issuer_certificates
+
+
+class CertificateRefused(ApplicationError):
+    code = "certificate_refused"
+
+
+def _now() -> datetime.datetime:
+    return timezone.now()
+
+
+def _require_officer(actor: User | None) -> None:
+    if actor is not None and not actor.is_officer:
+        raise ApplicationError(
+            gettext("Only a customs officer can do this."), code="not_allowed", status_code=403
+        )
+
+
+def _require_manager_of(actor: User, organization_id: int) -> None:
+    if actor.organization_id != organization_id or not actor.is_manager:
+        raise ApplicationError(
+            gettext("Only the enterprise's owner or an administrator can do this."),
+            code="not_allowed",
+            status_code=403,
+        )
+
+
+# --- trusted issuers and revocation lists ---------------------------------------------------------
+
+
+def _crl_url_of(cert: x509.Certificate) -> str:
+    try:
+        points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    except x509.ExtensionNotFound:
+        return ""
+    for point in points:
+        for name in point.full_name or []:
+            if isinstance(name, x509.UniformResourceIdentifier) and name.value.startswith(
+                ("http://", "https://")
+            ):
+                return name.value[:500]
+    return ""
+
+
+@transaction.atomic
+def trusted_issuer_add(*, data: bytes, name: str, actor: User | None, crl_url: str = "") -> TrustedIssuer:
+    """Trust a CA certificate (root or intermediate, PEM or DER). Raises ``CertificateRefused``:
+    ``certificate_malformed``, ``issuer_not_ca``, ``certificate_weak_algorithm``, ``issuer_expired``,
+    ``issuer_duplicate``. Records ``issuer.added``."""
+    _require_officer(actor)
+    try:
+        cert = pki.load_certificate(data)
+        if not pki.is_ca_certificate(cert):
+            raise pki.CertificateError("issuer_not_ca", gettext("This is not a CA certificate."))
+        pki.check_algorithm_policy(cert)
+    except pki.CertificateError as error:
+        raise CertificateRefused(error.message, code=error.code) from None
+    if cert.not_valid_after_utc <= _now():
+        raise CertificateRefused(gettext("This CA certificate has expired."), code="issuer_expired")
+    fingerprint = pki.fingerprint_sha256(cert)
+    if TrustedIssuer.objects.filter(fingerprint_sha256=fingerprint).exists():
+        raise CertificateRefused(gettext("This issuer is already on the list."), code="issuer_duplicate")
+    issuer = TrustedIssuer.objects.create(
+        name=name.strip()[:150] or (pki.subject_common_name(cert) or cert.subject.rfc4514_string())[:150],
+        subject=cert.subject.rfc4514_string()[:1000],
+        fingerprint_sha256=fingerprint,
+        der=cert.public_bytes(Encoding.DER),
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        crl_url=crl_url or _crl_url_of(cert),
+        added_by=actor,
+    )
+    audit_event_record(
+        action=Action.ISSUER_ADDED,
+        actor=actor,
+        target=issuer,
+        data={"fingerprint": fingerprint, "subject": issuer.subject[:300]},
+    )
+    return issuer
+
+
+@transaction.atomic
+def trusted_issuer_set_status(*, issuer: TrustedIssuer, status: str, actor: User | None) -> TrustedIssuer:
+    """Retire an issuer (certificates it issued no longer validate) or make it active again."""
+    _require_officer(actor)
+    issuer = TrustedIssuer.objects.select_for_update().get(pk=issuer.pk)
+    if issuer.status == status:
+        return issuer
+    issuer.status = status
+    issuer.status_changed_at = _now()
+    issuer.save(update_fields=["status", "status_changed_at"])
+    action = Action.ISSUER_RETIRED if status == TrustedIssuer.Status.RETIRED else Action.ISSUER_ACTIVATED
+    audit_event_record(
+        action=action, actor=actor, target=issuer, data={"fingerprint": issuer.fingerprint_sha256}
+    )
+    return issuer
+
+
+def crl_import(
+    *, data: bytes, actor: User | None, source: str = RevocationList.Source.UPLOAD
+) -> RevocationList:
+    """Load a CRL for one of the trusted issuers. Accepted only if its issuer is trusted and signed
+    it, it is current (issued in the past, next update in the future) and not older than the list
+    already held. Certificates it lists become ``revoked``. Raises ``CertificateRefused``:
+    ``crl_malformed``, ``crl_issuer_unknown``, ``crl_invalid``, ``crl_not_current``, ``crl_outdated``.
+    Records ``crl.imported`` (or ``crl.refused``)."""
+    _require_officer(actor)
+    try:
+        return _crl_import(data=data, actor=actor, source=source)
+    except CertificateRefused as refusal:
+        with transaction.atomic():
+            audit_event_record(
+                action=Action.CRL_REFUSED,
+                actor=actor,
+                data={"code": refusal.code, "sha256": hashlib.sha256(data).hexdigest(), "source": source},
+            )
+        raise
+
+
+@transaction.atomic
+def _crl_import(*, data: bytes, actor: User | None, source: str) -> RevocationList:
+    try:
+        crl = pki.load_crl(data)
+    except pki.CertificateError as error:
+        raise CertificateRefused(error.message, code=error.code) from None
+    now = _now()
+    issuer = None
+    for candidate in TrustedIssuer.objects.filter(status=TrustedIssuer.Status.ACTIVE):
+        cert = x509.load_der_x509_certificate(bytes(candidate.der))
+        if cert.subject == crl.issuer:
+            issuer, issuer_cert = candidate, cert
+            break
+    if issuer is None:
+        raise CertificateRefused(
+            gettext("No active trusted issuer published this revocation list."), code="crl_issuer_unknown"
+        )
+    if not pki.crl_signed_by(crl, issuer_cert):
+        raise CertificateRefused(
+            gettext("The revocation list is not signed by its issuer."), code="crl_invalid"
+        )
+    if crl.last_update_utc > now + datetime.timedelta(minutes=5) or (
+        crl.next_update_utc is not None and crl.next_update_utc < now
+    ):
+        raise CertificateRefused(
+            gettext("The revocation list is not current: its next update is already past."),
+            code="crl_not_current",
+        )
+    sha256 = hashlib.sha256(crl.public_bytes(Encoding.DER)).hexdigest()
+    current = RevocationList.objects.filter(issuer=issuer).order_by("-this_update", "-pk").first()
+    if current is not None and current.sha256 == sha256:
+        return current
+    if current is not None and current.this_update > crl.last_update_utc:
+        raise CertificateRefused(
+            gettext("A newer revocation list of this issuer is already loaded."), code="crl_outdated"
+        )
+    try:
+        number = str(crl.extensions.get_extension_for_class(x509.CRLNumber).value.crl_number)
+    except x509.ExtensionNotFound:
+        number = ""
+    revocation_list = RevocationList.objects.create(
+        issuer=issuer,
+        der=crl.public_bytes(Encoding.DER),
+        sha256=sha256,
+        crl_number=number[:64],
+        this_update=crl.last_update_utc,
+        next_update=crl.next_update_utc,
+        revoked_count=len(crl),
+        source=source,
+        loaded_by=actor,
+    )
+    audit_event_record(
+        action=Action.CRL_IMPORTED,
+        actor=actor,
+        target=revocation_list,
+        data={"issuer": issuer.fingerprint_sha256, "sha256": sha256, "revoked": len(crl), "source": source},
+    )
+    listed = {format(entry.serial_number, "x") for entry in crl}
+    for certificate in Certificate.objects.select_for_update().filter(
+        issuer=issuer,
+        serial_number__in=listed,
+        status__in=[
+            Certificate.Status.PENDING_PROOF,
+            Certificate.Status.ACTIVE,
+            Certificate.Status.SUSPENDED,
+        ],
+    ):
+        _set_status(
+            certificate,
+            Certificate.Status.REVOKED,
+            actor=None,
+            reason=gettext("Listed in the issuer's revocation list."),
+            action=Action.CERTIFICATE_REVOKED,
+            data={"by": "crl", "crl": sha256},
+        )
+    return revocation_list
+
+
+def crls_refresh(*, fetch=None) -> dict[str, str]:
+    """With ``CRL_FETCH``, download each active issuer's CRL from its distribution point and load
+    it; a failed download or a refused list keeps the last good one. Returns issuer → outcome."""
+    fetch = fetch or _download
+    outcomes = {}
+    for issuer in TrustedIssuer.objects.filter(status=TrustedIssuer.Status.ACTIVE).exclude(crl_url=""):
+        try:
+            data = fetch(issuer.crl_url)
+            crl_import(data=data, actor=None, source=RevocationList.Source.FETCH)
+        except CertificateRefused as refusal:
+            outcomes[issuer.fingerprint_sha256] = refusal.code
+        except OSError:
+            outcomes[issuer.fingerprint_sha256] = "unreachable"
+        else:
+            outcomes[issuer.fingerprint_sha256] = "loaded"
+    return outcomes
+
+
+def _download(url: str) -> bytes:
+    if not url.startswith(("http://", "https://")):
+        raise OSError("only http and https distribution points are fetched")
+    request = urllib.request.Request(url, headers={"User-Agent": "csg-crl-fetch"})  # noqa: S310 - scheme checked
+    with urllib.request.urlopen(request, timeout=settings.CRL_FETCH_TIMEOUT) as response:  # noqa: S310
+        return response.read(pki.MAX_CRL_BYTES + 1)
+
+
+def crls_flag_stale(*, now: datetime.datetime | None = None) -> int:
+    """Raise a ``crl_stale`` flag for each active issuer whose newest CRL's next update is past:
+    revocations published since are unknown to us. Returns how many issuers are stale."""
+    now = now or _now()
+    stale = 0
+    for issuer, crl in current_crls().values():
+        if crl is not None and crl.next_update is not None and crl.next_update < now:
+            stale += 1
+            flag_raise(
+                kind="crl_stale",
+                severity=Flag.Severity.MEDIUM,
+                explanation=(
+                    f"The revocation list of {issuer.name} is out of date since "
+                    f"{crl.next_update:%Y-%m-%d %H:%M} UTC."
+                ),
+                evidence={"issuer": issuer.fingerprint_sha256, "next_update": crl.next_update.isoformat()},
+            )
+    return stale
+
+
+# --- binding ------------------------------------------------------------------------------------
+
+
+CHALLENGE_PREFIX = "csg-proof-of-possession"
+
+
+def _new_challenge(organization: Organization, fingerprint: str) -> str:
+    return f"{CHALLENGE_PREFIX}:{organization.tax_code}:{fingerprint[:16]}:{secrets.token_hex(16)}"
+
+
+def _record_refusal(*, actor: User, organization: Organization, code: str, fingerprint: str = "") -> None:
+    with transaction.atomic():
+        audit_event_record(
+            action=Action.CERTIFICATE_REJECTED,
+            actor=actor,
+            organization=organization,
+            data={"code": code, "fingerprint": fingerprint},
+        )
+
+
+def _may_bind(actor: User, organization: Organization) -> bool:
+    # Managers bind for the enterprise; a signer may bind the certificate they will sign with.
+    return actor.organization_id == organization.pk and actor.role in (
+        User.Role.OWNER,
+        User.Role.ADMINISTRATOR,
+        User.Role.SIGNER,
+    )
+
+
+def certificate_upload(
+    *,
+    actor: User,
+    data: bytes,
+    signer_name: str,
+    signer_id_number: str,
+    signer_title: str = "",
+) -> Certificate:
+    """Step one of binding: check the certificate and hand out a challenge valid for
+    ``CERTIFICATE_CHALLENGE_SECONDS``. The checks, in order, each with its own code:
+    ``certificate_too_large``, ``certificate_bundle``, ``certificate_malformed``,
+    ``certificate_not_end_entity``, ``certificate_weak_algorithm``, ``certificate_key_usage``,
+    ``certificate_expired`` / ``certificate_not_yet_valid``, ``certificate_untrusted``,
+    ``certificate_revoked``, ``certificate_no_tax_code``, ``certificate_tax_code_mismatch``,
+    ``certificate_shared`` (bound or offered elsewhere: refused and flagged for officers),
+    ``certificate_already_bound``. A certificate already waiting for proof gets a new challenge."""
+    organization = actor.organization
+    if organization is None or not _may_bind(actor, organization):
+        raise ApplicationError(
+            gettext("Only the enterprise's owner, an administrator or a signer can bind a certificate."),
+            code="not_allowed",
+            status_code=403,
+        )
+    fingerprint = ""
+    try:
+        if len(data) > settings.MAX_CERT_UPLOAD_BYTES:
+            raise CertificateRefused(
+                gettext("The file is larger than %(limit)d bytes.")
+                % {"limit": settings.MAX_CERT_UPLOAD_BYTES},
+                code="certificate_too_large",
+            )
+        if data.count(b"-----BEGIN CERTIFICATE-----") > 1:
+            raise CertificateRefused(
+                gettext("The file holds several certificates; upload only the signing certificate."),
+                code="certificate_bundle",
+            )
+        try:
+            cert = pki.load_certificate(data)
+            fingerprint = pki.fingerprint_sha256(cert)
+            validation = pki.validate_signing_certificate(
+                cert, trusted_issuer_certificates(), _crls_by_fingerprint(), _now()
+            )
+        except pki.CertificateError as error:
+            raise CertificateRefused(error.message, code=error.code) from None
+        tax_code = pki.subject_tax_code(cert)
+        if tax_code is None:
+            raise CertificateRefused(
+                gettext("The certificate names no tax code (UID=MST:…)."), code="certificate_no_tax_code"
+            )
+        if tax_code != organization.tax_code:
+            raise CertificateRefused(
+                gettext("The certificate is for tax code %(certificate)s, not %(organization)s.")
+                % {"certificate": tax_code, "organization": organization.tax_code},
+                code="certificate_tax_code_mismatch",
+            )
+        elsewhere = Certificate.objects.filter(fingerprint_sha256=fingerprint).exclude(
+            organization=organization
+        )
+        if elsewhere.exists():
+            _flag_shared(
+                fingerprint, organization, actor, list(elsewhere.values_list("organization_id", flat=True))
+            )
+            raise CertificateRefused(
+                gettext("This certificate belongs to another organisation and cannot be bound here."),
+                code="certificate_shared",
+            )
+        return _store_upload(
+            actor, organization, cert, validation, signer_name, signer_id_number, signer_title
+        )
+    except CertificateRefused as refusal:
+        _record_refusal(actor=actor, organization=organization, code=refusal.code, fingerprint=fingerprint)
+        raise
+
+
+def _crls_by_fingerprint() -> dict[str, x509.CertificateRevocationList]:
+    return {
+        issuer.fingerprint_sha256: x509.load_der_x509_crl(bytes(crl.der))
+        for issuer, crl in current_crls().values()
+        if crl is not None
+    }
+
+
+def _flag_shared(fingerprint: str, organization: Organization, actor: User, others: list[int]) -> None:
+    with transaction.atomic():
+        flag_raise(
+            kind="certificate_shared",
+            severity=Flag.Severity.HIGH,
+            user=actor,
+            organization=organization,
+            explanation=(
+                "A certificate bound to (or offered by) another organisation was presented for this one."
+            ),
+            evidence={
+                "fingerprint": fingerprint,
+                "other_organizations": [str(pk) for pk in sorted(set(others))],
+            },
+        )
+
+
+@transaction.atomic
+def _store_upload(actor, organization, cert, validation, signer_name, signer_id_number, signer_title):
+    fingerprint = pki.fingerprint_sha256(cert)
+    existing = (
+        Certificate.objects.select_for_update()
+        .filter(organization=organization, fingerprint_sha256=fingerprint)
+        .first()
+    )
+    now = _now()
+    expires = now + datetime.timedelta(seconds=settings.CERTIFICATE_CHALLENGE_SECONDS)
+    if existing is not None and existing.status != Certificate.Status.PENDING_PROOF:
+        raise CertificateRefused(
+            gettext("This certificate is already bound to your enterprise."), code="certificate_already_bound"
+        )
+    issuer = TrustedIssuer.objects.get(fingerprint_sha256=pki.fingerprint_sha256(validation.chain[-1]))
+    details = {
+        "signer_name": signer_name.strip()[:150],
+        "signer_id_number": signer_id_number.strip(),
+        "signer_title": signer_title.strip()[:150],
+    }
+    certificate = existing or Certificate(
+        organization=organization,
+        issuer=issuer,
+        der=cert.public_bytes(Encoding.DER),
+        fingerprint_sha256=fingerprint,
+        serial_number=format(cert.serial_number, "x"),
+        subject=cert.subject.rfc4514_string()[:1000],
+        subject_tax_code=pki.subject_tax_code(cert),
+        issuer_name=cert.issuer.rfc4514_string()[:1000],
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+        uploaded_by=actor,
+    )
+    for name, value in details.items():
+        setattr(certificate, name, value)
+    certificate.challenge = _new_challenge(organization, fingerprint)
+    certificate.challenge_expires_at = expires
+    certificate.full_clean(exclude=["der", "issuer", "organization", "uploaded_by"])
+    certificate.save()
+    audit_event_record(
+        action=Action.CERTIFICATE_UPLOADED,
+        actor=actor,
+        organization=organization,
+        target=certificate,
+        data={
+            "fingerprint": fingerprint,
+            "serial": certificate.serial_number,
+            "issuer": issuer.fingerprint_sha256,
+            "crl_missing": validation.crl_missing,
+            "crl_stale": validation.crl_stale,
+        },
+    )
+    return certificate
+
+
+def certificate_prove(*, certificate: Certificate, proof: bytes, actor: User) -> Certificate:
+    """Step two: ``proof`` is the challenge signed with the certificate's private key (a raw
+    ``openssl dgst -sign`` signature or a CMS from ``openssl cms -sign``). The certificate is checked
+    again (it may have been revoked meanwhile) and becomes ``active``; a signer who binds it is its
+    first custodian, and a ``pending_verification`` enterprise whose tax code it carries is verified.
+    Raises ``CertificateRefused``: ``challenge_used``, ``challenge_expired``, ``proof_invalid``, or a
+    check of ``certificate_upload``."""
+    organization = certificate.organization
+    if not _may_bind(actor, organization):
+        raise ApplicationError(gettext("No such certificate."), code="not_found", status_code=404)
+    try:
+        return _prove(certificate, proof, actor)
+    except CertificateRefused as refusal:
+        _record_refusal(
+            actor=actor,
+            organization=organization,
+            code=refusal.code,
+            fingerprint=certificate.fingerprint_sha256,
+        )
+        raise
+
+
+@transaction.atomic
+def _prove(certificate: Certificate, proof: bytes, actor: User) -> Certificate:
+    certificate = (
+        Certificate.objects.select_for_update().select_related("organization").get(pk=certificate.pk)
+    )
+    organization = certificate.organization
+    if certificate.status != Certificate.Status.PENDING_PROOF:
+        raise CertificateRefused(
+            gettext("This challenge was already answered; upload the certificate again for a new one."),
+            code="challenge_used",
+        )
+    if certificate.challenge_expires_at <= _now():
+        raise CertificateRefused(
+            gettext("The challenge has expired; upload the certificate again for a new one."),
+            code="challenge_expired",
+        )
+    cert = x509.load_der_x509_certificate(bytes(certificate.der))
+    try:
+        verify_proof_of_possession(cert, proof, certificate.challenge.encode("ascii"))
+    except SignatureError:
+        raise CertificateRefused(
+            gettext("The proof is not the challenge signed with this certificate's private key."),
+            code="proof_invalid",
+        ) from None
+    try:
+        pki.validate_signing_certificate(cert, trusted_issuer_certificates(), _crls_by_fingerprint(), _now())
+    except pki.CertificateError as error:
+        raise CertificateRefused(error.message, code=error.code) from None
+    if Certificate.objects.filter(
+        fingerprint_sha256=certificate.fingerprint_sha256,
+        status__in=[Certificate.Status.ACTIVE, Certificate.Status.SUSPENDED],
+    ).exists():
+        raise CertificateRefused(gettext("This certificate is bound elsewhere."), code="certificate_shared")
+    now = _now()
+    certificate.status = Certificate.Status.ACTIVE
+    certificate.bound_at = certificate.status_changed_at = now
+    # Spent: the same signature can never bind anything again.
+    certificate.challenge_expires_at = now
+    try:
+        with transaction.atomic():
+            certificate.save(
+                update_fields=["status", "bound_at", "status_changed_at", "challenge_expires_at"]
+            )
+    except IntegrityError:  # a concurrent binding of the same certificate won
+        raise CertificateRefused(
+            gettext("This certificate is bound elsewhere."), code="certificate_shared"
+        ) from None
+    if actor.role == User.Role.SIGNER:
+        CertificateCustodian.objects.get_or_create(
+            certificate=certificate, user=actor, defaults={"added_by": actor}
+        )
+    audit_event_record(
+        action=Action.CERTIFICATE_BOUND,
+        actor=actor,
+        organization=organization,
+        target=certificate,
+        data={"fingerprint": certificate.fingerprint_sha256, "serial": certificate.serial_number},
+    )
+    if organization.status == Organization.Status.PENDING_VERIFICATION:
+        organization_verify(organization=organization, actor=None, reason="certificate_bound")
+    _tell_managers(certificate, Notification.Kind.CERTIFICATE_BOUND)
+    return certificate
+
+
+def _tell_managers(certificate: Certificate, kind: str, **params) -> None:
+    for manager in User.objects.filter(
+        organization=certificate.organization, role__in=User.MANAGER_ROLES, is_active=True
+    ):
+        notification_send(user=manager, kind=kind, certificate=certificate.subject[:200], **params)
+
+
+# --- custodians -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def custodians_set(*, certificate: Certificate, users: list[User], actor: User) -> list[User]:
+    """Name the signers who may sign with ``certificate`` (rule 1). Only ``signer``-role, active
+    members of the certificate's own enterprise qualify (``custodian_invalid``). Records
+    ``certificate.custodians_changed`` with who was added and removed, and tells the managers."""
+    _require_manager_of(actor, certificate.organization_id)
+    for user in users:
+        if (
+            user.organization_id != certificate.organization_id
+            or user.role != User.Role.SIGNER
+            or not user.is_active
+        ):
+            raise ApplicationError(
+                gettext("Only active signers of your enterprise can hold a certificate."),
+                code="custodian_invalid",
+            )
+    current = set(certificate.custodianships.values_list("user_id", flat=True))
+    wanted = {user.pk for user in users}
+    added, removed = wanted - current, current - wanted
+    if not added and not removed:
+        return users
+    CertificateCustodian.objects.filter(certificate=certificate, user_id__in=removed).delete()
+    CertificateCustodian.objects.bulk_create(
+        CertificateCustodian(certificate=certificate, user_id=pk, added_by=actor) for pk in sorted(added)
+    )
+    audit_event_record(
+        action=Action.CUSTODIANS_CHANGED,
+        actor=actor,
+        organization=certificate.organization,
+        target=certificate,
+        data={"added": [str(pk) for pk in sorted(added)], "removed": [str(pk) for pk in sorted(removed)]},
+    )
+    _tell_managers(certificate, Notification.Kind.CUSTODIANS_CHANGED)
+    return users
+
+
+# --- lifecycle ----------------------------------------------------------------------------------
+
+
+def _set_status(certificate, status, *, actor, reason, action, data, suspended_by="") -> Certificate:
+    certificate.status = status
+    certificate.status_reason = reason[:500]
+    certificate.suspended_by = suspended_by
+    certificate.status_changed_at = _now()
+    certificate.save(update_fields=["status", "status_reason", "suspended_by", "status_changed_at"])
+    audit_event_record(
+        action=action, actor=actor, organization=certificate.organization, target=certificate, data=data
+    )
+    kinds = {
+        Certificate.Status.SUSPENDED: Notification.Kind.CERTIFICATE_SUSPENDED,
+        Certificate.Status.REVOKED: Notification.Kind.CERTIFICATE_REVOKED,
+        Certificate.Status.ACTIVE: Notification.Kind.CERTIFICATE_REINSTATED,
+        Certificate.Status.EXPIRED: Notification.Kind.CERTIFICATE_EXPIRED,
+    }
+    _tell_managers(certificate, kinds[status])
+    return certificate
+
+
+def _locked(certificate: Certificate) -> Certificate:
+    return Certificate.objects.select_for_update().select_related("organization").get(pk=certificate.pk)
+
+
+def _actor_side(actor: User | None, certificate: Certificate) -> str:
+    if actor is None:
+        return Certificate.SuspendedBy.SYSTEM
+    if actor.is_officer:
+        return Certificate.SuspendedBy.OFFICER
+    _require_manager_of(actor, certificate.organization_id)
+    return Certificate.SuspendedBy.OWNER
+
+
+@transaction.atomic
+def certificate_suspend(*, certificate: Certificate, actor: User | None, reason: str) -> Certificate:
+    """Stop an active certificate from signing: by its enterprise's owner or an administrator, an
+    officer, or the system (``actor=None``: a misuse report, a high-severity flag)."""
+    side = _actor_side(actor, certificate)
+    certificate = _locked(certificate)
+    if certificate.status != Certificate.Status.ACTIVE:
+        raise ApplicationError(gettext("Only an active certificate can be suspended."), code="invalid_status")
+    return _set_status(
+        certificate,
+        Certificate.Status.SUSPENDED,
+        actor=actor,
+        reason=reason,
+        action=Action.CERTIFICATE_SUSPENDED,
+        data={"by": side},
+        suspended_by=side,
+    )
+
+
+@transaction.atomic
+def certificate_reinstate(*, certificate: Certificate, actor: User) -> Certificate:
+    """Lift a suspension: an officer always; the enterprise only its own suspensions."""
+    side = _actor_side(actor, certificate)
+    certificate = _locked(certificate)
+    if certificate.status != Certificate.Status.SUSPENDED:
+        raise ApplicationError(gettext("This certificate is not suspended."), code="invalid_status")
+    if side != Certificate.SuspendedBy.OFFICER and certificate.suspended_by != Certificate.SuspendedBy.OWNER:
+        raise ApplicationError(
+            gettext("Customs suspended this certificate; only customs can reinstate it."),
+            code="not_allowed",
+            status_code=403,
+        )
+    if certificate.not_after <= _now():
+        raise ApplicationError(gettext("This certificate has expired."), code="certificate_expired")
+    return _set_status(
+        certificate,
+        Certificate.Status.ACTIVE,
+        actor=actor,
+        reason="",
+        action=Action.CERTIFICATE_REINSTATED,
+        data={"by": side},
+    )
+
+
+@transaction.atomic
+def certificate_revoke(*, certificate: Certificate, actor: User, reason: str) -> Certificate:
+    """End a binding for good (by the enterprise or an officer). A new binding needs a new upload."""
+    side = _actor_side(actor, certificate)
+    certificate = _locked(certificate)
+    if certificate.status in (Certificate.Status.REVOKED, Certificate.Status.EXPIRED):
+        raise ApplicationError(gettext("This certificate is no longer in use."), code="invalid_status")
+    return _set_status(
+        certificate,
+        Certificate.Status.REVOKED,
+        actor=actor,
+        reason=reason,
+        action=Action.CERTIFICATE_REVOKED,
+        data={"by": side},
+    )
+
+
+def certificates_expire(*, now: datetime.datetime | None = None) -> int:
+    """Daily: every certificate past its validity becomes ``expired``. Idempotent."""
+    now = now or _now()
+    expired = 0
+    due = Certificate.objects.filter(
+        not_after__lte=now,
+        status__in=[
+            Certificate.Status.PENDING_PROOF,
+            Certificate.Status.ACTIVE,
+            Certificate.Status.SUSPENDED,
+        ],
+    ).values_list("pk", flat=True)
+    for pk in list(due):
+        with transaction.atomic():
+            certificate = Certificate.objects.select_for_update().select_related("organization").get(pk=pk)
+            if certificate.status in (Certificate.Status.REVOKED, Certificate.Status.EXPIRED):
+                continue
+            _set_status(
+                certificate,
+                Certificate.Status.EXPIRED,
+                actor=None,
+                reason=gettext("The certificate's validity ended."),
+                action=Action.CERTIFICATE_EXPIRED,
+                data={"not_after": certificate.not_after.isoformat()},
+            )
+            expired += 1
+    return expired
+
+
+EXPIRY_REMINDER_DAYS = (30, 7, 1)
+
+
+def certificates_remind_expiry(*, now: datetime.datetime | None = None) -> int:
+    """Daily: 30, 7 and 1 days before a certificate ends, tell its enterprise's managers and its
+    custodians, once per step (a missed day still sends the step due)."""
+    now = now or _now()
+    sent = 0
+    for days in sorted(EXPIRY_REMINDER_DAYS, reverse=True):
+        due = Certificate.objects.filter(
+            status=Certificate.Status.ACTIVE,
+            not_after__gt=now,
+            not_after__lte=now + datetime.timedelta(days=days),
+        ).exclude(expiry_reminded_days__lte=days)
+        for pk in list(due.values_list("pk", flat=True)):
+            with transaction.atomic():
+                claimed = (
+                    Certificate.objects.filter(pk=pk)
+                    .exclude(expiry_reminded_days__lte=days)
+                    .update(expiry_reminded_days=days)
+                )
+                if not claimed:
+                    continue
+                certificate = Certificate.objects.select_related("organization").get(pk=pk)
+                people = {
+                    *User.objects.filter(
+                        organization=certificate.organization, role__in=User.MANAGER_ROLES, is_active=True
+                    ),
+                    *certificate.custodians.filter(is_active=True),
+                }
+                for person in people:
+                    notification_send(
+                        user=person,
+                        kind=Notification.Kind.CERTIFICATE_EXPIRING,
+                        certificate=certificate.subject[:200],
+                        date=f"{certificate.not_after:%Y-%m-%d}",
+                    )
+                sent += 1
+    return sent
+
+
+# --- misuse reports -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def abuse_report(
+    *,
+    reporter: User,
+    description: str,
+    reported_user: User | None = None,
+    certificates: list[Certificate] | None = None,
+) -> AbuseReport:
+    """ "My signature or account was misused" (any member of the enterprise). Suspends the chosen
+    certificates (every active one by default), ends the reported account's sessions and forces its
+    password change, opens a high-severity ``abuse_report`` flag and tells every officer."""
+    organization = reporter.organization
+    if organization is None:
+        raise ApplicationError(
+            gettext("Only members of an enterprise can report misuse."), code="not_allowed"
+        )
+    if reported_user is not None and reported_user.organization_id != organization.pk:
+        raise ApplicationError(
+            gettext("No such person in your enterprise."), code="not_found", status_code=404
+        )
+    active = Certificate.objects.filter(organization=organization, status=Certificate.Status.ACTIVE)
+    if certificates is None:
+        chosen = list(active)
+    else:
+        chosen = list(active.filter(pk__in=[c.pk for c in certificates]))
+        if len(chosen) != len({c.pk for c in certificates}):
+            raise ApplicationError(gettext("No such active certificate."), code="not_found", status_code=404)
+    report = AbuseReport.objects.create(
+        organization=organization,
+        reporter=reporter,
+        reported_user=reported_user,
+        description=description[:4000],
+    )
+    report.certificates.set(chosen)
+    for certificate in chosen:
+        _set_status(
+            _locked(certificate),
+            Certificate.Status.SUSPENDED,
+            actor=None,
+            reason=gettext("Suspended after a misuse report."),
+            action=Action.CERTIFICATE_SUSPENDED,
+            data={"by": "system", "abuse_report": str(report.pk)},
+            suspended_by=Certificate.SuspendedBy.SYSTEM,
+        )
+    if reported_user is not None:
+        User.objects.filter(pk=reported_user.pk).update(must_change_password=True)
+        sessions_end_all(user=reported_user)
+    flag, _created = flag_raise(
+        kind="abuse_report",
+        severity=Flag.Severity.HIGH,
+        user=reported_user or reporter,
+        organization=organization,
+        explanation="A member of the enterprise reported that its signature or an account was misused.",
+        evidence={
+            "report": str(report.pk),
+            "certificates": [c.fingerprint_sha256 for c in chosen],
+            "reporter": str(reporter.pk),
+        },
+    )
+    report.flag = flag
+    report.save(update_fields=["flag"])
+    audit_event_record(
+        action=Action.ABUSE_REPORTED,
+        actor=reporter,
+        organization=organization,
+        target=report,
+        data={
+            "reported_user": str(reported_user.pk) if reported_user else None,
+            "certificates": [str(c.pk) for c in chosen],
+        },
+    )
+    for officer in User.objects.filter(role=User.Role.OFFICER, is_active=True):
+        notification_send(user=officer, kind=Notification.Kind.ABUSE_REPORTED, organization=organization.name)
+    return report

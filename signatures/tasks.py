@@ -1,0 +1,26 @@
+"""Celery entry points of the signatures app."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from signatures import services
+
+
+@shared_task(name="signatures.tasks.certificates_housekeeping", acks_late=True)
+def certificates_housekeeping_task() -> dict:
+    """Expiry, expiry reminders and stale revocation lists; idempotent, so running it hourly
+    rather than daily only makes it prompter."""
+    return {
+        "expired": services.certificates_expire(),
+        "reminded": services.certificates_remind_expiry(),
+        "stale_crls": services.crls_flag_stale(),
+    }
+
+
+@shared_task(name="signatures.tasks.crls_refresh", acks_late=True)
+def crls_refresh_task() -> dict:
+    if not settings.CRL_FETCH:
+        return {}
+    return services.crls_refresh()

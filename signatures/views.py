@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from accounts.reauth import reauthentication_required, reauthentication_required_for_changes
+from config.errors import ApplicationError
+from signatures import selectors, services
+from signatures.forms import AbuseReportForm, CertificateUploadForm, CustodiansForm, ProofForm, ReasonForm
+from signatures.models import Certificate
+
+
+def _certificate_or_404(request, pk: int) -> Certificate:
+    certificate = selectors.certificate_for_viewer(viewer=request.user, pk=pk)
+    if certificate is None:
+        raise Http404
+    return certificate
+
+
+@login_required
+def certificate_list(request):
+    return render(
+        request,
+        "signatures/certificate_list.html",
+        {"certificates": selectors.certificate_list(viewer=request.user)},
+    )
+
+
+@sensitive_post_parameters("signer_id_number")
+@login_required
+@reauthentication_required
+@require_http_methods(["GET", "POST"])
+def certificate_upload(request):
+    form = CertificateUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data["certificate"].read(settings.MAX_CERT_UPLOAD_BYTES + 1)
+        try:
+            certificate = services.certificate_upload(
+                actor=request.user,
+                data=data,
+                signer_name=form.cleaned_data["signer_name"],
+                signer_id_number=form.cleaned_data["signer_id_number"],
+                signer_title=form.cleaned_data["signer_title"],
+            )
+        except ApplicationError as error:
+            form.add_error("certificate" if error.code.startswith("certificate") else None, error.detail)
+            form.error_code = error.code
+            status = error.status_code
+        else:
+            return redirect("certificate_proof", pk=certificate.pk)
+    else:
+        status = 400 if form.errors else 200
+    return render(request, "signatures/certificate_upload.html", {"form": form}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def certificate_proof(request, pk: int):
+    certificate = _certificate_or_404(request, pk)
+    if certificate.status != Certificate.Status.PENDING_PROOF:
+        return redirect("certificate_detail", pk=certificate.pk)
+    form = ProofForm(request.POST or None, request.FILES or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.certificate_prove(
+                certificate=certificate,
+                proof=form.cleaned_data["proof"].read(1024 * 1024 + 1),
+                actor=request.user,
+            )
+        except ApplicationError as error:
+            form.add_error("proof", error.detail)
+            status = error.status_code
+        else:
+            messages.success(request, _("The certificate is bound to your enterprise."))
+            return redirect("certificate_detail", pk=certificate.pk)
+    elif form.errors:
+        status = 400
+    return render(
+        request,
+        "signatures/certificate_proof.html",
+        {"certificate": certificate, "form": form},
+        status=status,
+    )
+
+
+@login_required
+def certificate_challenge(request, pk: int):
+    """The challenge as a file, byte for byte what must be signed."""
+    certificate = _certificate_or_404(request, pk)
+    if certificate.status != Certificate.Status.PENDING_PROOF:
+        raise Http404
+    response = HttpResponse(
+        certificate.challenge.encode("ascii"), content_type="text/plain; charset=us-ascii"
+    )
+    response["Content-Disposition"] = 'attachment; filename="challenge.txt"'
+    return response
+
+
+@login_required
+@reauthentication_required_for_changes
+@require_http_methods(["GET", "POST"])
+def certificate_detail(request, pk: int):
+    certificate = _certificate_or_404(request, pk)
+    may_manage = request.user.is_manager
+    custodians_form = CustodiansForm(
+        request.POST if request.POST.get("action") == "custodians" else None,
+        organization=certificate.organization,
+        initial={"custodians": list(certificate.custodians.all())},
+    )
+    reason_form = ReasonForm(request.POST if request.POST.get("action") in ("suspend", "revoke") else None)
+    status = 200
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "custodians" and custodians_form.is_valid():
+                services.custodians_set(
+                    certificate=certificate,
+                    users=list(custodians_form.cleaned_data["custodians"]),
+                    actor=request.user,
+                )
+                messages.success(request, _("The custodians are saved."))
+            elif action in ("suspend", "revoke") and reason_form.is_valid():
+                change = services.certificate_suspend if action == "suspend" else services.certificate_revoke
+                change(certificate=certificate, actor=request.user, reason=reason_form.cleaned_data["reason"])
+                messages.success(request, _("The certificate's status is changed."))
+            elif action == "reinstate":
+                services.certificate_reinstate(certificate=certificate, actor=request.user)
+                messages.success(request, _("The certificate is active again."))
+            else:
+                status = 400
+        except ApplicationError as error:
+            messages.error(request, error.detail)
+            status = error.status_code
+        if status == 200:
+            return redirect("certificate_detail", pk=certificate.pk)
+    return render(
+        request,
+        "signatures/certificate_detail.html",
+        {
+            "certificate": certificate,
+            "may_manage": may_manage,
+            "custodians_form": custodians_form,
+            "reason_form": reason_form,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def abuse_report(request):
+    if request.user.organization_id is None:
+        raise Http404
+    form = AbuseReportForm(
+        request.POST or None,
+        organization=request.user.organization,
+        certificates=selectors.certificate_list(viewer=request.user).filter(status=Certificate.Status.ACTIVE),
+    )
+    if request.method == "POST" and form.is_valid():
+        chosen = list(form.cleaned_data["certificates"]) or None
+        services.abuse_report(
+            reporter=request.user,
+            description=form.cleaned_data["description"],
+            reported_user=form.cleaned_data["reported_user"],
+            certificates=chosen,
+        )
+        messages.success(
+            request,
+            _("Thank you. The certificates are suspended, customs is told, and an officer will follow up."),
+        )
+        return redirect("certificate_list")
+    return render(request, "signatures/abuse_report.html", {"form": form}, status=400 if form.errors else 200)
