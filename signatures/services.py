@@ -167,6 +167,14 @@ def _crl_import(*, data: bytes, actor: User | None, source: str) -> RevocationLi
         raise CertificateRefused(
             gettext("The revocation list is not signed by its issuer."), code="crl_invalid"
         )
+    try:
+        crl.extensions.get_extension_for_class(x509.DeltaCRLIndicator)
+    except x509.ExtensionNotFound:
+        pass
+    else:
+        raise CertificateRefused(
+            gettext("A delta revocation list cannot be used on its own."), code="crl_invalid"
+        )
     if crl.last_update_utc > now + datetime.timedelta(minutes=5) or (
         crl.next_update_utc is not None and crl.next_update_utc < now
     ):
@@ -343,17 +351,8 @@ def certificate_upload(
             )
         except pki.CertificateError as error:
             raise CertificateRefused(error.message, code=error.code) from None
-        tax_code = pki.subject_tax_code(cert)
-        if tax_code is None:
-            raise CertificateRefused(
-                gettext("The certificate names no tax code (UID=MST:…)."), code="certificate_no_tax_code"
-            )
-        if tax_code != organization.tax_code:
-            raise CertificateRefused(
-                gettext("The certificate is for tax code %(certificate)s, not %(organization)s.")
-                % {"certificate": tax_code, "organization": organization.tax_code},
-                code="certificate_tax_code_mismatch",
-            )
+        # Presented elsewhere first: a lent certificate carries the lender's tax code, and the
+        # attempt is evidence whatever else is wrong with it.
         elsewhere = Certificate.objects.filter(fingerprint_sha256=fingerprint).exclude(
             organization=organization
         )
@@ -364,6 +363,17 @@ def certificate_upload(
             raise CertificateRefused(
                 gettext("This certificate belongs to another organisation and cannot be bound here."),
                 code="certificate_shared",
+            )
+        tax_code = pki.subject_tax_code(cert)
+        if tax_code is None:
+            raise CertificateRefused(
+                gettext("The certificate names no tax code (UID=MST:…)."), code="certificate_no_tax_code"
+            )
+        if tax_code != organization.tax_code:
+            raise CertificateRefused(
+                gettext("The certificate is for tax code %(certificate)s, not %(organization)s.")
+                % {"certificate": tax_code, "organization": organization.tax_code},
+                code="certificate_tax_code_mismatch",
             )
         return _store_upload(
             actor, organization, cert, validation, signer_name, signer_id_number, signer_title
