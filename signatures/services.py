@@ -728,7 +728,8 @@ def certificates_remind_expiry(*, now: datetime.datetime | None = None) -> int:
     custodians, once per step (a missed day still sends the step due)."""
     now = now or _now()
     sent = 0
-    for days in sorted(EXPIRY_REMINDER_DAYS, reverse=True):
+    # Nearest step first: a certificate whose earlier steps were missed gets only the one due now.
+    for days in sorted(EXPIRY_REMINDER_DAYS):
         due = Certificate.objects.filter(
             status=Certificate.Status.ACTIVE,
             not_after__gt=now,

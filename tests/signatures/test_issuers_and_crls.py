@@ -211,3 +211,19 @@ def test_the_commands(pki, tmp_path):
     with pytest.raises(CommandError, match="issuer_duplicate"):
         call_command("add_trusted_issuer", str(ca_file))
     assert Certificate.objects.count() == 0
+
+
+def test_listing_retiring_and_activating_by_command(pki):
+    issuer = trust(pki.intermediate)[0]
+    out = io.StringIO()
+    call_command("trusted_issuers", "--retire", issuer.fingerprint_sha256, stdout=out)
+    issuer.refresh_from_db()
+    assert issuer.status == "retired" and "retired" in out.getvalue() and "no CRL" in out.getvalue()
+    call_command("trusted_issuers", "--activate", issuer.fingerprint_sha256.upper(), stdout=io.StringIO())
+    issuer.refresh_from_db()
+    assert issuer.status == "active"
+    with pytest.raises(CommandError):
+        call_command("trusted_issuers", "--retire", "00" * 32)
+    actions = AuditEvent.objects.filter(target_id=str(issuer.pk)).order_by("pk")
+    actions = actions.values_list("action", flat=True)
+    assert list(actions) == ["issuer.added", "issuer.retired", "issuer.activated"]

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import base64
 import datetime
+import hashlib
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -18,6 +21,9 @@ from accounts import services as account_services
 from accounts.models import Organization, User
 from brokers import services as broker_services
 from brokers.models import AgentStaff, BrokerLicence
+from signatures import services as signature_services
+from signatures.demo_pki import demo_pki
+from signatures.models import TrustedIssuer
 
 TRADER = {
     "tax_code": "0100686209",
@@ -114,6 +120,7 @@ class Command(BaseCommand):
                     )
                 rows.append((username, password, user.get_role_display(), organizations.get(org_key)))
 
+        self._demo_pki()
         self.stdout.write("Demo accounts (sign in at /accounts/login/):")
         for username, password, role, organization in rows:
             where = organization.name if organization else "Customs"
@@ -122,6 +129,25 @@ class Command(BaseCommand):
             f"Owners and the officer also give a code from an authenticator app holding the key "
             f"{DEMO_TOTP_KEY_BASE32} (e.g. `oathtool --totp -b {DEMO_TOTP_KEY_BASE32}`)."
         )
+
+    def _demo_pki(self) -> None:
+        """A demo CA the demo trusts, and certificates with keys to bind (README, "Certificates")."""
+        directory = settings.DATA_DIR / "demo-pki"
+        files = demo_pki(
+            directory,
+            {"hoabinh": (TRADER["tax_code"], TRADER["name"]), "saomai": (BROKER["tax_code"], BROKER["name"])},
+        )
+        fingerprint = hashlib.sha256(
+            x509.load_pem_x509_certificate(files["ca"].read_bytes()).public_bytes(serialization.Encoding.DER)
+        ).hexdigest()
+        if not TrustedIssuer.objects.filter(fingerprint_sha256=fingerprint).exists():
+            signature_services.trusted_issuer_add(
+                data=files["ca"].read_bytes(), name="CSG Demo CA", actor=None
+            )
+        self.stdout.write(
+            f"Demo certificates and keys to bind: {directory}/hoabinh.pem, hoabinh.key (trader),"
+        )
+        self.stdout.write(f"  saomai.pem, saomai.key (broker); their CA ({directory}/ca.pem) is trusted.")
 
     def _organization(self, kind: str, data: dict) -> Organization:
         existing = Organization.objects.filter(tax_code=data["tax_code"]).first()
