@@ -290,6 +290,13 @@ class Notification(models.Model):
         CERTIFICATE_EXPIRED = "certificate_expired", _("Certificate expired")
         CUSTODIANS_CHANGED = "custodians_changed", _("Certificate custodians changed")
         ABUSE_REPORTED = "abuse_reported", _("Misuse reported")
+        LICENCE_SUSPENDED = "licence_suspended", _("Broker licence suspended")
+        LICENCE_REINSTATED = "licence_reinstated", _("Broker licence reinstated")
+        LICENCE_REVOKED = "licence_revoked", _("Broker licence revoked")
+        MANDATE_INVITED = "mandate_invited", _("Mandate proposed")
+        MANDATE_CHANGED = "mandate_changed", _("Mandate changed")
+        MANDATE_EXPIRING = "mandate_expiring", _("Mandate invitation about to expire")
+        REPORT_DUE = "report_due", _("Operations report missing")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)

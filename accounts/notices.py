@@ -53,6 +53,18 @@ TEXT = {
     Kind.CERTIFICATE_REVOKED: _("The certificate %(certificate)s was revoked and can no longer sign."),
     Kind.CERTIFICATE_EXPIRED: _("The certificate %(certificate)s has expired."),
     Kind.CUSTODIANS_CHANGED: _("The people allowed to sign with the certificate %(certificate)s changed."),
+    Kind.LICENCE_SUSPENDED: _(
+        "The customs brokerage licence %(licence)s of %(broker)s is suspended: its mandates are "
+        "suspended and it cannot sign for anyone until reinstated."
+    ),
+    Kind.LICENCE_REINSTATED: _("The customs brokerage licence %(licence)s of %(broker)s is active again."),
+    Kind.LICENCE_REVOKED: _(
+        "The customs brokerage licence %(licence)s of %(broker)s is revoked: its mandates have ended."
+    ),
+    Kind.MANDATE_INVITED: _("%(party)s proposes a mandate (%(scopes)s). Accept or decline it in the portal."),
+    Kind.MANDATE_CHANGED: _("The mandate between %(trader)s and %(broker)s is now: %(status)s."),
+    Kind.MANDATE_EXPIRING: _("The mandate proposed by %(party)s expires on %(date)s unless it is accepted."),
+    Kind.REPORT_DUE: _("The operations report for %(period)s was due on %(date)s and has not been filed."),
     Kind.ABUSE_REPORTED: _(
         "%(organization)s reported that its signature or an account was misused. "
         "A high-severity flag is open."

@@ -96,6 +96,7 @@ class Action(models.TextChoices):
     AUTHORIZATION_DECLINED = "authorization.declined", _("Mandate declined")
     AUTHORIZATION_CANCELLED = "authorization.cancelled", _("Mandate invitation cancelled")
     AUTHORIZATION_REVOKED = "authorization.revoked", _("Mandate revoked")
+    AUTHORIZATION_CHANGED = "authorization.changed", _("Mandate dates changed")
     AUTHORIZATION_EXPIRED = "authorization.expired", _("Mandate expired")
     AUTHORIZATION_SUSPENDED = "authorization.suspended", _("Mandate suspended")
     LICENCE_GRANTED = "licence.granted", _("Broker licence granted")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from rest_framework_api_key.models import AbstractAPIKey
 
 
 class BrokerLicence(models.Model):
@@ -22,6 +23,8 @@ class BrokerLicence(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     status_reason = models.TextField(_("reason"), blank=True)
     status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
+    # When the current suspension began; reinstatement restores what was suspended since then.
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("broker licence")
@@ -65,3 +68,167 @@ class AgentStaff(models.Model):
 
     def __str__(self) -> str:
         return self.agent_number
+
+
+class Authorization(models.Model):
+    """A trader's mandate to a broker (DESIGN §4): which kinds of declaration, how the broker
+    represents the trader, for which dates. Deny by default: without an active one, no access."""
+
+    class Status(models.TextChoices):
+        INVITED = "invited", _("Invited")
+        ACTIVE = "active", _("Active")
+        DECLINED = "declined", _("Declined")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Expired")
+        REVOKED = "revoked", _("Revoked")
+        SUSPENDED = "suspended", _("Suspended with the broker's licence")
+
+    class Scope(models.TextChoices):
+        IMPORT = "import", _("Import")
+        EXPORT = "export", _("Export")
+        TRANSIT = "transit", _("Transit")
+
+    class Representation(models.TextChoices):
+        DIRECT = "direct", _("Direct")
+        INDIRECT = "indirect", _("Indirect")
+
+    class Party(models.TextChoices):
+        TRADER = "trader", _("Trader")
+        BROKER = "broker", _("Broker")
+        OFFICER = "officer", _("Customs officer")
+        SYSTEM = "system", _("Automatically")
+
+    PENDING_STATUSES = (Status.INVITED,)
+    LIVE_STATUSES = (Status.INVITED, Status.ACTIVE, Status.SUSPENDED)
+
+    trader = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("trader"),
+        on_delete=models.PROTECT,
+        related_name="mandates_given",
+    )
+    broker = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("broker"),
+        on_delete=models.PROTECT,
+        related_name="mandates_received",
+    )
+    # One column per scope, so "one pending invitation per broker, trader and scope" is three
+    # plain partial unique constraints rather than a rule about array elements.
+    scope_import = models.BooleanField(_("import"), default=False)
+    scope_export = models.BooleanField(_("export"), default=False)
+    scope_transit = models.BooleanField(_("transit"), default=False)
+    representation = models.CharField(_("representation"), max_length=8, choices=Representation.choices)
+    contract_number = models.CharField(_("contract number"), max_length=64)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    grantor_name = models.CharField(_("grantor's name"), max_length=150, blank=True)
+    grantor_title = models.CharField(_("grantor's title"), max_length=150, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.INVITED)
+    initiated_by = models.CharField(_("initiated by"), max_length=8, choices=Party.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("invited by"), on_delete=models.PROTECT, related_name="+"
+    )
+    invited_at = models.DateTimeField(_("invited at"), auto_now_add=True)
+    invitation_expires_at = models.DateTimeField(_("invitation expires at"))
+    reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    responded_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    ended_by_party = models.CharField(_("ended by"), max_length=8, choices=Party.choices, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    end_reason = models.CharField(_("reason"), max_length=500, blank=True)
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("mandate")
+        verbose_name_plural = _("mandates")
+        ordering = ["-invited_at", "-pk"]
+        constraints = [
+            *(
+                models.UniqueConstraint(
+                    fields=["broker", "trader"],
+                    condition=models.Q(status="invited", **{f"scope_{scope}": True}),
+                    name=f"authorization_one_pending_{scope}",
+                    violation_error_code="authorization_pending",
+                )
+                for scope in ("import", "export", "transit")
+            ),
+            models.CheckConstraint(
+                condition=models.Q(scope_import=True)
+                | models.Q(scope_export=True)
+                | models.Q(scope_transit=True),
+                name="authorization_has_scope",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_until__gte=models.F("valid_from")),
+                name="authorization_window_ordered",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    status__in=[
+                        "invited",
+                        "active",
+                        "declined",
+                        "cancelled",
+                        "expired",
+                        "revoked",
+                        "suspended",
+                    ]
+                ),
+                name="authorization_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["trader", "broker", "status"], name="authorization_parties"),
+            models.Index(fields=["broker", "status"], name="authorization_broker_status"),
+            models.Index(fields=["status", "invitation_expires_at"], name="authorization_deadlines"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.trader_id} → {self.broker_id} ({self.status})"
+
+    @property
+    def scopes(self) -> list[str]:
+        return [scope for scope in self.Scope.values if getattr(self, f"scope_{scope}")]
+
+    def covers(self, kind: str, on) -> bool:
+        return (
+            self.status == self.Status.ACTIVE
+            and getattr(self, f"scope_{kind}", False)
+            and self.valid_from <= on <= self.valid_until
+        )
+
+
+class OrganizationAPIKey(AbstractAPIKey):
+    """An API key of one organisation, acting as the named user who holds it: what that user's
+    role does not allow, the key does not allow either (DESIGN §6). Only a hash is stored."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read")
+        DECLARE = "declare", _("Declare and sign")
+        MANAGE = "manage", _("Manage certificates, mandates and reports")
+
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        on_delete=models.CASCADE,
+        related_name="api_keys",
+        verbose_name=_("organisation"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("acts as")
+    )
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    last_used_network = models.CharField(_("last used from"), max_length=64, blank=True)
+    # Set by a licence suspension, cleared by the reinstatement; a revoked key stays revoked.
+    suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")

@@ -1,15 +1,22 @@
-"""Writes for broker licences and agent staff."""
+"""Writes for broker licences, agent staff, mandates and API keys (DESIGN §4, §6)."""
 
 from __future__ import annotations
 
 import datetime
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext
 
-from accounts.models import Organization, User
+from accounts.models import Notification, Organization, User
+from accounts.services import notification_send
+from accounts.validators import normalize_tax_code
 from audit.models import Action
 from audit.services import audit_event_record
-from brokers.models import AgentStaff, BrokerLicence
+from brokers.models import AgentStaff, Authorization, BrokerLicence, OrganizationAPIKey
+from config.errors import ApplicationError
 
 
 @transaction.atomic
@@ -48,3 +55,679 @@ def agent_register(
         data={"agent_number": agent_number, "user": str(user.pk), "joined_on": joined_on.isoformat()},
     )
     return agent
+
+
+# --- licences ------------------------------------------------------------------------------------
+
+
+def _require_officer(actor: User | None) -> None:
+    if actor is not None and not actor.is_officer:
+        raise ApplicationError(
+            gettext("Only a customs officer can do this."), code="not_allowed", status_code=403
+        )
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            gettext("Give the reason."), code="reason_required", fields={"reason": ["required"]}
+        )
+    return reason[:2000]
+
+
+def _licence_event(licence: BrokerLicence, action: str, actor: User | None, reason: str, **data) -> None:
+    audit_event_record(
+        action=action,
+        actor=actor,
+        organization=licence.organization,
+        target=licence,
+        data={"number": licence.number, "reason": reason[:500], **data},
+    )
+
+
+@transaction.atomic
+def licence_suspend(*, licence: BrokerLicence, actor: User | None, reason: str) -> BrokerLicence:
+    """Suspend an active licence (an officer, or the system after missed reports where
+    ``BROKER_AUTO_SUSPEND``). Its active mandates become ``suspended`` and its API keys stop
+    working; its signatures are refused while the licence is not active. Records
+    ``licence.suspended`` and a ``authorization.suspended`` event per mandate."""
+    _require_officer(actor)
+    reason = _require_reason(reason)
+    licence = BrokerLicence.objects.select_for_update().get(pk=licence.pk)
+    if licence.status != BrokerLicence.Status.ACTIVE:
+        raise ApplicationError(gettext("Only an active licence can be suspended."), code="invalid_transition")
+    now = timezone.now()
+    licence.status = BrokerLicence.Status.SUSPENDED
+    licence.status_reason = reason
+    licence.status_changed_at = licence.suspended_at = now
+    licence.save(update_fields=["status", "status_reason", "status_changed_at", "suspended_at"])
+    mandates = list(
+        Authorization.objects.select_for_update().filter(
+            broker=licence.organization, status=Authorization.Status.ACTIVE
+        )
+    )
+    for mandate in mandates:
+        mandate.status = Authorization.Status.SUSPENDED
+        mandate.suspended_at = now
+        mandate.save(update_fields=["status", "suspended_at"])
+        audit_event_record(
+            action=Action.AUTHORIZATION_SUSPENDED,
+            actor=actor,
+            organization=mandate.trader,
+            target=mandate,
+            data={"licence": licence.number},
+        )
+    keys = OrganizationAPIKey.objects.filter(
+        organization=licence.organization, revoked=False, suspended_at__isnull=True
+    )
+    suspended_keys = keys.update(suspended_at=now)
+    _licence_event(
+        licence, Action.LICENCE_SUSPENDED, actor, reason, mandates=len(mandates), api_keys=suspended_keys
+    )
+    _tell_parties_of_licence(licence, mandates, Notification.Kind.LICENCE_SUSPENDED)
+    return licence
+
+
+@transaction.atomic
+def licence_reinstate(*, licence: BrokerLicence, actor: User | None, reason: str) -> BrokerLicence:
+    """Lift a suspension: exactly the mandates and API keys the suspension stopped come back
+    (those revoked or expired meanwhile stay so); a mandate whose window ended meanwhile expires."""
+    _require_officer(actor)
+    reason = _require_reason(reason)
+    licence = BrokerLicence.objects.select_for_update().get(pk=licence.pk)
+    if licence.status != BrokerLicence.Status.SUSPENDED:
+        raise ApplicationError(gettext("This licence is not suspended."), code="invalid_transition")
+    today = timezone.localdate()
+    restored = 0
+    for mandate in Authorization.objects.select_for_update().filter(
+        broker=licence.organization, status=Authorization.Status.SUSPENDED
+    ):
+        ended = mandate.valid_until < today
+        mandate.status = Authorization.Status.EXPIRED if ended else Authorization.Status.ACTIVE
+        mandate.suspended_at = None
+        if ended:
+            mandate.ended_at, mandate.ended_by_party = timezone.now(), Authorization.Party.SYSTEM
+        mandate.save(update_fields=["status", "suspended_at", "ended_at", "ended_by_party"])
+        audit_event_record(
+            action=Action.AUTHORIZATION_EXPIRED if ended else Action.AUTHORIZATION_ACCEPTED,
+            actor=actor,
+            organization=mandate.trader,
+            target=mandate,
+            data={"licence": licence.number, "reinstated": not ended},
+        )
+        restored += not ended
+    keys = OrganizationAPIKey.objects.filter(
+        organization=licence.organization, suspended_at__gte=licence.suspended_at
+    ).update(suspended_at=None)
+    licence.status = BrokerLicence.Status.ACTIVE
+    licence.status_reason = reason
+    licence.status_changed_at = timezone.now()
+    licence.suspended_at = None
+    licence.save(update_fields=["status", "status_reason", "status_changed_at", "suspended_at"])
+    _licence_event(licence, Action.LICENCE_REINSTATED, actor, reason, mandates=restored, api_keys=keys)
+    _tell_parties_of_licence(licence, [], Notification.Kind.LICENCE_REINSTATED)
+    return licence
+
+
+@transaction.atomic
+def licence_revoke(*, licence: BrokerLicence, actor: User | None, reason: str) -> BrokerLicence:
+    """End a licence for good: every live mandate is revoked by customs and every key revoked."""
+    _require_officer(actor)
+    reason = _require_reason(reason)
+    licence = BrokerLicence.objects.select_for_update().get(pk=licence.pk)
+    if licence.status == BrokerLicence.Status.REVOKED:
+        raise ApplicationError(gettext("This licence is already revoked."), code="invalid_transition")
+    now = timezone.now()
+    mandates = list(
+        Authorization.objects.select_for_update().filter(
+            broker=licence.organization, status__in=Authorization.LIVE_STATUSES
+        )
+    )
+    for mandate in mandates:
+        _end(mandate, Authorization.Status.REVOKED, actor, Authorization.Party.OFFICER, reason)
+    OrganizationAPIKey.objects.filter(organization=licence.organization, revoked=False).update(revoked=True)
+    licence.status = BrokerLicence.Status.REVOKED
+    licence.status_reason = reason
+    licence.status_changed_at = now
+    licence.save(update_fields=["status", "status_reason", "status_changed_at"])
+    _licence_event(licence, Action.LICENCE_REVOKED, actor, reason, mandates=len(mandates))
+    _tell_parties_of_licence(licence, mandates, Notification.Kind.LICENCE_REVOKED)
+    return licence
+
+
+def _tell_parties_of_licence(licence: BrokerLicence, mandates: list, kind: str) -> None:
+    people = set(_managers(licence.organization))
+    for mandate in mandates:
+        people.update(_managers(mandate.trader))
+    for person in people:
+        notification_send(user=person, kind=kind, broker=licence.organization.name, licence=licence.number)
+
+
+def _managers(organization: Organization) -> list[User]:
+    return list(User.objects.filter(organization=organization, role__in=User.MANAGER_ROLES, is_active=True))
+
+
+@transaction.atomic
+def agent_leave(*, agent: AgentStaff, left_on: datetime.date, actor: User) -> AgentStaff:
+    """An agent leaves the broker: from ``left_on`` they can no longer sign, and their API keys are
+    revoked now. By the broker's owner or an administrator, or an officer."""
+    if not actor.is_officer and (
+        actor.organization_id != agent.licence.organization_id or not actor.is_manager
+    ):
+        raise ApplicationError(gettext("You cannot change this agent."), code="not_allowed", status_code=403)
+    agent = AgentStaff.objects.select_for_update().get(pk=agent.pk)
+    if agent.left_on is not None:
+        raise ApplicationError(gettext("This agent has already left."), code="invalid_transition")
+    agent.left_on = left_on
+    agent.full_clean()
+    agent.save(update_fields=["left_on"])
+    OrganizationAPIKey.objects.filter(user=agent.user, revoked=False).update(revoked=True)
+    audit_event_record(
+        action=Action.AGENT_LEFT,
+        actor=actor,
+        organization=agent.licence.organization,
+        target=agent,
+        data={"agent_number": agent.agent_number, "left_on": left_on.isoformat()},
+    )
+    return agent
+
+
+def agent_is_current(agent: AgentStaff | None, on: datetime.date | None = None) -> bool:
+    on = on or timezone.localdate()
+    return agent is not None and agent.joined_on <= on and (agent.left_on is None or agent.left_on > on)
+
+
+# --- mandates ------------------------------------------------------------------------------------
+
+INVITATION_DAYS = 21
+INVITATION_REMINDER_DAYS = 5
+
+
+def _party_of(actor: User, mandate_or_parties) -> str:
+    """Which side ``actor`` speaks for: the trader's or the broker's managers, or an officer.
+    Anyone else gets ``not_found`` (another organisation's mandate does not exist for them)."""
+    trader_id, broker_id = mandate_or_parties
+    if actor.is_officer:
+        return Authorization.Party.OFFICER
+    if actor.is_manager and actor.organization_id == trader_id:
+        return Authorization.Party.TRADER
+    if actor.is_manager and actor.organization_id == broker_id:
+        return Authorization.Party.BROKER
+    if actor.organization_id in (trader_id, broker_id):
+        raise ApplicationError(
+            gettext("Only the owner or an administrator can manage mandates."),
+            code="not_allowed",
+            status_code=403,
+        )
+    raise ApplicationError(gettext("No such mandate."), code="not_found", status_code=404)
+
+
+def _scopes_of(scopes: list[str]) -> dict[str, bool]:
+    chosen = set(scopes or [])
+    if not chosen or chosen - set(Authorization.Scope.values):
+        raise ApplicationError(
+            gettext("Choose at least one of: import, export, transit."),
+            code="invalid_scope",
+            fields={"scopes": ["invalid"]},
+        )
+    return {f"scope_{scope}": scope in chosen for scope in Authorization.Scope.values}
+
+
+def _check_window(valid_from: datetime.date, valid_until: datetime.date) -> None:
+    if valid_until < valid_from:
+        raise ApplicationError(
+            gettext("The mandate must end after it starts."),
+            code="invalid_window",
+            fields={"valid_until": ["before valid_from"]},
+        )
+    if valid_until < timezone.localdate():
+        raise ApplicationError(
+            gettext("The mandate would already be over."),
+            code="invalid_window",
+            fields={"valid_until": ["past"]},
+        )
+
+
+def _check_overlap(trader, broker, scopes: dict[str, bool], valid_from, valid_until, exclude=None) -> None:
+    # An active or pending mandate of the same parties already covering one of these kinds on one
+    # of these days would make "which mandate was used" ambiguous.
+    live = Authorization.objects.filter(
+        trader=trader, broker=broker, status__in=Authorization.LIVE_STATUSES,
+        valid_from__lte=valid_until, valid_until__gte=valid_from,
+    )  # fmt: skip
+    if exclude is not None:
+        live = live.exclude(pk=exclude.pk)
+    for field, chosen in scopes.items():
+        if chosen and live.filter(**{field: True}).exists():
+            raise ApplicationError(
+                gettext("A mandate for these parties already covers part of this period and scope."),
+                code="authorization_overlap",
+            )
+
+
+def _check_broker(broker: Organization) -> BrokerLicence:
+    licence = BrokerLicence.objects.filter(organization=broker).first()
+    if (
+        broker.kind != Organization.Kind.BROKER
+        or licence is None
+        or licence.status != BrokerLicence.Status.ACTIVE
+    ):
+        raise ApplicationError(
+            gettext("This broker has no active customs brokerage licence."), code="broker_licence_inactive"
+        )
+    return licence
+
+
+def _check_trader(trader: Organization) -> None:
+    if trader.kind != Organization.Kind.TRADER:
+        raise ApplicationError(gettext("Mandates are given by traders."), code="not_a_trader")
+    if trader.status != Organization.Status.ACTIVE:
+        raise ApplicationError(
+            gettext("The enterprise must be verified (bind its certificate) before it can give mandates."),
+            code="organization_not_verified",
+        )
+
+
+def _create_mandate(*, trader, broker, actor, initiated_by, scopes, representation, contract_number,
+                    valid_from, valid_until, grantor_name, grantor_title) -> Authorization:  # fmt: skip
+    if representation not in Authorization.Representation.values:
+        raise ApplicationError(
+            gettext("Representation is direct or indirect."),
+            code="invalid_input",
+            fields={"representation": ["invalid"]},
+        )
+    scope_fields = _scopes_of(scopes)
+    _check_window(valid_from, valid_until)
+    _check_trader(trader)
+    _check_broker(broker)
+    _check_overlap(trader, broker, scope_fields, valid_from, valid_until)
+    mandate = Authorization(
+        trader=trader,
+        broker=broker,
+        representation=representation,
+        contract_number=contract_number.strip()[:64],
+        valid_from=valid_from,
+        valid_until=valid_until,
+        grantor_name=grantor_name.strip()[:150],
+        grantor_title=grantor_title.strip()[:150],
+        initiated_by=initiated_by,
+        invited_by=actor,
+        invitation_expires_at=timezone.now() + datetime.timedelta(days=INVITATION_DAYS),
+        **scope_fields,
+    )
+    try:
+        with transaction.atomic():
+            mandate.save()
+    except IntegrityError:
+        # The partial unique constraint: a concurrent invitation for the same parties and scope won.
+        raise ApplicationError(
+            gettext("A pending invitation for these parties and scope already exists."),
+            code="authorization_pending",
+        ) from None
+    by_trader = initiated_by == Authorization.Party.TRADER
+    audit_event_record(
+        action=Action.AUTHORIZATION_GRANTED if by_trader else Action.AUTHORIZATION_INVITED,
+        actor=actor,
+        organization=trader,
+        target=mandate,
+        data={
+            "trader": trader.tax_code, "broker": broker.tax_code, "scopes": mandate.scopes,
+            "representation": representation, "valid_from": valid_from.isoformat(),
+            "valid_until": valid_until.isoformat(), "initiated_by": initiated_by,
+        },
+    )  # fmt: skip
+    other_side = broker if initiated_by == Authorization.Party.TRADER else trader
+    for person in _managers(other_side):
+        notification_send(
+            user=person,
+            kind=Notification.Kind.MANDATE_INVITED,
+            party=(trader if other_side is broker else broker).name,
+            scopes=", ".join(mandate.scopes),
+        )
+    return mandate
+
+
+@transaction.atomic
+def authorization_grant(*, actor: User, broker: Organization, scopes: list[str], representation: str,
+                        contract_number: str, valid_from: datetime.date, valid_until: datetime.date,
+                        grantor_name: str = "", grantor_title: str = "") -> Authorization:  # fmt: skip
+    """The trader's owner or an administrator offers a mandate to a licensed broker, who accepts it.
+    Raises ``ApplicationError``: ``not_allowed``, ``organization_not_verified``,
+    ``broker_licence_inactive``, ``invalid_scope``, ``invalid_window``, ``authorization_overlap``,
+    ``authorization_pending``. Records ``authorization.granted``; the broker's managers are told."""
+    trader = actor.organization
+    if trader is None or not actor.is_manager or trader.kind != Organization.Kind.TRADER:
+        raise ApplicationError(
+            gettext("Only a trader's owner or an administrator can grant a mandate."),
+            code="not_allowed",
+            status_code=403,
+        )
+    return _create_mandate(
+        trader=trader, broker=broker, actor=actor, initiated_by=Authorization.Party.TRADER, scopes=scopes,
+        representation=representation, contract_number=contract_number, valid_from=valid_from,
+        valid_until=valid_until, grantor_name=grantor_name, grantor_title=grantor_title,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def authorization_invite(*, actor: User, trader_tax_code: str, trader_registered_on: datetime.date,
+                         scopes: list[str], representation: str, contract_number: str,
+                         valid_from: datetime.date, valid_until: datetime.date) -> Authorization:  # fmt: skip
+    """A licensed broker's owner or an administrator proposes a mandate to a trader, naming its tax
+    code and one fact only the trader's people would know: the date it registered. Raises
+    ``invalid_tax_code``, ``trader_not_found`` or ``known_fact_mismatch`` besides the checks of
+    ``authorization_grant``. Records ``authorization.invited``; the trader's managers are told."""
+    broker = actor.organization
+    if broker is None or not actor.is_manager or broker.kind != Organization.Kind.BROKER:
+        raise ApplicationError(
+            gettext("Only a broker's owner or an administrator can propose a mandate."),
+            code="not_allowed",
+            status_code=403,
+        )
+    try:
+        tax_code = normalize_tax_code(trader_tax_code)
+    except ValidationError:
+        raise ApplicationError(
+            gettext("This is not a valid tax code."),
+            code="invalid_tax_code",
+            fields={"trader_tax_code": ["invalid"]},
+        ) from None
+    trader = Organization.objects.filter(tax_code=tax_code, kind=Organization.Kind.TRADER).first()
+    if trader is None:
+        raise ApplicationError(
+            gettext("No enterprise with this tax code is registered."), code="trader_not_found"
+        )
+    if timezone.localdate(trader.created_at) != trader_registered_on:
+        raise ApplicationError(
+            gettext("The registration date does not match this enterprise."), code="known_fact_mismatch"
+        )
+    return _create_mandate(
+        trader=trader, broker=broker, actor=actor, initiated_by=Authorization.Party.BROKER, scopes=scopes,
+        representation=representation, contract_number=contract_number, valid_from=valid_from,
+        valid_until=valid_until, grantor_name="", grantor_title="",
+    )  # fmt: skip
+
+
+def _locked_mandate(mandate: Authorization) -> Authorization:
+    return Authorization.objects.select_for_update().select_related("trader", "broker").get(pk=mandate.pk)
+
+
+def _tell_both(mandate: Authorization) -> None:
+    for person in {*_managers(mandate.trader), *_managers(mandate.broker)}:
+        notification_send(
+            user=person,
+            kind=Notification.Kind.MANDATE_CHANGED,
+            trader=mandate.trader.name,
+            broker=mandate.broker.name,
+            status=mandate.status,
+        )
+
+
+def _end(mandate, status, actor, party, reason="") -> Authorization:
+    mandate.status = status
+    mandate.ended_by = actor
+    mandate.ended_by_party = party
+    mandate.ended_at = timezone.now()
+    mandate.end_reason = (reason or "")[:500]
+    mandate.save(update_fields=["status", "ended_by", "ended_by_party", "ended_at", "end_reason"])
+    action = {
+        Authorization.Status.DECLINED: Action.AUTHORIZATION_DECLINED,
+        Authorization.Status.CANCELLED: Action.AUTHORIZATION_CANCELLED,
+        Authorization.Status.REVOKED: Action.AUTHORIZATION_REVOKED,
+        Authorization.Status.EXPIRED: Action.AUTHORIZATION_EXPIRED,
+    }[status]
+    audit_event_record(
+        action=action,
+        actor=actor,
+        organization=mandate.trader,
+        target=mandate,
+        data={"by": party, "reason": mandate.end_reason},
+    )
+    _tell_both(mandate)
+    return mandate
+
+
+def _forbidden(message: str) -> ApplicationError:
+    return ApplicationError(message, code="invalid_transition", status_code=409)
+
+
+@transaction.atomic
+def authorization_accept(*, mandate: Authorization, actor: User) -> Authorization:
+    """The side that did not propose it accepts a pending mandate; the broker's licence must still be
+    active and the invitation unexpired. Records ``authorization.accepted``."""
+    party = _party_of(actor, (mandate.trader_id, mandate.broker_id))
+    mandate = _locked_mandate(mandate)
+    if mandate.status != Authorization.Status.INVITED:
+        raise _forbidden(gettext("Only a pending mandate can be accepted."))
+    if party == Authorization.Party.OFFICER or party == mandate.initiated_by:
+        raise ApplicationError(
+            gettext("The other party accepts a mandate, not the one who proposed it."),
+            code="not_allowed",
+            status_code=403,
+        )
+    if mandate.invitation_expires_at <= timezone.now():
+        raise _forbidden(gettext("This invitation has expired."))
+    _check_broker(mandate.broker)
+    _check_trader(mandate.trader)
+    mandate.status = Authorization.Status.ACTIVE
+    mandate.responded_by = actor
+    mandate.responded_at = timezone.now()
+    if party == Authorization.Party.TRADER and not mandate.grantor_name:
+        mandate.grantor_name = actor.get_full_name()[:150]
+        mandate.grantor_title = actor.job_title[:150]
+    mandate.save(update_fields=["status", "responded_by", "responded_at", "grantor_name", "grantor_title"])
+    audit_event_record(
+        action=Action.AUTHORIZATION_ACCEPTED, actor=actor, organization=mandate.trader, target=mandate,
+        data={"by": party},
+    )  # fmt: skip
+    _tell_both(mandate)
+    return mandate
+
+
+@transaction.atomic
+def authorization_decline(*, mandate: Authorization, actor: User, reason: str = "") -> Authorization:
+    party = _party_of(actor, (mandate.trader_id, mandate.broker_id))
+    mandate = _locked_mandate(mandate)
+    if mandate.status != Authorization.Status.INVITED:
+        raise _forbidden(gettext("Only a pending mandate can be declined."))
+    if party == Authorization.Party.OFFICER or party == mandate.initiated_by:
+        raise ApplicationError(
+            gettext("The proposing party cancels its invitation instead."),
+            code="not_allowed",
+            status_code=403,
+        )
+    return _end(mandate, Authorization.Status.DECLINED, actor, party, reason)
+
+
+@transaction.atomic
+def authorization_cancel(*, mandate: Authorization, actor: User) -> Authorization:
+    party = _party_of(actor, (mandate.trader_id, mandate.broker_id))
+    mandate = _locked_mandate(mandate)
+    if mandate.status != Authorization.Status.INVITED:
+        raise _forbidden(gettext("Only a pending invitation can be cancelled."))
+    if party != mandate.initiated_by:
+        raise ApplicationError(
+            gettext("Only the party that proposed it can cancel an invitation."),
+            code="not_allowed",
+            status_code=403,
+        )
+    return _end(mandate, Authorization.Status.CANCELLED, actor, party)
+
+
+@transaction.atomic
+def authorization_revoke(*, mandate: Authorization, actor: User, reason: str = "") -> Authorization:
+    """Either party or an officer ends an active (or licence-suspended) mandate; who ended it is
+    recorded. Revocation is final."""
+    party = _party_of(actor, (mandate.trader_id, mandate.broker_id))
+    mandate = _locked_mandate(mandate)
+    if mandate.status not in (Authorization.Status.ACTIVE, Authorization.Status.SUSPENDED):
+        raise _forbidden(gettext("Only an active or suspended mandate can be revoked."))
+    return _end(mandate, Authorization.Status.REVOKED, actor, party, reason)
+
+
+@transaction.atomic
+def authorization_change_start(
+    *, mandate: Authorization, actor: User, valid_from: datetime.date
+) -> Authorization:
+    """Move the start of a mandate, only while that start is still in the future (and not into the past)."""
+    party = _party_of(actor, (mandate.trader_id, mandate.broker_id))
+    mandate = _locked_mandate(mandate)
+    today = timezone.localdate()
+    if party == Authorization.Party.OFFICER or mandate.status not in Authorization.LIVE_STATUSES:
+        raise _forbidden(gettext("This mandate's dates can no longer change."))
+    if mandate.valid_from <= today or valid_from < today:
+        raise _forbidden(gettext("The start can be changed only while it is in the future."))
+    _check_window(valid_from, mandate.valid_until)
+    scopes = {f"scope_{scope}": getattr(mandate, f"scope_{scope}") for scope in Authorization.Scope.values}
+    _check_overlap(mandate.trader, mandate.broker, scopes, valid_from, mandate.valid_until, exclude=mandate)
+    previous = mandate.valid_from
+    mandate.valid_from = valid_from
+    mandate.save(update_fields=["valid_from"])
+    audit_event_record(
+        action=Action.AUTHORIZATION_CHANGED, actor=actor, organization=mandate.trader, target=mandate,
+        data={"valid_from": [previous.isoformat(), valid_from.isoformat()]},
+    )  # fmt: skip
+    _tell_both(mandate)
+    return mandate
+
+
+def authorizations_sweep(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Daily: invitations expire 21 days after they were sent (with a reminder 5 days before), and
+    active mandates past their last day expire. Idempotent."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    counts = {"reminded": 0, "invitations_expired": 0, "mandates_expired": 0}
+    remind_before = now + datetime.timedelta(days=INVITATION_REMINDER_DAYS)
+    for pk in list(
+        Authorization.objects.filter(
+            status=Authorization.Status.INVITED, reminder_sent_at__isnull=True,
+            invitation_expires_at__lte=remind_before, invitation_expires_at__gt=now,
+        ).values_list("pk", flat=True)
+    ):  # fmt: skip
+        with transaction.atomic():
+            if not Authorization.objects.filter(pk=pk, reminder_sent_at__isnull=True).update(
+                reminder_sent_at=now
+            ):
+                continue
+            mandate = Authorization.objects.select_related("trader", "broker").get(pk=pk)
+            answering = (
+                mandate.broker if mandate.initiated_by == Authorization.Party.TRADER else mandate.trader
+            )
+            proposing = mandate.trader if answering is mandate.broker else mandate.broker
+            for person in _managers(answering):
+                notification_send(
+                    user=person, kind=Notification.Kind.MANDATE_EXPIRING, party=proposing.name,
+                    date=f"{timezone.localtime(mandate.invitation_expires_at):%Y-%m-%d}",
+                )  # fmt: skip
+            counts["reminded"] += 1
+    due = Authorization.objects.filter(
+        Q(status=Authorization.Status.INVITED, invitation_expires_at__lte=now)
+        | Q(status__in=[Authorization.Status.ACTIVE, Authorization.Status.SUSPENDED], valid_until__lt=today)
+    ).values_list("pk", flat=True)
+    for pk in list(due):
+        with transaction.atomic():
+            mandate = _locked_mandate(Authorization(pk=pk))
+            if mandate.status == Authorization.Status.INVITED and mandate.invitation_expires_at <= now:
+                counts["invitations_expired"] += 1
+            elif mandate.status in (Authorization.Status.ACTIVE, Authorization.Status.SUSPENDED) and (
+                mandate.valid_until < today
+            ):
+                counts["mandates_expired"] += 1
+            else:
+                continue
+            _end(mandate, Authorization.Status.EXPIRED, None, Authorization.Party.SYSTEM)
+    return counts
+
+
+# --- API keys -------------------------------------------------------------------------------------
+
+API_KEY_MAX_DAYS = 366
+
+
+@transaction.atomic
+def api_key_create(
+    *, actor: User, holder: User, name: str, scopes: list[str], expires_in_days: int = 90
+) -> tuple[OrganizationAPIKey, str]:
+    """A key for ``holder`` (a member of the actor's organisation), made by its owner or an
+    administrator, or by the holder for themselves. The key itself is returned once and only its
+    hash is kept. Records ``api_key.created`` (with the prefix, never the key)."""
+    if actor.organization_id is None or holder.organization_id != actor.organization_id:
+        raise ApplicationError(
+            gettext("No such person in your organisation."), code="not_found", status_code=404
+        )
+    if holder.pk != actor.pk and not actor.is_manager:
+        raise ApplicationError(
+            gettext("Only the owner or an administrator makes keys for others."),
+            code="not_allowed",
+            status_code=403,
+        )
+    if not holder.is_active or holder.suspended_at is not None:
+        raise ApplicationError(gettext("This account is not active."), code="not_allowed", status_code=403)
+    chosen = sorted(set(scopes or []))
+    if not chosen or set(chosen) - set(OrganizationAPIKey.Scope.values):
+        raise ApplicationError(
+            gettext("Choose the key's scopes among read, declare and manage."),
+            code="invalid_scope",
+            fields={"scopes": ["invalid"]},
+        )
+    if not 1 <= expires_in_days <= API_KEY_MAX_DAYS:
+        raise ApplicationError(
+            gettext("A key lives from 1 to 366 days."),
+            code="invalid_expiry",
+            fields={"expires_in_days": ["range"]},
+        )
+    if not name.strip():
+        raise ApplicationError(gettext("Name the key."), code="invalid_input", fields={"name": ["required"]})
+    key, secret = OrganizationAPIKey.objects.create_key(
+        name=name.strip()[:50],
+        organization=actor.organization,
+        user=holder,
+        scopes=chosen,
+        created_by=actor,
+        expiry_date=timezone.now() + datetime.timedelta(days=expires_in_days),
+    )
+    audit_event_record(
+        action=Action.API_KEY_CREATED,
+        actor=actor,
+        organization=actor.organization,
+        target=key,
+        data={"prefix": key.prefix, "holder": str(holder.pk), "scopes": chosen, "days": expires_in_days},
+    )
+    return key, secret
+
+
+@transaction.atomic
+def api_key_revoke(*, key: OrganizationAPIKey, actor: User) -> OrganizationAPIKey:
+    if key.organization_id != actor.organization_id:
+        raise ApplicationError(gettext("No such key."), code="not_found", status_code=404)
+    if key.user_id != actor.pk and not actor.is_manager:
+        raise ApplicationError(gettext("You cannot revoke this key."), code="not_allowed", status_code=403)
+    key = OrganizationAPIKey.objects.select_for_update().get(pk=key.pk)
+    if key.revoked:
+        return key
+    key.revoked = True
+    key.save(update_fields=["revoked"])
+    audit_event_record(
+        action=Action.API_KEY_REVOKED, actor=actor, organization=key.organization, target=key,
+        data={"prefix": key.prefix},
+    )  # fmt: skip
+    return key
+
+
+def api_key_used(*, key: OrganizationAPIKey, ip: str | None, network: str) -> None:
+    """Remember where a key was last used; its first use from a network on a given day is an
+    ``api`` sign-in event, for the risk engine (DESIGN §9)."""
+    now = timezone.now()
+    first_today_here = not (
+        key.last_used_network == network
+        and key.last_used_at is not None
+        and timezone.localdate(key.last_used_at) == timezone.localdate(now)
+    )
+    OrganizationAPIKey.objects.filter(pk=key.pk).update(last_used_at=now, last_used_network=network)
+    if first_today_here:
+        from accounts.services import signin_record
+
+        signin_record(
+            user=key.user, username=key.user.username, succeeded=True, device_id=f"api-key:{key.prefix}"
+        )

@@ -93,7 +93,7 @@ def test_an_officer_gets_any_receipt(client, covered_event, officer):
 
 def test_receipts_need_a_sign_in(client, covered_event):
     response = client.get(receipt_url(covered_event))
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
 
 

@@ -161,5 +161,10 @@ def test_api_errors_have_documented_codes(owner, holder, payload, code):
 
 
 def test_anonymous_api_calls_are_refused(client):
-    assert client.get(reverse("api_certificates")).status_code == 403
-    assert client.post(reverse("api_certificate_proof", args=[1]), {}).status_code == 403
+    for response in (
+        client.get(reverse("api_certificates")),
+        client.post(reverse("api_certificate_proof", args=[1])),
+    ):
+        assert response.status_code == 401
+        assert response.json()["code"] == "not_authenticated"
+        assert response["WWW-Authenticate"] == "Api-Key"

@@ -1,0 +1,63 @@
+"""``Authorization: Api-Key <key>`` (DESIGN §6): the key's organisation and the user who holds it."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from rest_framework import authentication, exceptions, permissions
+
+from audit.context import current_context, normalise_ip
+from brokers.models import AgentStaff, OrganizationAPIKey
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    keyword = "Api-Key"
+
+    def authenticate(self, request):
+        # Imported here: DRF loads this class while the services' own imports are still running.
+        from accounts.services import network_of
+        from brokers import services
+
+        header = authentication.get_authorization_header(request).decode("latin-1")
+        if not header.startswith(self.keyword + " "):
+            return None
+        secret = header[len(self.keyword) + 1 :].strip()
+        try:
+            key = OrganizationAPIKey.objects.select_related("user", "organization").get_from_key(secret)
+        except OrganizationAPIKey.DoesNotExist:
+            raise exceptions.AuthenticationFailed(_("This API key is not valid.")) from None
+        # One message for revoked, expired and suspended keys: the caller learns only "no".
+        if not key.is_valid(secret) or key.has_expired or key.revoked or key.suspended_at is not None:
+            raise exceptions.AuthenticationFailed(_("This API key is not valid."))
+        user = key.user
+        if not user.is_active or user.suspended_at is not None or user.organization_id != key.organization_id:
+            raise exceptions.AuthenticationFailed(_("This API key is not valid."))
+        agent = AgentStaff.objects.filter(user=user).first()
+        if agent is not None and not services.agent_is_current(agent):
+            raise exceptions.AuthenticationFailed(_("This API key is not valid."))
+        context = current_context()
+        ip = normalise_ip(context.ip)
+        services.api_key_used(key=key, ip=ip, network=network_of(ip))
+        request.api_key = key
+        return user, key
+
+    def authenticate_header(self, request):
+        return self.keyword
+
+
+class HasScope(permissions.BasePermission):
+    """A view names ``required_scope`` (per method, or one for all); a session (the portal's own
+    pages) has every scope its user's role allows, an API key only those it was given."""
+
+    def has_permission(self, request, view) -> bool:
+        required = getattr(view, "required_scopes", {}).get(
+            request.method, getattr(view, "required_scope", None)
+        )
+        if required is None:
+            return True
+        key = request.auth if isinstance(request.auth, OrganizationAPIKey) else None
+        if key is not None and required not in key.scopes:
+            raise exceptions.PermissionDenied(
+                _("This API key does not have the '%(scope)s' scope.") % {"scope": required},
+                code="scope_missing",
+            )
+        return True
