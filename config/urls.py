@@ -10,5 +10,6 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("accounts.urls")),
     path("certificates/", include("signatures.urls")),
+    path("brokers/", include("brokers.urls")),
     path("api/v1/", include("config.api_urls")),
 ]

@@ -1,0 +1,2 @@
+# ``/api/v1/operation-reports/`` (issue 6, "Operations reports").
+urlpatterns: list = []

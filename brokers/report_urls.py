@@ -1,0 +1,2 @@
+# The operations-report pages (issue 6, "Operations reports").
+urlpatterns: list = []
