@@ -2,13 +2,15 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpResponse
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit import keys
 from audit.selectors import AuditNotSealed, audit_event_for_reader, audit_receipt_build
-from config.errors import ApplicationError
+from config.errors import ERROR_RESPONSES, ApplicationError
 
 
 class AuditPublicKeyApi(APIView):
@@ -17,6 +19,17 @@ class AuditPublicKeyApi(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
+    @extend_schema(
+        responses=inline_serializer(
+            "AuditPublicKeys",
+            {
+                "log": serializers.CharField(),
+                "algorithm": serializers.CharField(),
+                "current_key_id": serializers.CharField(),
+                "keys": serializers.ListField(child=serializers.DictField()),
+            },
+        )
+    )
     def get(self, request):
         current = keys.signing_key_id()
         return Response(
@@ -44,6 +57,14 @@ def audit_public_key_pem(request):
 class AuditEventReceiptApi(APIView):
     """The receipt of one event recorded for the caller's organisation (officers: any event)."""
 
+    required_scope = "read"
+
+    @extend_schema(
+        responses={
+            200: inline_serializer("AuditReceipt", {"event": serializers.DictField()}),
+            **ERROR_RESPONSES,
+        }
+    )
     def get(self, request, event_id):
         # Another organisation's event is "not found", never "forbidden": no existence oracle.
         event = audit_event_for_reader(user=request.user, event_id=event_id)

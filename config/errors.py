@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
@@ -57,3 +57,14 @@ def api_exception_handler(exc, context):
     else:
         response.data = {"code": _first_code(exc.get_codes()), "detail": str(exc.detail), "fields": {}}
     return response
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every error of the API (DESIGN §6), for the OpenAPI schema."""
+
+    code = serializers.CharField(help_text="stable snake_case code, e.g. certificate_revoked")
+    detail = serializers.CharField(help_text="a human sentence")
+    fields = serializers.DictField(help_text="per-field problems, when the input was refused")
+
+
+ERROR_RESPONSES = dict.fromkeys((400, 401, 403, 404, 409, 429), ErrorSerializer)

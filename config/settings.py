@@ -363,10 +363,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"ApiKey": {"type": "apiKey", "in": "header", "name": "Authorization"}}
-    },
     "SECURITY": [{"ApiKey": []}],
+    "ENUM_NAME_OVERRIDES": {"MandatePartyEnum": "brokers.models.Authorization.Party"},
 }
 
 # --- audit trail -----------------------------------------------------------------------------

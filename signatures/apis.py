@@ -6,13 +6,14 @@ import base64
 import binascii
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.validators import validate_citizen_id
-from config.errors import ApplicationError
+from config.errors import ERROR_RESPONSES, ApplicationError
 from signatures import selectors, services
 from signatures.models import Certificate
 
@@ -63,13 +64,25 @@ class CertificateUploadSerializer(serializers.Serializer):
     signer_title = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
 
 
+class CertificateUploadRequestSerializer(CertificateUploadSerializer):
+    certificate = serializers.CharField(
+        help_text="base64 of the PEM or DER certificate (or send a multipart file)"
+    )
+
+
 class CertificateListApi(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+    required_scopes = {"GET": "read", "POST": "manage"}
 
+    @extend_schema(responses=CertificateOutputSerializer(many=True))
     def get(self, request):
         certificates = selectors.certificate_list(viewer=request.user)
         return Response(CertificateOutputSerializer(certificates, many=True).data)
 
+    @extend_schema(
+        request=CertificateUploadRequestSerializer,
+        responses={201: CertificateOutputSerializer, **ERROR_RESPONSES},
+    )
     def post(self, request):
         details = CertificateUploadSerializer(data=request.data)
         details.is_valid(raise_exception=True)
@@ -80,7 +93,15 @@ class CertificateListApi(APIView):
 
 class CertificateProofApi(APIView):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
+    required_scope = "manage"
 
+    @extend_schema(
+        request=inline_serializer(
+            "CertificateProof",
+            {"signature": serializers.CharField(help_text="base64 of proof.sig (raw signature or CMS)")},
+        ),
+        responses={200: CertificateOutputSerializer, **ERROR_RESPONSES},
+    )
     def post(self, request, pk: int):
         certificate = selectors.certificate_for_viewer(viewer=request.user, pk=pk)
         if certificate is None:

@@ -1,0 +1,228 @@
+"""``/api/v1/me``, ``/api/v1/brokers/`` and ``/api/v1/authorizations/`` (DESIGN §6)."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from brokers import selectors, services
+from brokers.models import Authorization, BrokerLicence, OrganizationAPIKey
+from config.errors import ERROR_RESPONSES, ApplicationError
+
+
+class MeApi(APIView):
+    required_scope = "read"
+
+    @extend_schema(
+        responses=inline_serializer(
+            "Me",
+            {
+                "user": serializers.CharField(),
+                "role": serializers.CharField(),
+                "organization": serializers.DictField(),
+                "key": serializers.DictField(allow_null=True),
+            },
+        )
+    )
+    def get(self, request):
+        user, key = request.user, request.auth if isinstance(request.auth, OrganizationAPIKey) else None
+        organization = user.organization
+        return Response(
+            {
+                "user": user.username,
+                "role": user.role,
+                "organization": None
+                if organization is None
+                else {
+                    "tax_code": organization.tax_code,
+                    "name": organization.name,
+                    "kind": organization.kind,
+                    "status": organization.status,
+                },
+                "key": None
+                if key is None
+                else {
+                    "prefix": key.prefix,
+                    "name": key.name,
+                    "scopes": key.scopes,
+                    "expires": key.expiry_date,
+                },
+            }
+        )
+
+
+class BrokerDirectorySerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="organization.name")
+    tax_code = serializers.CharField(source="organization.tax_code")
+    province = serializers.CharField(source="organization.province")
+    address = serializers.CharField(source="organization.address")
+    licence_number = serializers.CharField(source="number")
+
+    class Meta:
+        model = BrokerLicence
+        fields = [
+            "name",
+            "tax_code",
+            "province",
+            "address",
+            "licence_number",
+            "issued_by",
+            "issued_on",
+            "status",
+        ]
+
+
+class DirectoryPagination(PageNumberPagination):
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class BrokerDirectoryApi(ListAPIView):
+    """The public directory of licensed brokers: search ``q`` (name, tax code, licence number),
+    ``province``, ``status``. No key needed."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    serializer_class = BrokerDirectorySerializer
+    pagination_class = DirectoryPagination
+    filter_backends: list = []
+
+    def get_queryset(self):
+        params = self.request.query_params
+        return selectors.broker_directory(
+            query=params.get("q", "")[:100],
+            province=params.get("province", "")[:64],
+            status=params.get("status", ""),
+        )
+
+
+class AuthorizationSerializer(serializers.ModelSerializer):
+    trader = serializers.SerializerMethodField()
+    broker = serializers.SerializerMethodField()
+    scopes = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Authorization
+        fields = [
+            "id", "status", "trader", "broker", "scopes", "representation", "contract_number",
+            "valid_from", "valid_until", "grantor_name", "grantor_title", "initiated_by", "invited_at",
+            "invitation_expires_at", "responded_at", "ended_by_party", "ended_at", "end_reason",
+        ]  # fmt: skip
+
+    def get_trader(self, mandate) -> dict:
+        return {"tax_code": mandate.trader.tax_code, "name": mandate.trader.name}
+
+    def get_broker(self, mandate) -> dict:
+        return {"tax_code": mandate.broker.tax_code, "name": mandate.broker.name}
+
+
+class AuthorizationCreateSerializer(serializers.Serializer):
+    """A trader grants (``broker_tax_code``); a broker invites (``trader_tax_code`` and
+    ``trader_registered_on``)."""
+
+    broker_tax_code = serializers.CharField(max_length=20, required=False)
+    trader_tax_code = serializers.CharField(max_length=20, required=False)
+    trader_registered_on = serializers.DateField(required=False)
+    scopes = serializers.ListField(
+        child=serializers.ChoiceField(choices=Authorization.Scope.choices), min_length=1, max_length=3
+    )
+    representation = serializers.ChoiceField(choices=Authorization.Representation.choices)
+    contract_number = serializers.CharField(max_length=64)
+    valid_from = serializers.DateField()
+    valid_until = serializers.DateField()
+    grantor_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    grantor_title = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+
+
+class AuthorizationListApi(GenericAPIView):
+    """Mandates my organisation gave or received, newest first (cursor pages), ``?status=``."""
+
+    required_scopes = {"GET": "read", "POST": "manage"}
+    serializer_class = AuthorizationSerializer
+    filterset_fields = ["status"]
+
+    def get_queryset(self):
+        return selectors.mandate_list(viewer=self.request.user)
+
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(AuthorizationSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=AuthorizationCreateSerializer, responses={201: AuthorizationSerializer, **ERROR_RESPONSES}
+    )
+    def post(self, request):
+        data = AuthorizationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        common = {
+            "scopes": values["scopes"],
+            "representation": values["representation"],
+            "contract_number": values["contract_number"],
+            "valid_from": values["valid_from"],
+            "valid_until": values["valid_until"],
+        }
+        organization = request.user.organization
+        if organization is not None and organization.is_broker:
+            if "trader_tax_code" not in values or "trader_registered_on" not in values:
+                raise ApplicationError(
+                    "A broker names the trader's tax code and registration date.",
+                    code="invalid_input",
+                    fields={"trader_tax_code": ["required"], "trader_registered_on": ["required"]},
+                )
+            mandate = services.authorization_invite(
+                actor=request.user,
+                trader_tax_code=values["trader_tax_code"],
+                trader_registered_on=values["trader_registered_on"],
+                **common,
+            )
+        else:
+            broker = selectors.broker_by_tax_code(values.get("broker_tax_code", ""))
+            if broker is None:
+                raise ApplicationError(
+                    "No licensed broker has this tax code.",
+                    code="broker_not_found",
+                    fields={"broker_tax_code": ["unknown"]},
+                )
+            mandate = services.authorization_grant(
+                actor=request.user,
+                broker=broker,
+                grantor_name=values["grantor_name"],
+                grantor_title=values["grantor_title"],
+                **common,
+            )
+        return Response(AuthorizationSerializer(mandate).data, status=status.HTTP_201_CREATED)
+
+
+class AuthorizationActionApi(APIView):
+    """``accept``, ``decline``, ``cancel`` or ``revoke``; ``reason`` is optional for the last two."""
+
+    required_scope = "manage"
+    action_name = ""
+
+    @extend_schema(
+        request=inline_serializer("MandateAction", {"reason": serializers.CharField(required=False)}),
+        responses={200: AuthorizationSerializer, **ERROR_RESPONSES},
+    )
+    def post(self, request, pk: int):
+        mandate = selectors.mandate_for_viewer(viewer=request.user, pk=pk)
+        if mandate is None:
+            raise ApplicationError("No such mandate.", code="not_found", status_code=404)
+        reason = str(request.data.get("reason", ""))[:500] if hasattr(request.data, "get") else ""
+        change = {
+            "accept": lambda: services.authorization_accept(mandate=mandate, actor=request.user),
+            "decline": lambda: services.authorization_decline(
+                mandate=mandate, actor=request.user, reason=reason
+            ),
+            "cancel": lambda: services.authorization_cancel(mandate=mandate, actor=request.user),
+            "revoke": lambda: services.authorization_revoke(
+                mandate=mandate, actor=request.user, reason=reason
+            ),
+        }[self.action_name]
+        return Response(AuthorizationSerializer(change()).data)

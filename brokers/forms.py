@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from brokers.models import Authorization, OrganizationAPIKey
+
+
+class DirectorySearchForm(forms.Form):
+    q = forms.CharField(label=_("Name, tax code or licence number"), max_length=100, required=False)
+    province = forms.CharField(label=_("Province or city"), max_length=64, required=False)
+
+
+class MandateForm(forms.Form):
+    scopes = forms.MultipleChoiceField(
+        label=_("Kinds of declaration"),
+        choices=Authorization.Scope.choices,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    representation = forms.ChoiceField(
+        label=_("Representation"), choices=Authorization.Representation.choices
+    )
+    contract_number = forms.CharField(label=_("Contract number"), max_length=64)
+    valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("valid_from"), cleaned.get("valid_until")
+        if start and end and end < start:
+            self.add_error(
+                "valid_until",
+                ValidationError(_("The mandate must end after it starts."), code="invalid_window"),
+            )
+        return cleaned
+
+
+class GrantForm(MandateForm):
+    broker_tax_code = forms.CharField(label=_("Broker's tax code"), max_length=20)
+    grantor_name = forms.CharField(label=_("Your name, as grantor"), max_length=150)
+    grantor_title = forms.CharField(label=_("Your title"), max_length=150)
+    field_order = [
+        "broker_tax_code", "scopes", "representation", "contract_number", "valid_from", "valid_until",
+        "grantor_name", "grantor_title",
+    ]  # fmt: skip
+
+
+class InviteForm(MandateForm):
+    trader_tax_code = forms.CharField(label=_("Trader's tax code"), max_length=20)
+    trader_registered_on = forms.DateField(
+        label=_("Date the trader registered in this portal"),
+        help_text=_("Ask the trader: it proves you deal with them."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    field_order = ["trader_tax_code", "trader_registered_on", "scopes", "representation", "contract_number",
+                   "valid_from", "valid_until"]  # fmt: skip
+
+
+class ApiKeyForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"), max_length=50, help_text=_("Where the key is used, e.g. 'ECUS server'.")
+    )
+    holder = forms.ModelChoiceField(label=_("Acts as"), queryset=User.objects.none())
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"), choices=OrganizationAPIKey.Scope.choices, widget=forms.CheckboxSelectMultiple
+    )
+    expires_in_days = forms.IntegerField(label=_("Valid for (days)"), min_value=1, max_value=366, initial=90)
+
+    def __init__(self, *args, actor: User, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = User.objects.filter(
+            organization=actor.organization, is_active=True, suspended_at__isnull=True
+        )
+        if not actor.is_manager:
+            people = people.filter(pk=actor.pk)
+        self.fields["holder"].queryset = people.order_by("username")
+        self.fields["holder"].initial = actor.pk

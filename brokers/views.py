@@ -1,0 +1,163 @@
+"""Portal pages: the public broker directory, mandates, and API keys."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.reauth import reauthentication_required
+from brokers import selectors, services
+from brokers.forms import ApiKeyForm, DirectorySearchForm, GrantForm, InviteForm
+from brokers.models import OrganizationAPIKey
+from config.errors import ApplicationError
+
+
+def directory(request):
+    """Anyone may look a broker up (no sign-in): name, tax code, licence, province, status."""
+    form = DirectorySearchForm(request.GET or None)
+    query = province = ""
+    if form.is_valid():
+        query, province = form.cleaned_data["q"], form.cleaned_data["province"]
+    page = Paginator(selectors.broker_directory(query=query, province=province), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "brokers/directory.html", {"form": form, "page": page})
+
+
+def _apply(form, error: ApplicationError) -> int:
+    fields = [name for name in error.fields if name in form.fields]
+    form.add_error(fields[0] if fields else None, f"{error.detail} ({error.code})")
+    return error.status_code
+
+
+@login_required
+def mandate_list(request):
+    mandates = selectors.mandate_list(viewer=request.user)
+    return render(request, "brokers/mandates.html", {"mandates": mandates})
+
+
+@login_required
+@reauthentication_required
+@require_http_methods(["GET", "POST"])
+def mandate_grant(request):
+    form = GrantForm(request.POST or None, initial={"broker_tax_code": request.GET.get("broker", "")[:20]})
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        broker = selectors.broker_by_tax_code(data.pop("broker_tax_code"))
+        try:
+            if broker is None:
+                raise ApplicationError(
+                    _("No licensed broker has this tax code."),
+                    code="broker_not_found",
+                    fields={"broker_tax_code": []},
+                )
+            services.authorization_grant(actor=request.user, broker=broker, **data)
+        except ApplicationError as error:
+            status = _apply(form, error)
+        else:
+            messages.success(request, _("The mandate is offered; it starts once the broker accepts it."))
+            return redirect("mandate_list")
+    elif form.errors:
+        status = 400
+    return render(request, "brokers/mandate_form.html", {"form": form, "granting": True}, status=status)
+
+
+@login_required
+@reauthentication_required
+@require_http_methods(["GET", "POST"])
+def mandate_invite(request):
+    form = InviteForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.authorization_invite(actor=request.user, **form.cleaned_data)
+        except ApplicationError as error:
+            status = _apply(form, error)
+        else:
+            messages.success(request, _("The proposal is sent; the trader accepts or declines it."))
+            return redirect("mandate_list")
+    elif form.errors:
+        status = 400
+    return render(request, "brokers/mandate_form.html", {"form": form, "granting": False}, status=status)
+
+
+ACTIONS = {
+    "accept": services.authorization_accept,
+    "decline": services.authorization_decline,
+    "cancel": services.authorization_cancel,
+    "revoke": services.authorization_revoke,
+}
+
+
+@login_required
+@reauthentication_required
+@require_POST
+def mandate_action(request, pk: int):
+    mandate = selectors.mandate_for_viewer(viewer=request.user, pk=pk)
+    action = ACTIONS.get(request.POST.get("action", ""))
+    if mandate is None or action is None:
+        raise Http404
+    extra = (
+        {"reason": request.POST.get("reason", "")[:500]}
+        if action in (ACTIONS["decline"], ACTIONS["revoke"])
+        else {}
+    )
+    try:
+        action(mandate=mandate, actor=request.user, **extra)
+    except ApplicationError as error:
+        messages.error(request, error.detail)
+    else:
+        messages.success(request, _("The mandate is updated."))
+    return redirect("mandate_list")
+
+
+@never_cache
+@login_required
+@reauthentication_required
+@require_http_methods(["GET", "POST"])
+def api_keys(request):
+    """Keys of my organisation (managers see all, others their own); a new key is shown once."""
+    if request.user.organization_id is None:
+        raise Http404
+    form = ApiKeyForm(request.POST or None, actor=request.user)
+    new_key = None
+    status = 200
+    if request.method == "POST" and request.POST.get("revoke"):
+        key = OrganizationAPIKey.objects.filter(
+            organization_id=request.user.organization_id, prefix=request.POST["revoke"][:8]
+        ).first()
+        if key is None:
+            raise Http404
+        try:
+            services.api_key_revoke(key=key, actor=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.detail)
+        return redirect("api_keys")
+    if request.method == "POST" and form.is_valid():
+        try:
+            _key, new_key = services.api_key_create(
+                actor=request.user,
+                holder=form.cleaned_data["holder"],
+                name=form.cleaned_data["name"],
+                scopes=form.cleaned_data["scopes"],
+                expires_in_days=form.cleaned_data["expires_in_days"],
+            )
+        except ApplicationError as error:
+            status = _apply(form, error)
+    elif form.errors:
+        status = 400
+    keys = OrganizationAPIKey.objects.filter(organization_id=request.user.organization_id).select_related(
+        "user"
+    )
+    if not request.user.is_manager:
+        keys = keys.filter(user=request.user)
+    return render(
+        request, "brokers/api_keys.html", {"form": form, "keys": keys, "new_key": new_key}, status=status
+    )
