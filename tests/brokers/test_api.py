@@ -1,0 +1,238 @@
+"""The REST API with API keys (DESIGN §6): keys shown once and hashed, scoped, expiring, revocable,
+suspended with the licence, useless after the agent leaves; every endpoint refuses an outsider."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import SignInEvent
+from audit.models import AuditEvent
+from brokers import services
+from brokers.models import Authorization, OrganizationAPIKey
+from config.errors import ApplicationError
+
+pytestmark = pytest.mark.django_db
+
+
+def key_for(user, scopes=("read", "manage"), days=30, actor=None):
+    _key, secret = services.api_key_create(
+        actor=actor or user, holder=user, name="ecus", scopes=list(scopes), expires_in_days=days
+    )
+    return secret
+
+
+def api(secret, **extra):
+    return Client(HTTP_AUTHORIZATION=f"Api-Key {secret}", REMOTE_ADDR="203.0.113.9", **extra)
+
+
+def mandate_body(**changes):
+    start = timezone.localdate()
+    return {
+        "scopes": ["import"], "representation": "direct", "contract_number": "HĐ-01",
+        "valid_from": start.isoformat(), "valid_until": (start + datetime.timedelta(days=90)).isoformat(),
+    } | changes  # fmt: skip
+
+
+def test_a_key_is_shown_once_and_only_its_hash_is_kept(broker_owner):
+    secret = key_for(broker_owner)
+    key = OrganizationAPIKey.objects.get()
+    assert secret.startswith(key.prefix + ".")
+    assert secret not in key.hashed_key and key.hashed_key.count("$") >= 2
+    event = AuditEvent.objects.get(action="api_key.created")
+    assert secret not in str(event.data) and event.data["prefix"] == key.prefix
+
+
+def test_me_tells_who_the_key_acts_as(broker_owner):
+    response = api(key_for(broker_owner)).get(reverse("api_me"))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["user"] == "broker.owner" and body["organization"]["kind"] == "broker"
+    assert sorted(body["key"]["scopes"]) == ["manage", "read"]
+
+
+def test_the_broker_accepts_a_mandate_through_the_api_and_both_see_it(trader_owner, broker, broker_owner):
+    trader_client = api(key_for(trader_owner))
+    offered = trader_client.post(
+        reverse("api_authorizations"),
+        mandate_body(broker_tax_code=broker.tax_code),
+        content_type="application/json",
+    )
+    assert offered.status_code == 201, offered.json()
+    mandate_id = offered.json()["id"]
+    broker_client = api(key_for(broker_owner))
+    accepted = broker_client.post(reverse("api_authorization_accept", args=[mandate_id]))
+    assert accepted.status_code == 200 and accepted.json()["status"] == "active"
+    for client in (trader_client, broker_client):
+        listed = client.get(reverse("api_authorizations")).json()
+        assert [item["id"] for item in listed["results"]] == [mandate_id]
+    assert broker_client.get(reverse("api_authorizations") + "?status=invited").json()["results"] == []
+
+
+def test_a_broker_invites_through_the_api(trader, trader_owner, broker_owner):
+    body = mandate_body(
+        trader_tax_code=trader.tax_code, trader_registered_on=str(timezone.localdate(trader.created_at))
+    )
+    response = api(key_for(broker_owner)).post(
+        reverse("api_authorizations"), body, content_type="application/json"
+    )
+    assert response.status_code == 201 and response.json()["initiated_by"] == "broker"
+    wrong = api(key_for(broker_owner)).post(
+        reverse("api_authorizations"),
+        mandate_body(trader_tax_code=trader.tax_code, trader_registered_on="2001-01-01", scopes=["export"]),
+        content_type="application/json",
+    )
+    assert wrong.status_code == 400 and wrong.json()["code"] == "known_fact_mismatch"
+
+
+def test_a_forbidden_transition_is_409_with_its_code(trader_owner, broker, broker_owner):
+    offered = api(key_for(trader_owner)).post(
+        reverse("api_authorizations"),
+        mandate_body(broker_tax_code=broker.tax_code),
+        content_type="application/json",
+    )
+    response = api(key_for(broker_owner)).post(
+        reverse("api_authorization_revoke", args=[offered.json()["id"]])
+    )
+    assert response.status_code == 409 and response.json()["code"] == "invalid_transition"
+
+
+def test_a_read_key_cannot_change_anything(broker, trader_owner):
+    response = api(key_for(trader_owner, scopes=["read"])).post(
+        reverse("api_authorizations"),
+        mandate_body(broker_tax_code=broker.tax_code),
+        content_type="application/json",
+    )
+    assert response.status_code == 403 and response.json()["code"] == "scope_missing"
+    assert not Authorization.objects.exists()
+
+
+def test_the_key_cannot_do_what_its_holders_role_cannot(trader, broker):
+    from tests.factories import UserFactory
+
+    viewer = UserFactory(organization=trader, role="viewer")
+    response = api(key_for(viewer)).post(
+        reverse("api_authorizations"),
+        mandate_body(broker_tax_code=broker.tax_code),
+        content_type="application/json",
+    )
+    assert response.status_code == 403 and response.json()["code"] == "not_allowed"
+
+
+@pytest.mark.parametrize(
+    "state", ["revoked", "expired", "suspended", "wrong", "holder_deactivated", "agent_left"]
+)
+def test_dead_keys_are_refused_with_one_answer(broker_owner, broker_agent, officer, state):
+    holder = broker_agent if state == "agent_left" else broker_owner
+    secret = key_for(holder, actor=broker_owner)
+    key = OrganizationAPIKey.objects.get()
+    travel = None
+    if state == "revoked":
+        services.api_key_revoke(key=key, actor=broker_owner)
+    elif state == "expired":
+        travel = timezone.now() + datetime.timedelta(days=31)
+    elif state == "suspended":
+        services.licence_suspend(licence=broker_owner.organization.licence, actor=officer, reason="reports")
+    elif state == "wrong":
+        secret = secret[:-2] + ("xx" if not secret.endswith("xx") else "yy")
+    elif state == "holder_deactivated":
+        type(holder).objects.filter(pk=holder.pk).update(is_active=False)
+    elif state == "agent_left":
+        services.agent_leave(
+            agent=broker_agent.agent_profile, left_on=timezone.localdate(), actor=broker_owner
+        )
+    if travel:
+        with time_machine.travel(travel):
+            response = api(secret).get(reverse("api_me"))
+    else:
+        response = api(secret).get(reverse("api_me"))
+    assert response.status_code == 401
+    assert response.json() == {
+        "code": "authentication_failed",
+        "detail": "This API key is not valid.",
+        "fields": {},
+    }
+
+
+def test_bad_key_requests(broker_owner, trader_owner):
+    cases = [(["root"], 30, "invalid_scope"), ([], 30, "invalid_scope"), (["read"], 367, "invalid_expiry"),
+             (["read"], 0, "invalid_expiry")]  # fmt: skip
+    for scopes, days, code in cases:
+        with pytest.raises(ApplicationError) as refused:
+            services.api_key_create(
+                actor=broker_owner, holder=broker_owner, name="x", scopes=scopes, expires_in_days=days
+            )
+        assert refused.value.code == code
+    with pytest.raises(ApplicationError) as refused:
+        services.api_key_create(actor=broker_owner, holder=trader_owner, name="x", scopes=["read"])
+    assert refused.value.code == "not_found"
+    assert not OrganizationAPIKey.objects.exists()
+
+
+def test_first_use_from_a_network_each_day_is_an_api_sign_in(broker_owner):
+    secret = key_for(broker_owner)
+    for _ in range(3):
+        api(secret).get(reverse("api_me"))
+    assert SignInEvent.objects.filter(user=broker_owner, channel="api").count() == 1
+    Client(HTTP_AUTHORIZATION=f"Api-Key {secret}", REMOTE_ADDR="198.51.100.4").get(reverse("api_me"))
+    assert SignInEvent.objects.filter(user=broker_owner, channel="api").count() == 2
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=1)):
+        Client(HTTP_AUTHORIZATION=f"Api-Key {secret}", REMOTE_ADDR="198.51.100.4").get(reverse("api_me"))
+    assert SignInEvent.objects.filter(user=broker_owner, channel="api").count() == 3
+    key = OrganizationAPIKey.objects.get()
+    assert key.last_used_network == "198.51.100.0/24"
+
+
+def test_the_directory_is_public_and_shows_no_staff(client, broker, broker_agent):
+    response = client.get(reverse("api_brokers") + "?q=" + broker.tax_code)
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [row["tax_code"] for row in results] == [broker.tax_code]
+    assert set(results[0]) == {"name", "tax_code", "province", "address", "licence_number", "issued_by",
+                               "issued_on", "status"}  # fmt: skip
+    assert "broker.agent" not in response.content.decode()
+    page = client.get(reverse("broker_directory") + "?q=" + broker.tax_code)
+    assert page.status_code == 200 and broker.name in page.content.decode()
+
+
+def test_an_outsider_reaches_nothing_of_another_organisation(trader_owner, broker, broker_owner, outsider):
+    offered = api(key_for(trader_owner)).post(
+        reverse("api_authorizations"),
+        mandate_body(broker_tax_code=broker.tax_code),
+        content_type="application/json",
+    )
+    mandate_id = offered.json()["id"]
+    intruder = api(key_for(outsider))
+    assert intruder.get(reverse("api_authorizations")).json()["results"] == []
+    for action in ("accept", "decline", "cancel", "revoke"):
+        response = intruder.post(reverse(f"api_authorization_{action}", args=[mandate_id]))
+        assert response.status_code == 404 and response.json()["code"] == "not_found"
+    assert Authorization.objects.get(pk=mandate_id).status == "invited"
+    portal = Client()
+    from tests.helpers import sign_in
+
+    sign_in(portal, "outsider")
+    assert portal.post(reverse("mandate_action", args=[mandate_id]), {"action": "accept"}).status_code == 404
+    assert broker.name not in portal.get(reverse("mandate_list")).content.decode()
+
+
+def test_the_schema_and_docs_are_served_without_internet_assets(client):
+    schema = client.get(reverse("api_schema"))
+    assert schema.status_code == 200
+    docs = client.get(reverse("api_docs")).content.decode()
+    assert "/static/drf_spectacular_sidecar/" in docs
+    assert "cdn" not in docs.lower() and "https://" not in docs.split("<body", 1)[1]
+    text = schema.content.decode()
+    for path in ("/api/v1/authorizations/", "/api/v1/certificates/", "/api/v1/me", "/api/v1/brokers/"):
+        assert path in text
+
+
+def test_the_schema_generates_without_warnings():
+    from django.core.management import call_command
+
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
