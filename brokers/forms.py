@@ -77,3 +77,16 @@ class ApiKeyForm(forms.Form):
             people = people.filter(pk=actor.pk)
         self.fields["holder"].queryset = people.order_by("username")
         self.fields["holder"].initial = actor.pk
+
+
+class AgentForm(forms.Form):
+    user = forms.ModelChoiceField(label=_("Staff member"), queryset=User.objects.none())
+    agent_number = forms.CharField(label=_("Personal agent number"), max_length=64)
+    joined_on = forms.DateField(label=_("Joined on"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, organization, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = User.objects.filter(
+            organization=organization, role__in=[User.Role.SIGNER, User.Role.DECLARANT], is_active=True,
+            agent_profile__isnull=True,
+        ).order_by("username")  # fmt: skip

@@ -43,7 +43,21 @@ def broker_licence_grant(
 def agent_register(
     *, user: User, licence: BrokerLicence, agent_number: str, joined_on: datetime.date, actor: User | None
 ) -> AgentStaff:
-    """Register one of the broker's people as a customs agent; records ``agent.registered``."""
+    """Register one of the broker's people as a customs agent; records ``agent.registered``. By the
+    broker's owner or an administrator, an officer, or the system (``actor=None``). Raises
+    ``ValidationError`` for a duplicate agent number and ``ApplicationError`` (``not_allowed``)."""
+    if user.organization_id != licence.organization_id:
+        raise ApplicationError(
+            gettext("No such person in your organisation."), code="not_found", status_code=404
+        )
+    if (
+        actor is not None
+        and not actor.is_officer
+        and (actor.organization_id != licence.organization_id or not actor.is_manager)
+    ):
+        raise ApplicationError(
+            gettext("You cannot register agents here."), code="not_allowed", status_code=403
+        )
     agent = AgentStaff(user=user, licence=licence, agent_number=agent_number, joined_on=joined_on)
     agent.full_clean()
     agent.save()

@@ -9,5 +9,6 @@ urlpatterns = [
     path("mandates/invite/", views.mandate_invite, name="mandate_invite"),
     path("mandates/<int:pk>/", views.mandate_action, name="mandate_action"),
     path("api-keys/", views.api_keys, name="api_keys"),
+    path("agents/", views.agents, name="agents"),
     path("reports/", include("brokers.report_urls")),
 ]

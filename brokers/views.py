@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.reauth import reauthentication_required
 from brokers import selectors, services
-from brokers.forms import ApiKeyForm, DirectorySearchForm, GrantForm, InviteForm
+from brokers.forms import AgentForm, ApiKeyForm, DirectorySearchForm, GrantForm, InviteForm
 from brokers.models import OrganizationAPIKey
 from config.errors import ApplicationError
 
@@ -160,4 +162,48 @@ def api_keys(request):
         keys = keys.filter(user=request.user)
     return render(
         request, "brokers/api_keys.html", {"form": form, "keys": keys, "new_key": new_key}, status=status
+    )
+
+
+@login_required
+@reauthentication_required
+@require_http_methods(["GET", "POST"])
+def agents(request):
+    """The broker's customs agents: who may sign for clients, with their personal agent numbers."""
+    organization = request.user.organization
+    licence = getattr(organization, "licence", None) if organization is not None else None
+    if licence is None or not request.user.is_manager:
+        raise Http404
+    form = AgentForm(request.POST or None, organization=organization)
+    status = 200
+    if request.method == "POST" and request.POST.get("leave"):
+        agent = (
+            licence.agents.filter(pk=request.POST["leave"]).first()
+            if request.POST["leave"].isdigit()
+            else None
+        )
+        if agent is None:
+            raise Http404
+        try:
+            services.agent_leave(agent=agent, left_on=timezone.localdate(), actor=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.detail)
+        return redirect("agents")
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.agent_register(actor=request.user, licence=licence, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_error(None, error)
+            status = 400
+        except ApplicationError as error:
+            status = _apply(form, error)
+        else:
+            return redirect("agents")
+    elif form.errors:
+        status = 400
+    return render(
+        request,
+        "brokers/agents.html",
+        {"form": form, "agents": licence.agents.select_related("user").order_by("-joined_on")},
+        status=status,
     )

@@ -236,3 +236,35 @@ def test_the_schema_generates_without_warnings():
     from django.core.management import call_command
 
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", "/dev/null")
+
+
+def test_broker_managers_register_agents_and_mark_them_left(client, broker, broker_owner, outsider):
+    from tests.factories import UserFactory
+    from tests.helpers import sign_in
+
+    newcomer = UserFactory(organization=broker, role="signer", username="new.agent")
+    sign_in(client, "broker.owner")
+    response = client.post(
+        reverse("agents"), {"user": newcomer.pk, "agent_number": "DL-0001-0099", "joined_on": "2026-11-01"}
+    )
+    assert response.status_code == 302
+    agent = newcomer.agent_profile
+    duplicate = client.post(
+        reverse("agents"),
+        {"user": UserFactory(organization=broker, role="signer").pk, "agent_number": "DL-0001-0099",
+         "joined_on": "2026-11-01"},
+    )  # fmt: skip
+    assert duplicate.status_code == 400
+    client.post(reverse("agents"), {"leave": agent.pk})
+    agent.refresh_from_db()
+    assert agent.left_on == timezone.localdate()
+    assert AuditEvent.objects.filter(action="agent.left", target_id=str(agent.pk)).exists()
+    with pytest.raises(ApplicationError):
+        services.agent_register(
+            user=UserFactory(organization=broker, role="signer"), licence=broker.licence, agent_number="X-1",
+            joined_on=timezone.localdate(), actor=outsider,
+        )  # fmt: skip
+    intruder = Client()
+    sign_in(intruder, "outsider")
+    assert intruder.get(reverse("agents")).status_code == 404
+    assert intruder.post(reverse("agents"), {"leave": agent.pk}).status_code == 404
