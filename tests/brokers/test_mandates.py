@@ -370,3 +370,17 @@ def test_the_directory_hides_nothing_public_and_shows_nothing_private(broker, br
     assert list(broker_directory(province="Đà Nẵng")) == [other]
     assert list(broker_directory(query=broker.tax_code)) == [broker.licence]
     assert list(broker_directory(query=broker.licence.number)) == [broker.licence]
+
+
+def test_the_licence_command(broker):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    out = io.StringIO()
+    call_command("broker_licence", "suspend", broker.licence.number, "--reason", "audit", stdout=out)
+    assert out.getvalue().strip() == f"{broker.licence.number}: suspended"
+    with pytest.raises(CommandError, match="invalid_transition"):
+        call_command("broker_licence", "suspend", broker.licence.number, "--reason", "again")
+    with pytest.raises(CommandError, match="reason_required"):
+        call_command("broker_licence", "reinstate", broker.licence.number, "--reason", " ")

@@ -1,0 +1,32 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from brokers import services
+from brokers.models import BrokerLicence
+from config.errors import ApplicationError
+
+ACTIONS = {
+    "suspend": services.licence_suspend,
+    "reinstate": services.licence_reinstate,
+    "revoke": services.licence_revoke,
+}
+
+
+class Command(BaseCommand):
+    help = (
+        "Suspend, reinstate or revoke a customs brokerage licence, with a reason (until the officer console)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("action", choices=sorted(ACTIONS))
+        parser.add_argument("number", help="the licence number, e.g. DLHQ-0001/2026")
+        parser.add_argument("--reason", required=True)
+
+    def handle(self, *args, action: str, number: str, reason: str, **options):
+        licence = BrokerLicence.objects.filter(number=number).first()
+        if licence is None:
+            raise CommandError(f"no licence numbered {number}")
+        try:
+            licence = ACTIONS[action](licence=licence, actor=None, reason=reason)
+        except ApplicationError as error:
+            raise CommandError(f"{error.code}: {error.detail}") from None
+        self.stdout.write(f"{licence.number}: {licence.status}")
