@@ -297,6 +297,7 @@ class Notification(models.Model):
         MANDATE_CHANGED = "mandate_changed", _("Mandate changed")
         MANDATE_EXPIRING = "mandate_expiring", _("Mandate invitation about to expire")
         REPORT_DUE = "report_due", _("Operations report missing")
+        DECLARATION_SIGNED = "declaration_signed", _("Declaration signed in your name")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)

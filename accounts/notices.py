@@ -65,6 +65,10 @@ TEXT = {
     Kind.MANDATE_CHANGED: _("The mandate between %(trader)s and %(broker)s is now: %(status)s."),
     Kind.MANDATE_EXPIRING: _("The mandate proposed by %(party)s expires on %(date)s unless it is accepted."),
     Kind.REPORT_DUE: _("The operations report for %(period)s was due on %(date)s and has not been filed."),
+    Kind.DECLARATION_SIGNED: _(
+        "Declaration %(number)s was signed in your enterprise's name by %(signer)s (agent %(agent)s). "
+        "If you did not authorise it, report misuse at once."
+    ),
     Kind.ABUSE_REPORTED: _(
         "%(organization)s reported that its signature or an account was misused. "
         "A high-severity flag is open."

@@ -364,7 +364,11 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SECURITY": [{"ApiKey": []}],
-    "ENUM_NAME_OVERRIDES": {"MandatePartyEnum": "brokers.models.Authorization.Party"},
+    "ENUM_NAME_OVERRIDES": {
+        "MandatePartyEnum": "brokers.models.Authorization.Party",
+        "RepresentationEnum": "brokers.models.Authorization.Representation",
+        "DeclarationKindEnum": "signatures.models.Declaration.Kind",
+    },
 }
 
 # --- audit trail -----------------------------------------------------------------------------

@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, inline_serializer
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.validators import validate_citizen_id
-from config.errors import ERROR_RESPONSES, ApplicationError
+from audit.models import AuditEvent
+from audit.selectors import AuditNotSealed, audit_receipt_build
+from config.errors import ERROR_RESPONSES, ApplicationError, ErrorSerializer
 from signatures import selectors, services
-from signatures.models import Certificate
+from signatures.models import Certificate, Declaration, IdempotencyRecord, SignatureRecord
 
 
 class CertificateOutputSerializer(serializers.ModelSerializer):
@@ -109,3 +115,181 @@ class CertificateProofApi(APIView):
         proof = _binary(request, "file", "signature")
         certificate = services.certificate_prove(certificate=certificate, proof=proof, actor=request.user)
         return Response(CertificateOutputSerializer(certificate).data)
+
+
+class SignatureRecordSerializer(serializers.ModelSerializer):
+    signer = serializers.CharField(source="signer.username")
+    signer_organization = serializers.CharField(source="signer_organization.tax_code")
+    certificate_serial = serializers.CharField(source="certificate.serial_number", default=None)
+
+    class Meta:
+        model = SignatureRecord
+        fields = [
+            "id", "outcome", "reason_code", "declaration_number", "declaration_kind", "trader_tax_code",
+            "signer", "signer_organization", "agent_number", "certificate_fingerprint", "certificate_serial",
+            "authorization", "representation", "document_sha256", "created_at",
+        ]  # fmt: skip
+
+
+class DeclarationSerializer(serializers.ModelSerializer):
+    trader_tax_code = serializers.CharField(source="trader.tax_code")
+    signature = SignatureRecordSerializer()
+    receipt = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Declaration
+        fields = [
+            "id", "number", "kind", "trader_tax_code", "representation", "document_sha256", "created_at",
+            "signature", "receipt",
+        ]  # fmt: skip
+
+    def get_receipt(self, declaration) -> str:
+        return reverse("api_declaration_receipt", args=[declaration.pk])
+
+
+class DeclarationInputSerializer(serializers.Serializer):
+    number = serializers.CharField(max_length=32)
+    kind = serializers.ChoiceField(choices=Declaration.Kind.choices)
+    trader_tax_code = serializers.CharField(max_length=20)
+    representation = serializers.ChoiceField(
+        choices=[("direct", "direct"), ("indirect", "indirect")], required=False
+    )
+    document = serializers.CharField(help_text="base64 of the exact document bytes that were signed")
+    signature = serializers.CharField(help_text="base64 of the detached CMS (PKCS#7) SignedData, DER")
+
+    def _decode(self, value: str, limit: int) -> bytes:
+        if len(value) > limit * 4 // 3 + 8:
+            raise serializers.ValidationError("too large", code="too_large")
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise serializers.ValidationError("not valid base64", code="invalid_base64") from None
+
+    def validate_document(self, value: str) -> bytes:
+        return self._decode(value, services.MAX_DOCUMENT_BYTES)
+
+    def validate_signature(self, value: str) -> bytes:
+        return self._decode(value, 1024 * 1024)
+
+
+class DeclarationListApi(GenericAPIView):
+    """File a signed declaration, or list those filed by or for my organisation."""
+
+    required_scopes = {"GET": "read", "POST": "declare"}
+    serializer_class = DeclarationSerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return Declaration.objects.none()
+        return selectors.declaration_list(viewer=self.request.user)
+
+    @extend_schema(operation_id="declarations_list", responses=DeclarationSerializer(many=True))
+    def get(self, request):
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(DeclarationSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=DeclarationInputSerializer,
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        responses={201: DeclarationSerializer, **ERROR_RESPONSES, 422: ErrorSerializer},
+    )
+    def post(self, request):
+        key = request.headers.get("Idempotency-Key", "").strip()[:128]
+        if key:
+            return idempotent(request, key, lambda: self._file(request))
+        status_code, body = self._file(request)
+        return Response(body, status=status_code)
+
+    def _file(self, request) -> tuple[int, dict]:
+        data = DeclarationInputSerializer(data=request.data)
+        if not data.is_valid():
+            return 400, {"code": "invalid_input", "detail": "The request is invalid.", "fields": data.errors}
+        values = data.validated_data
+        record = services.declaration_sign(
+            actor=request.user,
+            number=values["number"],
+            kind=values["kind"],
+            trader_tax_code=values["trader_tax_code"],
+            representation=values.get("representation", ""),
+            document=values["document"],
+            signature=values["signature"],
+            channel="api",
+        )
+        if record.outcome == SignatureRecord.Outcome.REJECTED:
+            refusal = record.refusal
+            return refusal.status_code, {
+                "code": refusal.code,
+                "detail": refusal.message,
+                "fields": {"signature_record": record.pk},
+            }
+        return 201, DeclarationSerializer(record.declaration).data
+
+
+def idempotent(request, key: str, produce) -> Response:
+    """The first answer for ``key`` is stored with a digest of the request, in the same transaction
+    as the work; a repeat gets the same answer. A concurrent twin waits on the unique index and then
+    reads the winner's answer."""
+    organization = request.user.organization
+    digest = hashlib.sha256(request.body).hexdigest()
+    try:
+        with transaction.atomic():
+            claim = IdempotencyRecord.objects.create(
+                organization=organization, key=key, request_sha256=digest
+            )
+            status_code, body = produce()
+            claim.status_code, claim.response = status_code, body
+            claim.save(update_fields=["status_code", "response"])
+            return Response(body, status=status_code)
+    except IntegrityError:
+        pass
+    first = IdempotencyRecord.objects.filter(organization=organization, key=key).first()
+    if first is None or first.request_sha256 != digest:
+        raise ApplicationError(
+            "This Idempotency-Key was used for a different request.",
+            code="idempotency_key_reused",
+            status_code=422,
+        )
+    response = Response(first.response, status=first.status_code)
+    response["Idempotent-Replay"] = "true"
+    return response
+
+
+class DeclarationDetailApi(APIView):
+    required_scope = "read"
+
+    @extend_schema(responses={200: DeclarationSerializer, **ERROR_RESPONSES})
+    def get(self, request, pk: int):
+        declaration = selectors.declaration_list(viewer=request.user).filter(pk=pk).first()
+        if declaration is None:
+            raise ApplicationError("No such declaration.", code="not_found", status_code=404)
+        return Response(DeclarationSerializer(declaration).data)
+
+
+class DeclarationReceiptApi(APIView):
+    """The audit receipt of the signature: event, chain position, Merkle proof, signed checkpoint."""
+
+    required_scope = "read"
+
+    @extend_schema(
+        responses={
+            200: inline_serializer("DeclarationReceipt", {"event": serializers.DictField()}),
+            **ERROR_RESPONSES,
+        }
+    )
+    def get(self, request, pk: int):
+        declaration = selectors.declaration_list(viewer=request.user).filter(pk=pk).first()
+        if declaration is None:
+            raise ApplicationError("No such declaration.", code="not_found", status_code=404)
+        event = AuditEvent.objects.filter(
+            action="declaration.signed",
+            target_type="signatures.signaturerecord",
+            target_id=str(declaration.signature.pk),
+        ).first()
+        try:
+            return Response(audit_receipt_build(event=event))
+        except AuditNotSealed as exc:
+            raise ApplicationError(
+                f"The receipt is not ready yet: {exc}. Try again in a minute.",
+                code="receipt_not_ready",
+                status_code=409,
+            ) from None

@@ -211,3 +211,122 @@ class AbuseReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organization_id} @ {self.created_at:%Y-%m-%d}"
+
+
+class Declaration(models.Model):
+    """A customs declaration accepted with a valid signature (DESIGN §4). Refused attempts have no
+    declaration, only their signature record."""
+
+    class Kind(models.TextChoices):
+        IMPORT = "import", _("Import")
+        EXPORT = "export", _("Export")
+        TRANSIT = "transit", _("Transit")
+
+    trader = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("trader"),
+        on_delete=models.PROTECT,
+        related_name="declarations",
+    )
+    number = models.CharField(_("declaration number"), max_length=32)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    representation = models.CharField(_("representation"), max_length=8, blank=True)
+    document = models.BinaryField(_("document"))
+    document_sha256 = models.CharField(_("document SHA-256"), max_length=64)
+    created_at = models.DateTimeField(_("filed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("declaration")
+        verbose_name_plural = _("declarations")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["trader", "number"], name="declaration_number_once_per_trader",
+                violation_error_code="duplicate_declaration",
+            ),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class SignatureRecord(models.Model):
+    """One attempt to sign a declaration, accepted or refused with its reason (DESIGN §4): refused
+    attempts are kept, because an attempted misuse is evidence."""
+
+    class Outcome(models.TextChoices):
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Refused")
+
+    declaration = models.OneToOneField(
+        Declaration, on_delete=models.PROTECT, null=True, blank=True, related_name="signature"
+    )
+    declaration_number = models.CharField(_("declaration number"), max_length=32)
+    declaration_kind = models.CharField(_("kind"), max_length=16)
+    trader = models.ForeignKey(
+        "accounts.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="signatures_for",
+    )
+    trader_tax_code = models.CharField(_("trader's tax code"), max_length=20)
+    signer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signature_records"
+    )
+    signer_organization = models.ForeignKey(
+        "accounts.Organization", on_delete=models.PROTECT, related_name="signatures_made"
+    )
+    agent = models.ForeignKey(
+        "brokers.AgentStaff", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    agent_number = models.CharField(_("agent number"), max_length=64, blank=True)
+    certificate = models.ForeignKey(
+        Certificate, on_delete=models.PROTECT, null=True, blank=True, related_name="signature_records"
+    )
+    certificate_fingerprint = models.CharField(_("certificate fingerprint"), max_length=64, blank=True)
+    authorization = models.ForeignKey(
+        "brokers.Authorization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="signature_records",
+    )
+    representation = models.CharField(_("representation"), max_length=8, blank=True)
+    signature = models.BinaryField(_("signature (CMS)"))
+    document_sha256 = models.CharField(_("document SHA-256"), max_length=64)
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices)
+    reason_code = models.CharField(_("reason"), max_length=64, blank=True)
+    channel = models.CharField(_("channel"), max_length=16)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("signature record")
+        verbose_name_plural = _("signature records")
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            # The trader's history of signatures in its name, and the broker's own submissions.
+            models.Index(fields=["trader", "-created_at"], name="signature_trader_recent"),
+            models.Index(fields=["signer_organization", "-created_at"], name="signature_signer_org_recent"),
+            models.Index(fields=["certificate_fingerprint"], name="signature_certificate"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.declaration_number}: {self.outcome}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a request sent with an ``Idempotency-Key``, replayed to its repeats."""
+
+    organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=128)
+    request_sha256 = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["organization", "key"], name="idempotency_key_once")]
+
+    def __str__(self) -> str:
+        return self.key

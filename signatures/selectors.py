@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from cryptography import x509
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import User
-from signatures.models import Certificate, RevocationList, TrustedIssuer
+from signatures.models import Certificate, Declaration, RevocationList, SignatureRecord, TrustedIssuer
 
 
 def trusted_issuer_certificates() -> list[x509.Certificate]:
@@ -40,3 +40,28 @@ def certificate_list(*, viewer: User) -> QuerySet[Certificate]:
 
 def certificate_for_viewer(*, viewer: User, pk: int) -> Certificate | None:
     return certificate_list(viewer=viewer).filter(pk=pk).first()
+
+
+def declaration_list(*, viewer: User) -> QuerySet[Declaration]:
+    """Declarations filed in the viewer's enterprise's name, or by it for clients (a broker sees
+    only its own submissions, also after the trader moved to another broker). Officers: all."""
+    declarations = Declaration.objects.select_related(
+        "trader", "signature__signer", "signature__signer_organization", "signature__certificate",
+        "signature__authorization",
+    )  # fmt: skip
+    if viewer.is_officer:
+        return declarations
+    if viewer.organization_id is None:
+        return declarations.none()
+    return declarations.filter(
+        Q(trader_id=viewer.organization_id) | Q(signature__signer_organization_id=viewer.organization_id)
+    )
+
+
+def signature_records_for(*, viewer: User) -> QuerySet[SignatureRecord]:
+    """Every attempt, accepted or refused, made in the viewer's enterprise's name or by it."""
+    if viewer.organization_id is None:
+        return SignatureRecord.objects.none()
+    return SignatureRecord.objects.select_related(
+        "signer", "signer_organization", "certificate", "authorization"
+    ).filter(Q(trader_id=viewer.organization_id) | Q(signer_organization_id=viewer.organization_id))

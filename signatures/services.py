@@ -15,18 +15,29 @@ import urllib.request
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import Notification, Organization, User
 from accounts.services import notification_send, organization_verify, sessions_end_all
+from accounts.validators import normalize_tax_code
 from audit.models import Action, Flag
 from audit.services import audit_event_record, flag_raise
 from config.errors import ApplicationError
+from config.tasks import enqueue_on_commit
 from signatures import pki
-from signatures.cms import SignatureError, verify_proof_of_possession
-from signatures.models import AbuseReport, Certificate, CertificateCustodian, RevocationList, TrustedIssuer
+from signatures.cms import SignatureError, verify_detached, verify_proof_of_possession
+from signatures.models import (
+    AbuseReport,
+    Certificate,
+    CertificateCustodian,
+    Declaration,
+    RevocationList,
+    SignatureRecord,
+    TrustedIssuer,
+)
 from signatures.selectors import current_crls, trusted_issuer_certificates
 
 
@@ -839,3 +850,298 @@ def abuse_report(
     for officer in User.objects.filter(role=User.Role.OFFICER, is_active=True):
         notification_send(user=officer, kind=Notification.Kind.ABUSE_REPORTED, organization=organization.name)
     return report
+
+
+# --- declaration signing (DESIGN §5 rules 1, 2, 3, 7, 9) ------------------------------------------
+
+MAX_DOCUMENT_BYTES = 1024 * 1024
+
+
+class SigningRefused(Exception):
+    """One rule refused the attempt; ``code`` is the stable rejection code of DESIGN §6."""
+
+    def __init__(self, code: str, message: str, status_code: int = 422):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status_code = status_code
+
+
+# Path validation is the expensive part of the hot path: its verdict for one certificate only
+# changes with the issuer's status, a new CRL or the date, so it is kept per (certificate, issuer
+# state, CRL, day) in each process.
+_chain_verdicts: dict[tuple, str | None] = {}
+
+
+def _chain_verdict(certificate: Certificate, crl: RevocationList | None) -> str | None:
+    issuer = certificate.issuer
+    now = _now()
+    cache_key = (certificate.pk, issuer.pk, issuer.status, crl.pk if crl else None, now.date())
+    if cache_key in _chain_verdicts:
+        return _chain_verdicts[cache_key]
+    verdict = None
+    if issuer.status != TrustedIssuer.Status.ACTIVE:
+        verdict = "certificate_untrusted"
+    else:
+        cert = x509.load_der_x509_certificate(bytes(certificate.der))
+        issuer_cert = x509.load_der_x509_certificate(bytes(issuer.der))
+        crls = {issuer.fingerprint_sha256: x509.load_der_x509_crl(bytes(crl.der))} if crl else {}
+        try:
+            # Checked at the certificate's own mid-life: today's date is compared separately, and
+            # a verdict must not depend on the day it was cached.
+            pki.validate_signing_certificate(
+                cert, [issuer_cert], crls, _now() if _now() < certificate.not_after else certificate.not_after
+            )
+        except pki.CertificateError as error:
+            verdict = error.code
+    if len(_chain_verdicts) > 10_000:
+        _chain_verdicts.clear()
+    _chain_verdicts[cache_key] = verdict
+    return verdict
+
+
+def declaration_sign(
+    *,
+    actor: User,
+    number: str,
+    kind: str,
+    trader_tax_code: str,
+    representation: str,
+    document: bytes,
+    signature: bytes,
+    channel: str = "api",
+) -> SignatureRecord:
+    """The only place the signing rules are applied (the API and the portal both call it).
+
+    Every attempt becomes a ``SignatureRecord`` with its outcome and an audit event
+    (``declaration.signed`` or ``declaration.rejected``) in one transaction; a refusal is returned,
+    not raised, because it is evidence that must be kept. Rejection codes: ``invalid_input``,
+    ``invalid_tax_code``, ``trader_not_found``, ``document_too_large``, the CMS codes
+    (``signature_malformed``, ``signature_invalid``, ``signature_digest_mismatch``,
+    ``signature_algorithm_unsupported``, ``signature_time_outside_validity``),
+    ``certificate_foreign_use`` (a certificate bound to another organisation: high flag),
+    ``certificate_not_bound``, ``certificate_suspended``, ``certificate_revoked``,
+    ``certificate_expired``, ``certificate_untrusted``, ``signer_role_not_allowed`` (owners and
+    administrators do not sign), ``signer_not_custodian``, ``organization_not_verified``,
+    ``broker_licence_inactive``, ``agent_not_current``, ``no_active_authorization``,
+    ``authorization_scope``, ``duplicate_declaration`` (409)."""
+    document_sha256 = hashlib.sha256(document).hexdigest()
+    attempt = SignatureRecord(
+        declaration_number=number[:32],
+        declaration_kind=kind[:16],
+        trader_tax_code=trader_tax_code[:20],
+        signer=actor,
+        signer_organization_id=actor.organization_id,
+        representation=representation[:8],
+        signature=signature[: 1024 * 1024],
+        document_sha256=document_sha256,
+        channel=channel,
+    )
+    with transaction.atomic():
+        try:
+            declaration = _apply_rules(attempt, actor, document, signature)
+        except SigningRefused as refusal:
+            attempt.outcome = SignatureRecord.Outcome.REJECTED
+            attempt.reason_code = refusal.code
+            attempt.refusal = refusal
+            attempt.save()
+            audit_event_record(
+                action=Action.DECLARATION_REJECTED,
+                actor=actor,
+                organization=attempt.trader or actor.organization,
+                target=attempt,
+                data=_record_data(attempt),
+            )
+            return attempt
+        attempt.declaration = declaration
+        attempt.outcome = SignatureRecord.Outcome.ACCEPTED
+        attempt.save()
+        attempt.refusal = None
+        audit_event_record(
+            action=Action.DECLARATION_SIGNED,
+            actor=actor,
+            organization=attempt.trader,
+            target=attempt,
+            data=_record_data(attempt),
+        )
+        from signatures.tasks import notify_declaration_signed_task
+
+        enqueue_on_commit(notify_declaration_signed_task, attempt.pk)
+    return attempt
+
+
+def _record_data(record: SignatureRecord) -> dict:
+    return {
+        "number": record.declaration_number,
+        "kind": record.declaration_kind,
+        "trader": record.trader_tax_code,
+        "signer_organization": str(record.signer_organization_id),
+        "agent_number": record.agent_number,
+        "certificate": record.certificate_fingerprint,
+        "authorization": str(record.authorization_id) if record.authorization_id else None,
+        "document_sha256": record.document_sha256,
+        "outcome": record.outcome,
+        "reason": record.reason_code,
+    }
+
+
+def _apply_rules(
+    attempt, actor, document, signature, AgentStaff, Authorization, BrokerLicence, agent_is_current
+):
+    if attempt.declaration_kind not in Declaration.Kind.values or not attempt.declaration_number.strip():
+        raise SigningRefused("invalid_input", gettext("Give the declaration's number and kind."), 400)
+    if len(document) > MAX_DOCUMENT_BYTES:
+        raise SigningRefused("document_too_large", gettext("The document is too large."), 413)
+    try:
+        tax_code = normalize_tax_code(attempt.trader_tax_code)
+    except ValidationError:
+        raise SigningRefused("invalid_tax_code", gettext("This is not a valid tax code."), 400) from None
+    trader = Organization.objects.filter(tax_code=tax_code, kind=Organization.Kind.TRADER).first()
+    if trader is None:
+        raise SigningRefused(
+            "trader_not_found", gettext("No enterprise with this tax code is registered."), 404
+        )
+    attempt.trader = trader
+    try:
+        verified = verify_detached(signature, document)
+    except SignatureError as error:
+        raise SigningRefused(error.code, error.message) from None
+    fingerprint = pki.fingerprint_sha256(verified.signer_certificate)
+    attempt.certificate_fingerprint = fingerprint
+    bound = list(
+        Certificate.objects.select_related("issuer", "organization")
+        .filter(fingerprint_sha256=fingerprint)
+        .exclude(status=Certificate.Status.PENDING_PROOF)
+    )
+    own = next((c for c in bound if c.organization_id == actor.organization_id), None)
+    foreign = [c for c in bound if c.organization_id != actor.organization_id]
+    if foreign:
+        # Rule 2: a certificate bound to someone else, presented by this organisation.
+        flag_raise(
+            kind="certificate_foreign_use",
+            severity=Flag.Severity.HIGH,
+            user=actor,
+            organization=foreign[0].organization,
+            explanation="A certificate bound to this organisation was used to sign by another organisation.",
+            evidence={
+                "fingerprint": fingerprint,
+                "used_by": str(actor.organization_id),
+                "declaration": attempt.declaration_number,
+                "trader": trader.tax_code,
+            },
+        )
+        if len({c.organization_id for c in bound}) > 1:
+            holders = sorted({str(c.organization_id) for c in bound})
+            flag_raise(
+                kind="certificate_shared",
+                severity=Flag.Severity.HIGH,
+                organization=foreign[0].organization,
+                explanation="One certificate is bound to several organisations.",
+                evidence={"fingerprint": fingerprint, "organizations": holders},
+            )
+        raise SigningRefused(
+            "certificate_foreign_use", gettext("This certificate belongs to another organisation."), 403
+        )
+    if own is None:
+        raise SigningRefused(
+            "certificate_not_bound", gettext("This certificate is not bound to your organisation.")
+        )
+    attempt.certificate = own
+    status_codes = {
+        Certificate.Status.SUSPENDED: "certificate_suspended",
+        Certificate.Status.REVOKED: "certificate_revoked",
+        Certificate.Status.EXPIRED: "certificate_expired",
+    }
+    if own.status in status_codes:
+        raise SigningRefused(status_codes[own.status], gettext("This certificate cannot sign now."))
+    now = _now()
+    if not own.not_before <= now <= own.not_after:
+        raise SigningRefused("certificate_expired", gettext("This certificate is not within its validity."))
+    crl = RevocationList.objects.filter(issuer_id=own.issuer_id).order_by("-this_update", "-pk").first()
+    verdict = _chain_verdict(own, crl)
+    if verdict is not None:
+        raise SigningRefused(
+            verdict, gettext("This certificate does not pass its checks: %(code)s.") % {"code": verdict}
+        )
+    if actor.role in User.MANAGER_ROLES:
+        raise SigningRefused(
+            "signer_role_not_allowed", gettext("Owners and administrators manage; they do not sign."), 403
+        )
+    if not own.custodianships.filter(user=actor).exists():
+        raise SigningRefused(
+            "signer_not_custodian", gettext("You are not a custodian of this certificate."), 403
+        )
+    signer_organization = own.organization
+    today = timezone.localdate(now)
+    if signer_organization.pk != trader.pk:
+        licence = BrokerLicence.objects.filter(organization=signer_organization).first()
+        if (
+            not signer_organization.is_broker
+            or licence is None
+            or licence.status != BrokerLicence.Status.ACTIVE
+        ):
+            raise SigningRefused(
+                "broker_licence_inactive",
+                gettext("Only a broker with an active licence signs for a trader."),
+                403,
+            )
+        agent = AgentStaff.objects.filter(user=actor, licence=licence).first()
+        if not agent_is_current(agent, today):
+            raise SigningRefused(
+                "agent_not_current", gettext("You are not a current customs agent of this broker."), 403
+            )
+        attempt.agent, attempt.agent_number = agent, agent.agent_number
+        mandates = list(
+            Authorization.objects.filter(
+                trader=trader, broker=signer_organization, status=Authorization.Status.ACTIVE,
+                valid_from__lte=today, valid_until__gte=today,
+            )
+        )  # fmt: skip
+        if not mandates:
+            raise SigningRefused(
+                "no_active_authorization", gettext("No active mandate from this trader."), 403
+            )
+        covering = next((m for m in mandates if m.covers(attempt.declaration_kind, today)), None)
+        if covering is None:
+            raise SigningRefused(
+                "authorization_scope", gettext("The mandate does not cover this kind of declaration."), 403
+            )
+        attempt.authorization = covering
+        attempt.representation = covering.representation
+    elif trader.status != Organization.Status.ACTIVE:
+        raise SigningRefused("organization_not_verified", gettext("The enterprise is not verified yet."), 403)
+    try:
+        with transaction.atomic():
+            return Declaration.objects.create(
+                trader=trader,
+                number=attempt.declaration_number,
+                kind=attempt.declaration_kind,
+                representation=attempt.representation,
+                document=document,
+                document_sha256=attempt.document_sha256,
+            )
+    except IntegrityError:
+        raise SigningRefused(
+            "duplicate_declaration", gettext("This trader already has a declaration with this number."), 409
+        ) from None
+
+
+def declaration_signed_notify(*, record_id: int) -> int:
+    """Tell the trader's owner and administrators of a signature made in its name (DESIGN §2)."""
+    record = (
+        SignatureRecord.objects.select_related("trader", "signer_organization")
+        .filter(pk=record_id, outcome=SignatureRecord.Outcome.ACCEPTED)
+        .first()
+    )
+    if record is None or record.trader is None:
+        return 0
+    managers = User.objects.filter(organization=record.trader, role__in=User.MANAGER_ROLES, is_active=True)
+    for manager in managers:
+        notification_send(
+            user=manager,
+            kind=Notification.Kind.DECLARATION_SIGNED,
+            number=record.declaration_number,
+            signer=record.signer_organization.name,
+            agent=record.agent_number or "—",
+        )
+    return len(managers)

@@ -24,3 +24,9 @@ def crls_refresh_task() -> dict:
     if not settings.CRL_FETCH:
         return {}
     return services.crls_refresh()
+
+
+@shared_task(name="signatures.tasks.notify_declaration_signed", acks_late=True)
+def notify_declaration_signed_task(record_id: int) -> int:
+    """Carries the signature record's id only."""
+    return services.declaration_signed_notify(record_id=record_id)
