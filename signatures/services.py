@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -25,6 +26,8 @@ from accounts.services import notification_send, organization_verify, sessions_e
 from accounts.validators import normalize_tax_code
 from audit.models import Action, Flag
 from audit.services import audit_event_record, flag_raise
+from brokers.models import AgentStaff, Authorization, BrokerLicence
+from brokers.services import agent_is_current
 from config.errors import ApplicationError
 from config.tasks import enqueue_on_commit
 from signatures import pki
@@ -985,9 +988,7 @@ def _record_data(record: SignatureRecord) -> dict:
     }
 
 
-def _apply_rules(
-    attempt, actor, document, signature, AgentStaff, Authorization, BrokerLicence, agent_is_current
-):
+def _apply_rules(attempt: SignatureRecord, actor: User, document: bytes, signature: bytes) -> Declaration:
     if attempt.declaration_kind not in Declaration.Kind.values or not attempt.declaration_number.strip():
         raise SigningRefused("invalid_input", gettext("Give the declaration's number and kind."), 400)
     if len(document) > MAX_DOCUMENT_BYTES:
@@ -1012,6 +1013,11 @@ def _apply_rules(
         Certificate.objects.select_related("issuer", "organization")
         .filter(fingerprint_sha256=fingerprint)
         .exclude(status=Certificate.Status.PENDING_PROOF)
+        .annotate(
+            signer_is_custodian=Exists(
+                CertificateCustodian.objects.filter(certificate=OuterRef("pk"), user_id=actor.pk)
+            )
+        )
     )
     own = next((c for c in bound if c.organization_id == actor.organization_id), None)
     foreign = [c for c in bound if c.organization_id != actor.organization_id]
@@ -1067,7 +1073,7 @@ def _apply_rules(
         raise SigningRefused(
             "signer_role_not_allowed", gettext("Owners and administrators manage; they do not sign."), 403
         )
-    if not own.custodianships.filter(user=actor).exists():
+    if not own.signer_is_custodian:
         raise SigningRefused(
             "signer_not_custodian", gettext("You are not a custodian of this certificate."), 403
         )

@@ -1,0 +1,349 @@
+"""Declaration signing (DESIGN §5 rules 1, 2, 3, 7, 9): real signatures made by openssl and by
+cryptography, each rule refusing with its own code, refusals kept as evidence."""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import threading
+
+import pytest
+import time_machine
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.serialization import pkcs7
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Notification
+from audit.keys import signing_key
+from audit.models import AuditEvent, Flag
+from audit.services import audit_seal
+from audit.verify_receipt import verify_receipt
+from brokers import services as broker_services
+from brokers.models import Authorization
+from signatures import services
+from signatures.models import Declaration, SignatureRecord
+from tests.signatures.helpers import crl_bytes, trust
+from tests.signatures.pki_factory import make_crl, openssl_cms_sign, openssl_dgst_sign
+
+pytestmark = pytest.mark.django_db
+
+DOCUMENT = "<ToKhai so='{number}'><Loai>import</Loai><TriGia>1250000000</TriGia></ToKhai>"
+
+
+class World:
+    """The cast with their bound certificates and an import mandate from the trader to the broker."""
+
+    def __init__(self, pki, trader, trader_owner, trader_signer, broker, broker_owner, broker_agent, officer):
+        trust(pki.intermediate)
+        self.pki, self.trader, self.broker, self.officer = pki, trader, broker, officer
+        self.trader_owner, self.trader_signer = trader_owner, trader_signer
+        self.broker_owner, self.broker_agent = broker_owner, broker_agent
+        self.trader_key = pki.signer(tax_code=trader.tax_code, slot=60)
+        self.broker_key = pki.signer(tax_code=broker.tax_code, slot=61, key="p256")
+        self.trader_certificate = self.bind(trader_owner, self.trader_key, [trader_signer])
+        self.broker_certificate = self.bind(broker_owner, self.broker_key, [broker_agent])
+        today = timezone.localdate()
+        self.mandate = broker_services.authorization_grant(
+            actor=trader_owner, broker=broker, scopes=["import"], representation="direct",
+            contract_number="HĐ-01", valid_from=today, valid_until=today + datetime.timedelta(days=90),
+        )  # fmt: skip
+        broker_services.authorization_accept(mandate=self.mandate, actor=broker_owner)
+        self.counter = 0
+
+    def bind(self, owner, identity, custodians):
+        certificate = services.certificate_upload(
+            actor=owner, data=identity.cert_pem, signer_name="Người ký", signer_id_number="001203004567"
+        )
+        proof = openssl_dgst_sign(certificate.challenge.encode(), identity)
+        certificate = services.certificate_prove(certificate=certificate, proof=proof, actor=owner)
+        services.custodians_set(certificate=certificate, users=custodians, actor=owner)
+        return certificate
+
+    def sign(self, actor, identity, *, kind="import", number=None, tamper=False, **cms):
+        self.counter += 1
+        number = number or f"10{self.counter:010d}"
+        document = DOCUMENT.format(number=number).encode()
+        signature = openssl_cms_sign(document, identity, **cms)
+        return services.declaration_sign(
+            actor=actor, number=number, kind=kind, trader_tax_code=self.trader.tax_code,
+            representation="direct", document=document + (b" " if tamper else b""), signature=signature,
+        )  # fmt: skip
+
+
+@pytest.fixture
+def world(pki, trader, trader_owner, trader_signer, broker, broker_owner, broker_agent, officer):
+    return World(pki, trader, trader_owner, trader_signer, broker, broker_owner, broker_agent, officer)
+
+
+def test_the_traders_own_signer_signs(world, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        record = world.sign(world.trader_signer, world.trader_key)
+    assert (record.outcome, record.reason_code, record.agent_number) == ("accepted", "", "")
+    assert record.declaration.trader == world.trader and record.certificate == world.trader_certificate
+    event = AuditEvent.objects.get(action="declaration.signed")
+    assert event.data["number"] == record.declaration_number and event.data["outcome"] == "accepted"
+    assert Notification.objects.filter(user=world.trader_owner, kind="declaration_signed").count() == 1
+
+
+@pytest.mark.parametrize("options", [{}, {"noattr": True}, {"md": "sha384"}])
+def test_a_broker_agent_signs_for_the_trader_with_its_own_certificate(world, options):
+    record = world.sign(world.broker_agent, world.broker_key, **options)
+    assert record.outcome == "accepted", record.reason_code
+    assert (
+        record.authorization == world.mandate
+        and record.agent_number == world.broker_agent.agent_profile.agent_number
+    )
+    assert record.representation == "direct"
+
+
+def test_a_cryptography_pkcs7_signature_is_accepted(world):
+    document = b"<ToKhai so='1099'/>"
+    signature = (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(document)
+        .add_signer(world.trader_key.certificate, world.trader_key.key, hashes.SHA256())
+        .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary])
+    )
+    record = services.declaration_sign(
+        actor=world.trader_signer, number="1099", kind="export", trader_tax_code=world.trader.tax_code,
+        representation="", document=document, signature=signature,
+    )  # fmt: skip
+    assert record.outcome == "accepted", record.reason_code
+
+
+def test_the_traders_certificate_in_a_brokers_hands_is_refused_and_flagged(world):
+    record = world.sign(world.broker_agent, world.trader_key)
+    assert (record.outcome, record.reason_code) == ("rejected", "certificate_foreign_use")
+    flag = Flag.objects.get(kind="certificate_foreign_use")
+    assert (flag.severity, flag.organization, flag.user) == ("high", world.trader, world.broker_agent)
+    assert not Declaration.objects.exists()
+    event = AuditEvent.objects.get(action="declaration.rejected")
+    assert event.data["reason"] == "certificate_foreign_use"
+
+
+def _expect(record, code):
+    assert (record.outcome, record.reason_code) == ("rejected", code)
+    assert SignatureRecord.objects.filter(pk=record.pk, outcome="rejected").exists()  # kept as evidence
+    assert not Declaration.objects.filter(number=record.declaration_number).exists()
+
+
+def test_a_tampered_document(world):
+    _expect(world.sign(world.trader_signer, world.trader_key, tamper=True), "signature_digest_mismatch")
+    _expect(world.sign(world.trader_signer, world.trader_key, tamper=True, noattr=True), "signature_invalid")
+
+
+def test_an_unbound_certificate(world):
+    stranger = world.pki.signer(tax_code=world.trader.tax_code, slot=62)
+    _expect(world.sign(world.trader_signer, stranger), "certificate_not_bound")
+
+
+def test_mandate_problems(world):
+    _expect(world.sign(world.broker_agent, world.broker_key, kind="export"), "authorization_scope")
+    yesterday = timezone.localdate() - datetime.timedelta(days=1)
+    Authorization.objects.filter(pk=world.mandate.pk).update(
+        valid_from=yesterday - datetime.timedelta(days=30), valid_until=yesterday
+    )
+    _expect(world.sign(world.broker_agent, world.broker_key), "no_active_authorization")
+    Authorization.objects.filter(pk=world.mandate.pk).update(
+        valid_from=timezone.localdate(), valid_until=timezone.localdate(), status="revoked"
+    )
+    _expect(world.sign(world.broker_agent, world.broker_key), "no_active_authorization")
+
+
+def test_a_suspended_licence(world):
+    broker_services.licence_suspend(licence=world.broker.licence, actor=world.officer, reason="reports")
+    _expect(world.sign(world.broker_agent, world.broker_key), "broker_licence_inactive")
+
+
+def test_a_departed_agent(world):
+    broker_services.agent_leave(
+        agent=world.broker_agent.agent_profile, left_on=timezone.localdate(), actor=world.broker_owner
+    )
+    _expect(world.sign(world.broker_agent, world.broker_key), "agent_not_current")
+
+
+def test_a_signer_who_is_not_a_custodian(world):
+    from tests.factories import UserFactory
+
+    other_signer = UserFactory(organization=world.trader, role="signer")
+    _expect(world.sign(other_signer, world.trader_key), "signer_not_custodian")
+
+
+def test_owners_and_administrators_do_not_sign(world):
+    _expect(world.sign(world.trader_owner, world.trader_key), "signer_role_not_allowed")
+
+
+def test_a_certificate_revoked_after_binding(world):
+    crl = make_crl(world.pki.intermediate, revoked=[world.trader_key.certificate])
+    services.crl_import(data=crl_bytes(crl), actor=world.officer)
+    _expect(world.sign(world.trader_signer, world.trader_key), "certificate_revoked")
+
+
+def test_a_suspended_certificate(world):
+    services.certificate_suspend(
+        certificate=world.trader_certificate, actor=world.trader_owner, reason="lost"
+    )
+    _expect(world.sign(world.trader_signer, world.trader_key), "certificate_suspended")
+
+
+def test_an_expired_certificate(world):
+    later = world.trader_key.certificate.not_valid_after_utc + datetime.timedelta(days=1)
+    document = b"<ToKhai/>"
+    signature = openssl_cms_sign(document, world.trader_key)
+    with time_machine.travel(later):
+        record = services.declaration_sign(
+            actor=world.trader_signer, number="2001", kind="import", trader_tax_code=world.trader.tax_code,
+            representation="", document=document, signature=signature,
+        )  # fmt: skip
+    # openssl stamps today's signing time, inside the certificate's validity; the certificate is
+    # nevertheless past its end on the day it is presented.
+    _expect(record, "certificate_expired")
+
+
+def test_a_duplicate_number_is_409_and_kept(world):
+    first = world.sign(world.trader_signer, world.trader_key, number="3001")
+    second = world.sign(world.trader_signer, world.trader_key, number="3001")
+    assert first.outcome == "accepted"
+    assert (second.outcome, second.reason_code, second.refusal.status_code) == (
+        "rejected",
+        "duplicate_declaration",
+        409,
+    )
+
+
+def test_bad_input(world):
+    record = services.declaration_sign(
+        actor=world.trader_signer, number="1", kind="import", trader_tax_code="123", representation="",
+        document=b"x", signature=b"y",
+    )  # fmt: skip
+    assert record.reason_code == "invalid_tax_code"
+    record = services.declaration_sign(
+        actor=world.trader_signer, number="1", kind="import", trader_tax_code=world.trader.tax_code,
+        representation="", document=b"x", signature=b"garbage",
+    )  # fmt: skip
+    assert record.reason_code == "signature_malformed"
+
+
+def test_the_signing_path_makes_a_bounded_number_of_queries(world):
+    world.sign(world.broker_agent, world.broker_key)  # warm the chain verdict cache
+    document = b"<ToKhai so='q'/>"
+    signature = openssl_cms_sign(document, world.broker_key)
+    with CaptureQueriesContext(connection) as queries:
+        record = services.declaration_sign(
+            actor=world.broker_agent, number="Q-1", kind="import", trader_tax_code=world.trader.tax_code,
+            representation="", document=document, signature=signature,
+        )  # fmt: skip
+    assert record.outcome == "accepted"
+    # Savepoints are the test's own outer transaction; in a request they are BEGIN and COMMIT.
+    statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(statements) <= 10, statements
+
+
+# --- the API ----------------------------------------------------------------------------------------
+
+
+def _body(world, identity, number, **changes):
+    document = DOCUMENT.format(number=number).encode()
+    return {
+        "number": number, "kind": "import", "trader_tax_code": world.trader.tax_code,
+        "representation": "direct",
+        "document": base64.b64encode(document).decode(),
+        "signature": base64.b64encode(openssl_cms_sign(document, identity)).decode(),
+    } | changes  # fmt: skip
+
+
+@pytest.fixture
+def agent_api(world):
+    _key, secret = broker_services.api_key_create(
+        actor=world.broker_owner, holder=world.broker_agent, name="ecus", scopes=["read", "declare"]
+    )
+    return Client(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+
+
+def test_the_api_files_a_declaration_and_returns_a_receipt_that_verifies_offline(world, agent_api, settings):
+    settings.AUDIT_CHECKPOINT_EVENTS = 1
+    response = agent_api.post(reverse("api_declarations"), _body(world, world.broker_key, "4001"),
+                              content_type="application/json")  # fmt: skip
+    assert response.status_code == 201, response.json()
+    body = response.json()
+    assert body["signature"]["agent_number"] == world.broker_agent.agent_profile.agent_number
+    audit_seal()
+    receipt = agent_api.get(body["receipt"])
+    assert receipt.status_code == 200
+    assert verify_receipt(receipt.json(), [signing_key().public_key()]).ok
+    # The trader sees it too; another organisation does not.
+    listed = agent_api.get(reverse("api_declarations")).json()["results"]
+    assert [row["number"] for row in listed] == ["4001"]
+
+
+def test_the_api_refuses_with_the_rule_code(world, agent_api):
+    response = agent_api.post(reverse("api_declarations"), _body(world, world.trader_key, "4002"),
+                              content_type="application/json")  # fmt: skip
+    assert response.status_code == 403 and response.json()["code"] == "certificate_foreign_use"
+    assert response.json()["fields"]["signature_record"] == SignatureRecord.objects.get().pk
+
+
+def test_an_idempotency_key_replays_the_first_answer(world, agent_api):
+    body = _body(world, world.broker_key, "4003")
+    first = agent_api.post(reverse("api_declarations"), body, content_type="application/json",
+                           HTTP_IDEMPOTENCY_KEY="abc-1")  # fmt: skip
+    again = agent_api.post(reverse("api_declarations"), body, content_type="application/json",
+                           HTTP_IDEMPOTENCY_KEY="abc-1")  # fmt: skip
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json() and again["Idempotent-Replay"] == "true"
+    assert SignatureRecord.objects.count() == 1
+    other = agent_api.post(reverse("api_declarations"), _body(world, world.broker_key, "4004"),
+                           content_type="application/json", HTTP_IDEMPOTENCY_KEY="abc-1")  # fmt: skip
+    assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_identical_requests_racing_get_one_answer(world, agent_api):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL only")
+    body = _body(world, world.broker_key, "4005")
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def send():
+        try:
+            barrier.wait()
+            response = agent_api.post(reverse("api_declarations"), body, content_type="application/json",
+                                      HTTP_IDEMPOTENCY_KEY="race-1")  # fmt: skip
+            answers.append((response.status_code, response.json()["id"]))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(answers) == 2 and answers[0] == answers[1] and answers[0][0] == 201
+    assert SignatureRecord.objects.count() == 1 and Declaration.objects.count() == 1
+
+
+def test_a_key_without_the_declare_scope_cannot_file(world):
+    _key, secret = broker_services.api_key_create(
+        actor=world.broker_owner, holder=world.broker_agent, name="ro", scopes=["read"]
+    )
+    response = Client(HTTP_AUTHORIZATION=f"Api-Key {secret}").post(
+        reverse("api_declarations"), _body(world, world.broker_key, "4006"), content_type="application/json"
+    )
+    assert response.status_code == 403 and response.json()["code"] == "scope_missing"
+    assert not SignatureRecord.objects.exists()
+
+
+def test_another_organisation_cannot_read_our_declarations(world, agent_api, outsider):
+    filed = agent_api.post(reverse("api_declarations"), _body(world, world.broker_key, "4007"),
+                           content_type="application/json").json()  # fmt: skip
+    _key, secret = broker_services.api_key_create(actor=outsider, holder=outsider, name="x", scopes=["read"])
+    intruder = Client(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+    assert intruder.get(reverse("api_declarations")).json()["results"] == []
+    assert intruder.get(reverse("api_declaration", args=[filed["id"]])).status_code == 404
+    assert intruder.get(reverse("api_declaration_receipt", args=[filed["id"]])).status_code == 404
