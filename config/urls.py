@@ -11,5 +11,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("certificates/", include("signatures.urls")),
     path("brokers/", include("brokers.urls")),
+    path("declarations/", include("signatures.declaration_urls")),
     path("api/v1/", include("config.api_urls")),
 ]

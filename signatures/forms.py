@@ -70,3 +70,14 @@ class AbuseReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["reported_user"].queryset = User.objects.filter(organization=organization)
         self.fields["certificates"].queryset = certificates
+
+
+class DeclarationForm(forms.Form):
+    number = forms.CharField(label=_("Declaration number"), max_length=32)
+    kind = forms.ChoiceField(label=_("Kind"), choices=[("import", _("Import")), ("export", _("Export")),
+                                                        ("transit", _("Transit"))])  # fmt: skip
+    trader_tax_code = forms.CharField(label=_("Trader's tax code"), max_length=20)
+    document = forms.FileField(label=_("Declaration file"), help_text=_("The exact file that was signed."))
+    signature = forms.FileField(
+        label=_("Signature (.p7s)"), help_text=_("The detached CMS signature your signing tool made.")
+    )

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -12,7 +13,14 @@ from django.views.decorators.http import require_http_methods
 from accounts.reauth import reauthentication_required, reauthentication_required_for_changes
 from config.errors import ApplicationError
 from signatures import selectors, services
-from signatures.forms import AbuseReportForm, CertificateUploadForm, CustodiansForm, ProofForm, ReasonForm
+from signatures.forms import (
+    AbuseReportForm,
+    CertificateUploadForm,
+    CustodiansForm,
+    DeclarationForm,
+    ProofForm,
+    ReasonForm,
+)
 from signatures.models import Certificate
 
 
@@ -177,3 +185,40 @@ def abuse_report(request):
         )
         return redirect("certificate_list")
     return render(request, "signatures/abuse_report.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+def declaration_list(request):
+    """Every signature attempt made in the enterprise's name or by it, accepted or refused, with who
+    signed, the agent, broker, mandate, certificate and representation."""
+    records = selectors.signature_records_for(viewer=request.user)
+    page = Paginator(records, 50).get_page(request.GET.get("page"))
+    return render(request, "signatures/declarations.html", {"page": page})
+
+
+@login_required
+@reauthentication_required
+@require_http_methods(["GET", "POST"])
+def declaration_sign(request):
+    initial = {"trader_tax_code": request.user.organization.tax_code if request.user.organization else ""}
+    form = DeclarationForm(request.POST or None, request.FILES or None, initial=initial)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        record = services.declaration_sign(
+            actor=request.user,
+            number=form.cleaned_data["number"],
+            kind=form.cleaned_data["kind"],
+            trader_tax_code=form.cleaned_data["trader_tax_code"],
+            representation="",
+            document=form.cleaned_data["document"].read(services.MAX_DOCUMENT_BYTES + 1),
+            signature=form.cleaned_data["signature"].read(1024 * 1024 + 1),
+            channel="portal",
+        )
+        if record.outcome == record.Outcome.ACCEPTED:
+            messages.success(request, _("The declaration is filed and its signature recorded."))
+            return redirect("declaration_list")
+        form.add_error(None, f"{record.refusal.message} ({record.reason_code})")
+        status = record.refusal.status_code
+    elif form.errors:
+        status = 400
+    return render(request, "signatures/declaration_sign.html", {"form": form}, status=status)

@@ -347,3 +347,53 @@ def test_another_organisation_cannot_read_our_declarations(world, agent_api, out
     assert intruder.get(reverse("api_declarations")).json()["results"] == []
     assert intruder.get(reverse("api_declaration", args=[filed["id"]])).status_code == 404
     assert intruder.get(reverse("api_declaration_receipt", args=[filed["id"]])).status_code == 404
+
+
+# --- the portal -------------------------------------------------------------------------------------
+
+
+def test_a_signer_files_through_the_portal_and_the_owner_sees_every_signature(world, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.helpers import sign_in
+
+    world.sign(world.broker_agent, world.trader_key)  # a refused, foreign use
+    world.sign(world.broker_agent, world.broker_key, number="5001")
+    sign_in(client, "trader.signer")
+    document = DOCUMENT.format(number="5002").encode()
+    response = client.post(
+        reverse("declaration_sign"),
+        {
+            "number": "5002", "kind": "import", "trader_tax_code": world.trader.tax_code,
+            "document": SimpleUploadedFile("declaration.xml", document),
+            "signature": SimpleUploadedFile("declaration.p7s", openssl_cms_sign(document, world.trader_key)),
+        },
+    )  # fmt: skip
+    assert response.url == reverse("declaration_list")
+    owner = Client()
+    sign_in(owner, "trader.owner")
+    page = owner.get(reverse("declaration_list")).content.decode()
+    for text in ("5001", "5002", "certificate_foreign_use", world.broker_agent.agent_profile.agent_number):
+        assert text in page
+
+
+def test_the_portal_shows_a_refusal_and_another_enterprise_sees_nothing(world, client, outsider):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from tests.helpers import sign_in
+
+    world.sign(world.broker_agent, world.broker_key, number="6001")
+    sign_in(client, "trader.signer")
+    document = b"<ToKhai/>"
+    response = client.post(
+        reverse("declaration_sign"),
+        {
+            "number": "6002", "kind": "import", "trader_tax_code": world.trader.tax_code,
+            "document": SimpleUploadedFile("d.xml", document + b"tampered"),
+            "signature": SimpleUploadedFile("d.p7s", openssl_cms_sign(document, world.trader_key)),
+        },
+    )  # fmt: skip
+    assert response.status_code == 422 and "signature_digest_mismatch" in response.content.decode()
+    intruder = Client()
+    sign_in(intruder, "outsider")
+    assert "6001" not in intruder.get(reverse("declaration_list")).content.decode()

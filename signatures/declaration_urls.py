@@ -1,0 +1,8 @@
+from django.urls import path
+
+from signatures import views
+
+urlpatterns = [
+    path("", views.declaration_list, name="declaration_list"),
+    path("sign/", views.declaration_sign, name="declaration_sign"),
+]
