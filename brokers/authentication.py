@@ -22,7 +22,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             return None
         secret = header[len(self.keyword) + 1 :].strip()
         try:
-            key = OrganizationAPIKey.objects.select_related("user", "organization").get_from_key(secret)
+            key = OrganizationAPIKey.objects.get_from_key(secret)
         except OrganizationAPIKey.DoesNotExist:
             raise exceptions.AuthenticationFailed(_("This API key is not valid.")) from None
         # One message for revoked, expired and suspended keys: the caller learns only "no".

@@ -123,7 +123,12 @@ def licence_suspend(*, licence: BrokerLicence, actor: User | None, reason: str) 
     )
     suspended_keys = keys.update(suspended_at=now)
     _licence_event(
-        licence, Action.LICENCE_SUSPENDED, actor, reason, mandates=len(mandates), api_keys=suspended_keys
+        licence,
+        Action.LICENCE_SUSPENDED,
+        actor,
+        reason,
+        mandates=len(mandates),
+        keys_suspended=suspended_keys,
     )
     _tell_parties_of_licence(licence, mandates, Notification.Kind.LICENCE_SUSPENDED)
     return licence
@@ -165,7 +170,7 @@ def licence_reinstate(*, licence: BrokerLicence, actor: User | None, reason: str
     licence.status_changed_at = timezone.now()
     licence.suspended_at = None
     licence.save(update_fields=["status", "status_reason", "status_changed_at", "suspended_at"])
-    _licence_event(licence, Action.LICENCE_REINSTATED, actor, reason, mandates=restored, api_keys=keys)
+    _licence_event(licence, Action.LICENCE_REINSTATED, actor, reason, mandates=restored, keys_restored=keys)
     _tell_parties_of_licence(licence, [], Notification.Kind.LICENCE_REINSTATED)
     return licence
 
