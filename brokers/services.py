@@ -762,9 +762,18 @@ def _months_per_report_period() -> int:
     return 3 if settings.BROKER_REPORT_PERIOD == "quarter" else 1
 
 
+def _month_number(day: datetime.date) -> int:
+    """Months counted from January of year 0, so that period arithmetic is integer arithmetic."""
+    return day.year * 12 + day.month - 1
+
+
+def _month_start(number: int) -> datetime.date:
+    return datetime.date(number // 12, number % 12 + 1, 1)
+
+
 def _report_period_number(day: datetime.date) -> int:
-    """Periods counted from January of year 0, so consecutive periods have consecutive numbers."""
-    return (day.year * 12 + day.month - 1) // _months_per_report_period()
+    """Consecutive periods have consecutive numbers."""
+    return _month_number(day) // _months_per_report_period()
 
 
 def _report_period_numbered(number: int) -> ReportPeriod:
@@ -825,7 +834,7 @@ def operation_report_periods_open(
         if period.start in filed:
             continue
         due_on = report_period_due_on(period)
-        status = "due" if today <= due_on else OperationReport.Status.MISSING
+        status = "due" if today <= due_on else "missing"
         open_periods.append(OpenReportPeriod(period, due_on, status))
     return open_periods[::-1]
 
@@ -880,6 +889,13 @@ def _report_period_checked(period_start: datetime.date, licence: BrokerLicence, 
     return period
 
 
+def _report_exists(period: ReportPeriod) -> ApplicationError:
+    return ApplicationError(
+        gettext("The report for %(period)s was already filed.") % {"period": period.label},
+        code="report_exists",
+    )
+
+
 @transaction.atomic
 def operation_report_submit(
     *,
@@ -932,10 +948,7 @@ def operation_report_submit(
     period = _report_period_checked(period_start, licence, today)
     report = OperationReport.objects.filter(broker=broker, period_start=period.start).first()
     if report is not None and report.status != OperationReport.Status.MISSING:
-        raise ApplicationError(
-            gettext("The report for %(period)s was already filed.") % {"period": period.label},
-            code="report_exists",
-        )
+        raise _report_exists(period)
     newly_late = False
     if report is None:
         due_on = report_period_due_on(period)
@@ -958,10 +971,7 @@ def operation_report_submit(
         with transaction.atomic():
             report.save()
     except IntegrityError:  # a concurrent submission won the race the lock cannot prevent on SQLite
-        raise ApplicationError(
-            gettext("The report for %(period)s was already filed.") % {"period": period.label},
-            code="report_exists",
-        ) from None
+        raise _report_exists(period) from None
     audit_event_record(
         action=Action.REPORT_SUBMITTED,
         actor=actor,
@@ -1082,14 +1092,9 @@ def _licence_revocation_propose(licence: BrokerLicence) -> bool:
     return True
 
 
-def _month_start(number: int) -> datetime.date:
-    """The first day of month ``number``, months counted from January of year 0."""
-    return datetime.date(number // 12, number % 12 + 1, 1)
-
-
 def _months_later(day: datetime.date, months: int) -> datetime.date:
     """The same day ``months`` later, or that month's last day (31 August + 6 months: end of February)."""
-    number = day.year * 12 + day.month - 1 + months
+    number = _month_number(day) + months
     last_day = (_month_start(number + 1) - datetime.timedelta(days=1)).day
     return _month_start(number).replace(day=min(day.day, last_day))
 
@@ -1100,7 +1105,7 @@ def operation_reports_sweep(*, now: datetime.datetime | None = None) -> dict[str
     ``missed_reports`` (and suspends the licence with ``BROKER_AUTO_SUSPEND``), and a licence
     suspended six months without a report since raises ``licence_revocation_proposed``.
     Idempotent: a period is recorded once (the unique row, under the licence's lock), so running it
-    again changes nothing. One transaction per broker: one broker's failure stops no other."""
+    again changes nothing. One transaction per broker. Raises nothing of its own."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     ended_by = _last_day_past_due(today)
