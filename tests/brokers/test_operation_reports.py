@@ -6,6 +6,7 @@ The cast's licence was issued on 2026-01-05, so its first period is 2026-Q1, due
 from __future__ import annotations
 
 import datetime
+import threading
 import zoneinfo
 
 import pytest
@@ -383,6 +384,52 @@ def test_the_tasks_run_their_services_and_are_scheduled(broker):
         }  # fmt: skip
     tasks = {schedule.task for schedule in SCHEDULES.values()}
     assert {"brokers.tasks.operation_reports_sweep", "brokers.tasks.authorizations_sweep"} <= tasks
+
+
+def _race(*calls) -> list:
+    """Run the calls at the same moment in threads of their own; their results or error codes."""
+    barrier = threading.Barrier(len(calls))
+    outcomes = []
+
+    def run(call):
+        try:
+            barrier.wait()
+            outcomes.append(call())
+        except ApplicationError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_reports_for_one_period_leave_one(broker_owner, broker):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL only")
+    with on("2026-04-20"):
+        outcomes = _race(
+            lambda: file(broker_owner, "2026-01-01").status, lambda: file(broker_owner, "2026-01-01").status
+        )
+    assert sorted(outcomes) == ["late", "report_exists"]
+    assert OperationReport.objects.filter(broker=broker).count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_late_report_racing_the_sweep_leaves_one_late_row(broker_owner, broker):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL only")
+    with on("2026-04-20"):
+        outcomes = _race(lambda: file(broker_owner, "2026-01-01").status, services.operation_reports_sweep)
+    assert "late" in outcomes
+    assert statuses(broker) == {"2026-Q1": "late"}
 
 
 # --- who reads what ----------------------------------------------------------------------------
