@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import datetime
+from dataclasses import dataclass
+
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
@@ -232,3 +236,114 @@ class OrganizationAPIKey(AbstractAPIKey):
     class Meta(AbstractAPIKey.Meta):
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    """A reporting period, first and last day included (``brokers.services`` does the arithmetic)."""
+
+    start: datetime.date
+    end: datetime.date
+
+    @property
+    def label(self) -> str:
+        """``2026-Q3`` for a quarter, ``2026-07`` for a month."""
+        if (self.end.year, self.end.month) == (self.start.year, self.start.month):
+            return f"{self.start.year}-{self.start.month:02d}"
+        return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
+
+
+class OperationReport(models.Model):
+    """A broker's operations report for one period (DESIGN §4). A period past its due date without
+    a report gets a ``missing`` row from the sweep, so a broker's rows follow each other period by
+    period and "three consecutive missing or late reports" is its latest rows by ``period_start``."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Submitted")
+        LATE = "late", _("Submitted late")
+        MISSING = "missing", _("Missing")
+
+    # The statuses that count towards a suspension.
+    FAILED_STATUSES = (Status.LATE, Status.MISSING)
+    NOTES_MAX_LENGTH = 4000
+
+    broker = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("broker"),
+        on_delete=models.PROTECT,
+        related_name="operation_reports",
+    )
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    # Kept as it was when the row was written: a later change of the grace days rewrites no history.
+    due_on = models.DateField(_("due on"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    # Empty while the report is missing; a late submission fills them in.
+    declarations_filed = models.PositiveIntegerField(_("declarations filed"), null=True, blank=True)
+    clients_served = models.PositiveIntegerField(_("clients served"), null=True, blank=True)
+    staff_joined = models.PositiveIntegerField(_("agent staff joined"), null=True, blank=True)
+    staff_left = models.PositiveIntegerField(_("agent staff left"), null=True, blank=True)
+    notes = models.TextField(
+        _("notes"), max_length=NOTES_MAX_LENGTH, blank=True, validators=[MaxLengthValidator(NOTES_MAX_LENGTH)]
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    missed_at = models.DateTimeField(_("found missing at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("operations report")
+        verbose_name_plural = _("operations reports")
+        ordering = ["-period_start", "-pk"]
+        constraints = [
+            # Also the index behind "this broker's latest reports" and the sweep's look-ups.
+            models.UniqueConstraint(
+                fields=["broker", "period_start"],
+                name="operation_report_one_per_period",
+                violation_error_code="report_exists",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["submitted", "late", "missing"]),
+                name="operation_report_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(
+                    period_end__gte=models.F("period_start"), due_on__gte=models.F("period_end")
+                ),
+                name="operation_report_dates_ordered",
+            ),
+            # A filed report has its figures and its time; a missing one has neither.
+            models.CheckConstraint(
+                condition=models.Q(
+                    status="missing",
+                    submitted_at__isnull=True,
+                    declarations_filed__isnull=True,
+                    clients_served__isnull=True,
+                    staff_joined__isnull=True,
+                    staff_left__isnull=True,
+                )
+                | models.Q(
+                    status__in=["submitted", "late"],
+                    submitted_at__isnull=False,
+                    declarations_filed__isnull=False,
+                    clients_served__isnull=False,
+                    staff_joined__isnull=False,
+                    staff_left__isnull=False,
+                ),
+                name="operation_report_filed_has_figures",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.broker_id} {self.period.label} ({self.status})"
+
+    @property
+    def period(self) -> ReportPeriod:
+        return ReportPeriod(self.period_start, self.period_end)

@@ -1,11 +1,13 @@
-"""Reads for the broker directory and mandates, scoped to the reader."""
+"""Reads for the broker directory, mandates and operations reports, scoped to the reader."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+import datetime
+
+from django.db.models import Max, Q, QuerySet
 
 from accounts.models import Organization, User
-from brokers.models import Authorization, BrokerLicence
+from brokers.models import Authorization, BrokerLicence, OperationReport
 
 
 def broker_directory(*, query: str = "", province: str = "", status: str = "") -> QuerySet[BrokerLicence]:
@@ -43,3 +45,41 @@ def mandate_for_viewer(*, viewer: User, pk: int) -> Authorization | None:
 
 def broker_by_tax_code(tax_code: str) -> Organization | None:
     return Organization.objects.filter(tax_code=tax_code.strip(), kind=Organization.Kind.BROKER).first()
+
+
+def broker_licence_of(user: User) -> BrokerLicence | None:
+    """The licence of the user's organisation, whatever its status; ``None`` for anyone else."""
+    if user.organization_id is None:
+        return None
+    return BrokerLicence.objects.filter(organization_id=user.organization_id).first()
+
+
+def operation_reports_readable_by(viewer: User) -> bool:
+    """Officers read every broker's reports, a broker's members their own; nobody else any."""
+    if viewer.is_officer:
+        return True
+    organization = viewer.organization
+    return organization is not None and organization.is_broker
+
+
+def operation_report_list(*, viewer: User) -> QuerySet[OperationReport]:
+    """Every report for an officer, the viewer's own broker's for its members, none otherwise."""
+    reports = OperationReport.objects.select_related("broker", "submitted_by")
+    if viewer.is_officer:
+        return reports
+    if not operation_reports_readable_by(viewer):
+        return reports.none()
+    return reports.filter(broker_id=viewer.organization_id)
+
+
+def operation_report_failed_streak(*, broker: Organization, upto: datetime.date) -> int:
+    """How many missing or late reports in a row end with the period starting ``upto``: the rows
+    after the last one filed on time. Rows are consecutive periods (the sweep fills every gap), so
+    two indexed queries answer it whatever the history's length."""
+    reports = OperationReport.objects.filter(broker=broker, period_start__lte=upto)
+    last_on_time = reports.filter(status=OperationReport.Status.SUBMITTED).aggregate(
+        last=Max("period_start")
+    )["last"]
+    if last_on_time is not None:
+        reports = reports.filter(period_start__gt=last_on_time)
+    return reports.count()

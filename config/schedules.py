@@ -47,6 +47,19 @@ SCHEDULES: dict[str, Schedule] = {
         queue=QUEUE_DEFAULT,
         description="With CRL_FETCH=true, download each trusted issuer's CRL from its distribution point.",
     ),
+    "broker-reports-sweep": Schedule(
+        task="brokers.tasks.operation_reports_sweep",
+        every=timedelta(hours=1),
+        queue=QUEUE_DEFAULT,
+        description="Mark operations reports past their due date missing; escalate three in a row; "
+        "propose revoking licences suspended six months without a report.",
+    ),
+    "authorizations-sweep": Schedule(
+        task="brokers.tasks.authorizations_sweep",
+        every=timedelta(hours=1),
+        queue=QUEUE_DEFAULT,
+        description="Remind of and expire mandate invitations; expire mandates past their last day.",
+    ),
     "worker-heartbeat": Schedule(
         task="config.tasks.worker_heartbeat",
         every=timedelta(seconds=30),

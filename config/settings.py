@@ -325,6 +325,12 @@ CERTIFICATE_CHALLENGE_SECONDS = env_int("CERTIFICATE_CHALLENGE_SECONDS", 600, mi
 CRL_FETCH = env_bool("CRL_FETCH", False)
 CRL_FETCH_TIMEOUT = env_int("CRL_FETCH_TIMEOUT", 10, minimum=1)
 
+# Broker operations reports (DESIGN §4): the period, the days after it to file, and whether three
+# consecutive missing or late reports suspend the licence at once instead of proposing it to officers.
+BROKER_REPORT_PERIOD = env_choice("BROKER_REPORT_PERIOD", "quarter", {"quarter", "month"})
+BROKER_REPORT_GRACE_DAYS = env_int("BROKER_REPORT_GRACE_DAYS", 15, minimum=0, maximum=366)
+BROKER_AUTO_SUSPEND = env_bool("BROKER_AUTO_SUSPEND", False)
+
 # A flag of one kind on one subject seen again within this many hours counts on the open flag.
 FLAG_WINDOW_HOURS = env_int("FLAG_WINDOW_HOURS", 24, minimum=1)
 

@@ -1,0 +1,19 @@
+"""Celery entry points of the brokers app."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from brokers import services
+
+
+@shared_task(name="brokers.tasks.operation_reports_sweep", acks_late=True)
+def operation_reports_sweep_task() -> dict:
+    """Idempotent (a period is recorded missing once), so a redelivery or an extra run is harmless."""
+    return services.operation_reports_sweep()
+
+
+@shared_task(name="brokers.tasks.authorizations_sweep", acks_late=True)
+def authorizations_sweep_task() -> dict:
+    """Mandate invitations' reminders and expiry, mandates past their last day; idempotent."""
+    return services.authorizations_sweep()
