@@ -7,7 +7,6 @@ Refuses to run with DEBUG off unless --allow-production, since the demo password
 from __future__ import annotations
 
 import base64
-import datetime
 import hashlib
 
 from cryptography import x509
@@ -15,6 +14,7 @@ from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services as account_services
@@ -84,7 +84,8 @@ class Command(BaseCommand):
                     organization=organizations["broker"],
                     number=LICENCE_NUMBER,
                     issued_by="Cục Hải quan (demo)",
-                    issued_on=datetime.date(2026, 1, 5),
+                    # Issued this period, so the demo broker owes no past operations report.
+                    issued_on=broker_services.report_period_containing(timezone.localdate()).start,
                     actor=None,
                 )
             rows = []
@@ -110,7 +111,7 @@ class Command(BaseCommand):
                         user=user,
                         licence=licence,
                         agent_number=agent_number,
-                        joined_on=datetime.date(2026, 1, 5),
+                        joined_on=licence.issued_on,
                         actor=None,
                     )
                 if account_services.mfa_required(user) and not account_services.mfa_enabled(user):
