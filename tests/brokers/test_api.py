@@ -268,3 +268,24 @@ def test_broker_managers_register_agents_and_mark_them_left(client, broker, brok
     sign_in(intruder, "outsider")
     assert intruder.get(reverse("agents")).status_code == 404
     assert intruder.post(reverse("agents"), {"leave": agent.pk}).status_code == 404
+
+
+def test_each_key_is_rate_limited_on_its_own(broker_owner, settings):
+    from django.core.cache import cache
+    from rest_framework.settings import api_settings
+
+    cache.clear()
+    rates = dict(api_settings.DEFAULT_THROTTLE_RATES)
+    from brokers.throttling import ApiKeyRateThrottle
+
+    ApiKeyRateThrottle.THROTTLE_RATES = {**rates, "api": "3/min"}
+    try:
+        first, second = key_for(broker_owner), key_for(broker_owner)
+        answers = [api(first).get(reverse("api_me")).status_code for _ in range(4)]
+        assert answers == [200, 200, 200, 429]
+        limited = api(first).get(reverse("api_me"))
+        assert limited.json()["code"] == "throttled" and "Retry-After" in limited
+        assert api(second).get(reverse("api_me")).status_code == 200
+    finally:
+        ApiKeyRateThrottle.THROTTLE_RATES = rates
+        cache.clear()
