@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -9,3 +10,8 @@ urlpatterns = [
     path("", include("signatures.api_urls")),
     path("", include("brokers.api_urls")),
 ]
+
+if settings.BENCH_ENDPOINTS:
+    from config.bench_views import BaselineApi
+
+    urlpatterns.append(path("bench/baseline", BaselineApi.as_view(), name="api_bench_baseline"))

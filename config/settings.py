@@ -331,6 +331,9 @@ BROKER_REPORT_PERIOD = env_choice("BROKER_REPORT_PERIOD", "quarter", {"quarter",
 BROKER_REPORT_GRACE_DAYS = env_int("BROKER_REPORT_GRACE_DAYS", 15, minimum=0, maximum=366)
 BROKER_AUTO_SUSPEND = env_bool("BROKER_AUTO_SUSPEND", False)
 
+# Serves the benchmark's baseline endpoint (bench/sign.py); never in production.
+BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
+
 # A flag of one kind on one subject seen again within this many hours counts on the open flag.
 FLAG_WINDOW_HOURS = env_int("FLAG_WINDOW_HOURS", 24, minimum=1)
 
