@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions, permissions
 
 from audit.context import current_context, normalise_ip
-from brokers.models import AgentStaff, OrganizationAPIKey
+from brokers.models import OrganizationAPIKey
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -21,17 +21,22 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not header.startswith(self.keyword + " "):
             return None
         secret = header[len(self.keyword) + 1 :].strip()
-        try:
-            key = OrganizationAPIKey.objects.get_from_key(secret)
-        except OrganizationAPIKey.DoesNotExist:
-            raise exceptions.AuthenticationFailed(_("This API key is not valid.")) from None
-        # One message for revoked, expired and suspended keys: the caller learns only "no".
-        if not key.is_valid(secret) or key.has_expired or key.revoked or key.suspended_at is not None:
+        # One query for the key, its holder and the holder's agent record (the hot path of every
+        # API call); the library's own lookup loads each of them separately.
+        prefix = secret.partition(".")[0]
+        key = (
+            OrganizationAPIKey.objects.get_usable_keys()
+            .select_related("user", "user__agent_profile")
+            .filter(prefix=prefix)
+            .first()
+        )
+        # One message for unknown, revoked, expired and suspended keys: the caller learns only "no".
+        if key is None or key.has_expired or key.suspended_at is not None or not key.is_valid(secret):
             raise exceptions.AuthenticationFailed(_("This API key is not valid."))
         user = key.user
         if not user.is_active or user.suspended_at is not None or user.organization_id != key.organization_id:
             raise exceptions.AuthenticationFailed(_("This API key is not valid."))
-        agent = AgentStaff.objects.filter(user=user).first()
+        agent = getattr(user, "agent_profile", None)
         if agent is not None and not services.agent_is_current(agent):
             raise exceptions.AuthenticationFailed(_("This API key is not valid."))
         context = current_context()

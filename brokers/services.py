@@ -748,12 +748,11 @@ def api_key_used(*, key: OrganizationAPIKey, ip: str | None, network: str) -> No
     """Remember where a key was last used; its first use from a network on a given day is an
     ``api`` sign-in event, for the risk engine (DESIGN §9)."""
     now = timezone.now()
-    first_today_here = not (
-        key.last_used_network == network
-        and key.last_used_at is not None
-        and timezone.localdate(key.last_used_at) == timezone.localdate(now)
-    )
-    OrganizationAPIKey.objects.filter(pk=key.pk).update(last_used_at=now, last_used_network=network)
+    same_place = key.last_used_network == network and key.last_used_at is not None
+    first_today_here = not (same_place and timezone.localdate(key.last_used_at) == timezone.localdate(now))
+    # "Last used" to the minute: a busy key does not write its row on every call.
+    if first_today_here or not same_place or now - key.last_used_at >= datetime.timedelta(minutes=1):
+        OrganizationAPIKey.objects.filter(pk=key.pk).update(last_used_at=now, last_used_network=network)
     if first_today_here:
         from accounts.services import signin_record
 

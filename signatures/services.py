@@ -1080,7 +1080,15 @@ def _apply_rules(attempt: SignatureRecord, actor: User, document: bytes, signatu
     signer_organization = own.organization
     today = timezone.localdate(now)
     if signer_organization.pk != trader.pk:
-        licence = BrokerLicence.objects.filter(organization=signer_organization).first()
+        # The signer's agent record brings its licence along; without one, the licence is looked up.
+        agent = (
+            AgentStaff.objects.select_related("licence")
+            .filter(user=actor, licence__organization=signer_organization)
+            .first()
+        )
+        licence = (
+            agent.licence if agent else BrokerLicence.objects.filter(organization=signer_organization).first()
+        )
         if (
             not signer_organization.is_broker
             or licence is None
@@ -1091,7 +1099,6 @@ def _apply_rules(attempt: SignatureRecord, actor: User, document: bytes, signatu
                 gettext("Only a broker with an active licence signs for a trader."),
                 403,
             )
-        agent = AgentStaff.objects.filter(user=actor, licence=licence).first()
         if not agent_is_current(agent, today):
             raise SigningRefused(
                 "agent_not_current", gettext("You are not a current customs agent of this broker."), 403

@@ -28,7 +28,9 @@ def key_for(user, scopes=("read", "manage"), days=30, actor=None):
 
 
 def api(secret, **extra):
-    return Client(HTTP_AUTHORIZATION=f"Api-Key {secret}", REMOTE_ADDR="203.0.113.9", **extra)
+    return Client(
+        HTTP_AUTHORIZATION=f"Api-Key {secret}", REMOTE_ADDR="203.0.113.9", HTTP_ACCEPT_LANGUAGE="en", **extra
+    )
 
 
 def mandate_body(**changes):
