@@ -26,7 +26,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         prefix = secret.partition(".")[0]
         key = (
             OrganizationAPIKey.objects.get_usable_keys()
-            .select_related("user", "user__agent_profile")
+            .select_related("user", "user__agent_profile__licence")
             .filter(prefix=prefix)
             .first()
         )

@@ -117,31 +117,38 @@ class CertificateProofApi(APIView):
         return Response(CertificateOutputSerializer(certificate).data)
 
 
-class SignatureRecordSerializer(serializers.ModelSerializer):
-    signer = serializers.CharField(source="signer.username")
-    signer_organization = serializers.CharField(source="signer_organization.tax_code")
-    certificate_serial = serializers.CharField(source="certificate.serial_number", default=None)
+# Plain serializers with declared fields: a ModelSerializer rebuilds its fields from the model on
+# every instantiation, which costs the signing endpoint more than its own rules do.
+class SignatureRecordSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    outcome = serializers.ChoiceField(choices=SignatureRecord.Outcome.choices, read_only=True)
+    reason_code = serializers.CharField(read_only=True)
+    declaration_number = serializers.CharField(read_only=True)
+    declaration_kind = serializers.CharField(read_only=True)
+    trader_tax_code = serializers.CharField(read_only=True)
+    signer = serializers.CharField(source="signer.username", read_only=True)
+    signer_organization = serializers.CharField(source="signer_organization.tax_code", read_only=True)
+    agent_number = serializers.CharField(read_only=True)
+    certificate_fingerprint = serializers.CharField(read_only=True)
+    certificate_serial = serializers.CharField(
+        source="certificate.serial_number", default=None, read_only=True
+    )
+    authorization = serializers.IntegerField(source="authorization_id", allow_null=True, read_only=True)
+    representation = serializers.CharField(read_only=True)
+    document_sha256 = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
 
-    class Meta:
-        model = SignatureRecord
-        fields = [
-            "id", "outcome", "reason_code", "declaration_number", "declaration_kind", "trader_tax_code",
-            "signer", "signer_organization", "agent_number", "certificate_fingerprint", "certificate_serial",
-            "authorization", "representation", "document_sha256", "created_at",
-        ]  # fmt: skip
 
-
-class DeclarationSerializer(serializers.ModelSerializer):
-    trader_tax_code = serializers.CharField(source="trader.tax_code")
-    signature = SignatureRecordSerializer()
+class DeclarationSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    number = serializers.CharField(read_only=True)
+    kind = serializers.ChoiceField(choices=Declaration.Kind.choices, read_only=True)
+    trader_tax_code = serializers.CharField(source="trader.tax_code", read_only=True)
+    representation = serializers.CharField(read_only=True)
+    document_sha256 = serializers.CharField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    signature = SignatureRecordSerializer(read_only=True)
     receipt = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Declaration
-        fields = [
-            "id", "number", "kind", "trader_tax_code", "representation", "document_sha256", "created_at",
-            "signature", "receipt",
-        ]  # fmt: skip
 
     def get_receipt(self, declaration) -> str:
         return reverse("api_declaration_receipt", args=[declaration.pk])

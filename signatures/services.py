@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -29,6 +29,7 @@ from audit.services import audit_event_record, flag_raise
 from brokers.models import AgentStaff, Authorization, BrokerLicence
 from brokers.services import agent_is_current
 from config.errors import ApplicationError
+from config.prepared import PreparedQuery
 from config.tasks import enqueue_on_commit
 from signatures import pki
 from signatures.cms import SignatureError, verify_detached, verify_proof_of_possession
@@ -876,19 +877,27 @@ class SigningRefused(Exception):
 _chain_verdicts: dict[tuple, str | None] = {}
 
 
-def _chain_verdict(certificate: Certificate, crl: RevocationList | None) -> str | None:
+def _chain_verdict(certificate: Certificate, crl_id: int | None) -> str | None:
     issuer = certificate.issuer
     now = _now()
-    cache_key = (certificate.pk, issuer.pk, issuer.status, crl.pk if crl else None, now.date())
+    cache_key = (certificate.pk, issuer.pk, issuer.status, crl_id, now.date())
     if cache_key in _chain_verdicts:
         return _chain_verdicts[cache_key]
     verdict = None
     if issuer.status != TrustedIssuer.Status.ACTIVE:
         verdict = "certificate_untrusted"
     else:
-        cert = x509.load_der_x509_certificate(bytes(certificate.der))
-        issuer_cert = x509.load_der_x509_certificate(bytes(issuer.der))
-        crls = {issuer.fingerprint_sha256: x509.load_der_x509_crl(bytes(crl.der))} if crl else {}
+        # The DER columns are left out of the hot query; only a cache miss reads them.
+        cert = x509.load_der_x509_certificate(
+            bytes(Certificate.objects.values_list("der", flat=True).get(pk=certificate.pk))
+        )
+        issuer_cert = x509.load_der_x509_certificate(
+            bytes(TrustedIssuer.objects.values_list("der", flat=True).get(pk=issuer.pk))
+        )
+        crls = {}
+        if crl_id is not None:
+            crl_der = RevocationList.objects.values_list("der", flat=True).get(pk=crl_id)
+            crls = {issuer.fingerprint_sha256: x509.load_der_x509_crl(bytes(crl_der))}
         try:
             # Checked at the certificate's own mid-life: today's date is compared separately, and
             # a verdict must not depend on the day it was cached.
@@ -988,6 +997,50 @@ def _record_data(record: SignatureRecord) -> dict:
     }
 
 
+# The hot path's lookups, compiled once per process (config.prepared): the certificate presented
+# with its issuer, organisation, the signer's custodianship and the issuer's current CRL, the DER
+# blobs left in the database unless the chain must be rebuilt; the trader; the mandates.
+_certificates_presented = PreparedQuery(
+    lambda fingerprint, signer_id: (
+        Certificate.objects.select_related("issuer", "organization")
+        .defer("der", "issuer__der")
+        .filter(fingerprint_sha256=fingerprint)
+        .exclude(status=Certificate.Status.PENDING_PROOF)
+        .annotate(
+            signer_is_custodian=Exists(
+                CertificateCustodian.objects.filter(certificate=OuterRef("pk"), user_id=signer_id)
+            ),
+            current_crl_id=Subquery(
+                RevocationList.objects.filter(issuer_id=OuterRef("issuer_id"))
+                .order_by("-this_update", "-pk")
+                .values("pk")[:1]
+            ),
+        )
+    ),
+    fingerprint=str,
+    signer_id=int,
+)
+_trader_by_tax_code = PreparedQuery(
+    lambda tax_code: Organization.objects.filter(tax_code=tax_code, kind=Organization.Kind.TRADER),
+    tax_code=str,
+)
+_active_mandates = PreparedQuery(
+    lambda trader_id, broker_id: Authorization.objects.filter(
+        trader_id=trader_id, broker_id=broker_id, status=Authorization.Status.ACTIVE
+    ),
+    trader_id=int,
+    broker_id=int,
+)
+
+
+def _agent_of(actor: User, broker: Organization) -> AgentStaff | None:
+    try:
+        agent = actor.agent_profile
+    except AgentStaff.DoesNotExist:
+        return None
+    return agent if agent.licence.organization_id == broker.pk else None
+
+
 def _apply_rules(attempt: SignatureRecord, actor: User, document: bytes, signature: bytes) -> Declaration:
     if attempt.declaration_kind not in Declaration.Kind.values or not attempt.declaration_number.strip():
         raise SigningRefused("invalid_input", gettext("Give the declaration's number and kind."), 400)
@@ -997,7 +1050,7 @@ def _apply_rules(attempt: SignatureRecord, actor: User, document: bytes, signatu
         tax_code = normalize_tax_code(attempt.trader_tax_code)
     except ValidationError:
         raise SigningRefused("invalid_tax_code", gettext("This is not a valid tax code."), 400) from None
-    trader = Organization.objects.filter(tax_code=tax_code, kind=Organization.Kind.TRADER).first()
+    trader = next(iter(_trader_by_tax_code(tax_code=tax_code)), None)
     if trader is None:
         raise SigningRefused(
             "trader_not_found", gettext("No enterprise with this tax code is registered."), 404
@@ -1009,16 +1062,7 @@ def _apply_rules(attempt: SignatureRecord, actor: User, document: bytes, signatu
         raise SigningRefused(error.code, error.message) from None
     fingerprint = pki.fingerprint_sha256(verified.signer_certificate)
     attempt.certificate_fingerprint = fingerprint
-    bound = list(
-        Certificate.objects.select_related("issuer", "organization")
-        .filter(fingerprint_sha256=fingerprint)
-        .exclude(status=Certificate.Status.PENDING_PROOF)
-        .annotate(
-            signer_is_custodian=Exists(
-                CertificateCustodian.objects.filter(certificate=OuterRef("pk"), user_id=actor.pk)
-            )
-        )
-    )
+    bound = _certificates_presented(fingerprint=fingerprint, signer_id=actor.pk)
     own = next((c for c in bound if c.organization_id == actor.organization_id), None)
     foreign = [c for c in bound if c.organization_id != actor.organization_id]
     if foreign:
@@ -1063,8 +1107,7 @@ def _apply_rules(attempt: SignatureRecord, actor: User, document: bytes, signatu
     now = _now()
     if not own.not_before <= now <= own.not_after:
         raise SigningRefused("certificate_expired", gettext("This certificate is not within its validity."))
-    crl = RevocationList.objects.filter(issuer_id=own.issuer_id).order_by("-this_update", "-pk").first()
-    verdict = _chain_verdict(own, crl)
+    verdict = _chain_verdict(own, own.current_crl_id)
     if verdict is not None:
         raise SigningRefused(
             verdict, gettext("This certificate does not pass its checks: %(code)s.") % {"code": verdict}
@@ -1077,15 +1120,11 @@ def _apply_rules(attempt: SignatureRecord, actor: User, document: bytes, signatu
         raise SigningRefused(
             "signer_not_custodian", gettext("You are not a custodian of this certificate."), 403
         )
-    signer_organization = own.organization
+    signer_organization = attempt.signer_organization = own.organization
     today = timezone.localdate(now)
     if signer_organization.pk != trader.pk:
-        # The signer's agent record brings its licence along; without one, the licence is looked up.
-        agent = (
-            AgentStaff.objects.select_related("licence")
-            .filter(user=actor, licence__organization=signer_organization)
-            .first()
-        )
+        # API-key authentication has already loaded the signer's agent record with its licence.
+        agent = _agent_of(actor, signer_organization)
         licence = (
             agent.licence if agent else BrokerLicence.objects.filter(organization=signer_organization).first()
         )
@@ -1104,12 +1143,11 @@ def _apply_rules(attempt: SignatureRecord, actor: User, document: bytes, signatu
                 "agent_not_current", gettext("You are not a current customs agent of this broker."), 403
             )
         attempt.agent, attempt.agent_number = agent, agent.agent_number
-        mandates = list(
-            Authorization.objects.filter(
-                trader=trader, broker=signer_organization, status=Authorization.Status.ACTIVE,
-                valid_from__lte=today, valid_until__gte=today,
-            )
-        )  # fmt: skip
+        mandates = [
+            mandate
+            for mandate in _active_mandates(trader_id=trader.pk, broker_id=signer_organization.pk)
+            if mandate.valid_from <= today <= mandate.valid_until
+        ]
         if not mandates:
             raise SigningRefused(
                 "no_active_authorization", gettext("No active mandate from this trader."), 403

@@ -68,6 +68,8 @@ class World:
         number = number or f"10{self.counter:010d}"
         document = DOCUMENT.format(number=number).encode()
         signature = openssl_cms_sign(document, identity, **cms)
+        # Loaded afresh, as each request loads its user: nothing cached from an earlier step.
+        actor = type(actor).objects.get(pk=actor.pk)
         return services.declaration_sign(
             actor=actor, number=number, kind=kind, trader_tax_code=self.trader.tax_code,
             representation="direct", document=document + (b" " if tamper else b""), signature=signature,
@@ -278,6 +280,18 @@ def test_the_api_files_a_declaration_and_returns_a_receipt_that_verifies_offline
     # The trader sees it too; another organisation does not.
     listed = agent_api.get(reverse("api_declarations")).json()["results"]
     assert [row["number"] for row in listed] == ["4001"]
+    # The answer to the filing is the declaration as the API shows it afterwards, with every field.
+    record = SignatureRecord.objects.get()
+    assert agent_api.get(reverse("api_declaration", args=[body["id"]])).json() == body
+    assert body["signature"] | {"created_at": None} == {
+        "id": record.pk, "outcome": "accepted", "reason_code": "", "declaration_number": "4001",
+        "declaration_kind": "import", "trader_tax_code": world.trader.tax_code,
+        "signer": world.broker_agent.username, "signer_organization": world.broker.tax_code,
+        "agent_number": record.agent_number, "certificate_fingerprint": record.certificate_fingerprint,
+        "certificate_serial": record.certificate.serial_number, "authorization": record.authorization_id,
+        "representation": "direct", "document_sha256": record.document_sha256, "created_at": None,
+    }  # fmt: skip
+    assert record.authorization_id is not None and body["trader_tax_code"] == world.trader.tax_code
 
 
 def test_the_api_refuses_with_the_rule_code(world, agent_api):
