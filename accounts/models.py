@@ -25,6 +25,10 @@ class Organization(models.Model):
         ACTIVE = "active", _("Active")
         SUSPENDED = "suspended", _("Suspended")
 
+    class SignatureNotice(models.TextChoices):
+        EACH = "each", _("A notification for each signature")
+        DAILY = "daily", _("One digest a day")
+
     class ComplianceLevel(models.TextChoices):
         # Vietnam's five-level scale of declarant compliance (DESIGN §1).
         UNCLASSIFIED = "unclassified", _("Not yet classified")
@@ -54,6 +58,10 @@ class Organization(models.Model):
         max_length=16,
         choices=ComplianceLevel.choices,
         default=ComplianceLevel.UNCLASSIFIED,
+    )
+    # How the enterprise is told of signatures made in its name (DESIGN §9): never less than a digest.
+    signature_notice = models.CharField(
+        _("signature notices"), max_length=8, choices=SignatureNotice.choices, default=SignatureNotice.EACH
     )
     non_cooperation = models.BooleanField(_("marked non-cooperative"), default=False)
     non_cooperation_reason = models.TextField(_("non-cooperation reason"), blank=True)
@@ -298,6 +306,7 @@ class Notification(models.Model):
         MANDATE_EXPIRING = "mandate_expiring", _("Mandate invitation about to expire")
         REPORT_DUE = "report_due", _("Operations report missing")
         DECLARATION_SIGNED = "declaration_signed", _("Declaration signed in your name")
+        DECLARATION_DIGEST = "declaration_digest", _("Declarations signed in your name yesterday")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)

@@ -69,6 +69,10 @@ TEXT = {
         "Declaration %(number)s was signed in your enterprise's name by %(signer)s (agent %(agent)s). "
         "If you did not authorise it, report misuse at once."
     ),
+    Kind.DECLARATION_DIGEST: _(
+        "%(count)s declarations were signed in your enterprise's name on %(date)s: %(numbers)s. "
+        "The portal lists each with its signer. If you did not authorise one, report misuse at once."
+    ),
     Kind.ABUSE_REPORTED: _(
         "%(organization)s reported that its signature or an account was misused. "
         "A high-severity flag is open."

@@ -557,6 +557,31 @@ def _require_manager(actor: User, organization_id: int | None) -> None:
         )
 
 
+def organization_signature_notice_set(
+    *, organization: Organization, notice: str, actor: User
+) -> Organization:
+    """How the trader is told of signatures in its name: one notification each, or a daily digest.
+    Only its owner or an administrator chooses, and the choice is audited: a quieter setting is
+    what someone misusing the enterprise's certificate would want."""
+    _require_manager(actor, organization.pk)
+    if notice not in Organization.SignatureNotice.values:
+        raise ApplicationError(gettext("Choose one of the offered settings."), code="invalid_input")
+    with transaction.atomic():
+        organization = Organization.objects.select_for_update().get(pk=organization.pk)
+        if organization.signature_notice == notice:
+            return organization
+        previous, organization.signature_notice = organization.signature_notice, notice
+        organization.save(update_fields=["signature_notice", "updated_at"])
+        audit_event_record(
+            action=Action.ORGANIZATION_SETTINGS_CHANGED,
+            actor=actor,
+            organization=organization,
+            target=organization,
+            data={"signature_notice": notice, "previous": previous},
+        )
+    return organization
+
+
 def _invitation_signer() -> signing.TimestampSigner:
     return signing.TimestampSigner(salt="accounts.staff-invitation")
 

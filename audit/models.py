@@ -67,6 +67,7 @@ class Action(models.TextChoices):
     ORGANIZATION_VERIFIED = "organization.verified", _("Organisation verified")
     ORGANIZATION_SUSPENDED = "organization.suspended", _("Organisation suspended")
     ORGANIZATION_CLASSIFIED = "organization.classified", _("Compliance classification changed")
+    ORGANIZATION_SETTINGS_CHANGED = "organization.settings_changed", _("Organisation settings changed")
     USER_CREATED = "user.created", _("Account created")
     USER_INVITED = "user.invited", _("Staff member invited")
     INVITATION_CANCELLED = "user.invitation_cancelled", _("Staff invitation cancelled")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
+
 from config.celery import QUEUE_AUDIT, QUEUE_DEFAULT
 
 MANAGED_PREFIX = "csg:"
@@ -59,6 +61,18 @@ SCHEDULES: dict[str, Schedule] = {
         every=timedelta(hours=1),
         queue=QUEUE_DEFAULT,
         description="Remind of and expire mandate invitations; expire mandates past their last day.",
+    ),
+    "declarations-notice": Schedule(
+        task="signatures.tasks.declarations_notice",
+        every=timedelta(seconds=settings.SIGNATURE_NOTICE_SECONDS),
+        queue=QUEUE_DEFAULT,
+        description="Tell traders of the signatures made in their name (those wanting each one).",
+    ),
+    "declarations-digest": Schedule(
+        task="signatures.tasks.declarations_digest",
+        every=timedelta(hours=1),
+        queue=QUEUE_DEFAULT,
+        description="From SIGNATURE_DIGEST_HOUR, the daily digest for traders that prefer one.",
     ),
     "worker-heartbeat": Schedule(
         task="config.tasks.worker_heartbeat",

@@ -322,6 +322,9 @@ INVITATION_DAYS = env_int("INVITATION_DAYS", 7, minimum=1)
 # Certificates (DESIGN §7).
 MAX_CERT_UPLOAD_BYTES = env_int("MAX_CERT_UPLOAD_BYTES", 64 * 1024, minimum=4096)
 CERTIFICATE_CHALLENGE_SECONDS = env_int("CERTIFICATE_CHALLENGE_SECONDS", 600, minimum=60)
+# Traders are told of signatures in their name by a sweep this often (or in a digest at this hour).
+SIGNATURE_NOTICE_SECONDS = env_int("SIGNATURE_NOTICE_SECONDS", 10, minimum=1, maximum=3600)
+SIGNATURE_DIGEST_HOUR = env_int("SIGNATURE_DIGEST_HOUR", 7, minimum=0, maximum=23)
 CRL_FETCH = env_bool("CRL_FETCH", False)
 CRL_FETCH_TIMEOUT = env_int("CRL_FETCH_TIMEOUT", 10, minimum=1)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import Organization, User
 from accounts.validators import validate_citizen_id
 
 
@@ -80,4 +80,12 @@ class DeclarationForm(forms.Form):
     document = forms.FileField(label=_("Declaration file"), help_text=_("The exact file that was signed."))
     signature = forms.FileField(
         label=_("Signature (.p7s)"), help_text=_("The detached CMS signature your signing tool made.")
+    )
+
+
+class SignatureNoticeForm(forms.Form):
+    notice = forms.ChoiceField(
+        label=_("Tell us of signatures made in our name"),
+        choices=Organization.SignatureNotice.choices,
+        widget=forms.RadioSelect,
     )

@@ -299,6 +299,8 @@ class SignatureRecord(models.Model):
     reason_code = models.CharField(_("reason"), max_length=64, blank=True)
     channel = models.CharField(_("channel"), max_length=16)
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    # When the trader was told of this signature (at once, or in its daily digest).
+    noticed_at = models.DateTimeField(_("trader told at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("signature record")
@@ -309,6 +311,12 @@ class SignatureRecord(models.Model):
             models.Index(fields=["trader", "-created_at"], name="signature_trader_recent"),
             models.Index(fields=["signer_organization", "-created_at"], name="signature_signer_org_recent"),
             models.Index(fields=["certificate_fingerprint"], name="signature_certificate"),
+            # What the notice sweep still has to tell traders.
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(outcome="accepted", noticed_at__isnull=True),
+                name="signature_unnoticed",
+            ),
         ]
 
     def __str__(self) -> str:

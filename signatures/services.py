@@ -30,7 +30,7 @@ from brokers.models import AgentStaff, Authorization, BrokerLicence
 from brokers.services import agent_is_current
 from config.errors import ApplicationError
 from config.prepared import PreparedQuery
-from config.tasks import enqueue_on_commit
+from config.tasks import run_on_commit_without_beat
 from signatures import pki
 from signatures.cms import SignatureError, verify_detached, verify_proof_of_possession
 from signatures.models import (
@@ -976,9 +976,11 @@ def declaration_sign(
             target=attempt,
             data=_record_data(attempt),
         )
-        from signatures.tasks import notify_declaration_signed_task
+        from signatures.tasks import declarations_notice_task
 
-        enqueue_on_commit(notify_declaration_signed_task, attempt.pk)
+        # Traders are told by a sweep every few seconds rather than by a message per signature:
+        # the signing path publishes nothing. Where no beat runs (eager mode) it runs at commit.
+        run_on_commit_without_beat(declarations_notice_task)
     return attempt
 
 
@@ -1177,22 +1179,86 @@ def _apply_rules(attempt: SignatureRecord, actor: User, document: bytes, signatu
         ) from None
 
 
-def declaration_signed_notify(*, record_id: int) -> int:
-    """Tell the trader's owner and administrators of a signature made in its name (DESIGN §2)."""
-    record = (
-        SignatureRecord.objects.select_related("trader", "signer_organization")
-        .filter(pk=record_id, outcome=SignatureRecord.Outcome.ACCEPTED)
-        .first()
+NOTICE_BATCH = 500
+DIGEST_NUMBERS_SHOWN = 20
+
+
+def _claim_unnoticed(**conditions) -> list[SignatureRecord]:
+    """Accepted signatures not yet told to their trader, locked so that two workers never tell twice
+    (``skip_locked``: a concurrent sweep takes the next ones instead of waiting)."""
+    return list(
+        SignatureRecord.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("trader", "signer_organization")
+        .filter(outcome=SignatureRecord.Outcome.ACCEPTED, noticed_at__isnull=True, **conditions)
+        .order_by("created_at", "pk")[:NOTICE_BATCH]
     )
-    if record is None or record.trader is None:
+
+
+def _managers_by_organization(organization_ids) -> dict[int, list[User]]:
+    managers: dict[int, list[User]] = {}
+    for user in User.objects.filter(
+        organization_id__in=set(organization_ids), role__in=User.MANAGER_ROLES, is_active=True
+    ).order_by("pk"):
+        managers.setdefault(user.organization_id, []).append(user)
+    return managers
+
+
+def declarations_notice(*, now: datetime.datetime | None = None) -> int:
+    """Tell each trader that wants it of every signature made in its name (DESIGN §9): its owner
+    and administrators get a notification and an email per signature. Runs every
+    ``SIGNATURE_NOTICE_SECONDS`` (and at commit where no beat runs); returns the records told."""
+    now = now or _now()
+    with transaction.atomic():
+        records = _claim_unnoticed(trader__signature_notice=Organization.SignatureNotice.EACH)
+        if not records:
+            return 0
+        SignatureRecord.objects.filter(pk__in=[record.pk for record in records]).update(noticed_at=now)
+        managers = _managers_by_organization(record.trader_id for record in records)
+        for record in records:
+            for manager in managers.get(record.trader_id, []):
+                notification_send(
+                    user=manager,
+                    kind=Notification.Kind.DECLARATION_SIGNED,
+                    number=record.declaration_number,
+                    signer=record.signer_organization.name,
+                    agent=record.agent_number or "—",
+                )
+    return len(records)
+
+
+def declarations_digest(*, now: datetime.datetime | None = None) -> int:
+    """The daily digest for traders that prefer one: from ``SIGNATURE_DIGEST_HOUR`` (local time)
+    on, one notification per earlier day with signatures not yet told, listing their numbers.
+    Idempotent (the records are marked told), so it runs hourly. Returns the records told."""
+    now = now or _now()
+    local_now = timezone.localtime(now)
+    if local_now.hour < settings.SIGNATURE_DIGEST_HOUR:
         return 0
-    managers = User.objects.filter(organization=record.trader, role__in=User.MANAGER_ROLES, is_active=True)
-    for manager in managers:
-        notification_send(
-            user=manager,
-            kind=Notification.Kind.DECLARATION_SIGNED,
-            number=record.declaration_number,
-            signer=record.signer_organization.name,
-            agent=record.agent_number or "—",
-        )
-    return len(managers)
+    today_starts = local_now.replace(hour=0, minute=0, second=0, microsecond=0)
+    told = 0
+    while True:
+        with transaction.atomic():
+            records = _claim_unnoticed(
+                trader__signature_notice=Organization.SignatureNotice.DAILY, created_at__lt=today_starts
+            )
+            if not records:
+                return told
+            SignatureRecord.objects.filter(pk__in=[record.pk for record in records]).update(noticed_at=now)
+            days: dict[tuple[int, datetime.date], list[str]] = {}
+            for record in records:
+                day = timezone.localdate(record.created_at)
+                days.setdefault((record.trader_id, day), []).append(record.declaration_number)
+            managers = _managers_by_organization(trader_id for trader_id, _day in days)
+            for (trader_id, day), numbers in days.items():
+                shown = ", ".join(numbers[:DIGEST_NUMBERS_SHOWN]) + (
+                    "…" if len(numbers) > DIGEST_NUMBERS_SHOWN else ""
+                )
+                for manager in managers.get(trader_id, []):
+                    notification_send(
+                        user=manager,
+                        kind=Notification.Kind.DECLARATION_DIGEST,
+                        count=len(numbers),
+                        date=day.isoformat(),
+                        numbers=shown,
+                    )
+            told += len(records)

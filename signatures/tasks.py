@@ -26,7 +26,11 @@ def crls_refresh_task() -> dict:
     return services.crls_refresh()
 
 
-@shared_task(name="signatures.tasks.notify_declaration_signed", acks_late=True)
-def notify_declaration_signed_task(record_id: int) -> int:
-    """Carries the signature record's id only."""
-    return services.declaration_signed_notify(record_id=record_id)
+@shared_task(name="signatures.tasks.declarations_notice", acks_late=True)
+def declarations_notice_task() -> int:
+    return services.declarations_notice()
+
+
+@shared_task(name="signatures.tasks.declarations_digest", acks_late=True)
+def declarations_digest_task() -> int:
+    return services.declarations_digest()

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from accounts import services as account_services
 from accounts.reauth import reauthentication_required, reauthentication_required_for_changes
 from config.errors import ApplicationError
 from signatures import selectors, services
@@ -20,6 +21,7 @@ from signatures.forms import (
     DeclarationForm,
     ProofForm,
     ReasonForm,
+    SignatureNoticeForm,
 )
 from signatures.models import Certificate
 
@@ -193,7 +195,30 @@ def declaration_list(request):
     signed, the agent, broker, mandate, certificate and representation."""
     records = selectors.signature_records_for(viewer=request.user)
     page = Paginator(records, 50).get_page(request.GET.get("page"))
-    return render(request, "signatures/declarations.html", {"page": page})
+    organization = request.user.organization
+    notice_form = None
+    if organization is not None and organization.kind == organization.Kind.TRADER and request.user.is_manager:
+        notice_form = SignatureNoticeForm(initial={"notice": organization.signature_notice})
+    return render(request, "signatures/declarations.html", {"page": page, "notice_form": notice_form})
+
+
+@login_required
+@reauthentication_required
+@require_http_methods(["POST"])
+def signature_notice(request):
+    form = SignatureNoticeForm(request.POST)
+    if not form.is_valid() or request.user.organization is None:
+        messages.error(request, _("Choose one of the offered settings."))
+        return redirect("declaration_list")
+    try:
+        account_services.organization_signature_notice_set(
+            organization=request.user.organization, notice=form.cleaned_data["notice"], actor=request.user
+        )
+    except ApplicationError as error:
+        messages.error(request, error.detail)
+        return redirect("declaration_list")
+    messages.success(request, _("Saved: this is how you will be told of signatures in your name."))
+    return redirect("declaration_list")
 
 
 @login_required
