@@ -8,6 +8,7 @@ business: here a signature is only checked against the certificate that made it.
 from __future__ import annotations
 
 import datetime
+import functools
 import hmac
 from dataclasses import dataclass
 
@@ -179,7 +180,7 @@ def _parse(data: bytes) -> _SignerInfo:
             raise SignatureError("signature_malformed", "The signed content type is not data.")
         return _SignerInfo(
             certificates=[
-                (_signer_identifiers(choice.chosen), load_certificate(choice.chosen.dump()))
+                _carried_certificate(choice.chosen.dump())
                 for choice in _present(signed_data["certificates"])
                 if choice.name == "certificate"
             ],
@@ -270,6 +271,13 @@ def _signer_identifier(sid: cms.SignerIdentifier) -> tuple[str, object]:
     if sid.name == "issuer_and_serial_number":
         return sid.name, (sid.chosen["issuer"].hashable, sid.chosen["serial_number"].native)
     return sid.name, sid.chosen.native
+
+
+@functools.lru_cache(maxsize=512)
+def _carried_certificate(der: bytes) -> tuple[dict[str, object], x509.Certificate]:
+    """A certificate carried in a CMS, parsed once per process: a signer sends the same one with
+    every signature, and parsing it costs more than verifying the signature."""
+    return _signer_identifiers(asn1_x509.Certificate.load(der)), load_certificate(der)
 
 
 def _signer_identifiers(cert: asn1_x509.Certificate) -> dict[str, object]:

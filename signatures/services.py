@@ -949,39 +949,58 @@ def declaration_sign(
         document_sha256=document_sha256,
         channel=channel,
     )
-    with transaction.atomic():
-        try:
-            declaration = _apply_rules(attempt, actor, document, signature)
-        except SigningRefused as refusal:
-            attempt.outcome = SignatureRecord.Outcome.REJECTED
-            attempt.reason_code = refusal.code
-            attempt.refusal = refusal
-            attempt.save()
-            audit_event_record(
-                action=Action.DECLARATION_REJECTED,
-                actor=actor,
-                organization=attempt.trader or actor.organization,
-                target=attempt,
-                data=_record_data(attempt),
-            )
-            return attempt
-        attempt.declaration = declaration
-        attempt.outcome = SignatureRecord.Outcome.ACCEPTED
-        attempt.save()
-        attempt.refusal = None
-        audit_event_record(
-            action=Action.DECLARATION_SIGNED,
-            actor=actor,
-            organization=attempt.trader,
-            target=attempt,
-            data=_record_data(attempt),
+    try:
+        with transaction.atomic():
+            try:
+                declaration = _apply_rules(attempt, actor, document, signature)
+            except SigningRefused as refusal:
+                return _refused(attempt, actor, refusal)
+            _accepted(attempt, actor, declaration)
+    except _DuplicateDeclaration:
+        refusal = SigningRefused(
+            "duplicate_declaration", gettext("This trader already has a declaration with this number."), 409
         )
-        from signatures.tasks import declarations_notice_task
-
-        # Traders are told by a sweep every few seconds rather than by a message per signature:
-        # the signing path publishes nothing. Where no beat runs (eager mode) it runs at commit.
-        run_on_commit_without_beat(declarations_notice_task)
+        with transaction.atomic():
+            return _refused(attempt, actor, refusal)
     return attempt
+
+
+class _DuplicateDeclaration(Exception):
+    pass
+
+
+def _refused(attempt: SignatureRecord, actor: User, refusal: SigningRefused) -> SignatureRecord:
+    attempt.outcome = SignatureRecord.Outcome.REJECTED
+    attempt.reason_code = refusal.code
+    attempt.refusal = refusal
+    attempt.save()
+    audit_event_record(
+        action=Action.DECLARATION_REJECTED,
+        actor=actor,
+        organization=attempt.trader or actor.organization,
+        target=attempt,
+        data=_record_data(attempt),
+    )
+    return attempt
+
+
+def _accepted(attempt: SignatureRecord, actor: User, declaration: Declaration) -> None:
+    attempt.declaration = declaration
+    attempt.outcome = SignatureRecord.Outcome.ACCEPTED
+    attempt.save()
+    attempt.refusal = None
+    audit_event_record(
+        action=Action.DECLARATION_SIGNED,
+        actor=actor,
+        organization=attempt.trader,
+        target=attempt,
+        data=_record_data(attempt),
+    )
+    from signatures.tasks import declarations_notice_task
+
+    # Traders are told by a sweep every few seconds rather than by a message per signature:
+    # the signing path publishes nothing. Where no beat runs (eager mode) it runs at commit.
+    run_on_commit_without_beat(declarations_notice_task)
 
 
 def _record_data(record: SignatureRecord) -> dict:
@@ -1163,20 +1182,19 @@ def _apply_rules(attempt: SignatureRecord, actor: User, document: bytes, signatu
         attempt.representation = covering.representation
     elif trader.status != Organization.Status.ACTIVE:
         raise SigningRefused("organization_not_verified", gettext("The enterprise is not verified yet."), 403)
+    # No savepoint around the insert: a duplicate number aborts the attempt's whole transaction, and
+    # declaration_sign records the refusal in a fresh one.
     try:
-        with transaction.atomic():
-            return Declaration.objects.create(
-                trader=trader,
-                number=attempt.declaration_number,
-                kind=attempt.declaration_kind,
-                representation=attempt.representation,
-                document=document,
-                document_sha256=attempt.document_sha256,
-            )
+        return Declaration.objects.create(
+            trader=trader,
+            number=attempt.declaration_number,
+            kind=attempt.declaration_kind,
+            representation=attempt.representation,
+            document=document,
+            document_sha256=attempt.document_sha256,
+        )
     except IntegrityError:
-        raise SigningRefused(
-            "duplicate_declaration", gettext("This trader already has a declaration with this number."), 409
-        ) from None
+        raise _DuplicateDeclaration from None
 
 
 NOTICE_BATCH = 500

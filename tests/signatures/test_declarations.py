@@ -217,6 +217,40 @@ def test_a_duplicate_number_is_409_and_kept(world):
     )
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_signers_racing_for_one_number_get_one_declaration_and_one_kept_refusal(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL only")
+    barrier = threading.Barrier(2)
+    records = []
+
+    def sign(actor, identity):
+        try:
+            barrier.wait()
+            records.append(world.sign(actor, identity, number="3001"))
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=sign, args=(world.trader_signer, world.trader_key)),
+        threading.Thread(target=sign, args=(world.broker_agent, world.broker_key)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted((r.outcome, r.reason_code) for r in records) == [
+        ("accepted", ""),
+        ("rejected", "duplicate_declaration"),
+    ]
+    assert Declaration.objects.filter(number="3001").count() == 1
+    # The loser's attempt is evidence too: its record and audit event were written after the rollback.
+    assert SignatureRecord.objects.filter(declaration_number="3001").count() == 2
+    rejected = AuditEvent.objects.get(action="declaration.rejected")
+    assert rejected.data["reason"] == "duplicate_declaration"
+
+
 def test_bad_input(world):
     record = services.declaration_sign(
         actor=world.trader_signer, number="1", kind="import", trader_tax_code="123", representation="",
