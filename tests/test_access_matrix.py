@@ -1,0 +1,190 @@
+"""The access-control matrix (DESIGN §5 rule 6): every URL pattern the project serves is either on
+the public allow-list or refuses anonymous visitors, and every URL that names an object refuses
+another organisation. A new URL fails these tests until it is classified here."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts import services as account_services
+from accounts.models import StaffInvitation
+from audit.models import AuditEvent
+from brokers import services as broker_services
+from brokers.models import Authorization
+from signatures.models import Certificate, Declaration
+from tests.helpers import sign_in
+from tests.signatures.conftest import pki  # noqa: F401 - the test PKI the cast's certificates come from
+from tests.signatures.test_declarations import world  # noqa: F401 - the shared cast
+
+pytestmark = pytest.mark.django_db
+
+# What an anonymous visitor may reach (issue "Proof under real conditions").
+PUBLIC = {
+    "home", "healthz", "set_language",
+    "login", "login_verify", "logout", "password_strength",  # signing in and out
+    "register", "register_done", "verify_email", "invitation_accept",  # joining, by one-time link
+    "broker_directory", "api_brokers",  # the public directory of licensed brokers
+    "api_schema", "api_docs", "api_redoc", "audit-public-key", "audit-public-key-pem",
+}  # fmt: skip
+
+
+def _patterns(patterns=None, prefix=""):
+    for pattern in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(pattern, URLResolver):
+            yield from _patterns(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            yield prefix + str(pattern.pattern), pattern
+
+
+def _placeholder_kwargs(pattern: URLPattern) -> dict:
+    converters = pattern.pattern.converters
+    values = {"int": 987654, "str": "not-a-real-token", "uuid": uuid.uuid4(), "slug": "x", "path": "x"}
+    return {name: values[type(converter).__name__.removesuffix("Converter").lower()]
+            for name, converter in converters.items()}  # fmt: skip
+
+
+def _named_urls():
+    seen = {}
+    for route, pattern in _patterns():
+        if route.startswith(("static/", "officers/")) or pattern.name in seen:
+            continue  # static files; the officer console has its own test of refusal
+        seen[pattern.name] = (route, pattern)
+    return seen
+
+
+def _refuses_anonymous(response) -> bool:
+    if response.status_code in (401, 403, 405):
+        return True
+    return response.status_code == 302 and "login" in response["Location"]
+
+
+def test_anonymous_visitors_reach_only_the_public_allow_list(client):
+    urls = _named_urls()
+    assert set(urls) >= PUBLIC, f"allow-listed but gone: {PUBLIC - set(urls)}"
+    leaks = []
+    for name, (route, pattern) in sorted(urls.items()):
+        if name in PUBLIC:
+            continue
+        url = reverse(name, kwargs=_placeholder_kwargs(pattern))
+        for method in (client.get, client.post):
+            response = method(url)
+            if not _refuses_anonymous(response):
+                leaks.append((method.__name__, route, response.status_code))
+    assert leaks == []
+
+
+def test_the_public_pages_answer_without_an_account(client):
+    for name in ("home", "healthz", "login", "register", "broker_directory", "api_schema", "api_docs"):
+        response = client.get(reverse(name))
+        assert response.status_code in (200, 503), name  # healthz is 503 when a service is down
+    assert client.get(reverse("verify_email", args=["forged"])).status_code in (200, 400, 404)
+
+
+# --- another organisation, URL by URL -------------------------------------------------------------
+
+
+def _invitation(world):  # noqa: F811
+    account_services.staff_invite(
+        actor=world.trader_owner, email="moi@hoabinh.example", first_name="Lan", last_name="Trần",
+        national_id_number="001203009999", role="viewer",
+    )  # fmt: skip
+    return StaffInvitation.objects.get(email="moi@hoabinh.example")
+
+
+def _declaration(world):  # noqa: F811
+    record = world.sign(world.trader_signer, world.trader_key, number="ACL-1")
+    assert record.outcome == "accepted"
+    return record.declaration
+
+
+def _pending_mandate(world):  # noqa: F811
+    return broker_services.authorization_invite(
+        actor=world.broker_owner, trader_tax_code=world.trader.tax_code,
+        trader_registered_on=world.trader.created_at.astimezone().date(), scopes=["export"],
+        representation="direct", contract_number="HĐ-ACL",
+        valid_from=world.mandate.valid_from, valid_until=world.mandate.valid_until,
+    )  # fmt: skip
+
+
+# Every URL that names an object: how to make the object (of the cast's trader or broker), and
+# what must still be true of it after the outsider's GET and POST.
+OBJECT_URLS = {
+    "staff_member": (lambda w: w.trader_signer, lambda w, o: o.__class__.objects.get(pk=o.pk).is_active),
+    "staff_invitation_cancel": (
+        _invitation,
+        lambda w, o: StaffInvitation.objects.get(pk=o.pk).status == "pending",
+    ),
+    "certificate_detail": (lambda w: w.trader_certificate, lambda w, o: _certificate_active(o)),
+    "certificate_proof": (lambda w: w.trader_certificate, lambda w, o: _certificate_active(o)),
+    "certificate_challenge": (lambda w: w.trader_certificate, lambda w, o: _certificate_active(o)),
+    "mandate_action": (
+        lambda w: w.mandate,
+        lambda w, o: Authorization.objects.get(pk=o.pk).status == "active",
+    ),
+    "api_certificate_proof": (lambda w: w.trader_certificate, lambda w, o: _certificate_active(o)),
+    "api_declaration": (_declaration, lambda w, o: Declaration.objects.filter(pk=o.pk).exists()),
+    "api_declaration_receipt": (_declaration, lambda w, o: Declaration.objects.filter(pk=o.pk).exists()),
+    "api_authorization_accept": (_pending_mandate, lambda w, o: _mandate_status(o) == "invited"),
+    "api_authorization_decline": (_pending_mandate, lambda w, o: _mandate_status(o) == "invited"),
+    "api_authorization_cancel": (_pending_mandate, lambda w, o: _mandate_status(o) == "invited"),
+    "api_authorization_revoke": (lambda w: w.mandate, lambda w, o: _mandate_status(o) == "active"),
+    "audit-event-receipt": (
+        lambda w: AuditEvent.objects.filter(organization=w.trader).order_by("pk").first(),
+        lambda w, o: True,
+    ),
+}
+HOSTILE_POSTS = {
+    "staff_member": {"action": "deactivate"},
+    "certificate_detail": {"action": "revoke", "reason": "taken over"},
+    "mandate_action": {"action": "revoke", "reason": "taken over"},
+    "certificate_proof": {"signature": "AAAA"},
+    "api_certificate_proof": {"signature": "AAAA"},
+    "api_authorization_decline": {"reason": "taken over"},
+    "api_authorization_revoke": {"reason": "taken over"},
+}
+TOKEN_URLS = {"invitation_accept", "verify_email"}  # public by design: the token is the key
+
+
+def _certificate_active(certificate) -> bool:
+    return Certificate.objects.get(pk=certificate.pk).status == "active"
+
+
+def _mandate_status(mandate) -> str:
+    return Authorization.objects.get(pk=mandate.pk).status
+
+
+def test_every_url_naming_an_object_is_in_the_matrix():
+    with_arguments = {name for name, (_route, pattern) in _named_urls().items() if pattern.pattern.converters}
+    assert with_arguments - TOKEN_URLS == set(OBJECT_URLS)
+
+
+@pytest.fixture
+def outsider_api(outsider):
+    _key, secret = broker_services.api_key_create(
+        actor=outsider, holder=outsider, name="outsider", scopes=["read", "manage"]
+    )
+    return Client(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+
+
+@pytest.mark.parametrize("name", sorted(OBJECT_URLS))
+def test_another_organisation_can_neither_read_nor_change_it(name, world, outsider, outsider_api):  # noqa: F811
+    make, unchanged = OBJECT_URLS[name]
+    target = make(world)
+    _route, pattern = _named_urls()[name]
+    (argument,) = pattern.pattern.converters
+    url = reverse(name, kwargs={argument: target.event_id if name == "audit-event-receipt" else target.pk})
+    if name.startswith(("api_", "audit-")):
+        visitor = outsider_api
+    else:
+        visitor = Client()
+        sign_in(visitor, outsider.username)
+    # The POST carries what the owner's own form would send, so a missing check cannot hide
+    # behind a malformed request.
+    for method, data in ((visitor.get, None), (visitor.post, HOSTILE_POSTS.get(name, {}))):
+        response = method(url, data) if data is not None else method(url)
+        assert response.status_code in (403, 404, 405), (method.__name__, url, response.status_code)
+    assert unchanged(world, target)
