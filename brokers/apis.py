@@ -5,7 +5,6 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView, ListAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,6 +12,7 @@ from rest_framework.views import APIView
 from brokers import selectors, services
 from brokers.models import Authorization, BrokerLicence, OrganizationAPIKey
 from config.errors import ERROR_RESPONSES, ApplicationError
+from config.pagination import PageNumberPagination
 
 
 class MeApi(APIView):
@@ -79,8 +79,6 @@ class BrokerDirectorySerializer(serializers.ModelSerializer):
 
 class DirectoryPagination(PageNumberPagination):
     page_size = 25
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
 class BrokerDirectoryApi(ListAPIView):
@@ -152,6 +150,7 @@ class AuthorizationListApi(GenericAPIView):
             return Authorization.objects.none()
         return selectors.mandate_list(viewer=self.request.user)
 
+    @extend_schema(operation_id="authorizations_list", responses=AuthorizationSerializer(many=True))
     def get(self, request):
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         return self.get_paginated_response(AuthorizationSerializer(page, many=True).data)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -68,3 +68,40 @@ class ErrorSerializer(serializers.Serializer):
 
 
 ERROR_RESPONSES = dict.fromkeys((400, 401, 403, 404, 409, 429), ErrorSerializer)
+
+
+# Errors any operation can answer with: a malformed request, no or a dead key, a missing scope or
+# another organisation's object, an unknown id, the rate limit.
+COMMON_ERROR_STATUSES = ("400", "401", "403", "404", "429")
+
+
+def document_common_errors(result, generator, request, public):
+    """drf-spectacular post-processing hook: every operation documents the common error answers,
+    so that no answer the API gives is missing from its schema."""
+    error = {"$ref": "#/components/schemas/Error"}
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            for status_code in COMMON_ERROR_STATUSES:
+                responses.setdefault(
+                    status_code, {"content": {"application/json": {"schema": error}}, "description": ""}
+                )
+    return result
+
+
+def api_not_found(request, exception=None):
+    """404 for a URL that matches no route: JSON under /api/, Django's page elsewhere."""
+    from django.views.defaults import page_not_found
+
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": "not_found", "detail": "No such resource.", "fields": {}}, status=404)
+    return page_not_found(request, exception)
+
+
+def api_server_error(request):
+    from django.views.defaults import server_error
+
+    if request.path.startswith("/api/"):
+        body = {"code": "server_error", "detail": "Something went wrong on our side.", "fields": {}}
+        return JsonResponse(body, status=500)
+    return server_error(request)

@@ -391,6 +391,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SECURITY": [{"ApiKey": []}],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.errors.document_common_errors",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "MandatePartyEnum": "brokers.models.Authorization.Party",
         "RepresentationEnum": "brokers.models.Authorization.Representation",

@@ -14,3 +14,6 @@ urlpatterns = [
     path("declarations/", include("signatures.declaration_urls")),
     path("api/v1/", include("config.api_urls")),
 ]
+
+handler404 = "config.errors.api_not_found"
+handler500 = "config.errors.api_server_error"
