@@ -1,0 +1,59 @@
+"""The audit app's models in the officer console (flags, cases, checkpoints)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from audit.models import AuditCheckpoint, Case, CaseNote, Flag
+from audit.officers import OfficerModelAdmin, officer_site
+
+
+@admin.register(Flag, site=officer_site)
+class FlagAdmin(OfficerModelAdmin):
+    list_display = ("id", "kind", "severity", "status", "organization", "user", "count", "last_seen_at")
+    list_filter = ("severity", "status", "kind")
+    search_fields = ("kind", "organization__name", "organization__tax_code", "user__username")
+    list_select_related = ("organization", "user")
+    date_hierarchy = "first_seen_at"
+
+
+class CaseNoteInline(admin.TabularInline):
+    model = CaseNote
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "author", "text")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Case, site=officer_site)
+class CaseAdmin(OfficerModelAdmin):
+    list_display = ("id", "title", "organization", "assignee", "status", "outcome", "opened_at")
+    list_filter = ("status", "outcome")
+    search_fields = ("title", "organization__name", "organization__tax_code")
+    list_select_related = ("organization", "assignee")
+    inlines = (CaseNoteInline,)
+    filter_horizontal = ()
+
+
+@admin.register(AuditCheckpoint, site=officer_site)
+class AuditCheckpointAdmin(OfficerModelAdmin):
+    list_display = ("sequence", "tree_size", "issued_at", "key_id", "witnesses")
+    exclude = ("root_hash", "chain_hash", "prev_checkpoint_hash", "signature")
+    readonly_fields = ("root", "witnesses")
+
+    @admin.display(description="root")
+    def root(self, obj) -> str:
+        return bytes(obj.root_hash).hex()
+
+    @admin.display(description="witness co-signatures")
+    def witnesses(self, obj) -> str:
+        return ", ".join(w.key_id for w in obj.witness_signatures.all()) or "—"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("witness_signatures")

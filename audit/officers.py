@@ -1,0 +1,374 @@
+"""The officer console: a Django admin site of its own at ``/officers/`` (DESIGN §2).
+
+Only customs officers reach it, and only after signing in *here* with their password and second
+factor: the session then carries ``OFFICER_SESSION`` and the OTP verification, so a portal session
+(even an officer's) does not open the console, and the sign-in is recorded on the ``officers``
+channel (the request path decides the channel, ``audit.middleware.channel_for_path``).
+
+Each app's ``admin.py`` registers its models on ``officer_site``; higher apps import this module,
+never the reverse. What a signed-in officer may do is decided by the groups of
+``OFFICER_GROUPS`` (``python manage.py officer_groups``).
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import django_otp
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth import login as auth_login
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+
+OFFICER_SESSION = "officers.signed_in"
+PENDING = "officers.mfa_pending"
+PENDING_SECONDS = 300
+PENDING_TRIES = 5
+
+# Group name -> permissions ("app_label.codename"). Every group also gets VIEWER's. Nobody gets a
+# delete permission: the console changes state through services, and history is not deleted.
+VIEW_MODELS = (
+    "audit.flag",
+    "audit.case",
+    "audit.casenote",
+    "audit.auditcheckpoint",
+    "accounts.organization",
+    "accounts.user",
+    "accounts.signinevent",
+    "brokers.brokerlicence",
+    "brokers.agentstaff",
+    "brokers.authorization",
+    "brokers.operationreport",
+    "signatures.trustedissuer",
+    "signatures.revocationlist",
+    "signatures.certificate",
+    "signatures.declaration",
+    "signatures.signaturerecord",
+    "signatures.abusereport",
+)
+VIEWER = (
+    *(f"{model.split('.')[0]}.view_{model.split('.')[1]}" for model in VIEW_MODELS),
+    "audit.view_dashboard",
+    "audit.search_signatures",
+)
+INVESTIGATOR = (
+    "audit.change_flag",
+    "audit.add_case",
+    "audit.change_case",
+    "audit.add_casenote",
+    "audit.classify_enterprise",
+)
+REGISTRAR = (
+    "brokers.change_brokerlicence",
+    "signatures.add_trustedissuer",
+    "signatures.change_trustedissuer",
+    "signatures.add_revocationlist",
+    "signatures.change_certificate",
+    "accounts.change_organization",
+)
+OFFICER_GROUPS = {
+    "viewer": VIEWER,
+    "investigator": (*VIEWER, *INVESTIGATOR),
+    "registrar": (*VIEWER, *REGISTRAR),
+    "administrator": (*VIEWER, *INVESTIGATOR, *REGISTRAR, "accounts.change_user", "auth.view_group"),
+}
+
+
+@dataclass
+class Panel:
+    """One dashboard panel: a table (also its CSV) and, optionally, a server-rendered SVG chart."""
+
+    key: str
+    title: str
+    columns: list
+    rows: list[list] = field(default_factory=list)
+    svg: str = ""
+
+
+def is_console_session(request) -> bool:
+    """An active officer who signed in at the console, with the second factor, in this session."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if not getattr(user, "is_officer", False) or user.suspended_at is not None:
+        return False
+    verified = getattr(user, "is_verified", None)
+    if verified is None or not verified():
+        return False
+    return request.session.get(OFFICER_SESSION) == user.pk
+
+
+class OfficerAuthenticationForm(AuthenticationForm):
+    """The password step. A non-officer gets the same answer as a wrong password, so the console
+    does not tell which accounts exist or what they are."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if not getattr(user, "is_officer", False):
+            from accounts.services import signin_record
+
+            signin_record(user=user, username=user.get_username(), succeeded=False)
+            raise self.get_invalid_login_error()
+
+
+class OfficerCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        help_text=_("The 6-digit code your authenticator shows now, or one of your recovery codes."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+
+class OfficerSite(admin.AdminSite):
+    site_header = _("Customs officer console")
+    site_title = _("Officer console")
+    index_title = _("Dashboard")
+    site_url = None
+    login_template = "officers/login.html"
+    index_template = "officers/index.html"
+    enable_nav_sidebar = False
+
+    def has_permission(self, request) -> bool:
+        return is_console_session(request)
+
+    def get_urls(self):
+        urls = [
+            path("login/verify/", self.login_verify, name="login_verify"),
+            path("dashboard/<slug:key>.csv", self.admin_view(self.dashboard_csv), name="dashboard_csv"),
+            *self.extra_urls(),
+        ]
+        return urls + super().get_urls()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pages: list[tuple[str, object, str, str, str]] = []
+        self._panels: dict[str, Callable[[], Panel]] = {}
+
+    def register_panel(self, key: str, build: Callable[[], Panel]) -> None:
+        """A dashboard panel; ``build`` runs the panel's selector (the app that owns the data
+        registers it, so this bottom app imports none of theirs)."""
+        self._panels[key] = build
+
+    def panels(self) -> list[Panel]:
+        return [build() for build in self._panels.values()]
+
+    def index(self, request, extra_context=None):
+        extra_context = dict(extra_context or {})
+        if request.user.has_perm("audit.view_dashboard"):
+            extra_context["panels"] = self.panels()
+        return super().index(request, extra_context)
+
+    def dashboard_csv(self, request, key: str):
+        require_perm(request, "audit.view_dashboard")
+        build = self._panels.get(key)
+        if build is None:
+            raise Http404
+        panel = build()
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{key}.csv"'
+        writer = csv.writer(response)
+        writer.writerow([str(column) for column in panel.columns])
+        writer.writerows(panel.rows)
+        return response
+
+    def register_page(self, route: str, view, *, name: str, title=None, permission: str = "") -> None:
+        """A console page that is not one model's (the who-signed search, the dashboard's CSV).
+        Registered by the app that owns its data; shown in the menu when it has a ``title``."""
+        self._pages.append((route, view, name, title, permission))
+
+    def extra_urls(self) -> list:
+        return [path(route, self.admin_view(view), name=name) for route, view, name, _t, _p in self._pages]
+
+    def pages_for(self, request) -> list[tuple[str, str]]:
+        return [
+            (title, reverse(f"{self.name}:{name}"))
+            for _route, _view, name, title, permission in self._pages
+            if title and (not permission or request.user.has_perm(permission))
+        ]
+
+    def each_context(self, request):
+        context = super().each_context(request)
+        context["console_pages"] = self.pages_for(request) if self.has_permission(request) else []
+        return context
+
+    def password_change(self, request, extra_context=None):
+        # One password policy: the portal's page applies it (history, breach check, audit).
+        return redirect("password_change")
+
+    @method_decorator(sensitive_post_parameters("password"))
+    @method_decorator(never_cache)
+    def login(self, request, extra_context=None):
+        if request.method == "GET" and self.has_permission(request):
+            return HttpResponseRedirect(reverse("officers:index", current_app=self.name))
+        form = OfficerAuthenticationForm(request, data=request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            user = form.get_user()
+            from accounts.services import mfa_enabled
+
+            if not mfa_enabled(user):
+                # Officers always have a second factor; the portal makes them set one up first.
+                form.add_error(
+                    None,
+                    gettext("Set up your authenticator in the portal first, then sign in here."),
+                )
+            else:
+                request.session.cycle_key()
+                request.session[PENDING] = {
+                    "user": user.pk,
+                    "backend": user.backend,
+                    "at": time.time(),
+                    "tries": 0,
+                    "next": self._safe_next(request),
+                }
+                return redirect("officers:login_verify")
+        context = {
+            **self.each_context(request),
+            "title": _("Sign in"),
+            "form": form,
+            "next": self._safe_next(request),
+            **(extra_context or {}),
+        }
+        request.current_app = self.name
+        return TemplateResponse(request, self.login_template, context, status=400 if form.errors else 200)
+
+    @method_decorator(never_cache)
+    def login_verify(self, request):
+        from accounts.models import SignInEvent
+        from accounts.services import mfa_verify, signin_record
+
+        pending = request.session.get(PENDING)
+        if not pending or time.time() - pending["at"] > PENDING_SECONDS:
+            request.session.pop(PENDING, None)
+            return redirect("officers:login")
+        user = (
+            get_user_model()
+            .objects.filter(pk=pending["user"], is_active=True, suspended_at__isnull=True)
+            .first()
+        )
+        if user is None or not user.is_officer:
+            request.session.pop(PENDING, None)
+            return redirect("officers:login")
+        form = OfficerCodeForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            device = mfa_verify(user=user, token=form.cleaned_data["code"])
+            if device is not None:
+                del request.session[PENDING]
+                user.backend = pending["backend"]
+                auth_login(request, user)  # records the sign-in (channel "officers")
+                django_otp.login(request, device)
+                request.session[OFFICER_SESSION] = user.pk
+                return redirect(pending["next"] or reverse("officers:index"))
+            signin_record(
+                user=user,
+                username=user.username,
+                succeeded=False,
+                device_id=getattr(request, "device_id", ""),
+                factor=SignInEvent.Factor.SECOND_FACTOR,
+            )
+            pending["tries"] += 1
+            if pending["tries"] >= PENDING_TRIES:
+                del request.session[PENDING]
+                messages.error(request, gettext("Too many wrong codes. Sign in again."))
+                return redirect("officers:login")
+            request.session[PENDING] = pending
+            form.add_error("code", gettext("That code is not right."))
+        context = {**self.each_context(request), "title": _("Your second factor"), "form": form}
+        request.current_app = self.name
+        return TemplateResponse(
+            request, "officers/login_verify.html", context, status=400 if form.errors else 200
+        )
+
+    @staticmethod
+    def _safe_next(request) -> str:
+        from django.utils.http import url_has_allowed_host_and_scheme
+
+        next_url = request.POST.get("next") or request.GET.get("next") or ""
+        if next_url.startswith("/officers/") and url_has_allowed_host_and_scheme(
+            next_url, allowed_hosts={request.get_host()}
+        ):
+            return next_url
+        return ""
+
+
+officer_site = OfficerSite(name="officers")
+
+
+def require_perm(request, permission: str) -> None:
+    """Console views beyond a model admin's own: the officer's groups must grant ``permission``."""
+    if not request.user.has_perm(permission):
+        raise PermissionDenied
+
+
+class OfficerModelAdmin(admin.ModelAdmin):
+    """Read-only by default: state changes go through the actions and pages a subclass adds, each
+    calling a service; nothing is deleted from the console."""
+
+    list_per_page = 50
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    # Officers see everything, and their reads of personal data are audited (DESIGN §5 rule 6).
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method == "GET" and getattr(response, "status_code", 0) == 200:
+            obj = self.get_object(request, admin.utils.unquote(object_id))
+            if obj is not None:
+                officer_view_record(request, target=obj, organization=self.organization_of(obj))
+        return response
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        query = request.GET.get("q", "").strip()
+        if query and getattr(response, "status_code", 0) == 200:
+            officer_view_record(
+                request,
+                target=(self.model._meta.label_lower, ""),
+                data={"search": query[:200]},
+            )
+        return response
+
+    def organization_of(self, obj):
+        """The enterprise whose data ``obj`` is, for the audit event of an officer's read."""
+        organization = getattr(obj, "organization", None)
+        return organization if organization is not None and hasattr(organization, "tax_code") else None
+
+
+def officer_view_record(request, *, target, organization=None, data: dict | None = None) -> None:
+    from audit.models import Action
+    from audit.services import audit_event_record
+
+    audit_event_record(
+        action=Action.OFFICER_VIEWED,
+        actor=request.user,
+        organization=organization,
+        target=target,
+        data={"page": request.path[:200], **(data or {})},
+    )
