@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.http import Http404, HttpResponse, JsonResponse
+from django.utils.translation import gettext
 
 from audit.models import AuditCheckpoint, Case, CaseNote, Flag
-from audit.officers import OfficerModelAdmin, officer_site
+from audit.officers import OfficerModelAdmin, officer_site, require_perm
+from audit.selectors import AuditNotSealed, audit_event_for_reader, audit_receipt_build
 
 
 @admin.register(Flag, site=officer_site)
@@ -57,3 +60,25 @@ class AuditCheckpointAdmin(OfficerModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("witness_signatures")
+
+
+def receipt(request, event_id):
+    """An audit event's receipt (event, inclusion proof, signed checkpoint) for offline checking."""
+    require_perm(request, "audit.search_signatures")
+    event = audit_event_for_reader(user=request.user, event_id=event_id)
+    if event is None:
+        raise Http404
+    try:
+        body = audit_receipt_build(event=event)
+    except AuditNotSealed:
+        return HttpResponse(
+            gettext("The receipt is not ready yet: the event is not sealed. Try again in a minute."),
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = JsonResponse(body, json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="receipt-{event.event_id}.json"'
+    return response
+
+
+officer_site.register_page("receipts/<uuid:event_id>/", receipt, name="receipt")

@@ -81,3 +81,38 @@ class DeclarationForm(forms.Form):
     signature = forms.FileField(
         label=_("Signature (.p7s)"), help_text=_("The detached CMS signature your signing tool made.")
     )
+
+
+class SignatureSearchForm(forms.Form):
+    """The officers' "who signed which declaration" search: at least one criterion, a sane range."""
+
+    declaration_number = forms.CharField(label=_("Declaration number"), max_length=32, required=False)
+    tax_code = forms.CharField(label=_("Tax code (trader or signer)"), max_length=14, required=False)
+    certificate = forms.CharField(
+        label=_("Certificate serial or SHA-256 fingerprint"), max_length=100, required=False
+    )
+    agent_number = forms.CharField(label=_("Agent number"), max_length=64, required=False)
+    user = forms.CharField(label=_("Signer's username"), max_length=150, required=False)
+    date_from = forms.DateField(label=_("From (inclusive)"), required=False)
+    date_to = forms.DateField(label=_("To (inclusive)"), required=False)
+
+    CRITERIA = ("declaration_number", "tax_code", "certificate", "agent_number", "user")
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if not any((data.get(name) or "").strip() for name in self.CRITERIA):
+            raise forms.ValidationError(
+                _("Give at least one of: declaration number, tax code, certificate, agent number, user."),
+                code="no_criteria",
+            )
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error(
+                "date_to",
+                forms.ValidationError(_("The end date is before the start date."), code="impossible_range"),
+            )
+        return data
+
+    def criteria(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if value not in ("", None)}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+
 from cryptography import x509
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from signatures.models import Certificate, Declaration, RevocationList, SignatureRecord, TrustedIssuer
@@ -65,3 +68,65 @@ def signature_records_for(*, viewer: User) -> QuerySet[SignatureRecord]:
     return SignatureRecord.objects.select_related(
         "signer", "signer_organization", "certificate", "authorization"
     ).filter(Q(trader_id=viewer.organization_id) | Q(signer_organization_id=viewer.organization_id))
+
+
+def signature_search(
+    *,
+    viewer: User,
+    declaration_number: str = "",
+    tax_code: str = "",
+    certificate: str = "",
+    agent_number: str = "",
+    user: str = "",
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+) -> QuerySet[SignatureRecord]:
+    """ "Who signed which declaration" for officers: every attempt, accepted or refused, matching all
+    the criteria given. ``tax_code`` matches the trader or the signer's organisation;
+    ``certificate`` a serial number (hex, any case, colons allowed) or a SHA-256 fingerprint;
+    ``user`` a username exactly. Dates are inclusive, in the site's time zone. Non-officers get
+    nothing."""
+    if not viewer.is_officer:
+        return SignatureRecord.objects.none()
+    records = SignatureRecord.objects.select_related(
+        "signer", "signer_organization", "trader", "certificate", "authorization", "agent"
+    ).order_by("-created_at", "-pk")
+    if declaration_number:
+        records = records.filter(declaration_number__iexact=declaration_number.strip())
+    if tax_code:
+        tax_code = tax_code.strip()
+        records = records.filter(Q(trader_tax_code=tax_code) | Q(signer_organization__tax_code=tax_code))
+    if certificate:
+        value = certificate.strip().replace(":", "").replace(" ", "").lower()
+        # Serials are stored as lower-case hex without leading zeros (as ``format(n, "x")``).
+        records = records.filter(
+            Q(certificate_fingerprint=value) | Q(certificate__serial_number=value.lstrip("0") or "0")
+        )
+    if agent_number:
+        records = records.filter(agent_number__iexact=agent_number.strip())
+    if user:
+        records = records.filter(signer__username=user.strip())
+    tz = timezone.get_current_timezone()
+    if date_from:
+        records = records.filter(
+            created_at__gte=datetime.datetime.combine(date_from, datetime.time.min, tzinfo=tz)
+        )
+    if date_to:
+        records = records.filter(
+            created_at__lt=datetime.datetime.combine(
+                date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
+            )
+        )
+    return records
+
+
+def signature_audit_events(records: list[SignatureRecord]) -> dict[int, str]:
+    """The audit event id (for its receipt) of each signature record, in one query."""
+    from audit.models import AuditEvent
+
+    events = AuditEvent.objects.filter(
+        target_type="signatures.signaturerecord",
+        target_id__in=[str(record.pk) for record in records],
+        action__in=["declaration.signed", "declaration.rejected"],
+    ).values_list("target_id", "event_id")
+    return {int(target_id): str(event_id) for target_id, event_id in events}
