@@ -942,3 +942,96 @@ def organization_verify(*, organization: Organization, actor: User | None, reaso
         data={"reason": reason[:200]},
     )
     return organization
+
+
+# --- officers' decisions on an enterprise ----------------------------------------------------------
+
+
+def _require_officer(actor: User | None) -> None:
+    if actor is None or not actor.is_officer:
+        raise ApplicationError(
+            gettext("Only a customs officer can do this."), code="not_allowed", status_code=403
+        )
+
+
+def _require_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError(
+            gettext("Give the reason."), code="reason_required", fields={"reason": ["required"]}
+        )
+    return reason[:2000]
+
+
+@transaction.atomic
+def organization_suspend(*, organization: Organization, actor: User, reason: str) -> Organization:
+    """An officer suspends an enterprise (its status becomes ``suspended``). Records
+    ``organization.suspended``. Raises ``ApplicationError``: ``not_allowed``, ``reason_required``,
+    ``invalid_transition`` (already suspended)."""
+    _require_officer(actor)
+    reason = _require_reason(reason)
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if organization.status == Organization.Status.SUSPENDED:
+        raise ApplicationError(gettext("This enterprise is already suspended."), code="invalid_transition")
+    previous = organization.status
+    organization.status = Organization.Status.SUSPENDED
+    organization.save(update_fields=["status", "updated_at"])
+    audit_event_record(
+        action=Action.ORGANIZATION_SUSPENDED,
+        actor=actor,
+        organization=organization,
+        target=organization,
+        data={"reason": reason[:500], "previous": previous},
+    )
+    return organization
+
+
+@transaction.atomic
+def organization_reinstate(*, organization: Organization, actor: User, reason: str) -> Organization:
+    """Lift an enterprise's suspension: it becomes ``active`` (the officer has looked at it, which is
+    at least the check a verification is). Records ``organization.reinstated``."""
+    _require_officer(actor)
+    reason = _require_reason(reason)
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if organization.status != Organization.Status.SUSPENDED:
+        raise ApplicationError(gettext("This enterprise is not suspended."), code="invalid_transition")
+    organization.status = Organization.Status.ACTIVE
+    organization.save(update_fields=["status", "updated_at"])
+    audit_event_record(
+        action=Action.ORGANIZATION_REINSTATED,
+        actor=actor,
+        organization=organization,
+        target=organization,
+        data={"reason": reason[:500], "status": organization.status},
+    )
+    return organization
+
+
+@transaction.atomic
+def organization_non_cooperation_set(
+    *, organization: Organization, marked: bool, actor: User, reason: str
+) -> Organization:
+    """Mark an enterprise as not cooperating with customs (or clear the mark), with the reason;
+    the mark counts against its compliance level at the next classification. Records
+    ``organization.non_cooperation``."""
+    _require_officer(actor)
+    reason = _require_reason(reason)
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if organization.non_cooperation == marked:
+        raise ApplicationError(
+            gettext("The enterprise is already marked so.")
+            if marked
+            else gettext("There is no mark to clear."),
+            code="invalid_transition",
+        )
+    organization.non_cooperation = marked
+    organization.non_cooperation_reason = reason if marked else ""
+    organization.save(update_fields=["non_cooperation", "non_cooperation_reason", "updated_at"])
+    audit_event_record(
+        action=Action.ORGANIZATION_NON_COOPERATION,
+        actor=actor,
+        organization=organization,
+        target=organization,
+        data={"marked": marked, "reason": reason[:500]},
+    )
+    return organization

@@ -3,17 +3,56 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
-from audit.officers import OfficerModelAdmin, officer_site
+from audit.officers import ActionsModelAdmin, ObjectAction, OfficerModelAdmin, officer_site
+from brokers import services
 from brokers.models import AgentStaff, Authorization, BrokerLicence, OperationReport
+
+_CHANGE = "brokers.change_brokerlicence"
 
 
 @admin.register(BrokerLicence, site=officer_site)
-class BrokerLicenceAdmin(OfficerModelAdmin):
+class BrokerLicenceAdmin(ActionsModelAdmin):
     list_display = ("number", "organization", "status", "issued_on", "status_changed_at")
     list_filter = ("status",)
     search_fields = ("number", "organization__name", "organization__tax_code")
     list_select_related = ("organization",)
+    object_actions = (
+        ObjectAction(
+            "suspend",
+            _("Suspend the licence"),
+            _CHANGE,
+            lambda licence, actor, data: services.licence_suspend(
+                licence=licence, actor=actor, reason=data["reason"]
+            ),
+            available=lambda licence: licence.status == BrokerLicence.Status.ACTIVE,
+            explanation=_(
+                "Its active mandates are suspended with it and its API keys stop working until the "
+                "licence is reinstated."
+            ),
+        ),
+        ObjectAction(
+            "reinstate",
+            _("Reinstate the licence"),
+            _CHANGE,
+            lambda licence, actor, data: services.licence_reinstate(
+                licence=licence, actor=actor, reason=data["reason"]
+            ),
+            available=lambda licence: licence.status == BrokerLicence.Status.SUSPENDED,
+            explanation=_("The mandates and API keys the suspension stopped come back."),
+        ),
+        ObjectAction(
+            "revoke",
+            _("Revoke the licence"),
+            _CHANGE,
+            lambda licence, actor, data: services.licence_revoke(
+                licence=licence, actor=actor, reason=data["reason"]
+            ),
+            available=lambda licence: licence.status != BrokerLicence.Status.REVOKED,
+            explanation=_("For good: every live mandate is revoked by customs and every API key revoked."),
+        ),
+    )
 
 
 @admin.register(AgentStaff, site=officer_site)

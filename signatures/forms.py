@@ -116,3 +116,68 @@ class SignatureSearchForm(forms.Form):
 
     def criteria(self) -> dict:
         return {name: value for name, value in self.cleaned_data.items() if value not in ("", None)}
+
+
+class _RegistryFileForm(forms.Form):
+    """A file an officer uploads to the registry: refused early when empty, too big or of a kind
+    the service cannot read; the service then refuses what does not parse or verify."""
+
+    file_field = ""
+    extensions: tuple[str, ...] = ()
+    max_bytes = 1024 * 1024
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get(self.file_field)
+        if upload is None:
+            return data
+        name = (upload.name or "").lower()
+        if self.extensions and not name.endswith(self.extensions):
+            self.add_error(
+                self.file_field,
+                forms.ValidationError(
+                    _("Unsupported file type; use one of: %(types)s.")
+                    % {"types": ", ".join(self.extensions)},
+                    code="unsupported_file",
+                ),
+            )
+            return data
+        if upload.size == 0:
+            self.add_error(self.file_field, forms.ValidationError(_("The file is empty."), code="empty_file"))
+            return data
+        if upload.size > self.max_bytes:
+            self.add_error(
+                self.file_field,
+                forms.ValidationError(
+                    _("The file is too large (at most %(size)s bytes).") % {"size": self.max_bytes},
+                    code="file_too_large",
+                ),
+            )
+            return data
+        data[self.file_field] = upload.read()
+        return data
+
+
+class IssuerUploadForm(_RegistryFileForm):
+    file_field = "certificate"
+    extensions = (".pem", ".crt", ".cer", ".der")
+    max_bytes = 64 * 1024
+
+    certificate = forms.FileField(
+        label=_("CA certificate"), help_text=_("PEM or DER (.pem, .crt, .cer, .der), root or intermediate.")
+    )
+    name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    crl_url = forms.URLField(
+        assume_scheme="https",
+        label=_("Revocation list address"),
+        required=False,
+        help_text=_("Read from the certificate if empty."),
+    )
+
+
+class CrlUploadForm(_RegistryFileForm):
+    file_field = "crl"
+    extensions = (".crl", ".pem", ".der")
+    max_bytes = 20 * 1024 * 1024
+
+    crl = forms.FileField(label=_("Revocation list (CRL)"), help_text=_("PEM or DER (.crl, .pem, .der)."))
