@@ -6,42 +6,12 @@ from django.contrib import admin
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.translation import gettext
 
-from audit.models import AuditCheckpoint, Case, CaseNote, Flag
+from audit.models import AuditCheckpoint
 from audit.officers import OfficerModelAdmin, officer_site, require_perm
 from audit.selectors import AuditNotSealed, audit_event_for_reader, audit_receipt_build
 
-
-@admin.register(Flag, site=officer_site)
-class FlagAdmin(OfficerModelAdmin):
-    list_display = ("id", "kind", "severity", "status", "organization", "user", "count", "last_seen_at")
-    list_filter = ("severity", "status", "kind")
-    search_fields = ("kind", "organization__name", "organization__tax_code", "user__username")
-    list_select_related = ("organization", "user")
-    date_hierarchy = "first_seen_at"
-
-
-class CaseNoteInline(admin.TabularInline):
-    model = CaseNote
-    extra = 0
-    can_delete = False
-    fields = ("created_at", "author", "text")
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-@admin.register(Case, site=officer_site)
-class CaseAdmin(OfficerModelAdmin):
-    list_display = ("id", "title", "organization", "assignee", "status", "outcome", "opened_at")
-    list_filter = ("status", "outcome")
-    search_fields = ("title", "organization__name", "organization__tax_code")
-    list_select_related = ("organization", "assignee")
-    inlines = (CaseNoteInline,)
-    filter_horizontal = ()
+# Flags and cases are registered by ``accounts.admin``: working them calls the case services, which
+# live in accounts because closing a case tells the enterprise (and audit imports no higher app).
 
 
 @admin.register(AuditCheckpoint, site=officer_site)

@@ -480,3 +480,36 @@ class ActionsModelAdmin(OfficerModelAdmin):
         return TemplateResponse(
             request, "officers/reason_form.html", context, status=400 if form.errors else 200
         )
+
+
+def bulk_action_form(modeladmin, request, queryset, *, action: str, form_class, title, run):
+    """An admin action that asks for input first (an assignee, an outcome and note): the first POST
+    shows the form for the selected rows; the confirmed POST runs ``run(objects, cleaned_data)`` in
+    one transaction, so a refusal leaves every row as it was."""
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    from config.errors import ApplicationError
+
+    objects = list(queryset)
+    confirmed = request.POST.get("confirm") == "1"
+    form = form_class(request.POST if confirmed else None)
+    if confirmed and form.is_valid():
+        try:
+            with transaction.atomic():
+                run(objects, form.cleaned_data)
+        except ApplicationError as error:
+            form.add_error(None, ValidationError(str(error.detail), code=error.code))
+        else:
+            modeladmin.message_user(request, gettext("Done: %(action)s.") % {"action": title})
+            return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "objects": objects,
+        "form": form,
+        "action": action,
+        "opts": modeladmin.opts,
+        "back_url": reverse(f"officers:{modeladmin.opts.app_label}_{modeladmin.opts.model_name}_changelist"),
+    }
+    return TemplateResponse(request, "officers/bulk_form.html", context, status=400 if form.errors else 200)
