@@ -13,13 +13,17 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts import services
+from accounts import selectors, services
 from accounts.models import Organization, SignInEvent, User
+from audit import selectors as audit_selectors
+from audit.charts import day_series, stacked_bars
 from audit.models import Case, CaseNote, Flag
 from audit.officers import (
+    DASHBOARD_DAYS,
     ActionsModelAdmin,
     ObjectAction,
     OfficerModelAdmin,
+    Panel,
     bulk_action_form,
     officer_site,
 )
@@ -328,3 +332,20 @@ class CaseAdmin(InvestigateMixin, ActionsModelAdmin):
                 for case in cases
             ],
         )
+
+
+def signins_panel() -> Panel:
+    days = audit_selectors.dashboard_days(DASHBOARD_DAYS)
+    rows = selectors.signins_per_day(since=days[0])
+    labels = [day.isoformat() for day in days]
+    by_outcome = day_series(labels, [(day.isoformat(), outcome, count) for day, _c, outcome, count in rows])
+    return Panel(
+        key="signins",
+        title=gettext("Sign-ins per day by outcome (last %(days)s days)") % {"days": DASHBOARD_DAYS},
+        columns=[gettext("day"), gettext("channel"), gettext("outcome"), gettext("sign-ins")],
+        rows=[[day.isoformat(), channel, outcome, count] for day, channel, outcome, count in rows],
+        svg=stacked_bars(labels, by_outcome, title=gettext("Sign-ins per day")) if rows else "",
+    )
+
+
+officer_site.register_panel("signins", signins_panel, order=10)

@@ -35,6 +35,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
 OFFICER_SESSION = "officers.signed_in"
+DASHBOARD_DAYS = 30
 PENDING = "officers.mfa_pending"
 PENDING_SECONDS = 300
 PENDING_TRIES = 5
@@ -157,15 +158,15 @@ class OfficerSite(admin.AdminSite):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._pages: list[tuple[str, object, str, str, str]] = []
-        self._panels: dict[str, Callable[[], Panel]] = {}
+        self._panels: dict[str, tuple[int, Callable[[], Panel]]] = {}
 
-    def register_panel(self, key: str, build: Callable[[], Panel]) -> None:
+    def register_panel(self, key: str, build: Callable[[], Panel], *, order: int = 50) -> None:
         """A dashboard panel; ``build`` runs the panel's selector (the app that owns the data
         registers it, so this bottom app imports none of theirs)."""
-        self._panels[key] = build
+        self._panels[key] = (order, build)
 
     def panels(self) -> list[Panel]:
-        return [build() for build in self._panels.values()]
+        return [build() for _order, build in sorted(self._panels.values(), key=lambda item: item[0])]
 
     def index(self, request, extra_context=None):
         extra_context = dict(extra_context or {})
@@ -175,10 +176,9 @@ class OfficerSite(admin.AdminSite):
 
     def dashboard_csv(self, request, key: str):
         require_perm(request, "audit.view_dashboard")
-        build = self._panels.get(key)
-        if build is None:
+        if key not in self._panels:
             raise Http404
-        panel = build()
+        panel = self._panels[key][1]()
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{key}.csv"'
         writer = csv.writer(response)

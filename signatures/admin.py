@@ -11,11 +11,15 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from audit import selectors as audit_selectors
+from audit.charts import day_series, stacked_bars
 from audit.officers import (
+    DASHBOARD_DAYS,
     ActionsModelAdmin,
     ConfirmForm,
     ObjectAction,
     OfficerModelAdmin,
+    Panel,
     officer_site,
     officer_view_record,
     require_perm,
@@ -322,3 +326,22 @@ officer_site.register_page(
     title=_("Load a revocation list (CRL)"),
     permission="signatures.add_revocationlist",
 )
+
+
+def declarations_panel() -> Panel:
+    days = audit_selectors.dashboard_days(DASHBOARD_DAYS)
+    rows = selectors.declarations_by_signer_side(since=days[0])
+    labels = [day.isoformat() for day in days]
+    names = {"own_staff": gettext("trader's own staff"), "broker": gettext("broker")}
+    series = day_series(labels, [(day.isoformat(), names[side], count) for day, side, count in rows])
+    return Panel(
+        key="declarations",
+        title=gettext("Declarations signed by traders' own staff and by brokers (last %(days)s days)")
+        % {"days": DASHBOARD_DAYS},
+        columns=[gettext("day"), gettext("signed by"), gettext("declarations")],
+        rows=[[day.isoformat(), names[side], count] for day, side, count in rows],
+        svg=stacked_bars(labels, series, title=gettext("Declarations per day")) if rows else "",
+    )
+
+
+officer_site.register_panel("declarations", declarations_panel, order=15)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime
 
 from cryptography import x509
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import User
@@ -130,3 +131,22 @@ def signature_audit_events(records: list[SignatureRecord]) -> dict[int, str]:
         action__in=["declaration.signed", "declaration.rejected"],
     ).values_list("target_id", "event_id")
     return {int(target_id): str(event_id) for target_id, event_id in events}
+
+
+def declarations_by_signer_side(*, since: datetime.date) -> list[tuple[datetime.date, str, int]]:
+    """Accepted declaration signatures per local day: ``(day, side, count)`` where side is
+    ``own_staff`` (the trader's own signer) or ``broker`` (signed for the trader by a broker)."""
+    start = datetime.datetime.combine(since, datetime.time.min, tzinfo=timezone.get_current_timezone())
+    rows = (
+        SignatureRecord.objects.filter(outcome=SignatureRecord.Outcome.ACCEPTED, created_at__gte=start)
+        .annotate(
+            day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()),
+            side=Case(
+                When(signer_organization_id=F("trader_id"), then=Value("own_staff")), default=Value("broker")
+            ),
+        )
+        .values_list("day", "side")
+        .annotate(count=Count("id"))
+        .order_by("day", "side")
+    )
+    return list(rows)
