@@ -14,7 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import selectors, services
-from accounts.models import Organization, SignInEvent, User
+from accounts.models import SignInEvent, User
 from audit import selectors as audit_selectors
 from audit.charts import day_series, stacked_bars
 from audit.models import Case, CaseNote, Flag
@@ -28,64 +28,8 @@ from audit.officers import (
     officer_site,
 )
 
-_CHANGE = "accounts.change_organization"
-
-
-@admin.register(Organization, site=officer_site)
-class OrganizationAdmin(ActionsModelAdmin):
-    list_display = ("name", "tax_code", "kind", "status", "compliance_level", "non_cooperation", "province")
-    list_filter = ("kind", "status", "compliance_level", "non_cooperation")
-    search_fields = ("name", "tax_code")
-    object_actions = (
-        ObjectAction(
-            "verify",
-            _("Verify"),
-            _CHANGE,
-            lambda org, actor, data: services.organization_verify(
-                organization=org, actor=actor, reason=data["reason"]
-            ),
-            available=lambda org: org.status == Organization.Status.PENDING_VERIFICATION,
-        ),
-        ObjectAction(
-            "suspend",
-            _("Suspend"),
-            _CHANGE,
-            lambda org, actor, data: services.organization_suspend(
-                organization=org, actor=actor, reason=data["reason"]
-            ),
-            available=lambda org: org.status != Organization.Status.SUSPENDED,
-        ),
-        ObjectAction(
-            "reinstate",
-            _("Lift the suspension"),
-            _CHANGE,
-            lambda org, actor, data: services.organization_reinstate(
-                organization=org, actor=actor, reason=data["reason"]
-            ),
-            available=lambda org: org.status == Organization.Status.SUSPENDED,
-        ),
-        ObjectAction(
-            "mark-non-cooperation",
-            _("Mark as not cooperating"),
-            _CHANGE,
-            lambda org, actor, data: services.organization_non_cooperation_set(
-                organization=org, marked=True, actor=actor, reason=data["reason"]
-            ),
-            available=lambda org: not org.non_cooperation,
-        ),
-        ObjectAction(
-            "clear-non-cooperation",
-            _("Clear the non-cooperation mark"),
-            _CHANGE,
-            lambda org, actor, data: services.organization_non_cooperation_set(
-                organization=org, marked=False, actor=actor, reason=data["reason"]
-            ),
-            available=lambda org: org.non_cooperation,
-        ),
-    )
-
-    def organization_of(self, obj):
-        return obj
+# Organisations are registered by ``signatures.admin``: their classification actions call the
+# compliance services there (which need signature and broker data; accounts imports neither).
 
 
 @admin.register(User, site=officer_site)

@@ -60,6 +60,12 @@ SCHEDULES: dict[str, Schedule] = {
         queue=QUEUE_DEFAULT,
         description="Remind of and expire mandate invitations; expire mandates past their last day.",
     ),
+    "compliance-classification": Schedule(
+        task="signatures.tasks.compliance_classify_all",
+        every=timedelta(hours=24),
+        queue=QUEUE_DEFAULT,
+        description="Recompute every enterprise's compliance level and suggested channel from its signals.",
+    ),
     "worker-heartbeat": Schedule(
         task="config.tasks.worker_heartbeat",
         every=timedelta(seconds=30),

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import csv
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts import services as account_services
+from accounts.models import Organization
 from audit import selectors as audit_selectors
 from audit.charts import day_series, stacked_bars
 from audit.officers import (
@@ -20,6 +24,7 @@ from audit.officers import (
     ObjectAction,
     OfficerModelAdmin,
     Panel,
+    ReasonForm,
     officer_site,
     officer_view_record,
     require_perm,
@@ -34,6 +39,7 @@ from signatures.models import (
     SignatureRecord,
     TrustedIssuer,
 )
+from signatures.policies import reason_text
 
 _REGISTRY = "signatures.change_trustedissuer"
 _CERTIFICATES = "signatures.change_certificate"
@@ -163,6 +169,120 @@ class SignatureRecordAdmin(OfficerModelAdmin):
 class AbuseReportAdmin(OfficerModelAdmin):
     list_display = ("organization", "reporter", "created_at")
     list_select_related = ("organization", "reporter")
+
+
+class ClassifyForm(ReasonForm):
+    level = forms.ChoiceField(
+        label=_("Compliance level"),
+        choices=[choice for choice in Organization.ComplianceLevel.choices if choice[0] != "unclassified"],
+    )
+    field_order = ("level", "reason")
+
+
+_ORGANIZATIONS = "accounts.change_organization"
+_CLASSIFY = "audit.classify_enterprise"
+
+
+@admin.register(Organization, site=officer_site)
+class OrganizationAdmin(ActionsModelAdmin):
+    list_display = ("name", "tax_code", "kind", "status", "compliance_level", "non_cooperation", "province")
+    list_filter = ("kind", "status", "compliance_level", "non_cooperation")
+    search_fields = ("name", "tax_code")
+    readonly_fields = ("segment", "channel", "reasons")
+    exclude = ("compliance_reasons",)
+    object_actions = (
+        ObjectAction(
+            "classify",
+            _("Set the compliance level"),
+            _CLASSIFY,
+            lambda org, actor, data: services.compliance_override_set(
+                organization=org, level=data["level"], reason=data["reason"], actor=actor
+            ),
+            form_class=ClassifyForm,
+            explanation=_(
+                "Your level holds, whatever the nightly classification computes, until you clear it."
+            ),
+        ),
+        ObjectAction(
+            "clear-classification",
+            _("Clear the officer's level"),
+            _CLASSIFY,
+            lambda org, actor, data: services.compliance_override_clear(
+                organization=org, reason=data["reason"], actor=actor
+            ),
+            available=lambda org: bool(org.compliance_override_level),
+        ),
+        ObjectAction(
+            "reclassify",
+            _("Recompute the level now"),
+            _CLASSIFY,
+            lambda org, actor, data: services.compliance_classify(organization=org),
+            form_class=ConfirmForm,
+        ),
+        ObjectAction(
+            "verify",
+            _("Verify"),
+            _ORGANIZATIONS,
+            lambda org, actor, data: account_services.organization_verify(
+                organization=org, actor=actor, reason=data["reason"]
+            ),
+            available=lambda org: org.status == Organization.Status.PENDING_VERIFICATION,
+        ),
+        ObjectAction(
+            "suspend",
+            _("Suspend"),
+            _ORGANIZATIONS,
+            lambda org, actor, data: account_services.organization_suspend(
+                organization=org, actor=actor, reason=data["reason"]
+            ),
+            available=lambda org: org.status != Organization.Status.SUSPENDED,
+        ),
+        ObjectAction(
+            "reinstate",
+            _("Lift the suspension"),
+            _ORGANIZATIONS,
+            lambda org, actor, data: account_services.organization_reinstate(
+                organization=org, actor=actor, reason=data["reason"]
+            ),
+            available=lambda org: org.status == Organization.Status.SUSPENDED,
+        ),
+        ObjectAction(
+            "mark-non-cooperation",
+            _("Mark as not cooperating"),
+            _ORGANIZATIONS,
+            lambda org, actor, data: account_services.organization_non_cooperation_set(
+                organization=org, marked=True, actor=actor, reason=data["reason"]
+            ),
+            available=lambda org: not org.non_cooperation,
+        ),
+        ObjectAction(
+            "clear-non-cooperation",
+            _("Clear the non-cooperation mark"),
+            _ORGANIZATIONS,
+            lambda org, actor, data: account_services.organization_non_cooperation_set(
+                organization=org, marked=False, actor=actor, reason=data["reason"]
+            ),
+            available=lambda org: org.non_cooperation,
+        ),
+    )
+
+    def organization_of(self, obj):
+        return obj
+
+    @admin.display(description=_("compliance pyramid segment"))
+    def segment(self, obj) -> str:
+        return obj.compliance_segment
+
+    @admin.display(description=_("suggested channel"))
+    def channel(self, obj) -> str:
+        return obj.suggested_channel
+
+    @admin.display(description=_("classification reasons"))
+    def reasons(self, obj) -> str:
+        return (
+            format_html_join("", "<li>{}</li>", ((reason_text(reason),) for reason in obj.compliance_reasons))
+            or "—"
+        )
 
 
 # --- "who signed which declaration" ---------------------------------------------------------

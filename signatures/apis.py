@@ -135,12 +135,16 @@ class DeclarationSerializer(serializers.ModelSerializer):
     trader_tax_code = serializers.CharField(source="trader.tax_code")
     signature = SignatureRecordSerializer()
     receipt = serializers.SerializerMethodField()
+    # The control channel the trader's compliance level suggests (green, yellow, red).
+    suggested_channel = serializers.ChoiceField(
+        source="trader.suggested_channel", choices=["green", "yellow", "red"], read_only=True
+    )
 
     class Meta:
         model = Declaration
         fields = [
             "id", "number", "kind", "trader_tax_code", "representation", "document_sha256", "created_at",
-            "signature", "receipt",
+            "signature", "receipt", "suggested_channel",
         ]  # fmt: skip
 
     def get_receipt(self, declaration) -> str:

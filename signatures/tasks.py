@@ -30,3 +30,9 @@ def crls_refresh_task() -> dict:
 def notify_declaration_signed_task(record_id: int) -> int:
     """Carries the signature record's id only."""
     return services.declaration_signed_notify(record_id=record_id)
+
+
+@shared_task(name="signatures.tasks.compliance_classify_all", acks_late=True)
+def compliance_classify_all_task() -> dict:
+    """Nightly; idempotent (a re-run recomputes the same levels and records nothing new)."""
+    return services.compliance_classify_all()
