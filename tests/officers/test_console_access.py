@@ -21,6 +21,7 @@ OPEN_PAGES = {"login/", "login/verify/", "logout/"}
 
 
 def _concrete(route: str) -> str:
+    route = re.sub(r"<uuid:\w+>", "00000000-0000-4000-8000-000000000001", route)
     route = re.sub(r"<slug:\w+>", "signins", route)
     return re.sub(r"<(?:\w+:)?\w+>", "1", route)
 
