@@ -6,6 +6,7 @@ import csv
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -51,6 +52,7 @@ class TrustedIssuerAdmin(ActionsModelAdmin):
     list_filter = ("status",)
     search_fields = ("name", "subject", "fingerprint_sha256")
     exclude = ("der",)
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     object_actions = (
         ObjectAction(
             "retire",

@@ -191,3 +191,50 @@ def test_an_officer_in_no_group_sees_nothing(console):
     client = console()
     assert client.get("/officers/audit/flag/").status_code == 403
     assert client.get("/officers/dashboard/signins.csv").status_code == 403
+
+
+def test_an_administrator_opens_every_page_without_an_error(world, console, settings):
+    """Every console URL with real rows behind it renders (no 500, no template error)."""
+    from accounts import services as account_services
+    from audit.services import audit_seal
+
+    settings.AUDIT_CHECKPOINT_EVENTS = 1
+    world.sign(world.broker_agent, world.trader_key)  # a refusal and a flag
+    world.sign(world.broker_agent, world.broker_key)
+    client = console("administrator")
+    case = account_services.case_open(flags=list(Flag.objects.all()), actor=client.officer)
+    account_services.case_note_add(case=case, text="first look", actor=client.officer)
+    audit_seal()
+    statuses = {}
+    for url in console_urls():
+        response = client.get(url)
+        statuses[url] = response.status_code
+    # Adding and deleting are not console operations (403); anything else must render.
+    unexpected = {
+        url: code
+        for url, code in statuses.items()
+        if code not in (200, 302, 404)
+        and not (code == 403 and url.endswith(("/add/", "/delete/", "/autocomplete/")))
+    }
+    assert unexpected == {}
+    assert statuses["/officers/audit/case/1/change/"] == 200
+    assert statuses["/officers/accounts/organization/"] == 200
+    assert statuses["/officers/signatures/signaturerecord/1/change/"] == 200
+
+
+@pytest.mark.parametrize("who", ["anonymous", "broker_agent"])
+def test_non_officers_posting_anywhere_change_nothing(who, request, broker_licence, a_flag):
+    client = Client(enforce_csrf_checks=False)
+    if who != "anonymous":
+        assert sign_in(client, request.getfixturevalue(who).username).status_code == 302
+    before = AuditEvent.objects.count()
+    for url in console_urls():
+        response = client.post(url, {"reason": "x", "action": "open_case", "_selected_action": [a_flag.pk],
+                                     "confirm": "1", "level": "red"})  # fmt: skip
+        assert response.status_code in (302, 403, 404, 405), url
+        if response.status_code == 302:
+            assert response.url.startswith(CONSOLE_LOGIN), url
+    broker_licence.refresh_from_db()
+    assert broker_licence.status == "active"
+    assert not a_flag.cases.exists()
+    assert AuditEvent.objects.count() == before
