@@ -13,7 +13,7 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts import selectors, services
+from accounts import officer_views, selectors, services
 from accounts.models import SignInEvent, User
 from audit import selectors as audit_selectors
 from audit.charts import day_series, stacked_bars
@@ -34,6 +34,7 @@ from audit.officers import (
 
 @admin.register(User, site=officer_site)
 class UserAdmin(OfficerModelAdmin):
+    personal_data = True
     list_display = ("username", "first_name", "last_name", "organization", "role", "is_active", "last_login")
     list_filter = ("role", "is_active")
     search_fields = ("username", "first_name", "last_name", "email", "organization__tax_code")
@@ -43,6 +44,7 @@ class UserAdmin(OfficerModelAdmin):
 
 @admin.register(SignInEvent, site=officer_site)
 class SignInEventAdmin(OfficerModelAdmin):
+    personal_data = True
     list_display = ("occurred_at", "user", "organization", "channel", "outcome", "factor", "ip", "risk_score")
     list_filter = ("channel", "outcome", "factor")
     search_fields = ("user__username", "organization__tax_code", "ip", "network")
@@ -293,3 +295,6 @@ def signins_panel() -> Panel:
 
 
 officer_site.register_panel("signins", signins_panel, order=10)
+
+
+officer_site.register_sign_in(login=officer_views.console_login, verify=officer_views.console_login_verify)

@@ -13,26 +13,18 @@ never the reverse. What a signed-in officer may do is decided by the groups of
 from __future__ import annotations
 
 import csv
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import django_otp
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.auth import get_user_model
-from django.contrib.auth import login as auth_login
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.decorators import method_decorator
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.cache import never_cache
-from django.views.decorators.debug import sensitive_post_parameters
 
 OFFICER_SESSION = "officers.signed_in"
 DASHBOARD_DAYS = 30
@@ -113,28 +105,6 @@ def is_console_session(request) -> bool:
     return request.session.get(OFFICER_SESSION) == user.pk
 
 
-class OfficerAuthenticationForm(AuthenticationForm):
-    """The password step. A non-officer gets the same answer as a wrong password, so the console
-    does not tell which accounts exist or what they are."""
-
-    def confirm_login_allowed(self, user):
-        super().confirm_login_allowed(user)
-        if not getattr(user, "is_officer", False):
-            from accounts.services import signin_record
-
-            signin_record(user=user, username=user.get_username(), succeeded=False)
-            raise self.get_invalid_login_error()
-
-
-class OfficerCodeForm(forms.Form):
-    code = forms.CharField(
-        label=_("Code"),
-        max_length=32,
-        help_text=_("The 6-digit code your authenticator shows now, or one of your recovery codes."),
-        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
-    )
-
-
 class OfficerSite(admin.AdminSite):
     site_header = _("Customs officer console")
     site_title = _("Officer console")
@@ -158,6 +128,7 @@ class OfficerSite(admin.AdminSite):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._pages: list[tuple[str, object, str, str, str]] = []
+        self._sign_in: tuple[Callable, Callable] | None = None
         self._panels: dict[str, tuple[int, Callable[[], Panel]]] = {}
 
     def register_panel(self, key: str, build: Callable[[], Panel], *, order: int = 50) -> None:
@@ -210,99 +181,20 @@ class OfficerSite(admin.AdminSite):
         # One password policy: the portal's page applies it (history, breach check, audit).
         return redirect("password_change")
 
-    @method_decorator(sensitive_post_parameters("password"))
-    @method_decorator(never_cache)
+    # The two sign-in steps need the accounts app's services (sign-in records, second factor), which
+    # this bottom app must not import: ``accounts.admin`` registers them here.
+    def register_sign_in(self, *, login, verify) -> None:
+        self._sign_in = (login, verify)
+
     def login(self, request, extra_context=None):
-        if request.method == "GET" and self.has_permission(request):
-            return HttpResponseRedirect(reverse("officers:index", current_app=self.name))
-        form = OfficerAuthenticationForm(request, data=request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            user = form.get_user()
-            from accounts.services import mfa_enabled
+        if self._sign_in is None:
+            raise Http404
+        return self._sign_in[0](request, site=self)
 
-            if not mfa_enabled(user):
-                # Officers always have a second factor; the portal makes them set one up first.
-                form.add_error(
-                    None,
-                    gettext("Set up your authenticator in the portal first, then sign in here."),
-                )
-            else:
-                request.session.cycle_key()
-                request.session[PENDING] = {
-                    "user": user.pk,
-                    "backend": user.backend,
-                    "at": time.time(),
-                    "tries": 0,
-                    "next": self._safe_next(request),
-                }
-                return redirect("officers:login_verify")
-        context = {
-            **self.each_context(request),
-            "title": _("Sign in"),
-            "form": form,
-            "next": self._safe_next(request),
-            **(extra_context or {}),
-        }
-        request.current_app = self.name
-        return TemplateResponse(request, self.login_template, context, status=400 if form.errors else 200)
-
-    @method_decorator(never_cache)
     def login_verify(self, request):
-        from accounts.models import SignInEvent
-        from accounts.services import mfa_verify, signin_record
-
-        pending = request.session.get(PENDING)
-        if not pending or time.time() - pending["at"] > PENDING_SECONDS:
-            request.session.pop(PENDING, None)
-            return redirect("officers:login")
-        user = (
-            get_user_model()
-            .objects.filter(pk=pending["user"], is_active=True, suspended_at__isnull=True)
-            .first()
-        )
-        if user is None or not user.is_officer:
-            request.session.pop(PENDING, None)
-            return redirect("officers:login")
-        form = OfficerCodeForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            device = mfa_verify(user=user, token=form.cleaned_data["code"])
-            if device is not None:
-                del request.session[PENDING]
-                user.backend = pending["backend"]
-                auth_login(request, user)  # records the sign-in (channel "officers")
-                django_otp.login(request, device)
-                request.session[OFFICER_SESSION] = user.pk
-                return redirect(pending["next"] or reverse("officers:index"))
-            signin_record(
-                user=user,
-                username=user.username,
-                succeeded=False,
-                device_id=getattr(request, "device_id", ""),
-                factor=SignInEvent.Factor.SECOND_FACTOR,
-            )
-            pending["tries"] += 1
-            if pending["tries"] >= PENDING_TRIES:
-                del request.session[PENDING]
-                messages.error(request, gettext("Too many wrong codes. Sign in again."))
-                return redirect("officers:login")
-            request.session[PENDING] = pending
-            form.add_error("code", gettext("That code is not right."))
-        context = {**self.each_context(request), "title": _("Your second factor"), "form": form}
-        request.current_app = self.name
-        return TemplateResponse(
-            request, "officers/login_verify.html", context, status=400 if form.errors else 200
-        )
-
-    @staticmethod
-    def _safe_next(request) -> str:
-        from django.utils.http import url_has_allowed_host_and_scheme
-
-        next_url = request.POST.get("next") or request.GET.get("next") or ""
-        if next_url.startswith("/officers/") and url_has_allowed_host_and_scheme(
-            next_url, allowed_hosts={request.get_host()}
-        ):
-            return next_url
-        return ""
+        if self._sign_in is None:
+            raise Http404
+        return self._sign_in[1](request, site=self)
 
 
 officer_site = OfficerSite(name="officers")
@@ -344,14 +236,19 @@ class OfficerModelAdmin(admin.ModelAdmin):
                 officer_view_record(request, target=obj, organization=self.organization_of(obj))
         return response
 
+    # Lists of people (names, contact data, ID numbers, addresses they signed in from) are audited
+    # even unfiltered; other lists only when searched.
+    personal_data = False
+
     def changelist_view(self, request, extra_context=None):
         response = super().changelist_view(request, extra_context)
         query = request.GET.get("q", "").strip()
-        if query and getattr(response, "status_code", 0) == 200:
+        if (query or self.personal_data) and getattr(response, "status_code", 0) == 200:
+            filters = {key: value[:100] for key, value in request.GET.items() if key not in ("q", "p", "o")}
             officer_view_record(
                 request,
                 target=(self.model._meta.label_lower, ""),
-                data={"search": query[:200]},
+                data={"search": query[:200], "filters": filters},
             )
         return response
 

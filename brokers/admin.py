@@ -59,6 +59,7 @@ class BrokerLicenceAdmin(ActionsModelAdmin):
 
 @admin.register(AgentStaff, site=officer_site)
 class AgentStaffAdmin(OfficerModelAdmin):
+    personal_data = True
     list_display = ("agent_number", "user", "licence", "joined_on", "left_on")
     search_fields = ("agent_number", "user__username", "licence__number")
     list_select_related = ("user", "licence")

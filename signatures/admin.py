@@ -150,6 +150,7 @@ class DeclarationAdmin(OfficerModelAdmin):
 
 @admin.register(SignatureRecord, site=officer_site)
 class SignatureRecordAdmin(OfficerModelAdmin):
+    personal_data = True
     list_display = (
         "declaration_number",
         "trader_tax_code",

@@ -220,3 +220,15 @@ def test_reading_an_enterprise_is_audited(trader, console):
     assert client.get(f"/officers/accounts/organization/{trader.pk}/change/").status_code == 200
     event = AuditEvent.objects.get(action=Action.OFFICER_VIEWED, actor=client.officer)
     assert event.organization == trader and event.target_id == str(trader.pk)
+
+
+def test_listing_people_is_audited_even_without_a_search(trader_owner, console):
+    client = console("viewer")
+    assert client.get("/officers/accounts/user/", {"role__exact": "owner"}).status_code == 200
+    event = AuditEvent.objects.get(action=Action.OFFICER_VIEWED, actor=client.officer)
+    assert event.target_type == "accounts.user" and event.data["filters"] == {"role__exact": "owner"}
+    # A list of licences (no personal data) is not, unless searched.
+    client.get("/officers/brokers/brokerlicence/")
+    assert AuditEvent.objects.filter(action=Action.OFFICER_VIEWED).count() == 1
+    client.get("/officers/brokers/brokerlicence/", {"q": "DLHQ"})
+    assert AuditEvent.objects.filter(action=Action.OFFICER_VIEWED).count() == 2
