@@ -86,6 +86,14 @@ class CaseOpenForm(forms.Form):
         self.fields["assignee"].queryset = investigators()
 
 
+class AddToCaseForm(forms.Form):
+    case = forms.ModelChoiceField(label=_("Case"), queryset=Case.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["case"].queryset = Case.objects.filter(status=Case.Status.OPEN).order_by("-opened_at")
+
+
 class AssignForm(forms.Form):
     assignee = AssigneeField(label=_("Assign to"), queryset=User.objects.none())
 
@@ -157,7 +165,7 @@ class FlagAdmin(InvestigateMixin, OfficerModelAdmin):
     )
     search_fields = ("kind", "organization__name", "organization__tax_code", "user__username")
     list_select_related = ("organization", "user")
-    actions = ("open_case",)
+    actions = ("open_case", "add_to_case")
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("cases")
@@ -177,6 +185,20 @@ class FlagAdmin(InvestigateMixin, OfficerModelAdmin):
             title=gettext("Open a case"),
             run=lambda flags, data: services.case_open(
                 flags=flags, actor=request.user, title=data["title"], assignee=data["assignee"]
+            ),
+        )
+
+    @admin.action(description=_("Add the selected flags to an open case"), permissions=["investigate"])
+    def add_to_case(self, request, queryset):
+        return bulk_action_form(
+            self,
+            request,
+            queryset,
+            action="add_to_case",
+            form_class=AddToCaseForm,
+            title=gettext("Add to a case"),
+            run=lambda flags, data: services.case_flags_add(
+                case=data["case"], flags=flags, actor=request.user
             ),
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import Http404, HttpResponse, JsonResponse
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from audit import selectors
 from audit.charts import day_series, horizontal_bars, stacked_bars
@@ -18,17 +19,31 @@ from audit.selectors import AuditNotSealed, audit_event_for_reader, audit_receip
 
 @admin.register(AuditCheckpoint, site=officer_site)
 class AuditCheckpointAdmin(OfficerModelAdmin):
-    list_display = ("sequence", "tree_size", "issued_at", "key_id", "witnesses")
-    exclude = ("root_hash", "chain_hash", "prev_checkpoint_hash", "signature")
-    readonly_fields = ("root", "witnesses")
+    """Each checkpoint's proof status (DESIGN §8): the log's signature and the witnesses'."""
 
-    @admin.display(description="root")
+    list_display = ("sequence", "tree_size", "issued_at", "key_id", "log_signature", "witnesses")
+    exclude = ("root_hash", "chain_hash", "prev_checkpoint_hash", "signature")
+    readonly_fields = ("root", "log_signature", "witnesses")
+
+    @admin.display(description=_("root"))
     def root(self, obj) -> str:
         return bytes(obj.root_hash).hex()
 
-    @admin.display(description="witness co-signatures")
+    @admin.display(description=_("log signature"))
+    def log_signature(self, obj) -> str:
+        return (
+            gettext("valid")
+            if selectors.checkpoint_proof_status(obj)["log_signature"]
+            else gettext("INVALID")
+        )
+
+    @admin.display(description=_("witness co-signatures"))
     def witnesses(self, obj) -> str:
-        return ", ".join(w.key_id for w in obj.witness_signatures.all()) or "—"
+        statuses = selectors.checkpoint_proof_status(obj)["witnesses"]
+        return (
+            ", ".join(f"{kid}: {gettext('valid') if ok else gettext('INVALID')}" for kid, ok in statuses)
+            or "—"
+        )
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("witness_signatures")

@@ -347,3 +347,36 @@ def audit_trail_state() -> dict:
         "unsealed": AuditEvent.objects.filter(position__isnull=True).count(),
         "verification": verification,
     }
+
+
+def checkpoint_proof_status(checkpoint: AuditCheckpoint) -> dict:
+    """For the officer console: does the log's signature on ``checkpoint`` verify with a key this
+    server trusts, and does each witness co-signature verify with the witness key stored beside it
+    (whose id must match)? An independent check with the witnesses' own keys is ``verify_audit
+    --witness-key``; this one catches a tampered row or a forged co-signature."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
+
+    from audit import keys
+    from audit.verify_receipt import key_id
+
+    body = checkpoint_body_bytes(checkpoint)
+    log_key = keys.trusted_public_keys().get(checkpoint.key_id)
+    try:
+        if log_key is None:
+            raise InvalidSignature
+        log_key.verify(bytes(checkpoint.signature), body)
+        log_ok = True
+    except InvalidSignature:
+        log_ok = False
+    witnesses = []
+    for witness in checkpoint.witness_signatures.all():
+        try:
+            public_key = serialization.load_pem_public_key(witness.public_key_pem.encode())
+            if key_id(public_key) != witness.key_id:
+                raise InvalidSignature
+            public_key.verify(bytes(witness.signature), body)
+            witnesses.append((witness.key_id, True))
+        except (InvalidSignature, ValueError, TypeError, AttributeError):
+            witnesses.append((witness.key_id, False))
+    return {"log_signature": log_ok, "witnesses": witnesses}

@@ -134,3 +134,19 @@ def test_bulk_closing_is_all_or_nothing(console, trader):
     assert [e.code for e in response.context["form"].non_field_errors().as_data()] == ["case_closed"]
     one.refresh_from_db()
     assert one.status == "open"
+
+
+def test_flags_join_an_open_case_but_not_a_second_one(console, trader):
+    client = console("investigator")
+    case = services.case_open(flags=[make_flag(trader)], actor=client.officer)
+    other = services.case_open(flags=[make_flag(trader, kind="other")], actor=client.officer)
+    extra = make_flag(trader, kind="foreign_party_device")
+    response = client.post("/officers/audit/flag/", {"action": "add_to_case", "_selected_action": [extra.pk],
+                                                      "confirm": "1", "case": case.pk})  # fmt: skip
+    assert response.status_code == 302
+    assert extra in case.flags.all()
+    response = client.post("/officers/audit/flag/", {"action": "add_to_case", "_selected_action": [extra.pk],
+                                                      "confirm": "1", "case": other.pk})  # fmt: skip
+    assert response.status_code == 400
+    assert [e.code for e in response.context["form"].non_field_errors().as_data()] == ["flag_in_open_case"]
+    assert extra not in other.flags.all()

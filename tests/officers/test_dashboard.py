@@ -96,3 +96,33 @@ def test_an_empty_dashboard_still_renders(console):
     assert response.status_code == 200
     assert panel(response, "missing-reports").rows == []
     assert dict(panel(response, "audit").rows)["its result"] == "none yet"
+
+
+def test_the_console_shows_each_checkpoints_proof_status(console, settings):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from audit.models import AuditCheckpoint, AuditWitnessSignature
+    from audit.services import audit_checkpoints_witness
+    from audit.verify_receipt import key_id
+    from tests.audit.conftest import bypassing_triggers
+    from tests.audit.helpers import record_many
+
+    settings.AUDIT_CHECKPOINT_EVENTS = 5
+    record_many(10)
+    audit_seal()
+    witness = Ed25519PrivateKey.generate()
+    audit_checkpoints_witness(private_key=witness)
+    first, second = AuditCheckpoint.objects.order_by("sequence")[:2]
+    with bypassing_triggers() as cursor:  # forge the second co-signature
+        cursor.execute(
+            f"UPDATE {AuditWitnessSignature._meta.db_table} SET signature = %s WHERE checkpoint_id = %s",
+            [bytes(64), second.pk],
+        )
+    client = console("viewer")
+    kid = key_id(witness.public_key())
+    page = client.get(f"/officers/audit/auditcheckpoint/{first.pk}/change/").content.decode()
+    assert f"{kid}: valid" in page
+    page = client.get(f"/officers/audit/auditcheckpoint/{second.pk}/change/").content.decode()
+    assert f"{kid}: INVALID" in page
+    trail = dict(panel(client.get("/officers/"), "audit").rows)
+    assert trail["checkpoints co-signed by a witness"] == "2 / 2"
