@@ -65,6 +65,26 @@ class Organization(models.Model):
     )
     non_cooperation = models.BooleanField(_("marked non-cooperative"), default=False)
     non_cooperation_reason = models.TextField(_("non-cooperation reason"), blank=True)
+    # The nightly classification (signatures.services.compliance_classify) and an officer's override:
+    # the override, while set, decides ``compliance_level``; the computed level is kept beside it.
+    compliance_computed_level = models.CharField(
+        _("computed compliance level"), max_length=16, choices=ComplianceLevel.choices, blank=True
+    )
+    compliance_reasons = models.JSONField(_("classification reasons"), default=list, blank=True)
+    compliance_classified_at = models.DateTimeField(_("classified at"), null=True, blank=True)
+    compliance_override_level = models.CharField(
+        _("compliance level set by an officer"), max_length=16, choices=ComplianceLevel.choices, blank=True
+    )
+    compliance_override_reason = models.TextField(_("reason for the officer's level"), blank=True)
+    compliance_override_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("level set by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    compliance_override_at = models.DateTimeField(_("level set at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -88,6 +108,33 @@ class Organization(models.Model):
     @property
     def is_broker(self) -> bool:
         return self.kind == self.Kind.BROKER
+
+    # The compliance pyramid: what customs does with each level, and the control channel it suggests
+    # for the enterprise's declarations (green: no check, yellow: documents, red: physical).
+    SEGMENTS = {
+        ComplianceLevel.PRIORITISED: _("Willing to comply: make it easy"),
+        ComplianceLevel.HIGH: _("Willing to comply: make it easy"),
+        ComplianceLevel.MODERATE: _("Tries to comply: help to comply"),
+        ComplianceLevel.POOR: _("Does not want to comply: deter by detection"),
+        ComplianceLevel.NON_COMPLIANT: _("Has decided not to comply: full force of the law"),
+        ComplianceLevel.UNCLASSIFIED: _("Not yet classified"),
+    }
+    CHANNELS = {
+        ComplianceLevel.PRIORITISED: "green",
+        ComplianceLevel.HIGH: "green",
+        ComplianceLevel.MODERATE: "yellow",
+        ComplianceLevel.POOR: "red",
+        ComplianceLevel.NON_COMPLIANT: "red",
+        ComplianceLevel.UNCLASSIFIED: "yellow",
+    }
+
+    @property
+    def compliance_segment(self) -> str:
+        return str(self.SEGMENTS[self.compliance_level])
+
+    @property
+    def suggested_channel(self) -> str:
+        return self.CHANNELS[self.compliance_level]
 
 
 class User(AbstractUser):
@@ -307,6 +354,7 @@ class Notification(models.Model):
         REPORT_DUE = "report_due", _("Operations report missing")
         DECLARATION_SIGNED = "declaration_signed", _("Declaration signed in your name")
         DECLARATION_DIGEST = "declaration_digest", _("Declarations signed in your name yesterday")
+        CASE_CLOSED = "case_closed", _("Customs closed a case about your enterprise")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)

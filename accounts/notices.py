@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Notification, User
+from audit.models import Case
 
 Kind = Notification.Kind
 
@@ -53,6 +54,7 @@ TEXT = {
     Kind.CERTIFICATE_REVOKED: _("The certificate %(certificate)s was revoked and can no longer sign."),
     Kind.CERTIFICATE_EXPIRED: _("The certificate %(certificate)s has expired."),
     Kind.CUSTODIANS_CHANGED: _("The people allowed to sign with the certificate %(certificate)s changed."),
+    Kind.CASE_CLOSED: _("Customs closed case %(case)s about %(organization)s. Outcome: %(outcome)s."),
     Kind.LICENCE_SUSPENDED: _(
         "The customs brokerage licence %(licence)s of %(broker)s is suspended: its mandates are "
         "suspended and it cannot sign for anyone until reinstated."
@@ -84,6 +86,8 @@ def notification_text(notification: Notification) -> str:
     params = dict(notification.params)
     if params.get("role") in User.Role.values:
         params["role"] = User.Role(params["role"]).label
+    if params.get("outcome") in Case.Outcome.values:
+        params["outcome"] = Case.Outcome(params["outcome"]).label
     try:
         return str(TEXT[notification.kind]) % params
     except (KeyError, TypeError, ValueError):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib.sessions.models import Session
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import Notification, SignInEvent, StaffInvitation, User, UserSession
@@ -56,3 +59,16 @@ def notification_list(*, user: User) -> QuerySet[Notification]:
 
 def unread_notification_count(*, user: User) -> int:
     return Notification.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def signins_per_day(*, since: datetime.date) -> list[tuple[datetime.date, str, str, int]]:
+    """Sign-ins per local day on every channel: ``(day, channel, outcome, count)`` (officer dashboard)."""
+    start = datetime.datetime.combine(since, datetime.time.min, tzinfo=timezone.get_current_timezone())
+    rows = (
+        SignInEvent.objects.filter(occurred_at__gte=start)
+        .annotate(day=TruncDate("occurred_at", tzinfo=timezone.get_current_timezone()))
+        .values_list("day", "channel", "outcome")
+        .annotate(count=Count("id"))
+        .order_by("day", "channel", "outcome")
+    )
+    return list(rows)

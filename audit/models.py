@@ -68,6 +68,8 @@ class Action(models.TextChoices):
     ORGANIZATION_SUSPENDED = "organization.suspended", _("Organisation suspended")
     ORGANIZATION_CLASSIFIED = "organization.classified", _("Compliance classification changed")
     ORGANIZATION_SETTINGS_CHANGED = "organization.settings_changed", _("Organisation settings changed")
+    ORGANIZATION_REINSTATED = "organization.reinstated", _("Organisation suspension lifted")
+    ORGANIZATION_NON_COOPERATION = "organization.non_cooperation", _("Non-cooperation mark changed")
     USER_CREATED = "user.created", _("Account created")
     USER_INVITED = "user.invited", _("Staff member invited")
     INVITATION_CANCELLED = "user.invitation_cancelled", _("Staff invitation cancelled")
@@ -361,3 +363,94 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} ({self.severity})"
+
+
+class Case(models.Model):
+    """An officer's handling of one or more flags (DESIGN §4): who works it, where it stands and how
+    it ended. Cases that tell an enterprise their outcome are closed through ``accounts.services``."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
+
+    class Outcome(models.TextChoices):
+        FALSE_POSITIVE = "false_positive", _("False positive")
+        CONFIRMED_MISUSE = "confirmed_misuse", _("Confirmed misuse")
+        REFERRED = "referred", _("Referred for investigation")
+
+    title = models.CharField(_("title"), max_length=200)
+    flags = models.ManyToManyField(Flag, verbose_name=_("flags"), related_name="cases", blank=True)
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("enterprise concerned"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    outcome = models.CharField(_("outcome"), max_length=24, choices=Outcome.choices, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("opened by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    opened_at = models.DateTimeField(_("opened at"))
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-opened_at", "-id"]
+        # The officer console's own rights (what a group may do beyond one model's add/change/view).
+        permissions = [
+            ("view_dashboard", _("Can see the officer dashboard")),
+            ("search_signatures", _("Can search who signed which declaration")),
+            ("classify_enterprise", _("Can override an enterprise's compliance level")),
+        ]
+        constraints = [
+            # A closed case says how it ended; an open one has no outcome yet.
+            models.CheckConstraint(
+                condition=(
+                    models.Q(status="open", outcome="", closed_at__isnull=True)
+                    | models.Q(
+                        status="closed",
+                        outcome__in=["false_positive", "confirmed_misuse", "referred"],
+                        closed_at__isnull=False,
+                    )
+                ),
+                name="case_outcome_when_closed",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "-opened_at"], name="case_queue")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+
+class CaseNote(models.Model):
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+"
+    )
+    text = models.TextField(_("note"), max_length=4000)
+    created_at = models.DateTimeField(_("written at"))
+
+    class Meta:
+        verbose_name = _("case note")
+        verbose_name_plural = _("case notes")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"note on case {self.case_id}"

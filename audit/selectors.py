@@ -10,10 +10,13 @@ from collections import OrderedDict
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Count, Q
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from audit.canonical import ZERO_HASH, canonical_event, canonical_from_text, format_timestamp
 from audit.merkle import ListSource, consistency_proof, inclusion_proof, range_hash
-from audit.models import EVENT_FACT_FIELDS, AuditCheckpoint, AuditEvent, AuditTreeNode
+from audit.models import EVENT_FACT_FIELDS, AuditCheckpoint, AuditEvent, AuditTreeNode, Flag
 from audit.verify_receipt import RECEIPT_VERSION, canonical_json
 
 # Subtree hashes are stored for every level that is a multiple of NODE_STRIDE; a proof then reads
@@ -287,3 +290,93 @@ def audit_event_for_reader(*, user, event_id) -> AuditEvent | None:
             return None
         events = events.filter(organization_id=user.organization_id)
     return events.first()
+
+
+# --- the officer dashboard ------------------------------------------------------------------------
+
+
+def dashboard_days(days: int, *, today: datetime.date | None = None) -> list[datetime.date]:
+    """The last ``days`` local dates, oldest first, ending today."""
+    today = today or timezone.localdate()
+    return [today - datetime.timedelta(days=offset) for offset in range(days - 1, -1, -1)]
+
+
+def since_start_of(day: datetime.date) -> datetime.datetime:
+    return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
+
+
+def flags_per_day(*, since: datetime.date) -> list[tuple[datetime.date, str, str, int]]:
+    """Flags first seen per local day, by kind and severity: ``(day, kind, severity, count)``."""
+    rows = (
+        Flag.objects.filter(first_seen_at__gte=since_start_of(since))
+        .annotate(day=TruncDate("first_seen_at", tzinfo=timezone.get_current_timezone()))
+        .values_list("day", "kind", "severity")
+        .annotate(count=Count("id"))
+        .order_by("day", "kind", "severity")
+    )
+    return list(rows)
+
+
+def flags_open_by_organization(*, limit: int = 10) -> list[dict]:
+    """The enterprises (traders and brokers) with the most open flags, with how many are high."""
+    rows = (
+        Flag.objects.exclude(status=Flag.Status.RESOLVED)
+        .filter(organization__isnull=False)
+        .values("organization_id", "organization__name", "organization__tax_code", "organization__kind")
+        .annotate(open=Count("id"), high=Count("id", filter=Q(severity=Flag.Severity.HIGH)))
+        .order_by("-open", "-high", "organization__name")[:limit]
+    )
+    return list(rows)
+
+
+def audit_trail_state() -> dict:
+    """What the officer dashboard says about the trail: the newest checkpoint and its witnesses,
+    how many checkpoints any witness co-signed, events not yet sealed, and the newest recorded
+    full verification (``verify_audit`` records its result as ``audit.verified``)."""
+    latest = AuditCheckpoint.objects.order_by("-sequence").first()
+    verification = AuditEvent.objects.filter(action="audit.verified").order_by("-occurred_at", "-id").first()
+    return {
+        "checkpoint": latest,
+        "checkpoint_witnesses": (
+            list(latest.witness_signatures.values_list("key_id", flat=True)) if latest else []
+        ),
+        "checkpoints": AuditCheckpoint.objects.count(),
+        "witnessed_checkpoints": AuditCheckpoint.objects.filter(witness_signatures__isnull=False)
+        .distinct()
+        .count(),
+        "unsealed": AuditEvent.objects.filter(position__isnull=True).count(),
+        "verification": verification,
+    }
+
+
+def checkpoint_proof_status(checkpoint: AuditCheckpoint) -> dict:
+    """For the officer console: does the log's signature on ``checkpoint`` verify with a key this
+    server trusts, and does each witness co-signature verify with the witness key stored beside it
+    (whose id must match)? An independent check with the witnesses' own keys is ``verify_audit
+    --witness-key``; this one catches a tampered row or a forged co-signature."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import serialization
+
+    from audit import keys
+    from audit.verify_receipt import key_id
+
+    body = checkpoint_body_bytes(checkpoint)
+    log_key = keys.trusted_public_keys().get(checkpoint.key_id)
+    try:
+        if log_key is None:
+            raise InvalidSignature
+        log_key.verify(bytes(checkpoint.signature), body)
+        log_ok = True
+    except InvalidSignature:
+        log_ok = False
+    witnesses = []
+    for witness in checkpoint.witness_signatures.all():
+        try:
+            public_key = serialization.load_pem_public_key(witness.public_key_pem.encode())
+            if key_id(public_key) != witness.key_id:
+                raise InvalidSignature
+            public_key.verify(bytes(witness.signature), body)
+            witnesses.append((witness.key_id, True))
+        except (InvalidSignature, ValueError, TypeError, AttributeError):
+            witnesses.append((witness.key_id, False))
+    return {"log_signature": log_ok, "witnesses": witnesses}

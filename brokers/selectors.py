@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 
 from accounts.models import Organization, User
 from brokers.models import Authorization, BrokerLicence, OperationReport
@@ -83,3 +83,25 @@ def operation_report_failed_streak(*, broker: Organization, upto: datetime.date)
     if last_on_time is not None:
         reports = reports.filter(period_start__gt=last_on_time)
     return reports.count()
+
+
+def brokers_with_failed_reports(*, limit: int = 20) -> list[dict]:
+    """Brokers with missing or late operations reports (officer dashboard): counts, the newest
+    missing period, the current failed streak and the licence's status; most missing first."""
+    rows = list(
+        OperationReport.objects.filter(status__in=OperationReport.FAILED_STATUSES)
+        .values(
+            "broker_id",
+            "broker__name",
+            "broker__tax_code",
+            "broker__licence__number",
+            "broker__licence__status",
+        )
+        .annotate(
+            missing=Count("id", filter=Q(status=OperationReport.Status.MISSING)),
+            late=Count("id", filter=Q(status=OperationReport.Status.LATE)),
+            last_missing=Max("period_start", filter=Q(status=OperationReport.Status.MISSING)),
+        )
+        .order_by("-missing", "-late", "broker__name")[:limit]
+    )
+    return rows

@@ -355,6 +355,9 @@ BENCH_ENDPOINTS = env_bool("BENCH_ENDPOINTS", False)
 # A flag of one kind on one subject seen again within this many hours counts on the open flag.
 FLAG_WINDOW_HOURS = env_int("FLAG_WINDOW_HOURS", 24, minimum=1)
 
+# The nightly compliance classification looks at this many days of signals.
+COMPLIANCE_WINDOW_DAYS = env_int("COMPLIANCE_WINDOW_DAYS", 365, minimum=30, maximum=3650)
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

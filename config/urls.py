@@ -1,6 +1,7 @@
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from audit.officers import officer_site
 from config import views
 from config.health import healthz
 
@@ -13,6 +14,7 @@ urlpatterns = [
     path("brokers/", include("brokers.urls")),
     path("declarations/", include("signatures.declaration_urls")),
     path("api/v1/", include("config.api_urls")),
+    path("officers/", officer_site.urls),
 ]
 
 handler404 = "config.errors.api_not_found"

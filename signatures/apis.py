@@ -149,6 +149,10 @@ class DeclarationSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField(read_only=True)
     signature = SignatureRecordSerializer(read_only=True)
     receipt = serializers.SerializerMethodField()
+    # The control channel the trader's compliance level suggests (green, yellow, red).
+    suggested_channel = serializers.ChoiceField(
+        source="trader.suggested_channel", choices=["green", "yellow", "red"], read_only=True
+    )
 
     def get_receipt(self, declaration) -> str:
         return reverse("api_declaration_receipt", args=[declaration.pk])

@@ -89,3 +89,103 @@ class SignatureNoticeForm(forms.Form):
         choices=Organization.SignatureNotice.choices,
         widget=forms.RadioSelect,
     )
+
+
+class SignatureSearchForm(forms.Form):
+    """The officers' "who signed which declaration" search: at least one criterion, a sane range."""
+
+    declaration_number = forms.CharField(label=_("Declaration number"), max_length=32, required=False)
+    tax_code = forms.CharField(label=_("Tax code (trader or signer)"), max_length=14, required=False)
+    certificate = forms.CharField(
+        label=_("Certificate serial or SHA-256 fingerprint"), max_length=100, required=False
+    )
+    agent_number = forms.CharField(label=_("Agent number"), max_length=64, required=False)
+    user = forms.CharField(label=_("Signer's username"), max_length=150, required=False)
+    date_from = forms.DateField(label=_("From (inclusive)"), required=False)
+    date_to = forms.DateField(label=_("To (inclusive)"), required=False)
+
+    CRITERIA = ("declaration_number", "tax_code", "certificate", "agent_number", "user")
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        if not any((data.get(name) or "").strip() for name in self.CRITERIA):
+            raise forms.ValidationError(
+                _("Give at least one of: declaration number, tax code, certificate, agent number, user."),
+                code="no_criteria",
+            )
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error(
+                "date_to",
+                forms.ValidationError(_("The end date is before the start date."), code="impossible_range"),
+            )
+        return data
+
+    def criteria(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if value not in ("", None)}
+
+
+class _RegistryFileForm(forms.Form):
+    """A file an officer uploads to the registry: refused early when empty, too big or of a kind
+    the service cannot read; the service then refuses what does not parse or verify."""
+
+    file_field = ""
+    extensions: tuple[str, ...] = ()
+    max_bytes = 1024 * 1024
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get(self.file_field)
+        if upload is None:
+            return data
+        name = (upload.name or "").lower()
+        if self.extensions and not name.endswith(self.extensions):
+            self.add_error(
+                self.file_field,
+                forms.ValidationError(
+                    _("Unsupported file type; use one of: %(types)s.")
+                    % {"types": ", ".join(self.extensions)},
+                    code="unsupported_file",
+                ),
+            )
+            return data
+        if upload.size == 0:
+            self.add_error(self.file_field, forms.ValidationError(_("The file is empty."), code="empty_file"))
+            return data
+        if upload.size > self.max_bytes:
+            self.add_error(
+                self.file_field,
+                forms.ValidationError(
+                    _("The file is too large (at most %(size)s bytes).") % {"size": self.max_bytes},
+                    code="file_too_large",
+                ),
+            )
+            return data
+        data[self.file_field] = upload.read()
+        return data
+
+
+class IssuerUploadForm(_RegistryFileForm):
+    file_field = "certificate"
+    extensions = (".pem", ".crt", ".cer", ".der")
+    max_bytes = 64 * 1024
+
+    certificate = forms.FileField(
+        label=_("CA certificate"), help_text=_("PEM or DER (.pem, .crt, .cer, .der), root or intermediate.")
+    )
+    name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    crl_url = forms.URLField(
+        assume_scheme="https",
+        label=_("Revocation list address"),
+        required=False,
+        help_text=_("Read from the certificate if empty."),
+    )
+
+
+class CrlUploadForm(_RegistryFileForm):
+    file_field = "crl"
+    extensions = (".crl", ".pem", ".der")
+    max_bytes = 20 * 1024 * 1024
+
+    crl = forms.FileField(label=_("Revocation list (CRL)"), help_text=_("PEM or DER (.crl, .pem, .der)."))

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 from cryptography import x509
-from django.db.models import Q, QuerySet
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.db.models.functions import TruncDate
+from django.utils import timezone
 
 from accounts.models import User
 from signatures.models import Certificate, Declaration, RevocationList, SignatureRecord, TrustedIssuer
@@ -46,9 +50,12 @@ def declaration_list(*, viewer: User) -> QuerySet[Declaration]:
     """Declarations filed in the viewer's enterprise's name, or by it for clients (a broker sees
     only its own submissions, also after the trader moved to another broker). Officers: all."""
     declarations = Declaration.objects.select_related(
-        "trader", "signature__signer", "signature__signer_organization", "signature__certificate",
+        "trader",
+        "signature__signer",
+        "signature__signer_organization",
+        "signature__certificate",
         "signature__authorization",
-    )  # fmt: skip
+    )
     if viewer.is_officer:
         return declarations
     if viewer.organization_id is None:
@@ -63,5 +70,135 @@ def signature_records_for(*, viewer: User) -> QuerySet[SignatureRecord]:
     if viewer.organization_id is None:
         return SignatureRecord.objects.none()
     return SignatureRecord.objects.select_related(
-        "signer", "signer_organization", "certificate", "authorization"
+        "signer", "signer_organization", "certificate", "authorization", "trader"
     ).filter(Q(trader_id=viewer.organization_id) | Q(signer_organization_id=viewer.organization_id))
+
+
+def signature_search(
+    *,
+    viewer: User,
+    declaration_number: str = "",
+    tax_code: str = "",
+    certificate: str = "",
+    agent_number: str = "",
+    user: str = "",
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+) -> QuerySet[SignatureRecord]:
+    """ "Who signed which declaration" for officers: every attempt, accepted or refused, matching all
+    the criteria given. ``tax_code`` matches the trader or the signer's organisation;
+    ``certificate`` a serial number (hex, any case, colons allowed) or a SHA-256 fingerprint;
+    ``user`` a username exactly. Dates are inclusive, in the site's time zone. Non-officers get
+    nothing."""
+    if not viewer.is_officer:
+        return SignatureRecord.objects.none()
+    records = SignatureRecord.objects.select_related(
+        "signer", "signer_organization", "trader", "certificate", "authorization", "agent"
+    ).order_by("-created_at", "-pk")
+    if declaration_number:
+        records = records.filter(declaration_number__iexact=declaration_number.strip())
+    if tax_code:
+        tax_code = tax_code.strip()
+        records = records.filter(Q(trader_tax_code=tax_code) | Q(signer_organization__tax_code=tax_code))
+    if certificate:
+        value = certificate.strip().replace(":", "").replace(" ", "").lower()
+        # Serials are stored as lower-case hex without leading zeros (as ``format(n, "x")``).
+        records = records.filter(
+            Q(certificate_fingerprint=value) | Q(certificate__serial_number=value.lstrip("0") or "0")
+        )
+    if agent_number:
+        records = records.filter(agent_number__iexact=agent_number.strip())
+    if user:
+        records = records.filter(signer__username=user.strip())
+    tz = timezone.get_current_timezone()
+    if date_from:
+        records = records.filter(
+            created_at__gte=datetime.datetime.combine(date_from, datetime.time.min, tzinfo=tz)
+        )
+    if date_to:
+        records = records.filter(
+            created_at__lt=datetime.datetime.combine(
+                date_to + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz
+            )
+        )
+    return records
+
+
+def signature_audit_events(records: list[SignatureRecord]) -> dict[int, str]:
+    """The audit event id (for its receipt) of each signature record, in one query."""
+    from audit.models import AuditEvent
+
+    events = AuditEvent.objects.filter(
+        target_type="signatures.signaturerecord",
+        target_id__in=[str(record.pk) for record in records],
+        action__in=["declaration.signed", "declaration.rejected"],
+    ).values_list("target_id", "event_id")
+    return {int(target_id): str(event_id) for target_id, event_id in events}
+
+
+def declarations_by_signer_side(*, since: datetime.date) -> list[tuple[datetime.date, str, int]]:
+    """Accepted declaration signatures per local day: ``(day, side, count)`` where side is
+    ``own_staff`` (the trader's own signer) or ``broker`` (signed for the trader by a broker)."""
+    start = datetime.datetime.combine(since, datetime.time.min, tzinfo=timezone.get_current_timezone())
+    rows = (
+        SignatureRecord.objects.filter(outcome=SignatureRecord.Outcome.ACCEPTED, created_at__gte=start)
+        .annotate(
+            day=TruncDate("created_at", tzinfo=timezone.get_current_timezone()),
+            side=Case(
+                When(signer_organization_id=F("trader_id"), then=Value("own_staff")), default=Value("broker")
+            ),
+        )
+        .values_list("day", "side")
+        .annotate(count=Count("id"))
+        .order_by("day", "side")
+    )
+    return list(rows)
+
+
+def compliance_signals(*, organization_ids: list[int], since: datetime.datetime) -> dict[int, dict[str, int]]:
+    """The compliance classification's inputs per organisation, since ``since`` (a few grouped
+    queries for any number of organisations). Flags an officer closed as a false positive do not
+    count; a misuse report counts against the reported person's enterprise only when another
+    enterprise filed it (an enterprise reporting its own staff is doing the right thing)."""
+    from audit.models import Case as OfficerCase
+    from audit.models import Flag
+    from brokers.models import OperationReport
+    from signatures.models import AbuseReport
+
+    signals: dict[int, dict[str, int]] = {pk: {} for pk in organization_ids}
+
+    def add(name: str, rows) -> None:
+        for organization_id, count in rows:
+            if organization_id in signals:
+                signals[organization_id][name] = count
+
+    add(
+        "confirmed_misuse",
+        OfficerCase.objects.filter(
+            organization_id__in=organization_ids,
+            status=OfficerCase.Status.CLOSED,
+            outcome=OfficerCase.Outcome.CONFIRMED_MISUSE,
+            closed_at__gte=since,
+        )
+        .values_list("organization_id")
+        .annotate(count=Count("id")),
+    )
+    flags = Flag.objects.filter(organization_id__in=organization_ids, first_seen_at__gte=since).exclude(
+        outcome=OfficerCase.Outcome.FALSE_POSITIVE
+    )
+    for name, kind in (
+        ("certificate_lending", "certificate_foreign_use"),
+        ("account_sharing", "foreign_party_device"),
+    ):
+        add(name, flags.filter(kind=kind).values_list("organization_id").annotate(count=Count("id")))
+    add(
+        "abuse_reports",
+        AbuseReport.objects.filter(reported_user__organization_id__in=organization_ids, created_at__gte=since)
+        .exclude(organization_id=F("reported_user__organization_id"))
+        .values_list("reported_user__organization_id")
+        .annotate(count=Count("id")),
+    )
+    reports = OperationReport.objects.filter(broker_id__in=organization_ids, due_on__gte=since.date())
+    for name, status in (("missed_reports", "missing"), ("late_reports", "late")):
+        add(name, reports.filter(status=status).values_list("broker_id").annotate(count=Count("id")))
+    return signals

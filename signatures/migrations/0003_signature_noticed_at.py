@@ -15,7 +15,7 @@ def mark_earlier_signatures_told(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0010_signature_notice'),
+        ('accounts', '0011_signature_notice'),
         ('brokers', '0003_operation_reports'),
         ('signatures', '0002_declarations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -64,3 +64,29 @@ def test_seed_demo_refuses_production_without_an_explicit_flag(settings):
     with pytest.raises(CommandError, match="refusing with DEBUG off"):
         _seed()
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_seed_demo_gives_the_officer_console_something_to_show(settings):
+    from django.test import Client
+
+    from audit.models import Flag
+
+    settings.DEBUG = True
+    _seed()
+    _seed()  # idempotent: the demo flags are not raised twice
+    officer = User.objects.get(username="officer.demo")
+    assert officer.has_perm("brokers.change_brokerlicence") and officer.has_perm("audit.change_case")
+    assert Flag.objects.count() == 2
+    trader = Organization.objects.get(kind="trader")
+    assert trader.compliance_level == "moderate" and trader.suggested_channel == "yellow"
+    password = next(p[5] for p in PEOPLE if p[0] == "officer.demo")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    response = client.post("/officers/login/", {"username": "officer.demo", "password": password})
+    assert response.status_code == 302 and response.url == "/officers/login/verify/"
+    response = client.post("/officers/login/verify/", {"code": totp_code(DEMO_TOTP_KEY_HEX)})
+    assert response.status_code == 302
+    page = client.get("/officers/")
+    assert page.status_code == 200
+    flags = next(p for p in page.context["panels"] if p.key == "flags")
+    assert {row[1] for row in flags.rows} == {"foreign_party_device", "certificate_foreign_use"}

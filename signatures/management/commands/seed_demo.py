@@ -19,6 +19,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services as account_services
 from accounts.models import Organization, User
+from audit.models import Flag
+from audit.services import flag_raise, officer_group_set, officer_groups_sync
 from brokers import services as broker_services
 from brokers.models import AgentStaff, BrokerLicence
 from signatures import services as signature_services
@@ -122,7 +124,8 @@ class Command(BaseCommand):
                 rows.append((username, password, user.get_role_display(), organizations.get(org_key)))
 
         self._demo_pki()
-        self.stdout.write("Demo accounts (sign in at /accounts/login/):")
+        self._officer_console(organizations)
+        self.stdout.write("Demo accounts (sign in at /accounts/login/; the officer also at /officers/):")
         for username, password, role, organization in rows:
             where = organization.name if organization else "Customs"
             self.stdout.write(f"  {username:<16} {password:<28} {role} · {where}")
@@ -149,6 +152,34 @@ class Command(BaseCommand):
             f"Demo certificates and keys to bind: {directory}/hoabinh.pem, hoabinh.key (trader),"
         )
         self.stdout.write(f"  saomai.pem, saomai.key (broker); their CA ({directory}/ca.pem) is trusted.")
+
+    def _officer_console(self, organizations: dict) -> None:
+        """The officer console's groups, the demo officer as an administrator, and a couple of
+        flags so its dashboard and queue have something to show; then a first classification."""
+        officer = User.objects.get(username="officer.demo")
+        if not officer.groups.filter(name__startswith="officer ").exists():
+            officer_group_set(officer=officer, groups=["administrator"])
+        else:
+            officer_groups_sync()
+        trader = organizations["trader"]
+        if not Flag.objects.filter(organization=trader).exists():
+            with transaction.atomic():
+                flag_raise(
+                    kind="foreign_party_device",
+                    severity=Flag.Severity.MEDIUM,
+                    organization=trader,
+                    user=User.objects.get(username="hoabinh.signer"),
+                    explanation="Demo: the trader's signer signed in from a device the broker's agent uses.",
+                    evidence={"demo": True},
+                )
+                flag_raise(
+                    kind="certificate_foreign_use",
+                    severity=Flag.Severity.HIGH,
+                    organization=trader,
+                    explanation="Demo: the trader's certificate was presented by another organisation.",
+                    evidence={"demo": True, "used_by": organizations["broker"].tax_code},
+                )
+        signature_services.compliance_classify_all()
 
     def _organization(self, kind: str, data: dict) -> Organization:
         existing = Organization.objects.filter(tax_code=data["tax_code"]).first()

@@ -1,0 +1,322 @@
+"""Organisations, people and sign-ins in the officer console."""
+
+from __future__ import annotations
+
+import datetime
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from accounts import officer_views, selectors, services
+from accounts.models import SignInEvent, User
+from audit import selectors as audit_selectors
+from audit.charts import day_series, stacked_bars
+from audit.models import Case, CaseNote, Flag
+from audit.officers import (
+    DASHBOARD_DAYS,
+    ActionsModelAdmin,
+    ObjectAction,
+    OfficerModelAdmin,
+    Panel,
+    bulk_action_form,
+    officer_site,
+)
+
+# Organisations are registered by ``signatures.admin``: their classification actions call the
+# compliance services there (which need signature and broker data; accounts imports neither).
+
+
+@admin.register(User, site=officer_site)
+class UserAdmin(OfficerModelAdmin):
+    personal_data = True
+    list_display = ("username", "first_name", "last_name", "organization", "role", "is_active", "last_login")
+    list_filter = ("role", "is_active")
+    search_fields = ("username", "first_name", "last_name", "email", "organization__tax_code")
+    list_select_related = ("organization",)
+    exclude = ("password", "user_permissions")
+
+
+@admin.register(SignInEvent, site=officer_site)
+class SignInEventAdmin(OfficerModelAdmin):
+    personal_data = True
+    list_display = ("occurred_at", "user", "organization", "channel", "outcome", "factor", "ip", "risk_score")
+    list_filter = ("channel", "outcome", "factor")
+    search_fields = ("user__username", "organization__tax_code", "ip", "network")
+    list_select_related = ("user", "organization")
+    date_hierarchy = "occurred_at"
+
+
+# --- flags and cases (audit's models; registered here because their services are accounts') -------
+
+_INVESTIGATE = "audit.change_case"
+
+
+def investigators():
+    return (
+        User.objects.filter(role=User.Role.OFFICER, is_active=True, suspended_at__isnull=True)
+        .filter(
+            Q(
+                groups__permissions__codename="change_case",
+                groups__permissions__content_type__app_label="audit",
+            )
+            | Q(is_superuser=True)
+        )
+        .distinct()
+        .order_by("username")
+    )
+
+
+class AssigneeField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{obj.get_full_name() or obj.username} ({obj.username})"
+
+
+class CaseOpenForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    assignee = AssigneeField(label=_("Assign to"), queryset=User.objects.none(), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = investigators()
+
+
+class AddToCaseForm(forms.Form):
+    case = forms.ModelChoiceField(label=_("Case"), queryset=Case.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["case"].queryset = Case.objects.filter(status=Case.Status.OPEN).order_by("-opened_at")
+
+
+class AssignForm(forms.Form):
+    assignee = AssigneeField(label=_("Assign to"), queryset=User.objects.none())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = investigators()
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Note"), widget=forms.Textarea(attrs={"rows": 4, "cols": 60}), max_length=4000
+    )
+
+    def clean_text(self) -> str:
+        text = self.cleaned_data["text"].strip()
+        if not text:
+            raise forms.ValidationError(_("Write the note."), code="required")
+        return text
+
+
+class CloseForm(NoteForm):
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=Case.Outcome.choices)
+    field_order = ("outcome", "text")
+
+
+class AgeFilter(admin.SimpleListFilter):
+    title = _("age")
+    parameter_name = "age"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("day", _("seen in the last 24 hours")),
+            ("week", _("seen in the last 7 days")),
+            ("stale", _("first seen over 7 days ago")),
+            ("old", _("first seen over 30 days ago")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        match self.value():
+            case "day":
+                return queryset.filter(last_seen_at__gte=now - datetime.timedelta(days=1))
+            case "week":
+                return queryset.filter(last_seen_at__gte=now - datetime.timedelta(days=7))
+            case "stale":
+                return queryset.filter(first_seen_at__lt=now - datetime.timedelta(days=7))
+            case "old":
+                return queryset.filter(first_seen_at__lt=now - datetime.timedelta(days=30))
+        return queryset
+
+
+class InvestigateMixin:
+    def has_investigate_permission(self, request) -> bool:
+        return request.user.has_perm(_INVESTIGATE)
+
+
+@admin.register(Flag, site=officer_site)
+class FlagAdmin(InvestigateMixin, OfficerModelAdmin):
+    """The queue: filter by severity, kind, status, enterprise and age; select flags to open a case."""
+
+    list_display = ("id", "kind", "severity", "status", "organization", "user", "count", "first_seen_at",
+                    "last_seen_at", "in_case")  # fmt: skip
+    list_filter = (
+        "status",
+        "severity",
+        "kind",
+        AgeFilter,
+        ("organization", admin.RelatedOnlyFieldListFilter),
+    )
+    search_fields = ("kind", "organization__name", "organization__tax_code", "user__username")
+    list_select_related = ("organization", "user")
+    actions = ("open_case", "add_to_case")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("cases")
+
+    @admin.display(description=_("open case"))
+    def in_case(self, obj) -> str:
+        return ", ".join(f"#{case.pk}" for case in obj.cases.all() if case.status == Case.Status.OPEN) or "—"
+
+    @admin.action(description=_("Open a case with the selected flags"), permissions=["investigate"])
+    def open_case(self, request, queryset):
+        return bulk_action_form(
+            self,
+            request,
+            queryset,
+            action="open_case",
+            form_class=CaseOpenForm,
+            title=gettext("Open a case"),
+            run=lambda flags, data: services.case_open(
+                flags=flags, actor=request.user, title=data["title"], assignee=data["assignee"]
+            ),
+        )
+
+    @admin.action(description=_("Add the selected flags to an open case"), permissions=["investigate"])
+    def add_to_case(self, request, queryset):
+        return bulk_action_form(
+            self,
+            request,
+            queryset,
+            action="add_to_case",
+            form_class=AddToCaseForm,
+            title=gettext("Add to a case"),
+            run=lambda flags, data: services.case_flags_add(
+                case=data["case"], flags=flags, actor=request.user
+            ),
+        )
+
+
+class CaseNoteInline(admin.TabularInline):
+    model = CaseNote
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "author", "text")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _is_open(case) -> bool:
+    return case.status == Case.Status.OPEN
+
+
+@admin.register(Case, site=officer_site)
+class CaseAdmin(InvestigateMixin, ActionsModelAdmin):
+    list_display = ("id", "title", "organization", "assignee", "status", "outcome", "opened_at", "closed_at")
+    list_filter = ("status", "outcome", ("assignee", admin.RelatedOnlyFieldListFilter))
+    search_fields = ("title", "organization__name", "organization__tax_code")
+    list_select_related = ("organization", "assignee")
+    readonly_fields = ("flag_links",)
+    exclude = ("flags",)
+    inlines = (CaseNoteInline,)
+    actions = ("assign_cases", "close_cases")
+    object_actions = (
+        ObjectAction(
+            "assign",
+            _("Assign"),
+            _INVESTIGATE,
+            lambda case, actor, data: services.case_assign(case=case, assignee=data["assignee"], actor=actor),
+            form_class=AssignForm,
+            available=_is_open,
+        ),
+        ObjectAction(
+            "note",
+            _("Add a note"),
+            _INVESTIGATE,
+            lambda case, actor, data: services.case_note_add(case=case, text=data["text"], actor=actor),
+            form_class=NoteForm,
+        ),
+        ObjectAction(
+            "close",
+            _("Close with an outcome"),
+            _INVESTIGATE,
+            lambda case, actor, data: services.case_close(
+                case=case, outcome=data["outcome"], note=data["text"], actor=actor
+            ),
+            form_class=CloseForm,
+            available=_is_open,
+            explanation=_("Its flags are resolved with the same outcome and the enterprise's owner is told."),
+        ),
+    )
+
+    @admin.display(description=_("flags"))
+    def flag_links(self, obj) -> str:
+        return format_html_join(
+            ", ",
+            '<a href="{}">#{} {} ({})</a>',
+            (
+                (reverse("officers:audit_flag_change", args=[flag.pk]), flag.pk, flag.kind, flag.severity)
+                for flag in obj.flags.all()
+            ),
+        )
+
+    @admin.action(description=_("Assign the selected cases"), permissions=["investigate"])
+    def assign_cases(self, request, queryset):
+        return bulk_action_form(
+            self,
+            request,
+            queryset,
+            action="assign_cases",
+            form_class=AssignForm,
+            title=gettext("Assign cases"),
+            run=lambda cases, data: [
+                services.case_assign(case=case, assignee=data["assignee"], actor=request.user)
+                for case in cases
+            ],
+        )
+
+    @admin.action(description=_("Close the selected cases"), permissions=["investigate"])
+    def close_cases(self, request, queryset):
+        return bulk_action_form(
+            self,
+            request,
+            queryset,
+            action="close_cases",
+            form_class=CloseForm,
+            title=gettext("Close cases"),
+            run=lambda cases, data: [
+                services.case_close(case=case, outcome=data["outcome"], note=data["text"], actor=request.user)
+                for case in cases
+            ],
+        )
+
+
+def signins_panel() -> Panel:
+    days = audit_selectors.dashboard_days(DASHBOARD_DAYS)
+    rows = selectors.signins_per_day(since=days[0])
+    labels = [day.isoformat() for day in days]
+    by_outcome = day_series(labels, [(day.isoformat(), outcome, count) for day, _c, outcome, count in rows])
+    return Panel(
+        key="signins",
+        title=gettext("Sign-ins per day by outcome (last %(days)s days)") % {"days": DASHBOARD_DAYS},
+        columns=[gettext("day"), gettext("channel"), gettext("outcome"), gettext("sign-ins")],
+        rows=[[day.isoformat(), channel, outcome, count] for day, channel, outcome, count in rows],
+        svg=stacked_bars(labels, by_outcome, title=gettext("Sign-ins per day")) if rows else "",
+    )
+
+
+officer_site.register_panel("signins", signins_panel, order=10)
+
+
+officer_site.register_sign_in(login=officer_views.console_login, verify=officer_views.console_login_verify)

@@ -1,0 +1,128 @@
+"""The console's home: sign-ins, flags, declarations by signer, open flags, missing reports and the
+audit trail's state, each as an SVG chart, a table and a CSV."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+
+import pytest
+from django.utils import timezone
+
+from audit.models import Action, Flag
+from audit.services import audit_event_record, audit_seal
+from brokers.models import OperationReport
+
+pytestmark = pytest.mark.django_db
+
+
+def panel(response, key):
+    return next(p for p in response.context["panels"] if p.key == key)
+
+
+def test_the_dashboard_shows_real_numbers(world, console, settings):
+    settings.AUDIT_CHECKPOINT_EVENTS = 1
+    world.sign(world.trader_signer, world.trader_key)
+    world.sign(world.broker_agent, world.broker_key)
+    world.sign(world.broker_agent, world.broker_key)
+    world.sign(world.broker_agent, world.trader_key)  # refused and flagged: certificate_foreign_use
+    OperationReport.objects.create(
+        broker=world.broker, period_start=datetime.date(2026, 1, 1), period_end=datetime.date(2026, 3, 31),
+        due_on=datetime.date(2026, 4, 15), status="missing",
+    )  # fmt: skip
+    audit_seal()
+    audit_event_record(action=Action.AUDIT_VERIFIED, data={"ok": True, "events": 5, "checkpoints": 1})
+    client = console("viewer")
+    response = client.get("/officers/")
+    assert response.status_code == 200
+    today = timezone.localdate().isoformat()
+
+    signins = panel(response, "signins")
+    assert [today, "officers", "succeeded", 1] in signins.rows
+    assert signins.svg.startswith("<svg")
+
+    declarations = panel(response, "declarations")
+    assert sorted(row[1:] for row in declarations.rows) == [["broker", 2], ["trader's own staff", 1]]
+
+    flags = panel(response, "flags")
+    assert [today, "certificate_foreign_use", "high", 1] in flags.rows
+    open_flags = panel(response, "open-flags")
+    assert open_flags.rows[0][1] == world.trader.tax_code and open_flags.rows[0][3] >= 1
+
+    reports = panel(response, "missing-reports")
+    assert reports.rows[0][1] == world.broker.tax_code and reports.rows[0][4] == 1
+
+    trail = dict(panel(response, "audit").rows)
+    assert trail["last checkpoint"].startswith("#")
+    assert trail["its result"] == "OK"
+    body = response.content.decode()
+    assert signins.svg in body
+    for chart in (signins.svg, declarations.svg, flags.svg, open_flags.svg, reports.svg):
+        # Self-contained: no script, no link to anything outside the page.
+        assert "<script" not in chart and "href" not in chart
+        assert "http" not in chart.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_each_panel_downloads_as_csv(world, console):
+    world.sign(world.trader_signer, world.trader_key)
+    client = console("viewer")
+    response = client.get("/officers/dashboard/declarations.csv")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0] == ["day", "signed by", "declarations"]
+    assert rows[1][1:] == ["trader's own staff", "1"]
+    assert client.get("/officers/dashboard/nothing.csv").status_code == 404
+
+
+def test_chart_labels_are_escaped(console, trader):
+    trader.name = "<b>Evil</b> & Co"
+    trader.save(update_fields=["name"])
+    now = timezone.now()
+    Flag.objects.create(kind="x", severity="high", organization=trader, explanation="x",
+                        first_seen_at=now, last_seen_at=now)  # fmt: skip
+    svg = panel(console("viewer").get("/officers/"), "open-flags").svg
+    assert "<b>" not in svg and "&lt;b&gt;Evil&lt;/b&gt; &amp; Co" in svg
+
+
+def test_an_officer_without_a_group_sees_no_panels(console):
+    response = console().get("/officers/")
+    assert response.status_code == 200
+    assert not response.context.get("panels")
+
+
+def test_an_empty_dashboard_still_renders(console):
+    response = console("viewer").get("/officers/")
+    assert response.status_code == 200
+    assert panel(response, "missing-reports").rows == []
+    assert dict(panel(response, "audit").rows)["its result"] == "none yet"
+
+
+def test_the_console_shows_each_checkpoints_proof_status(console, settings):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from audit.models import AuditCheckpoint, AuditWitnessSignature
+    from audit.services import audit_checkpoints_witness
+    from audit.verify_receipt import key_id
+    from tests.audit.conftest import bypassing_triggers
+    from tests.audit.helpers import record_many
+
+    settings.AUDIT_CHECKPOINT_EVENTS = 5
+    record_many(10)
+    audit_seal()
+    witness = Ed25519PrivateKey.generate()
+    audit_checkpoints_witness(private_key=witness)
+    first, second = AuditCheckpoint.objects.order_by("sequence")[:2]
+    with bypassing_triggers() as cursor:  # forge the second co-signature
+        cursor.execute(
+            f"UPDATE {AuditWitnessSignature._meta.db_table} SET signature = %s WHERE checkpoint_id = %s",
+            [bytes(64), second.pk],
+        )
+    client = console("viewer")
+    kid = key_id(witness.public_key())
+    page = client.get(f"/officers/audit/auditcheckpoint/{first.pk}/change/").content.decode()
+    assert f"{kid}: valid" in page
+    page = client.get(f"/officers/audit/auditcheckpoint/{second.pk}/change/").content.decode()
+    assert f"{kid}: INVALID" in page
+    trail = dict(panel(client.get("/officers/"), "audit").rows)
+    assert trail["checkpoints co-signed by a witness"] == "2 / 2"

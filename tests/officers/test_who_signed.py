@@ -1,0 +1,119 @@
+"""Officers find who signed which declaration; every search is audited; bad criteria are refused."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.test import Client
+
+from audit.models import Action, AuditEvent
+from audit.services import audit_seal
+from tests.helpers import sign_in
+
+pytestmark = pytest.mark.django_db
+
+URL = "/officers/who-signed/"
+
+
+def test_an_officer_finds_the_signer_of_a_declaration_from_its_number(world, console):
+    record = world.sign(world.broker_agent, world.broker_key, number="102345678901")
+    world.sign(world.trader_signer, world.trader_key)  # another declaration, not a hit
+    client = console("viewer")
+    response = client.get(URL, {"declaration_number": "102345678901"})
+    assert response.status_code == 200
+    hits = response.context["hits"]
+    assert [hit["record"] for hit in hits] == [record]
+    hit = hits[0]
+    assert world.broker_agent.username in hit["signer"]
+    assert world.broker.tax_code in hit["organization"]
+    assert world.trader.tax_code in hit["on_behalf_of"]
+    assert hit["mandate"] == "HĐ-01"
+    assert hit["agent_number"] == world.broker_agent.agent_profile.agent_number
+    assert world.broker_certificate.fingerprint_sha256 in hit["certificate"]
+    assert hit["receipt"].startswith("/officers/receipts/")
+    event = AuditEvent.objects.filter(action=Action.OFFICER_VIEWED, actor=client.officer).latest("id")
+    assert event.data["search"] == {"declaration_number": "102345678901"}
+    assert event.data["results"] == 1
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        lambda w, r: {"tax_code": w.broker.tax_code},
+        lambda w, r: {"certificate": w.broker_certificate.serial_number.upper()},
+        lambda w, r: {"certificate": w.broker_certificate.fingerprint_sha256},
+        lambda w, r: {"agent_number": r.agent_number},
+        lambda w, r: {"user": w.broker_agent.username},
+        lambda w, r: {"user": w.broker_agent.username, "date_from": r.created_at.date().isoformat(),
+                      "date_to": r.created_at.date().isoformat()},
+    ],
+)  # fmt: skip
+def test_each_criterion_finds_the_broker_signature(world, console, criteria):
+    record = world.sign(world.broker_agent, world.broker_key)
+    world.sign(world.trader_signer, world.trader_key)
+    response = console("viewer").get(URL, criteria(world, record))
+    assert [hit["record"] for hit in response.context["hits"]] == [record]
+
+
+def test_refused_attempts_are_found_too(world, console):
+    record = world.sign(world.broker_agent, world.trader_key)  # the trader's certificate: refused
+    response = console("investigator").get(URL, {"tax_code": world.trader.tax_code})
+    outcomes = [hit["record"].outcome for hit in response.context["hits"]]
+    assert outcomes == ["rejected"] and response.context["hits"][0]["record"] == record
+
+
+def test_a_date_range_outside_the_signature_finds_nothing(world, console):
+    record = world.sign(world.trader_signer, world.trader_key)
+    day = record.created_at.date()
+    response = console("viewer").get(URL, {"tax_code": world.trader.tax_code, "date_from": "2001-01-01",
+                                             "date_to": "2001-01-31"})  # fmt: skip
+    assert response.status_code == 200 and response.context["hits"] == []
+    assert day.year > 2001
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"date_from": "2026-01-01"}, "no_criteria"),
+        ({"tax_code": "0100686209", "date_from": "2026-02-01", "date_to": "2026-01-01"}, "impossible_range"),
+        ({"tax_code": "0100686209", "date_from": "not-a-date"}, "invalid"),
+    ],
+)
+def test_bad_criteria_are_refused_clearly_and_nothing_is_searched(console, params, code):
+    client = console("viewer")
+    response = client.get(URL, params)
+    assert response.status_code == 400
+    codes = [error.code for errors in response.context["form"].errors.as_data().values() for error in errors]
+    assert code in codes
+    assert not AuditEvent.objects.filter(action=Action.OFFICER_VIEWED, actor=client.officer).exists()
+
+
+def test_the_csv_export_has_every_hit(world, console):
+    world.sign(world.broker_agent, world.broker_key, number="555")
+    response = console("viewer").get(URL, {"declaration_number": "555", "export": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert rows[0][0] == "declaration" and rows[1][0] == "555" and len(rows) == 2
+    assert rows[1][-1].startswith("http://testserver/officers/receipts/")
+
+
+def test_the_receipt_link_gives_the_sealed_receipt(world, console, settings):
+    settings.AUDIT_CHECKPOINT_EVENTS = 1
+    world.sign(world.broker_agent, world.broker_key, number="556")
+    audit_seal()
+    client = console("viewer")
+    hit = client.get(URL, {"declaration_number": "556"}).context["hits"][0]
+    response = client.get(hit["receipt"])
+    assert response.status_code == 200
+    event = AuditEvent.objects.get(action="declaration.signed")
+    assert response.json()["event"]["event_id"] == str(event.event_id)
+    assert response.json()["inclusion"]["leaf_index"] == event.position
+
+
+def test_the_search_is_not_for_non_officers(world, trader_owner):
+    client = Client()
+    sign_in(client, trader_owner.username)
+    response = client.get(URL, {"tax_code": world.trader.tax_code})
+    assert response.status_code == 302 and response.url.startswith("/officers/login/")
