@@ -8,7 +8,8 @@ distinct declarations (detached CMS, ECDSA P-256, as a token would), then runs g
 workers, DEBUG off, Redis as the queue so after-commit tasks are published, not run in the request)
 and loads ``POST /api/v1/declarations/`` with wrk (-t2 -c32 -d10s --latency, after a warm-up, three
 runs), and a baseline: a bare DRF view validating a small JSON body and inserting one row, with the
-same authentication, server and database. Prints both rates, their ratio, p50/p99 and errors.
+same authentication, server and database. Prints both rates, their ratio, p50/p99 and errors, and
+the signing latency at one connection per worker (the service time, without queueing).
 Target: ratio >= 0.5, p99 <= 60 ms, no errors. Needs ``wrk`` (``apt-get install wrk``) and Redis.
 """
 
@@ -167,10 +168,10 @@ def build_world(count: int) -> tuple[str, list[str], list[str]]:
     return api_key, bodies, baseline
 
 
-def wrk(path: str, key: str, bodies_file: Path, script: Path, seconds: int) -> dict:
+def wrk(path: str, key: str, bodies_file: Path, script: Path, seconds: int, connections: int = 32) -> dict:
     env = dict(os.environ, BENCH_PATH=path, BENCH_KEY=key, BENCH_BODIES=str(bodies_file))
     out = subprocess.run(
-        ["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", "-s", str(script), f"http://127.0.0.1:{PORT}"],
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), f"http://127.0.0.1:{PORT}"],
         env=env, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
 
@@ -243,8 +244,8 @@ def main() -> int:
                 time.sleep(0.2)
         results = {"sign": [], "baseline": []}
         # Every run (and the warm-up) gets its own never-filed declarations: a filed number is a 409.
-        chunk = len(bodies) // (args.runs + 1)
-        for run in range(args.runs + 1):
+        chunk = len(bodies) // (args.runs + 2)
+        for run in range(args.runs + 2):
             (work / f"sign-{run}.jsonl").write_text("\n".join(bodies[run * chunk : (run + 1) * chunk]) + "\n")
         for name, path in (("baseline", "/api/v1/bench/baseline"), ("sign", "/api/v1/declarations/")):
             files = [work / "baseline.jsonl"] * (args.runs + 1)
@@ -253,6 +254,10 @@ def main() -> int:
             wrk(path, api_key, files[0], work / "post.lua", 3)  # warm-up
             for run in range(1, args.runs + 1):
                 results[name].append(wrk(path, api_key, files[run], work / "post.lua", args.seconds))
+        # One connection per worker: no request waits behind another, so the latency is the
+        # service time alone (at -c32 over two workers it is mostly queueing: about 32 / rate).
+        unqueued = wrk("/api/v1/declarations/", api_key, work / f"sign-{args.runs + 1}.jsonl",
+                       work / "post.lua", args.seconds, connections=2)  # fmt: skip
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=30)
@@ -268,6 +273,9 @@ def main() -> int:
     print(f"ratio {ratio:.2f} (target >= {TARGET_RATIO}), sign p50 {best['sign']['p50']:.1f} ms, "
           f"p99 {best['sign']['p99']:.1f} ms (target <= {TARGET_P99_MS:.0f}), "
           f"errors {sum(r['errors'] for r in results['sign'])} (target 0)")  # fmt: skip
+    print(f"service time (-c2, no queueing): sign p50 {unqueued['p50']:.1f} ms, "
+          f"p99 {unqueued['p99']:.1f} ms, {unqueued['rate']:.1f} req/s, "
+          f"errors {unqueued['errors']}")  # fmt: skip
     return 0
 
 
