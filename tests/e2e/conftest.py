@@ -1,0 +1,87 @@
+"""Browser journeys: Playwright for Python driving Debian's Chromium (never ``playwright install``)
+against pytest-django's live server. Screenshots of every step go to ``tests/e2e/artifacts/``.
+
+Without /usr/bin/chromium the journeys are skipped, except under ``CI=true`` where they fail:
+CI installs the browser itself (``apt-get install chromium``)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+# Playwright's synchronous API keeps an event loop in the test's thread; the ORM calls the tests
+# make between browser steps are synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{CHROMIUM} is missing: CI must install chromium")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+            ],
+        )  # fmt: skip
+        yield browser
+        browser.close()
+
+
+class Journey:
+    """One person's browser (its own cookies) and the numbered screenshots of their steps."""
+
+    def __init__(self, browser, live_server, name: str, directory: Path, locale: str = "vi-VN"):
+        self.context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.base = live_server.url
+        self.name = name
+        self.directory = directory
+        self.step = 0
+
+    def go(self, path: str):
+        self.page.goto(self.base + path)
+        return self.page
+
+    def shot(self, label: str) -> Path:
+        self.step += 1
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"{self.name}-{self.step:02d}-{re.sub(r'[^a-z0-9]+', '-', label.lower())}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def submit(self, field: str):
+        """Submit the form holding ``field`` (every page also has the language form)."""
+        self.page.click(f"form:has([name={field}]) button[type=submit]")
+        self.page.wait_for_load_state()
+        return self.page
+
+    def text(self) -> str:
+        return self.page.inner_text("body")
+
+
+@pytest.fixture
+def journey(browser, live_server, request):
+    directory = ARTIFACTS / request.node.name
+    opened = []
+
+    def open_journey(name: str, locale: str = "vi-VN") -> Journey:
+        person = Journey(browser, live_server, name, directory, locale)
+        opened.append(person)
+        return person
+
+    yield open_journey
+    for person in opened:
+        person.context.close()
