@@ -39,7 +39,8 @@ def test_a_trader_registers_verifies_turns_on_mfa_and_binds_its_certificate(jour
         "province": "Khánh Hòa", "phone": "0258 3852 123", "email": "lienhe@bienxanh.example",
         "legal_representative_name": "Trần Văn Hải", "legal_representative_id_number": "056089001234",
         "username": "hai.tran", "first_name": "Hải", "last_name": "Trần",
-        "owner_email": "hai@bienxanh.example", "owner_phone": "0912 345 678", "national_id_number": "056089001234", "job_title": "Giám đốc",
+        "owner_email": "hai@bienxanh.example", "owner_phone": "0912 345 678",
+        "national_id_number": "056089001234", "job_title": "Giám đốc",
         "password1": PASSWORD, "password2": PASSWORD,
     }.items():  # fmt: skip
         page.fill(f"[name={name}]", value)
