@@ -64,7 +64,7 @@ class Journey:
 
     def submit(self, field: str):
         """Submit the form holding ``field`` (every page also has the language form)."""
-        self.page.click(f"form:has([name={field}]) button[type=submit]")
+        self.page.click(f"form:has([name={field}]) [type=submit]")
         self.page.wait_for_load_state()
         return self.page
 
