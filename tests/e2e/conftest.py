@@ -6,6 +6,7 @@ CI installs the browser itself (``apt-get install chromium``)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from pathlib import Path
@@ -70,6 +71,20 @@ class Journey:
 
     def text(self) -> str:
         return self.page.inner_text("body")
+
+
+@pytest.fixture
+def secrets_of_the_journey(caplog):
+    """Passwords and ID numbers a journey types: none may appear in any log record the whole site
+    (web requests, tasks) wrote meanwhile, at any level (rule 4)."""
+    caplog.set_level(logging.DEBUG)
+    typed: list[str] = []
+    yield typed
+    records = caplog.get_records("setup") + caplog.get_records("call")
+    logged = "\n".join(f"{record.getMessage()} {record.__dict__}" for record in records)
+    assert len(records) > 10, "the journey logged nothing: the check would prove nothing"
+    leaked = [value for value in typed if value in logged]
+    assert leaked == [], "typed secrets found in the logs"
 
 
 @pytest.fixture

@@ -63,7 +63,10 @@ def _bind(pki_identity, owner, custodians):
     return certificate
 
 
-def test_a_mandate_a_signature_through_the_api_and_who_signed_it(journey, live_server):
+def test_a_mandate_a_signature_through_the_api_and_who_signed_it(
+    journey, live_server, secrets_of_the_journey
+):
+    secrets_of_the_journey += [TEST_PASSWORD, SIGNER_PASSWORD, "001203007788"]
     pki = Pki()
     trust(pki.root, pki.intermediate)
     trader = OrganizationFactory(name="Công ty TNHH Hòa Bình", status=Organization.Status.ACTIVE)

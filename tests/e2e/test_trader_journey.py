@@ -26,7 +26,10 @@ def _code(secret_base32: str) -> str:
     return f"{totp(base64.b32decode(secret_base32)):06d}"
 
 
-def test_a_trader_registers_verifies_turns_on_mfa_and_binds_its_certificate(journey, tmp_path):
+def test_a_trader_registers_verifies_turns_on_mfa_and_binds_its_certificate(
+    journey, tmp_path, secrets_of_the_journey
+):
+    secrets_of_the_journey += [PASSWORD, "056089001234"]
     pki = Pki()
     trust(pki.root, pki.intermediate)
     identity = pki.signer(company="Công ty TNHH Biển Xanh", tax_code=TAX_CODE, slot=70)
