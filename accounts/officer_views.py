@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 
 import django_otp
-from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
 from django.contrib.auth.forms import AuthenticationForm
@@ -26,7 +25,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts import services
 from accounts.forms import MfaCodeForm
-from accounts.models import SignInEvent
+from accounts.views import wrong_second_factor
 from audit.officers import OFFICER_SESSION, PENDING, PENDING_SECONDS, PENDING_TRIES
 
 
@@ -97,20 +96,8 @@ def console_login_verify(request, *, site):
             django_otp.login(request, device)
             request.session[OFFICER_SESSION] = user.pk
             return redirect(pending["next"] or reverse("officers:index"))
-        services.signin_record(
-            user=user,
-            username=user.username,
-            succeeded=False,
-            device_id=getattr(request, "device_id", ""),
-            factor=SignInEvent.Factor.SECOND_FACTOR,
-        )
-        pending["tries"] += 1
-        if pending["tries"] >= PENDING_TRIES:
-            del request.session[PENDING]
-            messages.error(request, gettext("Too many wrong codes. Sign in again."))
+        if wrong_second_factor(request, user, form, PENDING, PENDING_TRIES):
             return redirect("officers:login")
-        request.session[PENDING] = pending
-        form.add_error("code", gettext("That code is not right."))
     context = {**site.each_context(request), "title": _("Your second factor"), "form": form}
     request.current_app = site.name
     return TemplateResponse(

@@ -979,7 +979,8 @@ def _require_officer(actor: User | None) -> None:
         )
 
 
-def _require_reason(reason: str) -> str:
+def require_reason(reason: str) -> str:
+    """The reason an officer or a manager gives for a decision: required, kept to 2,000 characters."""
     reason = (reason or "").strip()
     if not reason:
         raise ApplicationError(
@@ -994,7 +995,7 @@ def organization_suspend(*, organization: Organization, actor: User, reason: str
     ``organization.suspended``. Raises ``ApplicationError``: ``not_allowed``, ``reason_required``,
     ``invalid_transition`` (already suspended)."""
     _require_officer(actor)
-    reason = _require_reason(reason)
+    reason = require_reason(reason)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if organization.status == Organization.Status.SUSPENDED:
         raise ApplicationError(gettext("This enterprise is already suspended."), code="invalid_transition")
@@ -1016,7 +1017,7 @@ def organization_reinstate(*, organization: Organization, actor: User, reason: s
     """Lift an enterprise's suspension: it becomes ``active`` (the officer has looked at it, which is
     at least the check a verification is). Records ``organization.reinstated``."""
     _require_officer(actor)
-    reason = _require_reason(reason)
+    reason = require_reason(reason)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if organization.status != Organization.Status.SUSPENDED:
         raise ApplicationError(gettext("This enterprise is not suspended."), code="invalid_transition")
@@ -1040,7 +1041,7 @@ def organization_non_cooperation_set(
     the mark counts against its compliance level at the next classification. Records
     ``organization.non_cooperation``."""
     _require_officer(actor)
-    reason = _require_reason(reason)
+    reason = require_reason(reason)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if organization.non_cooperation == marked:
         raise ApplicationError(

@@ -82,6 +82,28 @@ def login(request):
     return render(request, "accounts/login.html", {"form": form, "next": next_url})
 
 
+def wrong_second_factor(request, user, form, session_key: str, max_tries: int) -> bool:
+    """A wrong code at the second step of a sign-in (the portal's or the officer console's): it is
+    recorded as a failed sign-in by its factor (a stolen password shows this way), and after
+    ``max_tries`` the sign-in starts over. Returns whether it must."""
+    services.signin_record(
+        user=user,
+        username=user.username,
+        succeeded=False,
+        device_id=getattr(request, "device_id", ""),
+        factor=SignInEvent.Factor.SECOND_FACTOR,
+    )
+    pending = request.session[session_key]
+    pending["tries"] += 1
+    if pending["tries"] >= max_tries:
+        del request.session[session_key]
+        messages.error(request, _("Too many wrong codes. Sign in again."))
+        return True
+    request.session[session_key] = pending
+    form.add_error("code", _("That code is not right."))
+    return False
+
+
 @never_cache
 @require_http_methods(["GET", "POST"])
 def login_verify(request):
@@ -102,20 +124,9 @@ def login_verify(request):
             auth_login(request, user)
             django_otp.login(request, device)
             return redirect(pending["next"] or settings.LOGIN_REDIRECT_URL)
-        services.signin_record(
-            user=user,
-            username=user.username,
-            succeeded=False,
-            device_id=getattr(request, "device_id", ""),
-            factor=SignInEvent.Factor.SECOND_FACTOR,
-        )
-        pending["tries"] += 1
-        if pending["tries"] >= MFA_PENDING_TRIES:
-            del request.session[MFA_PENDING]
-            messages.error(request, _("Too many wrong codes. Sign in again."))
+        start_over = wrong_second_factor(request, user, form, MFA_PENDING, MFA_PENDING_TRIES)
+        if start_over:
             return redirect("login")
-        request.session[MFA_PENDING] = pending
-        form.add_error("code", _("That code is not right."))
     return render(request, "accounts/login_verify.html", {"form": form}, status=400 if form.errors else 200)
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import Notification, Organization, User
-from accounts.services import notification_send
+from accounts.services import notification_send, require_reason
 from accounts.validators import normalize_tax_code
 from audit.models import Action, Flag
 from audit.services import audit_event_record, flag_raise
@@ -91,15 +91,6 @@ def _require_officer(actor: User | None) -> None:
         )
 
 
-def _require_reason(reason: str) -> str:
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            gettext("Give the reason."), code="reason_required", fields={"reason": ["required"]}
-        )
-    return reason[:2000]
-
-
 def _licence_event(licence: BrokerLicence, action: str, actor: User | None, reason: str, **data) -> None:
     audit_event_record(
         action=action,
@@ -117,7 +108,7 @@ def licence_suspend(*, licence: BrokerLicence, actor: User | None, reason: str) 
     working; its signatures are refused while the licence is not active. Records
     ``licence.suspended`` and a ``authorization.suspended`` event per mandate."""
     _require_officer(actor)
-    reason = _require_reason(reason)
+    reason = require_reason(reason)
     licence = BrokerLicence.objects.select_for_update().get(pk=licence.pk)
     if licence.status != BrokerLicence.Status.ACTIVE:
         raise ApplicationError(gettext("Only an active licence can be suspended."), code="invalid_transition")
@@ -163,7 +154,7 @@ def licence_reinstate(*, licence: BrokerLicence, actor: User | None, reason: str
     """Lift a suspension: exactly the mandates and API keys the suspension stopped come back
     (those revoked or expired meanwhile stay so); a mandate whose window ended meanwhile expires."""
     _require_officer(actor)
-    reason = _require_reason(reason)
+    reason = require_reason(reason)
     licence = BrokerLicence.objects.select_for_update().get(pk=licence.pk)
     if licence.status != BrokerLicence.Status.SUSPENDED:
         raise ApplicationError(gettext("This licence is not suspended."), code="invalid_transition")
@@ -203,7 +194,7 @@ def licence_reinstate(*, licence: BrokerLicence, actor: User | None, reason: str
 def licence_revoke(*, licence: BrokerLicence, actor: User | None, reason: str) -> BrokerLicence:
     """End a licence for good: every live mandate is revoked by customs and every key revoked."""
     _require_officer(actor)
-    reason = _require_reason(reason)
+    reason = require_reason(reason)
     licence = BrokerLicence.objects.select_for_update().get(pk=licence.pk)
     if licence.status == BrokerLicence.Status.REVOKED:
         raise ApplicationError(gettext("This licence is already revoked."), code="invalid_transition")

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import Notification, Organization, User
-from accounts.services import notification_send, organization_verify, sessions_end_all
+from accounts.services import notification_send, organization_verify, require_reason, sessions_end_all
 from accounts.validators import normalize_tax_code
 from audit.models import Action, Flag
 from audit.services import audit_event_record, flag_raise
@@ -1369,22 +1369,13 @@ def compliance_override_set(
     without the classify right), ``reason_required``, ``level_invalid``."""
     from signatures.policies import Level
 
-    if actor is None or not actor.is_officer or not actor.has_perm("audit.classify_enterprise"):
-        raise ApplicationError(
-            gettext("Only an officer who classifies enterprises can do this."),
-            code="not_allowed",
-            status_code=403,
-        )
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            gettext("Give the reason."), code="reason_required", fields={"reason": ["required"]}
-        )
+    _require_classifier(actor)
+    reason = require_reason(reason)
     if level not in Level.values or level == Level.UNCLASSIFIED:
         raise ApplicationError(gettext("Choose a level on the five-level scale."), code="level_invalid")
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     organization.compliance_override_level = level
-    organization.compliance_override_reason = reason[:2000]
+    organization.compliance_override_reason = reason
     organization.compliance_override_by = actor
     organization.compliance_override_at = _now()
     _apply_level(organization, source="override", actor=actor, reason=reason)
@@ -1397,20 +1388,20 @@ def compliance_override_set(
     return organization
 
 
-@transaction.atomic
-def compliance_override_clear(*, organization: Organization, reason: str, actor: User) -> Organization:
-    """Drop an officer's level: the computed one applies again. Same rights and errors as setting it."""
+def _require_classifier(actor: User | None) -> None:
     if actor is None or not actor.is_officer or not actor.has_perm("audit.classify_enterprise"):
         raise ApplicationError(
             gettext("Only an officer who classifies enterprises can do this."),
             code="not_allowed",
             status_code=403,
         )
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            gettext("Give the reason."), code="reason_required", fields={"reason": ["required"]}
-        )
+
+
+@transaction.atomic
+def compliance_override_clear(*, organization: Organization, reason: str, actor: User) -> Organization:
+    """Drop an officer's level: the computed one applies again. Same rights and errors as setting it."""
+    _require_classifier(actor)
+    reason = require_reason(reason)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if not organization.compliance_override_level:
         raise ApplicationError(gettext("No level was set by an officer."), code="invalid_transition")

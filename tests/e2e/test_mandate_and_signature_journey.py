@@ -18,7 +18,6 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts.models import Notification, Organization, User
 from audit.services import officer_group_set
 from brokers.models import Authorization
-from signatures import services as signature_services
 from tests.factories import (
     TEST_PASSWORD,
     TEST_TOTP_KEY,
@@ -29,8 +28,8 @@ from tests.factories import (
     UserFactory,
     totp_code,
 )
-from tests.signatures.helpers import trust
-from tests.signatures.pki_factory import Pki, openssl_cms_sign, openssl_dgst_sign
+from tests.signatures.helpers import bind_certificate, trust
+from tests.signatures.pki_factory import Pki, openssl_cms_sign
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -53,16 +52,6 @@ def _sign_in(person, user: User, *, console: bool = False) -> None:
     person.submit("code")
 
 
-def _bind(pki_identity, owner, custodians):
-    certificate = signature_services.certificate_upload(
-        actor=owner, data=pki_identity.cert_pem, signer_name="Người ký", signer_id_number="001203004567"
-    )
-    proof = openssl_dgst_sign(certificate.challenge.encode(), pki_identity)
-    certificate = signature_services.certificate_prove(certificate=certificate, proof=proof, actor=owner)
-    signature_services.custodians_set(certificate=certificate, users=custodians, actor=owner)
-    return certificate
-
-
 def test_a_mandate_a_signature_through_the_api_and_who_signed_it(
     journey, live_server, secrets_of_the_journey
 ):
@@ -76,7 +65,7 @@ def test_a_mandate_a_signature_through_the_api_and_who_signed_it(
     broker_owner = UserFactory(organization=broker, role="owner", username="saomai.owner")
     agent = AgentStaffFactory(licence=licence, user__username="saomai.agent").user
     broker_key = pki.signer(company=broker.name, tax_code=broker.tax_code, slot=71, key="p256")
-    _bind(broker_key, broker_owner, [agent])
+    bind_certificate(broker_owner, broker_key, [agent])
     officer = OfficerFactory(username="officer.lan")
     officer_group_set(officer=officer, groups=["viewer"])
 

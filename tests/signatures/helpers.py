@@ -22,3 +22,18 @@ def trust(*authorities: Identity) -> list[TrustedIssuer]:
 
 def crl_bytes(crl) -> bytes:
     return crl.public_bytes(serialization.Encoding.DER)
+
+
+def bind_certificate(owner, identity, custodians=()):
+    """Upload ``identity``'s certificate as ``owner``, prove possession with ``openssl dgst`` and name
+    the custodians: a certificate bound and active, as the portal makes it."""
+    from tests.signatures.pki_factory import openssl_dgst_sign
+
+    certificate = services.certificate_upload(
+        actor=owner, data=identity.cert_pem, signer_name="Người ký", signer_id_number="001203004567"
+    )
+    proof = openssl_dgst_sign(certificate.challenge.encode(), identity)
+    certificate = services.certificate_prove(certificate=certificate, proof=proof, actor=owner)
+    if custodians:
+        services.custodians_set(certificate=certificate, users=list(custodians), actor=owner)
+    return certificate

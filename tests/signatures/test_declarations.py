@@ -26,8 +26,8 @@ from brokers import services as broker_services
 from brokers.models import Authorization
 from signatures import services
 from signatures.models import Declaration, SignatureRecord
-from tests.signatures.helpers import crl_bytes, trust
-from tests.signatures.pki_factory import make_crl, openssl_cms_sign, openssl_dgst_sign
+from tests.signatures.helpers import bind_certificate, crl_bytes, trust
+from tests.signatures.pki_factory import make_crl, openssl_cms_sign
 
 pytestmark = pytest.mark.django_db
 
@@ -55,13 +55,7 @@ class World:
         self.counter = 0
 
     def bind(self, owner, identity, custodians):
-        certificate = services.certificate_upload(
-            actor=owner, data=identity.cert_pem, signer_name="Người ký", signer_id_number="001203004567"
-        )
-        proof = openssl_dgst_sign(certificate.challenge.encode(), identity)
-        certificate = services.certificate_prove(certificate=certificate, proof=proof, actor=owner)
-        services.custodians_set(certificate=certificate, users=custodians, actor=owner)
-        return certificate
+        return bind_certificate(owner, identity, custodians)
 
     def sign(self, actor, identity, *, kind="import", number=None, tamper=False, **cms):
         self.counter += 1
