@@ -13,6 +13,8 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+from config.error_codes import ERROR_CODES
+
 
 class ApplicationError(Exception):
     code = "application_error"
@@ -62,7 +64,9 @@ def api_exception_handler(exc, context):
 class ErrorSerializer(serializers.Serializer):
     """Every error of the API (DESIGN §6), for the OpenAPI schema."""
 
-    code = serializers.CharField(help_text="stable snake_case code, e.g. certificate_revoked")
+    code = serializers.ChoiceField(
+        choices=sorted(ERROR_CODES), help_text="stable snake_case code, e.g. certificate_revoked"
+    )
     detail = serializers.CharField(help_text="a human sentence")
     fields = serializers.DictField(help_text="per-field problems, when the input was refused")
 

@@ -402,6 +402,7 @@ SPECTACULAR_SETTINGS = {
         "MandatePartyEnum": "brokers.models.Authorization.Party",
         "RepresentationEnum": "brokers.models.Authorization.Representation",
         "DeclarationKindEnum": "signatures.models.Declaration.Kind",
+        "ErrorCodeEnum": "config.error_codes.ERROR_CODES",
     },
 }
 

@@ -16,6 +16,7 @@ from schemathesis.checks import CheckContext
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from brokers import services as broker_services
+from config.error_codes import ERROR_CODES
 from tests.factories import AgentStaffFactory, BrokerLicenceFactory, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +45,7 @@ def errors_have_a_stable_code(ctx: CheckContext, response, case) -> bool | None:
         raise AssertionError(f"{response.status_code} error is not JSON: {response.text[:200]!r}") from None
     assert isinstance(body, dict), "an error is a JSON object"
     assert CODE.match(str(body.get("code", ""))), f"error without a snake_case code: {body}"
+    assert body["code"] in ERROR_CODES, f"the code {body['code']!r} is not documented (config/error_codes.py)"
     assert isinstance(body.get("detail"), str) and body["detail"], f"error without a detail: {body}"
     return None
 
