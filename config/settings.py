@@ -216,7 +216,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 240, minimu
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600, "socket_connect_timeout": 2}
+# A task whose worker died unacknowledged goes back to the queue after this many seconds (every task
+# that changes state is acks_late and idempotent, so a redelivery does its work once).
+TASK_VISIBILITY_TIMEOUT = env_int("TASK_VISIBILITY_TIMEOUT", 3600, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": TASK_VISIBILITY_TIMEOUT,
+    # How often a worker looks for such messages (kombu's default is every 100 s).
+    "unacked_restore_interval": min(10, max(1, TASK_VISIBILITY_TIMEOUT // 3)),
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 2,
+}
 # Publishing happens after the commit; if Redis is down the fact is already stored and a sweep
 # will pick it up, so give up quickly instead of holding the request.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {

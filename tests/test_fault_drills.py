@@ -1,0 +1,158 @@
+"""Fault drills against real services (issue "Proof under real conditions"): run in CI on
+PostgreSQL + Redis, skipped elsewhere. Each drill uses its own Redis database, so the suite's own
+worker never takes its messages."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+
+from audit.models import Action, AuditEvent, AuditSealState
+from audit.services import audit_event_record
+from audit.verification import audit_verify
+from config.celery import QUEUE_AUDIT
+from config.celery import app as celery_app
+from tests.conftest import _database_url_for_worker
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# real_worker: tasks are published, not run eagerly in the test.
+pytestmark = [pytest.mark.services, pytest.mark.real_worker, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def drill_broker():
+    """A Redis database of the drill's own (the one after the suite's)."""
+    if not settings.REDIS_URL or connection.vendor != "postgresql":
+        pytest.skip("fault drills need PostgreSQL and Redis (DATABASE_URL and REDIS_URL)")
+    base, _, number = settings.REDIS_URL.rpartition("/")
+    url = f"{base}/{(int(number or 0) + 1) % 16}"
+    with celery_app.connection_for_write(url) as conn:
+        celery_app.control.purge(connection=conn)
+    return url
+
+
+def _worker(broker_url: str, log: Path, **env) -> subprocess.Popen:
+    environment = os.environ | {
+        "DATABASE_URL": _database_url_for_worker(),
+        "REDIS_URL": broker_url,
+        "DEBUG": "true",
+        "PYTHONUNBUFFERED": "1",
+    } | env  # fmt: skip
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", QUEUE_AUDIT, "--pool", "solo",
+             "-n", f"drill-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle", "-l", "INFO"],
+            cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+
+def _sealed() -> int:
+    return AuditEvent.objects.filter(position__isnull=False).count()
+
+
+def _wait(predicate, timeout: float, log: Path, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{what} within {timeout}s; worker log:\n{log.read_text()[-3000:]}")
+
+
+def test_a_worker_killed_mid_task_has_its_task_redelivered_and_the_work_done_once(
+    drill_broker, tmp_path, monkeypatch
+):
+    events = 3000
+    # Only the drill's workers may seal these: no after-commit message to the suite's broker.
+    monkeypatch.setattr("audit.services._queue_seal", lambda: None)
+    with transaction.atomic():
+        for index in range(events):
+            audit_event_record(action=Action.ORGANIZATION_SETTINGS_CHANGED, actor=None, data={"n": index})
+    log = tmp_path / "workers.log"
+    # Small sealing transactions, so the first worker is killed with part of the work committed.
+    first = _worker(drill_broker, log, AUDIT_SEAL_BATCH="20")
+    try:
+        with celery_app.connection_for_write(drill_broker) as conn:
+            celery_app.send_task("audit.tasks.audit_seal", queue=QUEUE_AUDIT, connection=conn)
+        _wait(lambda: _sealed() > 0, 60, log, "the first worker never started sealing")
+        first.send_signal(signal.SIGKILL)  # as the kernel's OOM killer would: no chance to ack
+        first.wait(timeout=10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    partly = _sealed()
+    assert 0 < partly < events, "the drill needs the worker killed mid-task"
+    # The message was never acknowledged: once its visibility timeout passes, another worker gets it.
+    time.sleep(3.5)
+    second = _worker(drill_broker, log, AUDIT_SEAL_BATCH="20", TASK_VISIBILITY_TIMEOUT="3")
+    try:
+        _wait(lambda: _sealed() == events, 90, log, "the redelivered task did not finish the work")
+    finally:
+        second.terminate()
+        second.wait(timeout=20)
+    # Done once: every event sealed at exactly one position, the tree as long as the log, and the
+    # whole trail verifies.
+    positions = list(AuditEvent.objects.order_by("position").values_list("position", flat=True))
+    assert positions == list(range(events))
+    assert AuditSealState.objects.get().tree_size == events
+    report = audit_verify()
+    assert report.ok and report.unsealed == 0 and report.events == events
+
+
+def test_the_site_answers_again_at_once_when_postgresql_drops_its_connections(drill_broker, tmp_path):
+    """What a PostgreSQL restart does to a running site: every connection it held is gone. The
+    next request must not fail (CONN_HEALTH_CHECKS reconnects), and no restart of the site is
+    needed. (The shared server is not restarted here; its connections are terminated, which is
+    what the web process sees of a restart.)"""
+    port = 18000 + os.getpid() % 1000
+    log = tmp_path / "gunicorn.log"
+    environment = os.environ | {
+        "DATABASE_URL": _database_url_for_worker(), "REDIS_URL": drill_broker, "DEBUG": "true",
+        "ALLOWED_HOSTS": "127.0.0.1", "DATA_DIR": str(tmp_path),
+    }  # fmt: skip
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-w", "1",
+             "-b", f"127.0.0.1:{port}"],
+            cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    client = ("127.0.0.1", port)
+    url = "/api/v1/brokers/"
+    try:
+        _wait(lambda: _answers(client, url) == 200, 30, log, "the site did not start")
+        assert _answers(client, url) == 200  # the worker now holds a persistent connection
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            (terminated,) = cursor.fetchone()
+        assert terminated >= 1, "the site held no connection: the drill would prove nothing"
+        statuses = [_answers(client, url) for _ in range(5)]
+        assert statuses == [200] * 5, log.read_text()[-3000:]
+        assert server.poll() is None  # the same process, not restarted
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def _answers(address: tuple[str, int], path: str) -> int | None:
+    connection_ = http.client.HTTPConnection(*address, timeout=5)
+    try:
+        connection_.request("GET", path)
+        return connection_.getresponse().status
+    except OSError:
+        return None
+    finally:
+        connection_.close()
