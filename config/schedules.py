@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from config.celery import QUEUE_AUDIT, QUEUE_DEFAULT
+from config.celery import QUEUE_AUDIT, QUEUE_DEFAULT, QUEUE_RISK
 
 MANAGED_PREFIX = "csg:"
 
@@ -28,6 +28,13 @@ SCHEDULES: dict[str, Schedule] = {
         every=timedelta(seconds=60),
         queue=QUEUE_AUDIT,
         description="Seal audit events whose after-commit message was lost, and close due checkpoints.",
+    ),
+    "risk-evaluate-sweep": Schedule(
+        task="accounts.tasks.evaluate_sign_ins_pending",
+        every=timedelta(seconds=60),
+        queue=QUEUE_RISK,
+        description="Evaluate sign-ins still unevaluated RISK_SWEEP_AFTER_SECONDS after they happened "
+        "(their message was lost or the broker was down).",
     ),
     "accounts-suspend-inactive": Schedule(
         task="accounts.tasks.accounts_suspend_inactive",
