@@ -1150,8 +1150,11 @@ def signin_review_get(*, token: str, actor: User | None) -> SignInReview:
     try:
         payload = signin_review_read(token)
     except signing.BadSignature:
+        payload = None
+    if payload is None:
         with transaction.atomic():
-            raise _review_refused(reason="forged", actor=actor, review=None) from None
+            error = _review_refused(reason="forged", actor=actor, review=None)
+        raise error
     review = selectors.signin_review_for_token(review_id=payload["r"], nonce=payload["n"])
     reason = None
     if review is None:
