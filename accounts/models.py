@@ -281,6 +281,10 @@ class KnownPlace(models.Model):
         return f"{self.user_id} {self.kind} {self.value}"
 
 
+def review_nonce() -> str:
+    return secrets.token_hex(16)
+
+
 class SignInReview(models.Model):
     """One recipient's "was this you?" question about a risky sign-in. The emailed links carry a
     signature over (id, nonce); answering is a conditional update on ``answered_at``, so a link
@@ -294,7 +298,7 @@ class SignInReview(models.Model):
     event = models.ForeignKey(SignInEvent, on_delete=models.CASCADE, related_name="reviews")
     recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
     # Not a secret on its own: a link also needs the server's signature over it.
-    nonce = models.CharField(max_length=32, default=secrets.token_hex)
+    nonce = models.CharField(max_length=32, default=review_nonce)
     created_at = models.DateTimeField(_("asked at"), auto_now_add=True)
     expires_at = models.DateTimeField(_("expires at"))
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)

@@ -9,7 +9,15 @@ from django.contrib.sessions.models import Session
 from django.db.models import Count, Max, Q, QuerySet, Value
 from django.utils import timezone
 
-from accounts.models import KnownPlace, Notification, SignInEvent, SignInReview, StaffInvitation, User, UserSession
+from accounts.models import (
+    KnownPlace,
+    Notification,
+    SignInEvent,
+    SignInReview,
+    StaffInvitation,
+    User,
+    UserSession,
+)
 from accounts.risk.history import History, OtherUse, Place
 
 MANAGERS = User.MANAGER_ROLES
@@ -88,7 +96,11 @@ def risk_history_get(*, event: SignInEvent) -> History:
                 id__lt=event.id,
             )
             .values("outcome", "factor", "device_id", "network")
-            .annotate(last=Max("occurred_at"), n=Count("id"), recent=Count("id", filter=Q(occurred_at__gte=brute_since)))
+            .annotate(
+                last=Max("occurred_at"),
+                n=Count("id"),
+                recent=Count("id", filter=Q(occurred_at__gte=brute_since)),
+            )
             .order_by()
         )
         for row in rows:

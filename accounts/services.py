@@ -1136,8 +1136,15 @@ def _review_refused(*, reason: str, actor: User | None, review: SignInReview | N
         "used": gettext("This question has already been answered."),
         "not_yours": gettext("This question was sent to someone else. Sign in as its recipient."),
     }
-    codes = {"forged": "link_invalid", "expired": "link_expired", "used": "link_used", "not_yours": "not_allowed"}
-    return ApplicationError(messages[reason], code=codes[reason], status_code=403 if reason == "not_yours" else 400)
+    codes = {
+        "forged": "link_invalid",
+        "expired": "link_expired",
+        "used": "link_used",
+        "not_yours": "not_allowed",
+    }
+    return ApplicationError(
+        messages[reason], code=codes[reason], status_code=403 if reason == "not_yours" else 400
+    )
 
 
 def signin_review_get(*, token: str, actor: User | None) -> SignInReview:
@@ -1218,7 +1225,10 @@ def _signin_review_close(*, review: SignInReview, answer: str, actor: User | Non
             flags.filter(severity__in=[Flag.Severity.LOW, Flag.Severity.MEDIUM]).values_list("pk", flat=True)
         )
         Flag.objects.filter(pk__in=closed).update(status=Flag.Status.ANSWERED, outcome="confirmed_by_user")
-        for kind, value in ((KnownPlace.Kind.DEVICE, event.device_id), (KnownPlace.Kind.NETWORK, event.network)):
+        for kind, value in (
+            (KnownPlace.Kind.DEVICE, event.device_id),
+            (KnownPlace.Kind.NETWORK, event.network),
+        ):
             if value:
                 KnownPlace.objects.get_or_create(user_id=event.user_id, kind=kind, value=value)
         User.objects.filter(pk=event.user_id).update(step_up_required_at=None)
@@ -1242,9 +1252,12 @@ def _signin_review_close(*, review: SignInReview, answer: str, actor: User | Non
 def _signin_disown(*, event: SignInEvent, reporter: User) -> None:
     from accounts.risk.signals import signin_disowned
 
-    handled = any(result for _receiver, result in signin_disowned.send(
-        sender=SignInEvent, event=event, reporter=reporter, user=event.user
-    ))
+    handled = any(
+        result
+        for _receiver, result in signin_disowned.send(
+            sender=SignInEvent, event=event, reporter=reporter, user=event.user
+        )
+    )
     if handled:
         return
     # No abuse-report service installed (or not applicable, e.g. an officer's account).

@@ -30,6 +30,10 @@ def signin_review_token(review) -> str:
 def signin_review_read(token: str) -> dict:
     """The signed payload; raises ``signing.BadSignature`` for a forged or garbled link."""
     payload = signing.loads(token, salt=REVIEW_SALT)
-    if not isinstance(payload, dict) or not isinstance(payload.get("r"), int) or not isinstance(payload.get("n"), str):
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("r"), int)
+        or not isinstance(payload.get("n"), str)
+    ):
         raise signing.BadSignature("unexpected payload")
     return payload

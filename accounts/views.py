@@ -8,8 +8,8 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
@@ -522,5 +522,7 @@ def signin_review(request, token: str):
     except ApplicationError as error:
         if error.code == "not_authenticated":
             return redirect_to_login(request.get_full_path())
-        return render(request, "accounts/signin_review_invalid.html", {"error": error}, status=error.status_code)
+        return render(
+            request, "accounts/signin_review_invalid.html", {"error": error}, status=error.status_code
+        )
     return render(request, "accounts/signin_review.html", {"review": review, "event": review.event})

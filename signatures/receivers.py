@@ -41,7 +41,8 @@ def _certificates_suspend_requested(sender, user, event, reason, **_kwargs) -> i
         services.certificate_suspend(
             certificate=certificate,
             actor=None,
-            reason=gettext("Suspended automatically after a risky sign-in (%(signin)s).") % {"signin": event.pk},
+            reason=gettext("Suspended automatically after a risky sign-in (%(signin)s).")
+            % {"signin": event.pk},
         )
         suspended += 1
     return suspended

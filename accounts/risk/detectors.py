@@ -69,7 +69,9 @@ def new_network(event, history: History) -> list[Finding]:
             detector="new_network",
             severity="low",
             score=10,
-            message=_("Signed in from a network not used by this account in the last %(days)d days (%(network)s)."),
+            message=_(
+                "Signed in from a network not used by this account in the last %(days)d days (%(network)s)."
+            ),
             params={"days": settings.RISK_LOOKBACK_DAYS, "network": event.network},
             evidence={"network": event.network},
         )
@@ -269,7 +271,10 @@ def brute_force(event, history: History) -> list[Finding]:
                 severity="high" if guessed else "medium",
                 score=70 if guessed else 40,
                 message=(
-                    _("Signed in right after %(count)d failed passwords in %(minutes)d minutes: the password may have been guessed.")
+                    _(
+                        "Signed in right after %(count)d failed passwords in %(minutes)d minutes: the "
+                        "password may have been guessed."
+                    )
                     if guessed
                     else _("%(count)d failed passwords on this account in %(minutes)d minutes.")
                 ),
@@ -293,8 +298,15 @@ def password_spray(event, history: History) -> list[Finding]:
             detector="password_spray",
             severity="high",
             score=50,
-            message=_("%(count)d different accounts failed to sign in from the network %(network)s within %(minutes)d minutes."),
-            params={"count": history.spray_names, "network": event.network, "minutes": settings.RISK_SPRAY_MINUTES},
+            message=_(
+                "%(count)d different accounts failed to sign in from the network %(network)s within "
+                "%(minutes)d minutes."
+            ),
+            params={
+                "count": history.spray_names,
+                "network": event.network,
+                "minutes": settings.RISK_SPRAY_MINUTES,
+            },
             evidence={"network": event.network, "accounts": history.spray_names},
         )
     ]

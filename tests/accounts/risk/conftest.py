@@ -14,13 +14,19 @@ TRADER_DEVICE = "t" * 32
 
 
 @pytest.fixture(autouse=True)
-def _working_hours():
-    """Monday 10:00 in Hà Nội, so that ``off_hours`` speaks only in the tests about it."""
+def _working_hours(request):
+    """Monday 10:00 in Hà Nội, so that ``off_hours`` speaks only in the tests about it. Not with a
+    real worker: its process keeps the real clock."""
+    if request.node.get_closest_marker("real_worker") is not None:
+        yield
+        return
     with time_machine.travel(datetime.datetime(2026, 11, 30, 3, 0, tzinfo=datetime.UTC), tick=True):
         yield
 
 
-def record(user, *, ago=datetime.timedelta(0), evaluated=True, outcome="succeeded", ip="203.0.113.7", **fields):
+def record(
+    user, *, ago=datetime.timedelta(0), evaluated=True, outcome="succeeded", ip="203.0.113.7", **fields
+):
     """A sign-in row as ``signin_record`` would write it, ``ago`` in the past."""
     values = {
         "user": user,
@@ -41,9 +47,7 @@ def record(user, *, ago=datetime.timedelta(0), evaluated=True, outcome="succeede
 
 @pytest.fixture
 def broker_used_device_yesterday(broker_agent):
-    return record(
-        broker_agent, ago=datetime.timedelta(days=1), device_id=BROKER_DEVICE, ip="198.51.100.20"
-    )
+    return record(broker_agent, ago=datetime.timedelta(days=1), device_id=BROKER_DEVICE, ip="198.51.100.20")
 
 
 @pytest.fixture
@@ -64,7 +68,10 @@ def signer_certificate(trader, trader_owner, trader_signer):
     trust(pki.intermediate)
     holder = pki.signer(tax_code=trader.tax_code, slot=31)
     certificate = services.certificate_upload(
-        actor=trader_owner, data=holder.cert_pem, signer_name="Nguyễn Thị Lan", signer_id_number="001203004567"
+        actor=trader_owner,
+        data=holder.cert_pem,
+        signer_name="Nguyễn Thị Lan",
+        signer_id_number="001203004567",
     )
     proof = openssl_dgst_sign(certificate.challenge.encode(), holder)
     certificate = services.certificate_prove(certificate=certificate, proof=proof, actor=trader_owner)

@@ -10,7 +10,10 @@ from accounts.risk.history import History, OtherUse, Place
 UTC = datetime.UTC
 # Monday 30 November 2026, 10:00 in Hà Nội (UTC+7): inside default working hours.
 NOW = datetime.datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
-CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36"
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/120.0 Safari/537.36"
+)
 HOME = "203.0.113.0/24"
 ELSEWHERE = "198.51.100.0/24"
 OWN_TAX_CODE = "0100686209"
@@ -48,9 +51,21 @@ def place(device: str = "device-home", network: str = HOME, ago=datetime.timedel
     return Place(device_id=device, network=network, last_seen=NOW - ago, count=count)
 
 
-def other(pk: int = 2, tax_code: str = "0312345678", kind: str = "trader", device=False, network=False, ago=datetime.timedelta(days=1)):
+def other(
+    pk: int = 2,
+    tax_code: str = "0312345678",
+    kind: str = "trader",
+    device=False,
+    network=False,
+    ago=datetime.timedelta(days=1),
+):
     return OtherUse(
-        organization_id=pk, tax_code=tax_code, kind=kind, by_device=device, by_network=network, last_seen=NOW - ago
+        organization_id=pk,
+        tax_code=tax_code,
+        kind=kind,
+        by_device=device,
+        by_network=network,
+        last_seen=NOW - ago,
     )
 
 

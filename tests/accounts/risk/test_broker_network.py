@@ -5,7 +5,9 @@ from tests.accounts.risk.helpers import event, history, organization, other
 
 
 def test_a_trader_account_on_a_broker_network_is_medium():
-    [finding] = broker_network(event(), history(others=(other(kind="broker", tax_code="0300000001", network=True),)))
+    [finding] = broker_network(
+        event(), history(others=(other(kind="broker", tax_code="0300000001", network=True),))
+    )
     assert (finding.severity, finding.evidence["broker_tax_codes"]) == ("medium", ["0300000001"])
 
 

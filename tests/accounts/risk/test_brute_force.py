@@ -24,9 +24,13 @@ def test_a_success_right_after_many_failures_is_high(settings):
 
 def test_wrong_codes_after_a_right_password_are_high(settings):
     settings.RISK_SECOND_FACTOR_FAILURES = 3
-    [finding] = brute_force(event(outcome="failed", factor="second_factor"), history(second_factor_failures=2))
+    [finding] = brute_force(
+        event(outcome="failed", factor="second_factor"), history(second_factor_failures=2)
+    )
     assert (finding.severity, finding.params["count"]) == ("high", 3)
-    assert brute_force(event(outcome="failed", factor="second_factor"), history(second_factor_failures=1)) == []
+    assert (
+        brute_force(event(outcome="failed", factor="second_factor"), history(second_factor_failures=1)) == []
+    )
 
 
 def test_wrong_codes_do_not_count_as_wrong_passwords(settings):

@@ -6,7 +6,12 @@ from tests.accounts.risk.helpers import OWN_TAX_CODE, event, history, other
 
 def test_three_enterprises_on_one_device_is_high(settings):
     settings.RISK_MULTI_TAX_CODES = 3
-    shared = history(others=(other(pk=2, tax_code="0311111111", device=True), other(pk=3, tax_code="0322222222", device=True)))
+    shared = history(
+        others=(
+            other(pk=2, tax_code="0311111111", device=True),
+            other(pk=3, tax_code="0322222222", device=True),
+        )
+    )
     [finding] = multi_tax_code_device(event(), shared)
     assert (finding.severity, finding.params["count"]) == ("high", 3)
     assert finding.evidence["tax_codes"] == sorted([OWN_TAX_CODE, "0311111111", "0322222222"])

@@ -6,7 +6,11 @@ from tests.accounts.risk.helpers import event, history, place
 
 def test_a_device_never_seen_for_the_account_is_a_low_finding():
     [finding] = new_device(event(device_id="device-new"), history())
-    assert (finding.detector, finding.severity, finding.evidence) == ("new_device", "low", {"device": "device-new"})
+    assert (finding.detector, finding.severity, finding.evidence) == (
+        "new_device",
+        "low",
+        {"device": "device-new"},
+    )
     assert "Chrome 120 on Windows 10" in finding.sentence_en()
 
 

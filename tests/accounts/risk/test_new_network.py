@@ -26,11 +26,16 @@ def test_a_network_last_used_before_the_window_is_new_again(settings):
 def test_ipv6_addresses_in_one_slash_48_are_one_network():
     home = network_of("2001:db8:abcd:1::10")
     assert home == network_of("2001:db8:abcd:ffff::1") == "2001:db8:abcd::/48"
-    assert new_network(event(network=network_of("2001:db8:abcd:ffff::1")), history(places=(place(network=home),))) == []
+    assert (
+        new_network(
+            event(network=network_of("2001:db8:abcd:ffff::1")), history(places=(place(network=home),))
+        )
+        == []
+    )
     other = network_of("2001:db8:abce::1")
-    assert [f.detector for f in new_network(event(network=other), history(places=(place(network=home),)))] == [
-        "new_network"
-    ]
+    assert [
+        f.detector for f in new_network(event(network=other), history(places=(place(network=home),)))
+    ] == ["new_network"]
 
 
 def test_first_sign_in_and_confirmed_networks_are_nothing():

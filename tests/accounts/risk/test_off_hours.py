@@ -14,7 +14,11 @@ def test_inside_working_hours_in_the_enterprise_time_zone_is_nothing():
 
 def test_late_at_night_local_time_is_low():
     [finding] = off_hours(event(occurred_at=NOW + 13 * HOUR), history())  # 23:00 in Hà Nội
-    assert (finding.severity, finding.params["time"], finding.params["zone"]) == ("low", "23:00", "Asia/Ho_Chi_Minh")
+    assert (finding.severity, finding.params["time"], finding.params["zone"]) == (
+        "low",
+        "23:00",
+        "Asia/Ho_Chi_Minh",
+    )
 
 
 def test_the_time_zone_is_the_enterprises_not_the_servers():

@@ -20,7 +20,9 @@ from tests.helpers import sign_in
 pytestmark = pytest.mark.django_db
 
 
-def test_a_portal_sign_in_is_evaluated_after_its_commit(client, trader_signer, django_capture_on_commit_callbacks):
+def test_a_portal_sign_in_is_evaluated_after_its_commit(
+    client, trader_signer, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         assert sign_in(client, "trader.signer").status_code == 302
     event = SignInEvent.objects.get(outcome="succeeded")
@@ -37,7 +39,9 @@ def test_the_task_carries_the_event_id_only(client, trader_signer, django_captur
     assert TEST_PASSWORD not in repr([getattr(c, "args", ()) for c in callbacks])
 
 
-def test_a_wrong_second_factor_code_is_evaluated_too(client, trader_owner, django_capture_on_commit_callbacks):
+def test_a_wrong_second_factor_code_is_evaluated_too(
+    client, trader_owner, django_capture_on_commit_callbacks
+):
     client.post("/accounts/login/", {"username": "trader.owner", "password": TEST_PASSWORD})
     with django_capture_on_commit_callbacks(execute=True):
         client.post("/accounts/login/verify/", {"code": "000000"})
@@ -61,7 +65,10 @@ def test_the_score_and_reasons_are_kept_on_the_event(risky_signin):
     assert {"new_device", "foreign_party_device", "new_network"} <= detectors
     assert 70 < risky_signin.risk_score <= 100 and risky_signin.risk_severity == "high"
     reason = next(r for r in risky_signin.risk_reasons if r["detector"] == "foreign_party_device")
-    assert reason["severity"] == "high" and Flag.objects.filter(pk=reason["flag"], kind="foreign_party_device").exists()
+    assert (
+        reason["severity"] == "high"
+        and Flag.objects.filter(pk=reason["flag"], kind="foreign_party_device").exists()
+    )
     assert "another enterprise" in reason["message"]
 
 

@@ -59,7 +59,9 @@ def test_an_account_with_an_authenticator_steps_up_with_a_code_not_the_password(
     page = session.get("/accounts/step-up/")
     assert b'name="password"' not in page.content and b'name="code"' in page.content
     assert session.post("/accounts/step-up/", {"password": TEST_PASSWORD}).status_code == 400
-    TOTPDevice.objects.filter(user=trader_owner, key=TEST_TOTP_KEY).update(last_t=-1, throttling_failure_count=0)
+    TOTPDevice.objects.filter(user=trader_owner, key=TEST_TOTP_KEY).update(
+        last_t=-1, throttling_failure_count=0
+    )
     assert session.post("/accounts/step-up/", {"code": totp_code()}).status_code == 302
     assert session.get("/accounts/me/").status_code == 200
 
@@ -80,7 +82,12 @@ def test_end_sessions(respond, risky_signin, trader_signer):
     assert not UserSession.objects.filter(user=trader_signer).exists()
     assert session.get("/accounts/me/").status_code == 302
     [event] = AuditEvent.objects.filter(action="risk.response")
-    assert event.data == {"response": "end_sessions", "severity": "high", "signin": str(risky_signin.pk), "sessions": 1}
+    assert event.data == {
+        "response": "end_sessions",
+        "severity": "high",
+        "signin": str(risky_signin.pk),
+        "sessions": 1,
+    }
 
 
 def test_lock_account(respond, risky_signin, trader_signer):
@@ -114,7 +121,8 @@ def test_only_the_events_own_severity_responds(respond, trader_signer):
 def test_an_unknown_response_in_the_environment_stops_start_up(monkeypatch):
     import importlib
 
-    from config import env, settings as config_settings
+    from config import env
+    from config import settings as config_settings
 
     monkeypatch.setenv("RISK_RESPONSES_HIGH", "end_sessions,format_disk")
     with pytest.raises(env.SettingsError, match="format_disk"):

@@ -47,7 +47,9 @@ def refusals(reason) -> int:
     return sum(e.data["reason"] == reason for e in AuditEvent.objects.filter(action="signin.review_refused"))
 
 
-def test_the_user_and_the_owner_are_each_asked_by_email_and_in_the_portal(evaluated, trader_signer, trader_owner, mailoutbox):
+def test_the_user_and_the_owner_are_each_asked_by_email_and_in_the_portal(
+    evaluated, trader_signer, trader_owner, mailoutbox
+):
     reviews = SignInReview.objects.filter(event=evaluated)
     assert {r.recipient for r in reviews} == {trader_signer, trader_owner}
     assert len({r.nonce for r in reviews}) == 2
@@ -77,7 +79,9 @@ def test_the_page_shows_the_question_and_its_reasons(evaluated, trader_signer):
     assert b"another enterprise" in response.content and b'value="not_me"' in response.content
 
 
-def test_this_was_me_closes_low_and_medium_flags_and_teaches_the_history(evaluated, trader_signer, trader_owner):
+def test_this_was_me_closes_low_and_medium_flags_and_teaches_the_history(
+    evaluated, trader_signer, trader_owner
+):
     client = signed_in("trader.signer")
     response = client.post(url(review_of(trader_signer)), {"answer": "me"})
     assert response.status_code == 200
@@ -165,19 +169,29 @@ def test_this_was_not_me_from_the_link_alone_reports_misuse(
     assert victim_session.get("/accounts/me/").status_code == 302
     assert signer_certificate.status == "suspended"
     report_flag = Flag.objects.get(kind="abuse_report")
-    assert (report_flag.severity, report_flag.user, report_flag.organization) == ("high", trader_signer, trader)
+    assert (report_flag.severity, report_flag.user, report_flag.organization) == (
+        "high",
+        trader_signer,
+        trader,
+    )
     denied = Flag.objects.get(kind="new_device")
     assert (denied.status, denied.outcome, denied.severity) == ("answered", "denied_by_user", "high")
     assert Notification.objects.filter(user=officer, kind="abuse_reported").exists()
     audit = AuditEvent.objects.get(action="signin.reviewed")
-    assert (audit.actor, audit.data["answer"], audit.data["recipient"]) == (None, "not_me", str(trader_owner.pk))
+    assert (audit.actor, audit.data["answer"], audit.data["recipient"]) == (
+        None,
+        "not_me",
+        str(trader_owner.pk),
+    )
 
 
 def test_an_officers_disowned_sign_in_is_handled_by_accounts_itself(officer):
     record(officer, ago=datetime.timedelta(days=1))
     for _attempt in range(2):
         record(officer, outcome="failed", factor="second_factor", ago=datetime.timedelta(minutes=1))
-    event = record(officer, evaluated=False, device_id=BROKER_DEVICE, outcome="failed", factor="second_factor")
+    event = record(
+        officer, evaluated=False, device_id=BROKER_DEVICE, outcome="failed", factor="second_factor"
+    )
     services.signin_evaluate(event_id=event.pk)
     review = SignInReview.objects.get(recipient=officer)
     services.signin_review_answer(token=signin_review_token(review), answer="not_me", actor=None)
