@@ -6,8 +6,10 @@ import datetime
 
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.db.models import Count, Max, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import (
     KnownPlace,
@@ -76,100 +78,158 @@ SUCCEEDED = SignInEvent.Outcome.SUCCEEDED
 FAILED = SignInEvent.Outcome.FAILED
 
 
-def risk_history_get(*, event: SignInEvent) -> History:
-    """What the detectors need about ``event``'s past, in at most four indexed queries. "Before"
-    means recorded before it (a smaller id), not stamped earlier: two web servers' clocks may
-    disagree, the database's sequence does not. Windows are measured on ``occurred_at``."""
+def _as_datetime(value) -> datetime.datetime | None:
+    """A timestamp from raw SQL: PostgreSQL returns aware datetimes, SQLite strings in UTC."""
+    if value is None or isinstance(value, datetime.datetime):
+        return value
+    parsed = parse_datetime(value)
+    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, datetime.UTC)
+
+
+# The history is read on every sign-in, so it is one round trip of hand-written SQL: a UNION ALL
+# of the parts this event needs, each served by its own index (bench/risk_eval.py prints the
+# plans). The ORM's compilation and one round trip per part cost several times the queries'
+# own execution. Portable SQL: PostgreSQL, and SQLite for development.
+# Columns: part, outcome, factor, device_id, network, organization_id, tax_code, kind, last,
+# count, recent, by_device, by_network.
+_USER_PART = """
+    SELECT 'user', outcome, factor, device_id, network, NULL, NULL, NULL, MAX(occurred_at), COUNT(*),
+           SUM(CASE WHEN occurred_at >= %s THEN 1 ELSE 0 END), 0, 0
+    FROM accounts_signinevent
+    WHERE user_id = %s AND occurred_at >= %s AND id < %s
+    GROUP BY outcome, factor, device_id, network
+"""
+_SPRAY_PART = """
+    SELECT 'spray', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, COUNT(DISTINCT username_digest), 0, 0, 0
+    FROM accounts_signinevent
+    WHERE network = %s AND outcome = 'failed' AND occurred_at >= %s AND id <= %s
+"""
+_OTHERS_PART = """
+    SELECT * FROM (
+        SELECT 'others', NULL, NULL, NULL, NULL, e.organization_id, o.tax_code, o.kind, MAX(e.occurred_at),
+               0, 0, SUM(CASE WHEN e.device_id = %s THEN 1 ELSE 0 END),
+               SUM(CASE WHEN e.network = %s THEN 1 ELSE 0 END)
+        FROM accounts_signinevent e JOIN accounts_organization o ON o.id = e.organization_id
+        WHERE ({places}) AND e.outcome = 'succeeded' AND e.occurred_at >= %s AND e.id < %s {not_mine}
+        GROUP BY e.organization_id, o.tax_code, o.kind
+        LIMIT 100
+    ) others
+"""
+
+
+def _history_parts(event: SignInEvent) -> tuple[str, list]:
     at = event.occurred_at
-    places: list[Place] = []
-    last_success_at = None
-    password_failures = second_factor_failures = 0
-    known_devices: frozenset[str] = frozenset()
-    known_networks: frozenset[str] = frozenset()
+    adapt = connection.ops.adapt_datetimefield_value
+    parts: list[str] = []
+    params: list = []
     if event.user_id is not None:
-        # Served by signin_user_recent (user, -occurred_at).
-        brute_since = at - datetime.timedelta(minutes=settings.RISK_BRUTE_FORCE_MINUTES)
-        rows = (
-            SignInEvent.objects.filter(
-                user_id=event.user_id,
-                occurred_at__gte=at - datetime.timedelta(days=settings.RISK_DEVICE_MEMORY_DAYS),
-                id__lt=event.id,
-            )
-            .values("outcome", "factor", "device_id", "network")
-            .annotate(
-                last=Max("occurred_at"),
-                n=Count("id"),
-                recent=Count("id", filter=Q(occurred_at__gte=brute_since)),
-            )
-            .order_by()
-        )
-        for row in rows:
-            if row["outcome"] == SUCCEEDED:
-                places.append(Place(row["device_id"], row["network"], row["last"], row["n"]))
-                if last_success_at is None or row["last"] > last_success_at:
-                    last_success_at = row["last"]
-            elif row["factor"] == SignInEvent.Factor.SECOND_FACTOR:
-                second_factor_failures += row["recent"]
-            else:
-                password_failures += row["recent"]
-        # Confirmed places matter only when the event's device or network is otherwise new.
-        seen_devices = {p.device_id for p in places}
-        seen_networks = {p.network for p in places}
-        if places and (event.device_id not in seen_devices or event.network not in seen_networks):
-            known = list(KnownPlace.objects.filter(user_id=event.user_id).values_list("kind", "value"))
-            known_devices = frozenset(v for k, v in known if k == KnownPlace.Kind.DEVICE)
-            known_networks = frozenset(v for k, v in known if k == KnownPlace.Kind.NETWORK)
-    spray_names = 0
+        # Served by the index on user_id (and signin_user_recent).
+        parts.append(_USER_PART)
+        params += [
+            adapt(at - datetime.timedelta(minutes=settings.RISK_BRUTE_FORCE_MINUTES)),
+            event.user_id,
+            adapt(at - datetime.timedelta(days=settings.RISK_DEVICE_MEMORY_DAYS)),
+            event.id,
+        ]
     if event.outcome == FAILED and event.network:
         # Served by signin_network_recent (network, -occurred_at).
-        spray_names = (
-            SignInEvent.objects.filter(
-                network=event.network,
-                outcome=FAILED,
-                occurred_at__gte=at - datetime.timedelta(minutes=settings.RISK_SPRAY_MINUTES),
-                id__lte=event.id,
-            )
-            .values("username_digest")
-            .distinct()
-            .count()
-        )
-    others: list[OtherUse] = []
-    if event.outcome == SUCCEEDED and (event.device_id or event.network):
-        # A BitmapOr of signin_device_recent and signin_network_recent.
-        same_place = Q()
-        if event.device_id:
-            same_place |= Q(device_id=event.device_id)
-        if event.network:
-            same_place |= Q(network=event.network)
-        query = SignInEvent.objects.filter(
-            same_place,
-            outcome=SUCCEEDED,
-            organization__isnull=False,
-            occurred_at__gte=at - datetime.timedelta(days=settings.RISK_LOOKBACK_DAYS),
-            id__lt=event.id,
-        )
-        if event.organization_id is not None:
-            query = query.exclude(organization_id=event.organization_id)
-        rows = (
-            query.values("organization_id", "organization__tax_code", "organization__kind")
-            .annotate(
-                by_device=Count("id", filter=Q(device_id=event.device_id)) if event.device_id else Value(0),
-                by_network=Count("id", filter=Q(network=event.network)) if event.network else Value(0),
-                last=Max("occurred_at"),
-            )
-            .order_by()[:100]
-        )
-        others = [
-            OtherUse(
-                organization_id=row["organization_id"],
-                tax_code=row["organization__tax_code"],
-                kind=row["organization__kind"],
-                by_device=bool(row["by_device"]),
-                by_network=bool(row["by_network"]),
-                last_seen=row["last"],
-            )
-            for row in rows
+        parts.append(_SPRAY_PART)
+        params += [
+            event.network,
+            adapt(at - datetime.timedelta(minutes=settings.RISK_SPRAY_MINUTES)),
+            event.id,
         ]
+    if event.outcome == SUCCEEDED and (event.device_id or event.network):
+        # A BitmapOr of signin_device_recent and signin_network_recent. An empty device id or
+        # network is no evidence of a shared place, so it is never matched.
+        places = []
+        place_params = []
+        if event.device_id:
+            places.append("e.device_id = %s")
+            place_params.append(event.device_id)
+        if event.network:
+            places.append("e.network = %s")
+            place_params.append(event.network)
+        parts.append(
+            _OTHERS_PART.format(
+                places=" OR ".join(places),
+                not_mine="AND e.organization_id <> %s" if event.organization_id is not None else "",
+            )
+        )
+        params += [
+            event.device_id or None,
+            event.network or None,
+            *place_params,
+            adapt(at - datetime.timedelta(days=settings.RISK_LOOKBACK_DAYS)),
+            event.id,
+            *([event.organization_id] if event.organization_id is not None else []),
+        ]
+    return " UNION ALL ".join(parts), params
+
+
+def risk_history_get(*, event: SignInEvent) -> History:
+    """What the detectors need about ``event``'s past: one round trip (a second, rare one for the
+    places the user confirmed). "Before" means recorded before it (a smaller id), not stamped
+    earlier: two web servers' clocks may disagree, the database's sequence does not. Windows are
+    measured on ``occurred_at``."""
+    places: list[Place] = []
+    others: list[OtherUse] = []
+    last_success_at = None
+    password_failures = second_factor_failures = spray_names = 0
+    known_devices: frozenset[str] = frozenset()
+    known_networks: frozenset[str] = frozenset()
+    sql, params = _history_parts(event)
+    rows = []
+    if sql:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    for (
+        part,
+        outcome,
+        factor,
+        device_id,
+        network,
+        org_id,
+        tax_code,
+        kind,
+        last,
+        count,
+        recent,
+        dev,
+        net,
+    ) in rows:
+        if part == "user":
+            if outcome == SUCCEEDED:
+                last = _as_datetime(last)
+                places.append(Place(device_id, network, last, count))
+                if last_success_at is None or last > last_success_at:
+                    last_success_at = last
+            elif factor == SignInEvent.Factor.SECOND_FACTOR:
+                second_factor_failures += recent or 0
+            else:
+                password_failures += recent or 0
+        elif part == "spray":
+            spray_names = count or 0
+        else:
+            others.append(
+                OtherUse(
+                    organization_id=org_id,
+                    tax_code=tax_code,
+                    kind=kind,
+                    by_device=bool(dev),
+                    by_network=bool(net),
+                    last_seen=_as_datetime(last),
+                )
+            )
+    # Confirmed places matter only when the event's device or network is otherwise new.
+    if places and (
+        event.device_id not in {p.device_id for p in places}
+        or event.network not in {p.network for p in places}
+    ):
+        known = list(KnownPlace.objects.filter(user_id=event.user_id).values_list("kind", "value"))
+        known_devices = frozenset(v for k, v in known if k == KnownPlace.Kind.DEVICE)
+        known_networks = frozenset(v for k, v in known if k == KnownPlace.Kind.NETWORK)
     return History(
         places=tuple(places),
         last_success_at=last_success_at,

@@ -108,7 +108,7 @@ def test_the_sweep_is_a_declared_schedule_on_the_risk_queue():
 
 def test_the_history_is_a_few_indexed_queries(risky_signin, django_assert_max_num_queries):
     event = SignInEvent.objects.select_related("user", "organization").get(pk=risky_signin.pk)
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(2):
         history = selectors.risk_history_get(event=event)
     [use] = history.others
     assert (use.kind, use.by_device, use.by_network) == ("broker", True, True)

@@ -10,9 +10,9 @@ from django.core import signing
 from django.test import Client
 
 from accounts.middleware import DEVICE_COOKIE, DEVICE_COOKIE_SALT
-from accounts.models import SignInEvent
+from accounts.models import Notification, SignInEvent
 from accounts.tasks import evaluate_sign_ins_pending_task
-from audit.models import Flag
+from audit.models import AuditEvent, Flag
 from config.celery import app as celery_app
 from tests.accounts.risk.conftest import BROKER_DEVICE, record
 from tests.conftest import wait_until
@@ -47,6 +47,18 @@ def broker_at(url: str):
         celery_app.conf.broker_url = previous
 
 
+def settle() -> None:
+    """Wait for the work the evaluation queued (mail, sealing) so that the test database is not
+    flushed under a busy worker."""
+    wait_until(
+        lambda: (
+            not Notification.objects.filter(emailed_at__isnull=True).exclude(user__email="").exists()
+            and not AuditEvent.objects.filter(position__isnull=True).exists()
+        ),
+        timeout=30,
+    )
+
+
 @pytest.mark.real_worker
 def test_a_trader_on_a_device_a_brokers_staff_used_yesterday_is_flagged_by_the_worker(
     real_worker, trader, trader_signer, broker_agent
@@ -61,6 +73,7 @@ def test_a_trader_on_a_device_a_brokers_staff_used_yesterday_is_flagged_by_the_w
     assert flag.evidence["signin"] == str(event.pk)
     event.refresh_from_db()
     assert event.evaluated_at is not None and event.risk_score >= 70
+    settle()
 
 
 @pytest.mark.real_worker
