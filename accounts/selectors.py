@@ -104,16 +104,23 @@ _SPRAY_PART = """
     FROM accounts_signinevent
     WHERE network = %s AND outcome = 'failed' AND occurred_at >= %s AND id <= %s
 """
+# Grouped first, then each organisation looked up by its primary key (a join planned as a hash
+# join would read the whole organisation table on every sign-in).
 _OTHERS_PART = """
-    SELECT * FROM (
-        SELECT 'others', NULL, NULL, NULL, NULL, e.organization_id, o.tax_code, o.kind, MAX(e.occurred_at),
-               0, 0, SUM(CASE WHEN e.device_id = %s THEN 1 ELSE 0 END),
-               SUM(CASE WHEN e.network = %s THEN 1 ELSE 0 END)
-        FROM accounts_signinevent e JOIN accounts_organization o ON o.id = e.organization_id
-        WHERE ({places}) AND e.outcome = 'succeeded' AND e.occurred_at >= %s AND e.id < %s {not_mine}
-        GROUP BY e.organization_id, o.tax_code, o.kind
+    SELECT 'others', NULL, NULL, NULL, NULL, g.organization_id,
+           (SELECT o.tax_code FROM accounts_organization o WHERE o.id = g.organization_id),
+           (SELECT o.kind FROM accounts_organization o WHERE o.id = g.organization_id),
+           g.last, 0, 0, g.by_device, g.by_network
+    FROM (
+        SELECT e.organization_id, MAX(e.occurred_at) AS last,
+               SUM(CASE WHEN e.device_id = %s THEN 1 ELSE 0 END) AS by_device,
+               SUM(CASE WHEN e.network = %s THEN 1 ELSE 0 END) AS by_network
+        FROM accounts_signinevent e
+        WHERE ({places}) AND e.outcome = 'succeeded' AND e.organization_id IS NOT NULL
+              AND e.occurred_at >= %s AND e.id < %s {not_mine}
+        GROUP BY e.organization_id
         LIMIT 100
-    ) others
+    ) g
 """
 
 
