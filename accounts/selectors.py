@@ -250,10 +250,10 @@ def risk_history_get(*, event: SignInEvent) -> History:
     )
 
 
-def signin_unevaluated_ids(*, older_than: datetime.datetime, limit: int = 500) -> list[int]:
-    """Sign-ins still unevaluated (served by the partial index signin_unevaluated)."""
+def signin_unevaluated_ids(*, older_than: datetime.datetime, after: int = 0, limit: int = 500) -> list[int]:
+    """Sign-ins still unevaluated, oldest first (served by the partial index signin_unevaluated)."""
     return list(
-        SignInEvent.objects.filter(evaluated_at__isnull=True, occurred_at__lt=older_than)
+        SignInEvent.objects.filter(evaluated_at__isnull=True, occurred_at__lt=older_than, id__gt=after)
         .order_by("id")
         .values_list("id", flat=True)[:limit]
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import ipaddress
+import logging
 from importlib import import_module
 
 from django.conf import settings
@@ -42,6 +43,8 @@ from audit.models import Action, Flag
 from audit.services import audit_event_record, flag_raise
 from config.errors import ApplicationError
 from config.tasks import enqueue_on_commit
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -1010,18 +1013,28 @@ def signin_evaluate(*, event_id: int) -> SignInEvent | None:
         return event
 
 
-def signin_evaluate_pending(*, now: datetime.datetime | None = None, limit: int = 500) -> int:
+def signin_evaluate_pending(*, now: datetime.datetime | None = None, batch: int = 500) -> int:
     """The sweep: evaluate every sign-in still unevaluated ``RISK_SWEEP_AFTER_SECONDS`` after it
-    happened (its message was lost, or the broker was down). Returns how many it evaluated."""
+    happened (its message was lost, or the broker was down), oldest first, in batches until none
+    is left. One sign-in that cannot be evaluated is logged (its id only) and skipped, so it does
+    not hold back the others; it is tried again at the next sweep. Returns how many it evaluated."""
     from accounts import selectors
 
     now = now or _now()
     older_than = now - datetime.timedelta(seconds=settings.RISK_SWEEP_AFTER_SECONDS)
     evaluated = 0
-    for event_id in selectors.signin_unevaluated_ids(older_than=older_than, limit=limit):
-        if signin_evaluate(event_id=event_id) is not None:
-            evaluated += 1
-    return evaluated
+    after = 0
+    while True:
+        ids = selectors.signin_unevaluated_ids(older_than=older_than, after=after, limit=batch)
+        for event_id in ids:
+            try:
+                if signin_evaluate(event_id=event_id) is not None:
+                    evaluated += 1
+            except Exception:
+                logger.exception("could not evaluate sign-in %s; the next sweep tries again", event_id)
+        if len(ids) < batch:
+            return evaluated
+        after = ids[-1]
 
 
 # --- automatic responses --------------------------------------------------------------------------

@@ -184,3 +184,23 @@ def test_evaluating_an_officer_sign_in_works(officer):
     event = record(officer, evaluated=False, device_id="elsewhere", ip="198.51.100.5")
     assert services.signin_evaluate(event_id=event.pk).risk_score > 0
     assert timezone.now() >= event.occurred_at
+
+
+def test_the_sweep_goes_through_every_batch_and_skips_an_event_it_cannot_evaluate(
+    trader_signer, monkeypatch, caplog
+):
+    events = [record(trader_signer, evaluated=False, ago=datetime.timedelta(minutes=5)) for _n in range(5)]
+    original = services.signin_evaluate
+
+    def broken_for_the_second(*, event_id):
+        if event_id == events[1].pk:
+            raise RuntimeError("a row the detectors choke on")
+        return original(event_id=event_id)
+
+    monkeypatch.setattr(services, "signin_evaluate", broken_for_the_second)
+    with caplog.at_level(logging.ERROR):
+        assert services.signin_evaluate_pending(batch=2) == 4
+    assert f"could not evaluate sign-in {events[1].pk}" in caplog.text
+    assert list(SignInEvent.objects.filter(evaluated_at__isnull=True).values_list("pk", flat=True)) == [
+        events[1].pk
+    ]
