@@ -1250,6 +1250,15 @@ def _signin_review_close(*, review: SignInReview, answer: str, actor: User | Non
         Flag.objects.filter(pk__in=closed).update(
             status=Flag.Status.ANSWERED, outcome="denied_by_user", severity=Flag.Severity.HIGH
         )
+    outcome = "confirmed_by_user" if answer == SignInReview.Answer.ME else "denied_by_user"
+    for flag in Flag.objects.filter(pk__in=closed):
+        audit_event_record(
+            action=Action.FLAG_ANSWERED,
+            actor=actor if actor and actor.is_authenticated else None,
+            organization=flag.organization,
+            target=flag,
+            data={"kind": flag.kind, "outcome": outcome, "severity": flag.severity},
+        )
     audit_event_record(
         action=Action.SIGNIN_REVIEWED,
         actor=actor if actor and actor.is_authenticated else None,

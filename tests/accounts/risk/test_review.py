@@ -94,6 +94,9 @@ def test_this_was_me_closes_low_and_medium_flags_and_teaches_the_history(
     }
     audit = AuditEvent.objects.get(action="signin.reviewed")
     assert (audit.actor, audit.data["answer"]) == (trader_signer, "me")
+    answered = AuditEvent.objects.filter(action="flag.answered")
+    assert {e.target_id for e in answered} == {str(f.pk) for f in flags.values() if f.status == "answered"}
+    assert {e.data["outcome"] for e in answered} == {"confirmed_by_user"}
     # The next sign-in there is no longer a new device.
     again = record(trader_signer, evaluated=False, device_id=BROKER_DEVICE, ip=evaluated.ip)
     services.signin_evaluate(event_id=again.pk)
