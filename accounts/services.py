@@ -976,7 +976,8 @@ def signin_evaluate(*, event_id: int) -> SignInEvent | None:
     """Run the configured detectors over one sign-in: its score and reasons, a flag per finding
     (``flag_raise`` counts repeats), the automatic responses of ``RISK_RESPONSES`` for its
     highest severity, and from ``RISK_NOTIFY_SEVERITY`` up a "was this you?" question to the
-    user and their enterprise's owner. Idempotent: the event is claimed by a conditional update
+    user and their enterprise's owner when a flag is new (a repeat counts on its open flag).
+    Idempotent: the event is claimed by a conditional update
     in the same transaction as the results, so a redelivered task, or the sweep racing the task,
     evaluates it once; a crash rolls the claim back and the sweep retries. Returns the event, or
     ``None`` if already evaluated (or gone)."""
@@ -991,9 +992,10 @@ def signin_evaluate(*, event_id: int) -> SignInEvent | None:
         event = SignInEvent.objects.select_related("user", "organization").get(pk=event_id)
         findings = risk.evaluate(event, selectors.risk_history_get(event=event))
         reasons = []
+        new_flags = 0
         for finding in findings:
             subjectless = finding.detector in _SUBJECTLESS_DETECTORS
-            flag, _created = flag_raise(
+            flag, created = flag_raise(
                 kind=finding.detector,
                 severity=finding.severity,
                 explanation=finding.sentence_en(),
@@ -1002,13 +1004,17 @@ def signin_evaluate(*, event_id: int) -> SignInEvent | None:
                 evidence={**finding.evidence, "signin": str(event.pk)},
             )
             reasons.append({**finding.as_reason(), "flag": flag.pk})
+            new_flags += created
         event.risk_score = risk.combined_score(findings)
         event.risk_reasons = reasons
         event.save(update_fields=["risk_score", "risk_reasons"])
         severity = risk.highest_severity(findings)
         if severity and event.user is not None:
-            risk_respond(event=event, severity=severity)
-            if _severity_at_least(severity, settings.RISK_NOTIFY_SEVERITY):
+            # Responses are taken on every risky sign-in (an attacker's new session must end too),
+            # but people are told and asked once per new flag: a password being guessed for an
+            # hour counts on its open flag instead of sending a question per attempt.
+            risk_respond(event=event, severity=severity, tell=bool(new_flags))
+            if new_flags and _severity_at_least(severity, settings.RISK_NOTIFY_SEVERITY):
                 signin_review_ask(event=event)
         return event
 
@@ -1083,9 +1089,9 @@ RESPONSES = {
 }
 
 
-def risk_respond(*, event: SignInEvent, severity: str) -> list[str]:
+def risk_respond(*, event: SignInEvent, severity: str, tell: bool = True) -> list[str]:
     """Take the responses ``RISK_RESPONSES[severity]`` names, each recorded as ``risk.response``,
-    and tell the user what was done (one notification). Returns the responses taken."""
+    and (``tell``) tell the user what was done in one notification. Returns the responses taken."""
     taken = []
     for name in settings.RISK_RESPONSES.get(severity, []):
         details = RESPONSES[name](event)
@@ -1097,7 +1103,7 @@ def risk_respond(*, event: SignInEvent, severity: str) -> list[str]:
             data={"response": name, "severity": severity, "signin": str(event.pk), **details},
         )
         taken.append(name)
-    if taken:
+    if taken and tell:
         notification_send(
             user=event.user, kind=Notification.Kind.RISK_RESPONSE, responses=taken, signin=event.pk
         )

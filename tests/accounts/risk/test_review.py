@@ -67,6 +67,7 @@ def test_a_low_finding_alone_asks_nobody(settings, trader_signer, trader_owner):
     services.signin_evaluate(event_id=event.pk)
     assert not SignInReview.objects.exists()
     settings.RISK_NOTIFY_SEVERITY = "low"
+    Flag.objects.update(status="resolved")  # so that the next finding is a new flag
     event = record(trader_signer, evaluated=False, device_id="a-third-device")
     services.signin_evaluate(event_id=event.pk)
     assert SignInReview.objects.count() == 2
@@ -201,3 +202,16 @@ def test_an_officers_disowned_sign_in_is_handled_by_accounts_itself(officer):
     officer.refresh_from_db()
     assert officer.must_change_password
     assert Flag.objects.get(kind="misuse_reported").severity == "high"
+
+
+def test_repeated_attempts_count_on_the_open_flag_and_ask_once(settings, trader_signer, trader_owner):
+    settings.RISK_BRUTE_FORCE_FAILURES = 3
+    settings.RISK_RESPONSES = {"low": [], "medium": ["step_up"], "high": []}
+    for _attempt in range(6):
+        event = record(trader_signer, outcome="failed", evaluated=False)
+        services.signin_evaluate(event_id=event.pk)
+    flag = Flag.objects.get(kind="brute_force")
+    assert (flag.count, flag.severity) == (4, "medium")
+    assert SignInReview.objects.count() == 2  # the user and the owner, once
+    assert Notification.objects.filter(kind="risk_response").count() == 1
+    assert AuditEvent.objects.filter(action="risk.response").count() == 4  # but each time protected
