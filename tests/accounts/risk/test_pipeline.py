@@ -204,3 +204,36 @@ def test_the_sweep_goes_through_every_batch_and_skips_an_event_it_cannot_evaluat
     assert list(SignInEvent.objects.filter(evaluated_at__isnull=True).values_list("pk", flat=True)) == [
         events[1].pk
     ]
+
+
+def test_an_api_keys_first_use_is_evaluated_and_carries_no_key(
+    broker_owner, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+    from django.urls import reverse
+
+    from brokers.services import api_key_create
+
+    _key, secret = api_key_create(actor=broker_owner, holder=broker_owner, name="ecus", scopes=["read"])
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = Client(HTTP_AUTHORIZATION=f"Api-Key {secret}", REMOTE_ADDR="198.51.100.4").get(
+            reverse("api_me")
+        )
+    assert response.status_code == 200
+    event = SignInEvent.objects.get(user=broker_owner, channel="api")
+    assert event.evaluated_at is not None
+    assert secret not in repr([getattr(c, "args", ()) for c in callbacks])
+
+
+def test_an_officer_sign_in_on_the_officers_channel_is_evaluated(officer, django_capture_on_commit_callbacks):
+    from audit.context import RequestContext, bound_context
+
+    with (
+        bound_context(RequestContext(channel="officers", ip="198.51.100.9")),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        event = services.signin_record(
+            user=officer, username=officer.username, succeeded=True, device_id="d" * 32
+        )
+    event.refresh_from_db()
+    assert (event.channel, event.evaluated_at is not None) == ("officers", True)
