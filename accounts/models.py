@@ -240,12 +240,7 @@ class SignInEvent(models.Model):
         verbose_name_plural = _("sign-ins")
         ordering = ["-occurred_at", "-id"]
         indexes = [
-            # Covering (PostgreSQL): the risk engine reads a user's history from the index alone.
-            models.Index(
-                fields=["user", "-occurred_at"],
-                name="signin_user_recent",
-                include=["outcome", "factor", "device_id", "network"],
-            ),
+            models.Index(fields=["user", "-occurred_at"], name="signin_user_recent"),
             models.Index(fields=["organization", "-occurred_at"], name="signin_org_recent"),
             models.Index(fields=["network", "-occurred_at"], name="signin_network_recent"),
             models.Index(fields=["device_id", "-occurred_at"], name="signin_device_recent"),
