@@ -62,6 +62,16 @@ def settle() -> None:
     cache.delete(SEAL_QUEUED_KEY)  # sealing is queued at most every 30 s; this test wants it now
     audit_seal_task.delay()
     wait_until(lambda: not AuditEvent.objects.filter(position__isnull=True).exists(), timeout=30)
+    # Sealing may still be closing a checkpoint, and earlier tests may have left work: the flush
+    # that follows would deadlock with a task in flight. Idle twice in a row is idle.
+    wait_until(lambda: _worker_idle() and _worker_idle(), timeout=30)
+    cache.delete(SEAL_QUEUED_KEY)  # the next tests expect their commits to queue sealing
+
+
+def _worker_idle() -> bool:
+    inspector = celery_app.control.inspect(timeout=1)
+    busy = [*(inspector.active() or {}).values(), *(inspector.reserved() or {}).values()]
+    return not any(busy)
 
 
 @pytest.mark.real_worker
@@ -101,3 +111,4 @@ def test_with_the_broker_unreachable_sign_in_succeeds_and_the_sweep_evaluates_la
     wait_until(
         lambda: SignInEvent.objects.filter(pk=event.pk, evaluated_at__isnull=False).exists(), timeout=30
     )
+    settle()
