@@ -192,11 +192,16 @@ class ReauthenticationForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
     )
 
-    def __init__(self, user, *args, mfa_enabled: bool = False, **kwargs):
+    def __init__(self, user, *args, mfa_enabled: bool = False, code_only: bool = False, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
         if not mfa_enabled:
             del self.fields["code"]
+        elif code_only:
+            # A step-up after a risky sign-in: the password may be exactly what was stolen.
+            del self.fields["password"]
+            self.fields["code"].label = _("A code from your authenticator")
+            self.fields["code"].required = True
 
     def clean(self):
         cleaned = super().clean()
@@ -208,7 +213,7 @@ class ReauthenticationForm(forms.Form):
 
             if mfa_verify(user=self.user, token=code) is None:
                 raise ValidationError(_("That code is not right."), code="mfa_code_invalid")
-        else:
+        elif "password" in self.fields:
             raise ValidationError(_("Enter your password."), code="required")
         return cleaned
 

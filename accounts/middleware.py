@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import datetime
 import secrets
+from urllib.parse import quote
 
 from django.conf import settings
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
 DEVICE_COOKIE = "csg_device"
@@ -86,4 +87,33 @@ class MfaEnrolmentMiddleware:
                 allowed = [reverse(name) for name in self.ALLOWED]
                 if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
                     return redirect("mfa")
+        return self.get_response(request)
+
+
+STEPPED_UP_KEY = "accounts.stepped_up_at"
+
+
+class StepUpMiddleware:
+    """After a risky sign-in the risk engine sets ``step_up_required_at`` (``RISK_RESPONSES``):
+    every session of the account then proves itself again - the authenticator code where there is
+    one - before anything else. The proof of signing in does not count: it may be the risky
+    sign-in itself."""
+
+    ALLOWED = ("step_up", "logout", "set_language", "signin_review")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        required_at = getattr(user, "step_up_required_at", None) if user is not None else None
+        if required_at is not None and user.is_authenticated and hasattr(request, "session"):
+            proved_at = request.session.get(STEPPED_UP_KEY, 0)
+            if proved_at < required_at.timestamp() and not request.path.startswith(settings.STATIC_URL):
+                try:
+                    name = resolve(request.path_info).url_name
+                except Resolver404:
+                    name = None
+                if name not in self.ALLOWED:
+                    return redirect(f"{reverse('step_up')}?next={quote(request.get_full_path())}")
         return self.get_response(request)

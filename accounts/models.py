@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime
 import secrets
 
 from django.contrib.auth.models import AbstractUser
@@ -85,6 +86,12 @@ class Organization(models.Model):
         related_name="+",
     )
     compliance_override_at = models.DateTimeField(_("level set at"), null=True, blank=True)
+    # Declared working hours, for the ``off_hours`` risk detector (DESIGN §9). Days are ISO
+    # weekday numbers 1 (Monday) to 7; Saturday mornings are ordinary customs business hours.
+    working_hours_start = models.TimeField(_("working hours start"), default=datetime.time(7, 0))
+    working_hours_end = models.TimeField(_("working hours end"), default=datetime.time(19, 0))
+    working_days = models.CharField(_("working days"), max_length=7, default="123456")
+    time_zone = models.CharField(_("time zone"), max_length=64, default="Asia/Ho_Chi_Minh")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -174,6 +181,8 @@ class User(AbstractUser):
     suspended_at = models.DateTimeField(_("suspended at"), null=True, blank=True)
     suspension_reason = models.CharField(_("suspension reason"), max_length=255, blank=True)
     deactivated_at = models.DateTimeField(_("deactivated at"), null=True, blank=True)
+    # Set by the risk engine: every session proved before this moment must prove itself again.
+    step_up_required_at = models.DateTimeField(_("re-authentication required since"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("user")
@@ -277,6 +286,8 @@ class SignInEvent(models.Model):
     device_id = models.CharField(_("device"), max_length=64, blank=True)
     occurred_at = models.DateTimeField(_("time"), db_index=True)
     risk_score = models.PositiveSmallIntegerField(_("risk score"), null=True, blank=True)
+    # What the detectors found: [{"detector", "severity", "score", "message", "params", "flag"}].
+    risk_reasons = models.JSONField(_("risk reasons"), default=list, blank=True)
     evaluated_at = models.DateTimeField(_("evaluated at"), null=True, blank=True)
 
     class Meta:
@@ -295,6 +306,67 @@ class SignInEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.outcome} {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def risk_severity(self) -> str:
+        ranks = {"low": 0, "medium": 1, "high": 2}
+        severities = [reason.get("severity", "low") for reason in self.risk_reasons or []]
+        return max(severities, key=lambda s: ranks.get(s, 0), default="")
+
+
+class KnownPlace(models.Model):
+    """A device or network its user confirmed ("this was me"): the risk engine no longer treats
+    it as new for that user, whatever the history window says."""
+
+    class Kind(models.TextChoices):
+        DEVICE = "device", _("Device")
+        NETWORK = "network", _("Network")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="known_places")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    value = models.CharField(_("value"), max_length=64)
+    confirmed_at = models.DateTimeField(_("confirmed at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("known device or network")
+        verbose_name_plural = _("known devices and networks")
+        constraints = [models.UniqueConstraint(fields=["user", "kind", "value"], name="known_place_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.value}"
+
+
+def review_nonce() -> str:
+    return secrets.token_hex(16)
+
+
+class SignInReview(models.Model):
+    """One recipient's "was this you?" question about a risky sign-in. The emailed links carry a
+    signature over (id, nonce); answering is a conditional update on ``answered_at``, so a link
+    works once, and the first answer to an event closes its other recipients' questions."""
+
+    class Answer(models.TextChoices):
+        ME = "me", _("This was me")
+        NOT_ME = "not_me", _("This was not me")
+        SUPERSEDED = "superseded", _("Answered by someone else")
+
+    event = models.ForeignKey(SignInEvent, on_delete=models.CASCADE, related_name="reviews")
+    recipient = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    # Not a secret on its own: a link also needs the server's signature over it.
+    nonce = models.CharField(max_length=32, default=review_nonce)
+    created_at = models.DateTimeField(_("asked at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answer = models.CharField(_("answer"), max_length=16, choices=Answer.choices, blank=True)
+    answered_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("sign-in review")
+        verbose_name_plural = _("sign-in reviews")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"review of {self.event_id} by {self.recipient_id}"
 
 
 class UserSession(models.Model):
@@ -355,6 +427,8 @@ class Notification(models.Model):
         DECLARATION_SIGNED = "declaration_signed", _("Declaration signed in your name")
         DECLARATION_DIGEST = "declaration_digest", _("Declarations signed in your name yesterday")
         CASE_CLOSED = "case_closed", _("Customs closed a case about your enterprise")
+        SIGNIN_REVIEW = "signin_review", _("Was this you?")
+        RISK_RESPONSE = "risk_response", _("Account protected after a risky sign-in")
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)

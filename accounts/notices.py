@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Notification, User
+from accounts.models import Notification, SignInReview, User
 from audit.models import Case
 
 Kind = Notification.Kind
+
+DETECTOR_NAMES = {
+    "new_device": _("a new device"),
+    "new_network": _("a new network"),
+    "foreign_party_device": _("a device or network used by another enterprise"),
+    "broker_network": _("a customs broker's network"),
+    "multi_tax_code_device": _("a device used for several enterprises"),
+    "concurrent_networks": _("two networks at once"),
+    "off_hours": _("outside working hours"),
+    "brute_force": _("many failed attempts"),
+    "password_spray": _("attempts on many accounts"),
+    "dormant_account": _("a long unused account"),
+}
 
 TEXT = {
     Kind.NEW_DEVICE: _(
@@ -75,6 +90,15 @@ TEXT = {
         "%(count)s declarations were signed in your enterprise's name on %(date)s: %(numbers)s. "
         "The portal lists each with its signer. If you did not authorise one, report misuse at once."
     ),
+    Kind.SIGNIN_REVIEW: _(
+        "The account %(account)s signed in at %(when)s from the network %(network)s, and something "
+        "about it looks unusual (%(reasons)s). Was this you? Answer once, within a few days: "
+        "%(link)s"
+    ),
+    Kind.RISK_RESPONSE: _(
+        "After an unusual sign-in to your account %(username)s we protected it: %(responses)s. "
+        "Your sign-in history shows why."
+    ),
     Kind.ABUSE_REPORTED: _(
         "%(organization)s reported that its signature or an account was misused. "
         "A high-severity flag is open."
@@ -82,8 +106,30 @@ TEXT = {
 }
 
 
+def signin_review_link(notification: Notification) -> str:
+    """The absolute "was this you?" link of a ``signin_review`` notification ("" for others). It is
+    rendered from the review's id, not stored: the row holds no bearer link."""
+    from accounts.tokens import signin_review_token
+
+    review_id = notification.params.get("review") if notification.kind == Kind.SIGNIN_REVIEW else None
+    review = SignInReview.objects.filter(pk=review_id).only("pk", "nonce").first() if review_id else None
+    if review is None:
+        return ""
+    path = reverse("signin_review", kwargs={"token": signin_review_token(review)})
+    return settings.SITE_URL.rstrip("/") + path
+
+
 def notification_text(notification: Notification) -> str:
     params = dict(notification.params)
+    if notification.kind == Kind.SIGNIN_REVIEW:
+        params["link"] = signin_review_link(notification)
+        params["reasons"] = ", ".join(str(DETECTOR_NAMES.get(r, r)) for r in params.get("reasons", []))
+    if notification.kind == Kind.RISK_RESPONSE:
+        from accounts.services import RESPONSE_LABELS
+
+        params["responses"] = "; ".join(
+            str(_(RESPONSE_LABELS[r])) for r in params.get("responses", []) if r in RESPONSE_LABELS
+        )
     if params.get("role") in User.Role.values:
         params["role"] = User.Role(params["role"]).label
     if params.get("outcome") in Case.Outcome.values:

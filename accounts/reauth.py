@@ -22,6 +22,13 @@ def mark_reauthenticated(request) -> None:
     request.session[SESSION_KEY] = time.time()
 
 
+def mark_stepped_up(request) -> None:
+    """A step-up after a risky sign-in is also a fresh proof for sensitive actions."""
+    from accounts.middleware import STEPPED_UP_KEY
+
+    request.session[STEPPED_UP_KEY] = request.session[SESSION_KEY] = time.time()
+
+
 def is_recently_authenticated(request) -> bool:
     proved_at = request.session.get(SESSION_KEY)
     return proved_at is not None and time.time() - proved_at <= settings.REAUTH_SECONDS

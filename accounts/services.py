@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import ipaddress
+import logging
 from importlib import import_module
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.breach_corpus import is_breached
 from accounts.models import (
+    KnownPlace,
     Lockout,
     Notification,
     Organization,
@@ -29,6 +31,7 @@ from accounts.models import (
     RecoveryCode,
     RecoveryCodeDevice,
     SignInEvent,
+    SignInReview,
     StaffInvitation,
     User,
     UserSession,
@@ -37,9 +40,11 @@ from accounts.tokens import email_verification_read, email_verification_token
 from accounts.validators import normalize_tax_code
 from audit.context import current_context, normalise_ip
 from audit.models import Action, Case, CaseNote, Flag
-from audit.services import audit_event_record
+from audit.services import audit_event_record, flag_raise
 from config.errors import ApplicationError
 from config.tasks import enqueue_on_commit
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -316,6 +321,7 @@ def signin_record(
             device=describe_user_agent(event.user_agent),
             network=event.network or "?",
         )
+    _queue_signin_evaluation(event)
     return event
 
 
@@ -1207,3 +1213,354 @@ def case_close(*, case: Case, outcome: str, note: str, actor: User) -> Case:
                 outcome=outcome,
             )
     return case
+
+
+# --- risk engine (DESIGN §9; README "Risk engine") -------------------------------------------------
+
+
+def _severity_at_least(severity: str, threshold: str) -> bool:
+    from accounts.risk import SEVERITY_RANK
+
+    return bool(severity) and SEVERITY_RANK[severity] >= SEVERITY_RANK[threshold]
+
+
+def _queue_signin_evaluation(event: SignInEvent) -> None:
+    """After the commit, evaluate on the ``risk`` queue; a broker outage is logged (without
+    secrets: the task carries the event id only) and the sweep evaluates the event later, so
+    signing in never depends on Redis."""
+    from accounts.tasks import evaluate_sign_in_task
+
+    enqueue_on_commit(evaluate_sign_in_task, event.pk)
+
+
+# Spray flags are about a source, not an account: one open flag per campaign.
+_SUBJECTLESS_DETECTORS = frozenset({"password_spray"})
+
+
+def signin_evaluate(*, event_id: int) -> SignInEvent | None:
+    """Run the configured detectors over one sign-in: its score and reasons, a flag per finding
+    (``flag_raise`` counts repeats), the automatic responses of ``RISK_RESPONSES`` for its
+    highest severity, and from ``RISK_NOTIFY_SEVERITY`` up a "was this you?" question to the
+    user and their enterprise's owner when a flag is new (a repeat counts on its open flag).
+    Idempotent: the event is claimed by a conditional update
+    in the same transaction as the results, so a redelivered task, or the sweep racing the task,
+    evaluates it once; a crash rolls the claim back and the sweep retries. Returns the event, or
+    ``None`` if already evaluated (or gone)."""
+    from accounts import risk, selectors
+
+    with transaction.atomic():
+        claimed = SignInEvent.objects.filter(pk=event_id, evaluated_at__isnull=True).update(
+            evaluated_at=_now()
+        )
+        if not claimed:
+            return None
+        event = SignInEvent.objects.select_related("user", "organization").get(pk=event_id)
+        findings = risk.evaluate(event, selectors.risk_history_get(event=event))
+        reasons = []
+        new_flags = 0
+        for finding in findings:
+            subjectless = finding.detector in _SUBJECTLESS_DETECTORS
+            flag, created = flag_raise(
+                kind=finding.detector,
+                severity=finding.severity,
+                explanation=finding.sentence_en(),
+                user=None if subjectless else event.user,
+                organization=None if subjectless else event.organization,
+                evidence={**finding.evidence, "signin": str(event.pk)},
+            )
+            reasons.append({**finding.as_reason(), "flag": flag.pk})
+            new_flags += created
+        event.risk_score = risk.combined_score(findings)
+        event.risk_reasons = reasons
+        event.save(update_fields=["risk_score", "risk_reasons"])
+        severity = risk.highest_severity(findings)
+        if severity and event.user is not None:
+            # Responses are taken on every risky sign-in (an attacker's new session must end too),
+            # but people are told and asked once per new flag: a password being guessed for an
+            # hour counts on its open flag instead of sending a question per attempt.
+            risk_respond(event=event, severity=severity, tell=bool(new_flags))
+            if new_flags and _severity_at_least(severity, settings.RISK_NOTIFY_SEVERITY):
+                signin_review_ask(event=event)
+        return event
+
+
+def signin_evaluate_pending(*, now: datetime.datetime | None = None, batch: int = 500) -> int:
+    """The sweep: evaluate every sign-in still unevaluated ``RISK_SWEEP_AFTER_SECONDS`` after it
+    happened (its message was lost, or the broker was down), oldest first, in batches until none
+    is left. One sign-in that cannot be evaluated is logged (its id only) and skipped, so it does
+    not hold back the others; it is tried again at the next sweep. Returns how many it evaluated."""
+    from accounts import selectors
+
+    now = now or _now()
+    older_than = now - datetime.timedelta(seconds=settings.RISK_SWEEP_AFTER_SECONDS)
+    evaluated = 0
+    after = 0
+    while True:
+        ids = selectors.signin_unevaluated_ids(older_than=older_than, after=after, limit=batch)
+        for event_id in ids:
+            try:
+                if signin_evaluate(event_id=event_id) is not None:
+                    evaluated += 1
+            except Exception:
+                logger.exception("could not evaluate sign-in %s; the next sweep tries again", event_id)
+        if len(ids) < batch:
+            return evaluated
+        after = ids[-1]
+
+
+# --- automatic responses --------------------------------------------------------------------------
+
+RESPONSE_LABELS = {
+    "step_up": gettext_noop("confirm it is you at your next step"),
+    "end_sessions": gettext_noop("all your sessions were ended"),
+    "lock_account": gettext_noop("the account is locked until your enterprise's owner reactivates it"),
+    "suspend_certificates": gettext_noop("the certificates you may sign with are suspended"),
+}
+
+
+def _respond_step_up(event: SignInEvent) -> dict:
+    User.objects.filter(pk=event.user_id).update(step_up_required_at=_now())
+    return {}
+
+
+def _respond_end_sessions(event: SignInEvent) -> dict:
+    ended = UserSession.objects.filter(user_id=event.user_id).count()
+    sessions_end_all(user=event.user)
+    return {"sessions": ended}
+
+
+def _respond_lock_account(event: SignInEvent) -> dict:
+    User.objects.filter(pk=event.user_id, suspended_at__isnull=True).update(
+        suspended_at=_now(), suspension_reason="risk"
+    )
+    sessions_end_all(user=event.user)
+    return {}
+
+
+def _respond_suspend_certificates(event: SignInEvent) -> dict:
+    from accounts.risk.signals import certificates_suspend_requested
+
+    results = certificates_suspend_requested.send(
+        sender=SignInEvent, user=event.user, event=event, reason="risk"
+    )
+    return {"certificates": sum(int(result or 0) for _receiver, result in results)}
+
+
+RESPONSES = {
+    "step_up": _respond_step_up,
+    "end_sessions": _respond_end_sessions,
+    "lock_account": _respond_lock_account,
+    "suspend_certificates": _respond_suspend_certificates,
+}
+
+
+def risk_respond(*, event: SignInEvent, severity: str, tell: bool = True) -> list[str]:
+    """Take the responses ``RISK_RESPONSES[severity]`` names, each recorded as ``risk.response``,
+    and (``tell``) tell the user what was done in one notification. Returns the responses taken."""
+    taken = []
+    for name in settings.RISK_RESPONSES.get(severity, []):
+        details = RESPONSES[name](event)
+        audit_event_record(
+            action=Action.RISK_RESPONSE,
+            actor=None,
+            organization=event.organization,
+            target=event.user,
+            data={"response": name, "severity": severity, "signin": str(event.pk), **details},
+        )
+        taken.append(name)
+    if taken and tell:
+        notification_send(
+            user=event.user, kind=Notification.Kind.RISK_RESPONSE, responses=taken, signin=event.pk
+        )
+    return taken
+
+
+# --- "was this you?" -------------------------------------------------------------------------------
+
+
+def signin_review_ask(*, event: SignInEvent) -> list[SignInReview]:
+    """Ask the account's user and their enterprise's owner (email and portal), each with their
+    own single-use "this was me" / "this was not me" links."""
+    recipients = [event.user]
+    if event.organization_id is not None:
+        recipients += list(
+            User.objects.filter(
+                organization_id=event.organization_id, role=User.Role.OWNER, is_active=True
+            ).exclude(pk=event.user_id)
+        )
+    expires_at = _now() + datetime.timedelta(days=settings.RISK_REVIEW_DAYS)
+    reviews = []
+    for recipient in recipients:
+        review = SignInReview.objects.create(event=event, recipient=recipient, expires_at=expires_at)
+        notification_send(
+            user=recipient,
+            kind=Notification.Kind.SIGNIN_REVIEW,
+            review=review.pk,
+            account=event.user.username,
+            when=timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M"),
+            network=event.network or "?",
+            reasons=[reason["detector"] for reason in event.risk_reasons],
+        )
+        reviews.append(review)
+    return reviews
+
+
+def _review_refused(*, reason: str, actor: User | None, review: SignInReview | None) -> ApplicationError:
+    # Committed on its own (the caller raises, rolling back anything else): refusals are evidence.
+    audit_event_record(
+        action=Action.SIGNIN_REVIEW_REFUSED,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        organization=review.event.organization if review else None,
+        target=review,
+        data={"reason": reason},
+    )
+    messages = {
+        "forged": gettext("This link is not valid."),
+        "expired": gettext("This link has expired."),
+        "used": gettext("This question has already been answered."),
+        "not_yours": gettext("This question was sent to someone else. Sign in as its recipient."),
+    }
+    codes = {
+        "forged": "link_invalid",
+        "expired": "link_expired",
+        "used": "link_used",
+        "not_yours": "not_allowed",
+    }
+    return ApplicationError(
+        messages[reason], code=codes[reason], status_code=403 if reason == "not_yours" else 400
+    )
+
+
+def signin_review_get(*, token: str, actor: User | None) -> SignInReview:
+    """The open review behind a link, for ``actor`` (``None`` or anonymous: not signed in).
+    A forged, expired, used or someone else's link is refused and recorded
+    (``signin.review_refused``) before ``ApplicationError`` is raised."""
+    from accounts import selectors
+    from accounts.tokens import signin_review_read
+
+    try:
+        payload = signin_review_read(token)
+    except signing.BadSignature:
+        payload = None
+    if payload is None:
+        with transaction.atomic():
+            error = _review_refused(reason="forged", actor=actor, review=None)
+        raise error
+    review = selectors.signin_review_for_token(review_id=payload["r"], nonce=payload["n"])
+    reason = None
+    if review is None:
+        reason = "forged"
+    elif actor is not None and actor.is_authenticated and actor.pk != review.recipient_id:
+        reason = "not_yours"
+    elif review.answered_at is not None:
+        reason = "used"
+    elif review.expires_at <= _now():
+        reason = "expired"
+    if reason:
+        with transaction.atomic():
+            error = _review_refused(reason=reason, actor=actor, review=review)
+        raise error
+    return review
+
+
+def signin_review_answer(*, token: str, answer: str, actor: User | None) -> SignInReview:
+    """Answer a "was this you?" question once.
+
+    "This was me" needs the recipient signed in (it lowers protection): it closes the event's
+    low and medium flags (``answered``), remembers the device and network for the account and
+    lifts a pending step-up. "This was not me" works from the link alone (it only raises
+    protection, and the account may be locked): the event's flags become high, and
+    ``signin_disowned`` asks signatures for an abuse report (sessions ended, password change
+    forced, certificates suspended, a high flag for officers); without a receiver accounts does
+    the account side itself. Records ``signin.reviewed``. Raises ``ApplicationError``."""
+    if answer not in (SignInReview.Answer.ME, SignInReview.Answer.NOT_ME):
+        raise ApplicationError(gettext("Choose an answer."), code="invalid_answer")
+    # Checked outside the transaction below, so that a refusal's audit event is kept.
+    review = signin_review_get(token=token, actor=actor)
+    if answer == SignInReview.Answer.ME and (actor is None or not actor.is_authenticated):
+        raise ApplicationError(
+            gettext("Sign in to confirm it was you."), code="not_authenticated", status_code=403
+        )
+    with transaction.atomic():
+        answered = _signin_review_close(review=review, answer=answer, actor=actor)
+    if not answered:  # a concurrent answer won
+        with transaction.atomic():
+            error = _review_refused(reason="used", actor=actor, review=review)
+        raise error
+    return review
+
+
+def _signin_review_close(*, review: SignInReview, answer: str, actor: User | None) -> bool:
+    now = _now()
+    # The first answer to an event wins: this review and its siblings close together.
+    won = SignInReview.objects.filter(pk=review.pk, answered_at__isnull=True).update(
+        answered_at=now, answer=answer, answered_by=actor if actor and actor.is_authenticated else None
+    )
+    if not won:
+        return False
+    SignInReview.objects.filter(event_id=review.event_id, answered_at__isnull=True).update(
+        answered_at=now, answer=SignInReview.Answer.SUPERSEDED
+    )
+    event = review.event
+    flag_ids = [reason["flag"] for reason in event.risk_reasons if reason.get("flag")]
+    flags = Flag.objects.select_for_update().filter(pk__in=flag_ids, status=Flag.Status.OPEN)
+    if answer == SignInReview.Answer.ME:
+        closed = list(
+            flags.filter(severity__in=[Flag.Severity.LOW, Flag.Severity.MEDIUM]).values_list("pk", flat=True)
+        )
+        Flag.objects.filter(pk__in=closed).update(status=Flag.Status.ANSWERED, outcome="confirmed_by_user")
+        for kind, value in (
+            (KnownPlace.Kind.DEVICE, event.device_id),
+            (KnownPlace.Kind.NETWORK, event.network),
+        ):
+            if value:
+                KnownPlace.objects.get_or_create(user_id=event.user_id, kind=kind, value=value)
+        User.objects.filter(pk=event.user_id).update(step_up_required_at=None)
+    else:
+        closed = list(flags.values_list("pk", flat=True))
+        Flag.objects.filter(pk__in=closed).update(
+            status=Flag.Status.ANSWERED, outcome="denied_by_user", severity=Flag.Severity.HIGH
+        )
+    outcome = "confirmed_by_user" if answer == SignInReview.Answer.ME else "denied_by_user"
+    for flag in Flag.objects.filter(pk__in=closed):
+        audit_event_record(
+            action=Action.FLAG_ANSWERED,
+            actor=actor if actor and actor.is_authenticated else None,
+            organization=flag.organization,
+            target=flag,
+            data={"kind": flag.kind, "outcome": outcome, "severity": flag.severity},
+        )
+    audit_event_record(
+        action=Action.SIGNIN_REVIEWED,
+        actor=actor if actor and actor.is_authenticated else None,
+        organization=event.organization,
+        target=event,
+        data={"answer": answer, "flags": [str(pk) for pk in closed], "recipient": str(review.recipient_id)},
+    )
+    if answer == SignInReview.Answer.NOT_ME:
+        _signin_disown(event=event, reporter=review.recipient)
+    return True
+
+
+def _signin_disown(*, event: SignInEvent, reporter: User) -> None:
+    from accounts.risk.signals import signin_disowned
+
+    handled = any(
+        result
+        for _receiver, result in signin_disowned.send(
+            sender=SignInEvent, event=event, reporter=reporter, user=event.user
+        )
+    )
+    if handled:
+        return
+    # No abuse-report service installed (or not applicable, e.g. an officer's account).
+    User.objects.filter(pk=event.user_id).update(must_change_password=True)
+    sessions_end_all(user=event.user)
+    flag_raise(
+        kind="misuse_reported",
+        severity=Flag.Severity.HIGH,
+        explanation="A risky sign-in was reported as not made by the account's user.",
+        user=event.user,
+        organization=event.organization,
+        evidence={"signin": str(event.pk), "reporter": str(reporter.pk)},
+    )

@@ -28,3 +28,16 @@ def accounts_suspend_inactive_task() -> int:
 def notify_by_email_task(notification_id: int) -> bool:
     """Carries the notification's id only; the text is rendered from the row."""
     return services.notification_email(notification_id=notification_id)
+
+
+@shared_task(name="accounts.tasks.evaluate_sign_in", acks_late=True, max_retries=3, default_retry_delay=30)
+def evaluate_sign_in_task(event_id: int) -> int | None:
+    """Carries the sign-in's id only. Idempotent (the service claims the event), so a
+    redelivery or the sweep running alongside does nothing twice."""
+    event = services.signin_evaluate(event_id=event_id)
+    return event.risk_score if event is not None else None
+
+
+@shared_task(name="accounts.tasks.evaluate_sign_ins_pending", acks_late=True)
+def evaluate_sign_ins_pending_task() -> int:
+    return services.signin_evaluate_pending()

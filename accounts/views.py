@@ -9,6 +9,7 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
@@ -37,7 +38,7 @@ from accounts.forms import (
 from accounts.middleware import password_change_required
 from accounts.models import SignInEvent, User
 from accounts.password_validation import password_strength, user_context
-from accounts.reauth import mark_reauthenticated, reauthentication_required
+from accounts.reauth import mark_reauthenticated, mark_stepped_up, reauthentication_required
 from config.errors import ApplicationError
 
 MFA_PENDING = "accounts.mfa_pending"
@@ -497,3 +498,42 @@ def password_strength_view(request):
         context += user_context(request.user)
     score = password_strength(password, context) if password else 0
     return JsonResponse({"score": score, "enough": score >= settings.PASSWORD_MIN_SCORE})
+
+
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def step_up(request):
+    """After a risky sign-in (``StepUpMiddleware``): the authenticator code where the account has
+    one (the password may be what was stolen), else the password."""
+    has_mfa = services.mfa_enabled(request.user)
+    form = ReauthenticationForm(request.user, request.POST or None, mfa_enabled=has_mfa, code_only=has_mfa)
+    next_url = _safe_next(request)
+    if request.method == "POST" and form.is_valid():
+        mark_stepped_up(request)
+        return redirect(next_url or "profile")
+    return render(
+        request, "accounts/step_up.html", {"form": form, "next": next_url}, status=400 if form.errors else 200
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def signin_review(request, token: str):
+    """ "Was this you?": the question (GET, so that mail scanners that fetch links answer nothing)
+    and the answer (POST). "This was me" needs its recipient signed in; "this was not me" works
+    from the link alone."""
+    try:
+        if request.method == "POST":
+            review = services.signin_review_answer(
+                token=token, answer=request.POST.get("answer", ""), actor=request.user
+            )
+            return render(request, "accounts/signin_review_done.html", {"review": review})
+        review = services.signin_review_get(token=token, actor=request.user)
+    except ApplicationError as error:
+        if error.code == "not_authenticated":
+            return redirect_to_login(request.get_full_path())
+        return render(
+            request, "accounts/signin_review_invalid.html", {"error": error}, status=error.status_code
+        )
+    return render(request, "accounts/signin_review.html", {"review": review, "event": review.event})

@@ -63,6 +63,7 @@ ACCOUNTS = {
     "mfa_code_invalid",
     "mfa_not_enabled",
     "mfa_required",
+    "invalid_answer",
     "not_allowed",
     "reason_required",
     "invalid_input",

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 
-from config.celery import QUEUE_AUDIT, QUEUE_DEFAULT
+from config.celery import QUEUE_AUDIT, QUEUE_DEFAULT, QUEUE_RISK
 
 MANAGED_PREFIX = "csg:"
 
@@ -30,6 +30,13 @@ SCHEDULES: dict[str, Schedule] = {
         every=timedelta(seconds=60),
         queue=QUEUE_AUDIT,
         description="Seal audit events whose after-commit message was lost, and close due checkpoints.",
+    ),
+    "risk-evaluate-sweep": Schedule(
+        task="accounts.tasks.evaluate_sign_ins_pending",
+        every=timedelta(seconds=60),
+        queue=QUEUE_RISK,
+        description="Evaluate sign-ins still unevaluated RISK_SWEEP_AFTER_SECONDS after they happened "
+        "(their message was lost or the broker was down).",
     ),
     "accounts-suspend-inactive": Schedule(
         task="accounts.tasks.accounts_suspend_inactive",

@@ -134,6 +134,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "accounts.middleware.MustChangePasswordMiddleware",
     "accounts.middleware.MfaEnrolmentMiddleware",
+    "accounts.middleware.StepUpMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -366,6 +367,56 @@ FLAG_WINDOW_HOURS = env_int("FLAG_WINDOW_HOURS", 24, minimum=1)
 
 # The nightly compliance classification looks at this many days of signals.
 COMPLIANCE_WINDOW_DAYS = env_int("COMPLIANCE_WINDOW_DAYS", 365, minimum=30, maximum=3650)
+# --- risk engine (DESIGN §9; README "Risk engine") ---------------------------------------------
+
+RISK_DETECTORS = env_list(
+    "RISK_DETECTORS",
+    [
+        f"accounts.risk.detectors.{name}"
+        for name in (
+            "new_device",
+            "new_network",
+            "foreign_party_device",
+            "broker_network",
+            "multi_tax_code_device",
+            "concurrent_networks",
+            "off_hours",
+            "brute_force",
+            "password_spray",
+            "dormant_account",
+        )
+    ],
+)
+RISK_LOOKBACK_DAYS = env_int("RISK_LOOKBACK_DAYS", 90, minimum=1)
+RISK_DEVICE_MEMORY_DAYS = env_int("RISK_DEVICE_MEMORY_DAYS", 365, minimum=1)
+RISK_CONCURRENT_MINUTES = env_int("RISK_CONCURRENT_MINUTES", 10, minimum=1)
+RISK_CLOCK_SKEW_SECONDS = env_int("RISK_CLOCK_SKEW_SECONDS", 120, minimum=0)
+RISK_BRUTE_FORCE_FAILURES = env_int("RISK_BRUTE_FORCE_FAILURES", 10, minimum=2)
+RISK_BRUTE_FORCE_MINUTES = env_int("RISK_BRUTE_FORCE_MINUTES", 15, minimum=1)
+RISK_SECOND_FACTOR_FAILURES = env_int("RISK_SECOND_FACTOR_FAILURES", 3, minimum=1)
+RISK_SPRAY_ACCOUNTS = env_int("RISK_SPRAY_ACCOUNTS", 10, minimum=2)
+RISK_SPRAY_MINUTES = env_int("RISK_SPRAY_MINUTES", 60, minimum=1)
+RISK_DORMANT_DAYS = env_int("RISK_DORMANT_DAYS", 90, minimum=1)
+RISK_MULTI_TAX_CODES = env_int("RISK_MULTI_TAX_CODES", 3, minimum=2)
+RISK_NOTIFY_SEVERITY = env_choice("RISK_NOTIFY_SEVERITY", "medium", {"low", "medium", "high"})
+RISK_REVIEW_DAYS = env_int("RISK_REVIEW_DAYS", 7, minimum=1)
+RISK_SWEEP_AFTER_SECONDS = env_int("RISK_SWEEP_AFTER_SECONDS", 60, minimum=0)
+RISK_RESPONSE_CHOICES = {"step_up", "end_sessions", "lock_account", "suspend_certificates"}
+
+
+def _risk_responses(name: str, default: list[str]) -> list[str]:
+    responses = env_list(name, default)
+    unknown = sorted(set(responses) - RISK_RESPONSE_CHOICES)
+    if unknown:
+        raise SettingsError(f"{name}: unknown response(s) {', '.join(unknown)}")
+    return responses
+
+
+RISK_RESPONSES = {
+    "low": _risk_responses("RISK_RESPONSES_LOW", []),
+    "medium": _risk_responses("RISK_RESPONSES_MEDIUM", ["step_up"]),
+    "high": _risk_responses("RISK_RESPONSES_HIGH", ["step_up", "end_sessions"]),
+}
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

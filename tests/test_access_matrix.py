@@ -27,6 +27,7 @@ PUBLIC = {
     "home", "healthz", "set_language",
     "login", "login_verify", "logout", "password_strength",  # signing in and out
     "register", "register_done", "verify_email", "invitation_accept",  # joining, by one-time link
+    "signin_review",  # "was this you?": "this was not me" must work from the emailed link alone
     "broker_directory", "api_brokers",  # the public directory of licensed brokers
     "api_schema", "api_docs", "api_redoc", "audit-public-key", "audit-public-key-pem",
 }  # fmt: skip
@@ -42,7 +43,7 @@ def _patterns(patterns=None, prefix=""):
 
 def _placeholder_kwargs(pattern: URLPattern) -> dict:
     converters = pattern.pattern.converters
-    values = {"int": 987654, "str": "not-a-real-token", "uuid": uuid.uuid4(), "slug": "x", "path": "x"}
+    values = {"int": 987654, "string": "not-a-real-token", "uuid": uuid.uuid4(), "slug": "x", "path": "x"}
     return {name: values[type(converter).__name__.removesuffix("Converter").lower()]
             for name, converter in converters.items()}  # fmt: skip
 
@@ -146,7 +147,7 @@ HOSTILE_POSTS = {
     "api_authorization_decline": {"reason": "taken over"},
     "api_authorization_revoke": {"reason": "taken over"},
 }
-TOKEN_URLS = {"invitation_accept", "verify_email"}  # public by design: the token is the key
+TOKEN_URLS = {"invitation_accept", "verify_email", "signin_review"}  # public by design: the token is the key
 
 
 def _certificate_active(certificate) -> bool:

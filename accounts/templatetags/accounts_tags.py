@@ -14,3 +14,11 @@ def device(user_agent: str) -> str:
 @register.filter
 def notice(notification) -> str:
     return notification_text(notification)
+
+
+@register.filter
+def risk_reason(reason: dict) -> str:
+    """A stored risk reason in the reader's language (the English sentence if it no longer fits)."""
+    from accounts.risk.messages import reason_text
+
+    return reason_text(reason)

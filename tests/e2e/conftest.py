@@ -44,8 +44,14 @@ def browser():
 class Journey:
     """One person's browser (its own cookies) and the numbered screenshots of their steps."""
 
-    def __init__(self, browser, live_server, name: str, directory: Path, locale: str = "vi-VN"):
-        self.context = browser.new_context(locale=locale, viewport={"width": 1280, "height": 900})
+    def __init__(self, browser, live_server, name: str, directory: Path, address: str, locale: str = "vi-VN"):
+        # Each person comes from a network of their own, as the proxy in front of the site reports
+        # it: the risk engine would rightly flag one network shared by a trader and a broker.
+        self.context = browser.new_context(
+            locale=locale,
+            viewport={"width": 1280, "height": 900},
+            extra_http_headers={"X-Forwarded-For": address},
+        )
         self.page = self.context.new_page()
         self.base = live_server.url
         self.name = name
@@ -88,12 +94,14 @@ def secrets_of_the_journey(caplog):
 
 
 @pytest.fixture
-def journey(browser, live_server, request):
+def journey(browser, live_server, request, settings):
     directory = ARTIFACTS / request.node.name
     opened = []
+    settings.TRUSTED_PROXIES = ["127.0.0.1/32"]  # the test harness is the site's proxy
 
     def open_journey(name: str, locale: str = "vi-VN") -> Journey:
-        person = Journey(browser, live_server, name, directory, locale)
+        address = f"198.{18 + len(opened)}.{len(opened) + 1}.10"  # a /24 network per person
+        person = Journey(browser, live_server, name, directory, address, locale)
         opened.append(person)
         return person
 

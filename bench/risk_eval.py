@@ -1,0 +1,375 @@
+"""Risk-engine benchmark (DESIGN §9, issue #8): seed a sign-in history, evaluate new sign-ins.
+
+    createdb -h 127.0.0.1 -U postgres csg_risk_bench
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/csg_risk_bench .venv/bin/python bench/risk_eval.py \\
+        --history 1000000 --users 20000 --organizations 5000 --events 20000
+
+Needs a PostgreSQL database whose name contains "bench": its accounts tables are emptied first
+(TRUNCATE ... CASCADE). Seeds organisations and users with bulk inserts and the history with
+COPY, then evaluates ``--events`` new sign-ins twice, in ``--workers`` processes:
+
+1. detectors only: load the event, ``risk_history_get`` (its queries) and every detector of
+   ``RISK_DETECTORS`` - the read path the target is about;
+2. the whole service ``signin_evaluate``: claim, detectors, score, flags, responses, "was this
+   you?" questions and notifications, each event in its own transaction. Publishing Celery
+   messages after the commits is stubbed out (counted, not sent): Redis is not what is measured.
+
+Prints events/s per worker process and the p50/p99 time per event, with the targets (>= 1,000
+events/s per process, p99 < 20 ms), then the EXPLAIN (ANALYZE, BUFFERS) plan of each detector
+query for a few sample events, and whether each uses an index.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import hashlib
+import multiprocessing
+import os
+import random
+import statistics
+import sys
+import time
+import zoneinfo
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("DEBUG", "true")
+
+TARGET_RATE = 1_000  # events/s per process
+TARGET_P99_MS = 20.0
+AGENTS = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    "ecus-client/6.1 (Windows NT 10.0)",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148",
+)
+
+
+def _office(org: int) -> tuple[str, str]:
+    """An organisation's office network and one address in it (public-looking, unique per org)."""
+    a, b = divmod(org, 250)
+    ip = f"{100 + a % 100}.{a // 100 + 1}.{b}.{10 + org % 200}"
+    return ip, ".".join(ip.split(".")[:3]) + ".0/24"
+
+
+def _home(user: int) -> tuple[str, str]:
+    if user % 3 == 0:  # a third at home on IPv6
+        ip = f"2402:800:{user % 65536:x}:{user // 65536 + 1:x}::{user % 251 + 1:x}"
+        return ip, f"2402:800:{user % 65536:x}::/48"
+    a, b = divmod(user, 250)
+    ip = f"{20 + a % 80}.{a // 80 + 1}.{b}.{user % 250 + 1}"
+    return ip, ".".join(ip.split(".")[:3]) + ".0/24"
+
+
+def seed(args, now):
+    from django.db import connection, transaction
+
+    from accounts.models import Organization, SignInEvent, User
+
+    rng = random.Random(8)
+    with connection.cursor() as cursor:
+        tables = [m._meta.db_table for m in (SignInEvent, User, Organization)]
+        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    started = time.perf_counter()
+    brokers = max(1, args.organizations // 5)
+    Organization.objects.bulk_create(
+        [
+            Organization(
+                kind="broker" if n < brokers else "trader",
+                tax_code=f"{n + 1:010d}",
+                name=f"Bench {n}",
+                status="active",
+            )
+            for n in range(args.organizations)
+        ],
+        batch_size=5000,
+    )
+    org_ids = list(Organization.objects.order_by("id").values_list("id", "kind", "tax_code"))
+    joined = now - datetime.timedelta(days=400)
+    User.objects.bulk_create(
+        [
+            User(
+                username=f"bench{n}",
+                password="!",  # noqa: S106 - Django's mark of an unusable password
+                organization_id=org_ids[n % len(org_ids)][0],
+                role="signer" if n % 4 else "owner",
+                date_joined=joined,
+            )
+            for n in range(args.users)
+        ],
+        batch_size=5000,
+    )
+    users = list(User.objects.order_by("id").values_list("id", "organization_id", "username"))
+    print(
+        f"seeded {len(org_ids):,} organisations and {len(users):,} users "
+        f"in {time.perf_counter() - started:.1f}s"
+    )
+
+    started = time.perf_counter()
+    span = args.days * 86400
+    columns = (
+        "user_id, organization_id, username_digest, channel, outcome, factor, ip, network, user_agent, "
+        "device_id, occurred_at, risk_score, risk_reasons, evaluated_at"
+    )
+    digests = {uid: hashlib.sha256(name.encode()).hexdigest() for uid, _org, name in users}
+    with (
+        transaction.atomic(),
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {SignInEvent._meta.db_table} ({columns}) FROM STDIN") as copy,
+    ):
+        for n in range(args.history):
+            uid, org, _name = users[n % len(users)]
+            user_index = n % len(users)
+            roll = rng.random()
+            if roll < 0.6:
+                ip, network = _office(org)
+                device = f"{user_index:016x}{0:016x}"
+            elif roll < 0.9:
+                ip, network = _home(user_index)
+                device = f"{user_index:016x}{1:016x}"
+            elif roll < 0.998:
+                ip, network = _home(user_index)
+                device = f"{user_index:016x}{rng.randrange(2, 6):016x}"
+            else:  # 0.2%: another organisation's device and office, the sharing the detectors look for
+                other = rng.randrange(len(users))
+                ip, network = _office(users[other][1])
+                device = f"{other:016x}{0:016x}"
+            failed = rng.random() < 0.05
+            at = now - datetime.timedelta(seconds=rng.randrange(60, span))
+            copy.write_row(
+                (
+                    uid,
+                    org,
+                    digests[uid],
+                    "portal",
+                    "failed" if failed else "succeeded",
+                    "password",
+                    ip,
+                    network,
+                    AGENTS[user_index % len(AGENTS)],
+                    device,
+                    at,
+                    0,
+                    "[]",
+                    at,
+                )
+            )
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        for model in (SignInEvent, User, Organization):  # what autovacuum does to an older history
+            cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
+    print(
+        f"history: {args.history:,} sign-ins (COPY) in {seconds:.1f}s ({args.history / seconds:,.0f} rows/s)"
+    )
+    return users
+
+
+def new_events(args, users, now) -> list[int]:
+    """``--events`` sign-ins happening now, mostly ordinary, some of each kind the detectors see."""
+    from django.db import connection
+
+    from accounts.models import SignInEvent
+
+    rng = random.Random(20)
+    rows = []
+    for n in range(args.events):
+        user_index = rng.randrange(len(users))
+        uid, org, name = users[user_index]
+        roll = rng.random()
+        outcome = "succeeded"
+        if roll < 0.80:
+            ip, network = _office(org)
+            device = f"{user_index:016x}{0:016x}"
+        elif roll < 0.88:
+            ip, network = _home(user_index)
+            device = f"{user_index:016x}{rng.randrange(6, 9):016x}"  # a new device
+        elif roll < 0.93:
+            other = rng.randrange(len(users))
+            ip, network = _office(users[other][1])
+            device = f"{other:016x}{0:016x}"  # another organisation's device
+        elif roll < 0.97:
+            ip, network = f"192.0.2.{rng.randrange(1, 250)}", "192.0.2.0/24"
+            device = f"{rng.getrandbits(128):032x}"
+            outcome = "failed"  # a spray source
+        else:
+            ip, network = _office(org)
+            device = f"{user_index:016x}{0:016x}"
+            outcome = "failed"
+        rows.append(
+            SignInEvent(
+                user_id=uid,
+                organization_id=org,
+                username_digest=hashlib.sha256(name.encode()).hexdigest(),
+                channel="portal",
+                outcome=outcome,
+                ip=ip,
+                network=network,
+                user_agent=AGENTS[user_index % len(AGENTS)],
+                device_id=device,
+                occurred_at=now + datetime.timedelta(milliseconds=n),
+            )
+        )
+    created = SignInEvent.objects.bulk_create(rows, batch_size=5000)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {SignInEvent._meta.db_table}")
+    return [event.pk for event in created]
+
+
+def _detectors_only(ids):
+    from accounts import risk, selectors
+    from accounts.models import SignInEvent
+
+    timings = []
+    for event_id in ids:
+        t0 = time.perf_counter()
+        event = SignInEvent.objects.select_related("user", "organization").get(pk=event_id)
+        risk.evaluate(event, selectors.risk_history_get(event=event))
+        timings.append(time.perf_counter() - t0)
+    return timings
+
+
+def _full_service(ids):
+    from accounts import services
+
+    timings = []
+    for event_id in ids:
+        t0 = time.perf_counter()
+        services.signin_evaluate(event_id=event_id)
+        timings.append(time.perf_counter() - t0)
+    return timings
+
+
+def _worker(job):
+    kind, ids = job
+    from django.db import connections
+
+    connections.close_all()  # each process its own connection
+    started = time.perf_counter()
+    timings = (_detectors_only if kind == "detectors" else _full_service)(ids)
+    return len(ids) / (time.perf_counter() - started), timings
+
+
+def run_pass(kind: str, ids: list[int], workers: int, label: str) -> None:
+    from django.db import connections
+
+    chunks = [ids[n::workers] for n in range(workers)]
+    if workers == 1:
+        results = [_worker((kind, ids))]
+    else:
+        connections.close_all()
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            results = pool.map(_worker, [(kind, chunk) for chunk in chunks])
+    timings = sorted(t for _rate, ts in results for t in ts)
+    p50 = statistics.median(timings) * 1000
+    p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))] * 1000
+    for number, (rate, _ts) in enumerate(results):
+        print(
+            f"{label:<28} process {number}: {rate:>8,.0f} events/s   target {TARGET_RATE:,}  "
+            f"ratio {rate / TARGET_RATE:.2f}"
+        )
+    print(
+        f"{label:<28} per event: p50 {p50:.2f} ms, p99 {p99:.2f} ms   target p99 < {TARGET_P99_MS:.0f} ms  "
+        f"ratio {TARGET_P99_MS / p99:.2f}"
+    )
+
+
+def explain(sample_ids: list[int]) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from accounts import selectors
+    from accounts.models import SignInEvent
+
+    print("\nEXPLAIN of each detector query (ANALYZE, BUFFERS):")
+    for event_id in sample_ids:
+        event = SignInEvent.objects.select_related("user", "organization").get(pk=event_id)
+        connection.queries_log.clear()
+        with CaptureQueriesContext(connection) as captured:
+            selectors.risk_history_get(event=event)
+        print(f"\n=== sign-in {event_id} ({event.outcome}, {len(captured.captured_queries)} queries) ===")
+        for query in captured.captured_queries:
+            sql = query["sql"]
+            with connection.cursor() as cursor:
+                cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            table = "accounts_signinevent" if "accounts_signinevent" in sql else "accounts_knownplace"
+            sequential = f"Seq Scan on {table}" in plan
+            print(f"\n-- {sql[:160]}{'…' if len(sql) > 160 else ''}")
+            print(plan)
+            print(f"-- uses an index: {'NO (sequential scan)' if sequential else 'yes'}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--history", type=int, default=1_000_000, help="historical sign-ins to seed")
+    parser.add_argument("--users", type=int, default=20_000)
+    parser.add_argument("--organizations", type=int, default=5_000)
+    parser.add_argument("--events", type=int, default=20_000, help="new sign-ins to evaluate")
+    parser.add_argument("--days", type=int, default=180, help="how far back the history reaches")
+    parser.add_argument("--workers", type=int, default=1, help="evaluating processes")
+    parser.add_argument("--skip-full", action="store_true", help="measure the detectors only")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    name = str(connection.settings_dict["NAME"])
+    if "bench" not in name or connection.vendor != "postgresql":
+        print(f"refusing: {name!r} is not a PostgreSQL benchmark database (its name must contain 'bench')")
+        return 2
+    call_command("migrate", verbosity=0)
+
+    # Messages after the commit (audit sealing, e-mails) are not what is measured.
+    import audit.services
+    import config.tasks
+
+    published = []
+    config.tasks.publish_safely = audit.services.publish_safely = lambda task, *a, **k: published.append(
+        task.name
+    )
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # DEBUG=true (needed without production secrets) would keep every query in memory.
+    settings.DEBUG = False
+
+    # New sign-ins at 10:00 on the last working day, Hà Nội time, so that the run does not depend
+    # on the hour it is started at (at night, off_hours would flag every one of them).
+    local = timezone.localtime(timezone.now(), zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh"))
+    now = local.replace(hour=10, minute=0, second=0, microsecond=0) - datetime.timedelta(days=1)
+    while now.isoweekday() > 5:
+        now -= datetime.timedelta(days=1)
+    print(
+        f"database: {name}; history: {args.history:,} sign-ins over {args.users:,} users in "
+        f"{args.organizations:,} organisations; new: {args.events:,}; workers: {args.workers}"
+    )
+    users = seed(args, now)
+    ids = new_events(args, users, now)
+    print(f"detectors: {', '.join(path.rsplit('.', 1)[1] for path in settings.RISK_DETECTORS)}\n")
+    run_pass("detectors", ids, args.workers, "detectors only")
+    if not args.skip_full:
+        run_pass("full", ids, args.workers, "signin_evaluate (all)")
+        from accounts.models import SignInEvent
+
+        evaluated = SignInEvent.objects.filter(pk__in=ids, evaluated_at__isnull=False)
+        flagged = evaluated.exclude(risk_score=0).count()
+        print(
+            f"evaluated {evaluated.count():,} new sign-ins, {flagged:,} with findings; "
+            f"{len(published):,} messages not published"
+        )
+    from accounts.models import SignInEvent
+
+    failed = SignInEvent.objects.filter(pk__in=ids, outcome="failed").values_list("pk", flat=True).first()
+    explain([ids[0], failed] if failed else [ids[0]])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
