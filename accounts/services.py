@@ -1083,17 +1083,21 @@ def _require_investigator(user: User | None, what: str) -> None:
         )
 
 
-def _case_event(case: Case, action: str, actor: User, **data) -> None:
+def _case_event(case: Case, action: str, actor: User | None, **data) -> None:
     audit_event_record(action=action, actor=actor, organization=case.organization, target=case, data=data)
 
 
 @transaction.atomic
-def case_open(*, flags: list[Flag], actor: User, title: str = "", assignee: User | None = None) -> Case:
+def case_open(
+    *, flags: list[Flag], actor: User | None, title: str = "", assignee: User | None = None
+) -> Case:
     """Group flags into a new case (at least one; flags already in an open case stay there and are
-    refused). The enterprise concerned is the flags' one when they share it. Records
-    ``case.opened``. Raises ``ApplicationError``: ``not_investigator``, ``no_flags``,
+    refused). The enterprise concerned is the flags' one when they share it. ``actor`` is the
+    investigator, or ``None`` when the system opens it (a misuse report opens a case at once).
+    Records ``case.opened``. Raises ``ApplicationError``: ``not_investigator``, ``no_flags``,
     ``flag_in_open_case``."""
-    _require_investigator(actor, gettext("You"))
+    if actor is not None:
+        _require_investigator(actor, gettext("You"))
     if assignee is not None:
         _require_investigator(assignee, assignee.get_username())
     flags = list(Flag.objects.select_for_update().filter(pk__in=[flag.pk for flag in flags]).order_by("pk"))

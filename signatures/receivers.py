@@ -7,6 +7,7 @@ from django.dispatch import receiver
 from django.utils.translation import gettext
 
 from accounts.risk.signals import certificates_suspend_requested, signin_disowned
+from audit.models import Flag
 from signatures import services
 from signatures.models import Certificate
 
@@ -24,10 +25,12 @@ def _signin_disowned(sender, event, reporter, user, **_kwargs) -> bool:
     accounts' own handling."""
     if reporter.organization_id is None or user is None or user.organization_id != reporter.organization_id:
         return False
+    flag_ids = [reason["flag"] for reason in event.risk_reasons or [] if reason.get("flag")]
     services.abuse_report(
         reporter=reporter,
         reported_user=user,
         certificates=_signable_certificates(user),
+        related_flags=list(Flag.objects.filter(pk__in=flag_ids)),
         description=gettext("Sign-in %(signin)s was reported as not made by the account's user.")
         % {"signin": event.pk},
     )

@@ -23,9 +23,15 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import Notification, Organization, User
-from accounts.services import notification_send, organization_verify, require_reason, sessions_end_all
+from accounts.services import (
+    case_open,
+    notification_send,
+    organization_verify,
+    require_reason,
+    sessions_end_all,
+)
 from accounts.validators import normalize_tax_code
-from audit.models import Action, Flag
+from audit.models import Action, Case, Flag
 from audit.services import audit_event_record, flag_raise
 from brokers.models import AgentStaff, Authorization, BrokerLicence
 from brokers.services import agent_is_current
@@ -790,10 +796,13 @@ def abuse_report(
     description: str,
     reported_user: User | None = None,
     certificates: list[Certificate] | None = None,
+    related_flags: list[Flag] = (),
 ) -> AbuseReport:
     """ "My signature or account was misused" (any member of the enterprise). Suspends the chosen
     certificates (every active one by default), ends the reported account's sessions and forces its
-    password change, opens a high-severity ``abuse_report`` flag and tells every officer."""
+    password change, opens a high-severity ``abuse_report`` flag and a case for officers with it
+    (and ``related_flags``, such as those of a sign-in disowned as "not me" that are in no open
+    case yet), and tells every officer."""
     organization = reporter.organization
     if organization is None:
         raise ApplicationError(
@@ -844,6 +853,11 @@ def abuse_report(
     )
     report.flag = flag
     report.save(update_fields=["flag"])
+    # A misuse report is a case for officers from the start, not only a flag in their queue.
+    free = [f for f in [flag, *related_flags] if not f.cases.filter(status=Case.Status.OPEN).exists()]
+    if flag in free:
+        title = gettext("Misuse reported by %(organization)s") % {"organization": organization.name}
+        case_open(flags=free, actor=None, title=title)
     audit_event_record(
         action=Action.ABUSE_REPORTED,
         actor=reporter,

@@ -37,7 +37,9 @@ class Finding:
 
     def sentence(self) -> str:
         """The sentence in the active language."""
-        return str(self.message) % self.params
+        from accounts.risk.messages import translated_params
+
+        return str(self.message) % translated_params(self.params)
 
     def sentence_en(self) -> str:
         with override("en"):

@@ -230,7 +230,10 @@ def off_hours(event, history: History) -> list[Finding]:
             params={
                 "time": local.strftime("%H:%M"),
                 "zone": str(local.tzinfo),
-                "day": local.strftime("%A"),
+                # In English here (strftime's C locale); translated when shown (risk.messages).
+                "day": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[
+                    local.weekday()
+                ],
                 "start": start.strftime("%H:%M"),
                 "end": end.strftime("%H:%M"),
             },

@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.test import Client
+from django.utils.timezone import localdate
 
 from audit.models import Action, AuditEvent
 from audit.services import audit_seal
@@ -46,8 +47,9 @@ def test_an_officer_finds_the_signer_of_a_declaration_from_its_number(world, con
         lambda w, r: {"certificate": w.broker_certificate.fingerprint_sha256},
         lambda w, r: {"agent_number": r.agent_number},
         lambda w, r: {"user": w.broker_agent.username},
-        lambda w, r: {"user": w.broker_agent.username, "date_from": r.created_at.date().isoformat(),
-                      "date_to": r.created_at.date().isoformat()},
+        # Dates are the enterprise's local days, not UTC ones.
+        lambda w, r: {"user": w.broker_agent.username, "date_from": localdate(r.created_at).isoformat(),
+                      "date_to": localdate(r.created_at).isoformat()},
     ],
 )  # fmt: skip
 def test_each_criterion_finds_the_broker_signature(world, console, criteria):

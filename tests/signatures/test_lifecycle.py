@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Notification, UserSession
-from audit.models import AuditEvent, Flag
+from audit.models import AuditEvent, Case, Flag
 from config.errors import ApplicationError
 from signatures import services
 from signatures.models import AbuseReport, Certificate
@@ -158,6 +158,9 @@ def test_a_misuse_report_suspends_signs_out_and_flags(bound, trader, trader_owne
     flag = Flag.objects.get(kind="abuse_report")
     assert (flag.severity, flag.organization, flag.user) == ("high", trader, trader_signer)
     assert report.flag == flag and list(report.certificates.all()) == [bound]
+    (case,) = Case.objects.all()
+    assert (case.status, case.organization, list(case.flags.all())) == ("open", trader, [flag])
+    assert AuditEvent.objects.get(action="case.opened").actor is None  # opened by the system
     assert Notification.objects.filter(user=officer, kind="abuse_reported").exists()
     assert AuditEvent.objects.filter(action="abuse.reported", actor=trader_owner).count() == 1
     # Only an officer lifts a suspension the system imposed.

@@ -57,3 +57,19 @@ def test_officers_and_failures_are_not_judged():
     late = NOW + 13 * HOUR
     assert off_hours(event(organization=None, occurred_at=late), history()) == []
     assert off_hours(event(outcome="failed", occurred_at=late), history()) == []
+
+
+def test_the_day_reads_in_the_readers_language():
+    from django.utils import translation
+
+    from accounts.risk.messages import reason_text
+
+    sunday = NOW - datetime.timedelta(days=1)
+    [finding] = off_hours(event(occurred_at=sunday), history())
+    reason = finding.as_reason()
+    assert reason["params"]["day"] == "Sunday"  # stored once, in English
+    with translation.override("vi"):
+        assert "Chủ nhật" in reason_text(reason) and "Sunday" not in reason_text(reason)
+        assert "Chủ nhật" in finding.sentence()
+    with translation.override("en"):
+        assert "Sunday" in reason_text(reason)

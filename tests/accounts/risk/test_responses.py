@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.test import Client
+from django.utils import translation
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
@@ -44,7 +45,8 @@ def test_step_up_sends_every_session_to_prove_itself_again(respond, risky_signin
     assert session.get("/accounts/me/").status_code == 200
     assert responses_recorded() == ["step_up"]
     notice = Notification.objects.get(user=trader_signer, kind="risk_response")
-    assert "confirm it is you" in notification_text(notice)
+    with translation.override("en"):
+        assert "confirm it is you" in notification_text(notice)
 
 
 def test_an_account_with_an_authenticator_steps_up_with_a_code_not_the_password(
@@ -137,7 +139,7 @@ def test_the_history_page_shows_the_score_and_reasons(risky_signin, trader_signe
     client = Client()
     assert sign_in(client, "trader.signer").status_code == 302
     User.objects.filter(pk=trader_signer.pk).update(step_up_required_at=None)
-    page = client.get("/accounts/sign-ins/").content.decode()
+    page = client.get("/accounts/sign-ins/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     risky_signin.refresh_from_db()
     assert f"{risky_signin.risk_score}/100" in page
     assert "people of another enterprise" in page and "not yet evaluated" in page

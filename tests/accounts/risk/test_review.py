@@ -9,13 +9,13 @@ import pytest
 from django.core import signing
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts import services
 from accounts.models import KnownPlace, Notification, SignInReview, User, UserSession
 from accounts.notices import notification_text, signin_review_link
 from accounts.tokens import REVIEW_SALT, signin_review_token
-from audit.models import AuditEvent, Flag
+from audit.models import AuditEvent, Case, Flag
 from tests.accounts.risk.conftest import BROKER_DEVICE, record
 from tests.helpers import sign_in
 
@@ -54,7 +54,8 @@ def test_the_user_and_the_owner_are_each_asked_by_email_and_in_the_portal(
     assert {r.recipient for r in reviews} == {trader_signer, trader_owner}
     assert len({r.nonce for r in reviews}) == 2
     notice = Notification.objects.get(user=trader_signer, kind="signin_review")
-    text = notification_text(notice)
+    with translation.override("en"):
+        text = notification_text(notice)
     assert signin_review_link(notice) in text and "/accounts/sign-in-review/" in text
     assert "device or network used by another enterprise" in text
     # The stored row carries the review's id, not the link.
@@ -75,7 +76,7 @@ def test_a_low_finding_alone_asks_nobody(settings, trader_signer, trader_owner):
 
 def test_the_page_shows_the_question_and_its_reasons(evaluated, trader_signer):
     client = signed_in("trader.signer")
-    response = client.get(url(review_of(trader_signer)))
+    response = client.get(url(review_of(trader_signer)), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert b"another enterprise" in response.content and b'value="not_me"' in response.content
 
@@ -108,7 +109,7 @@ def test_this_was_me_closes_low_and_medium_flags_and_teaches_the_history(
 def test_a_link_works_once_and_the_first_answer_closes_the_others(evaluated, trader_signer, trader_owner):
     signer = signed_in("trader.signer")
     assert signer.post(url(review_of(trader_signer)), {"answer": "me"}).status_code == 200
-    replay = signer.post(url(review_of(trader_signer)), {"answer": "not_me"})
+    replay = signer.post(url(review_of(trader_signer)), {"answer": "not_me"}, HTTP_ACCEPT_LANGUAGE="en")
     assert replay.status_code == 400 and b"already been answered" in replay.content
     owner = signed_in("trader.owner")
     assert owner.post(url(review_of(trader_owner)), {"answer": "not_me"}).status_code == 400
@@ -181,6 +182,13 @@ def test_this_was_not_me_from_the_link_alone_reports_misuse(
     denied = Flag.objects.get(kind="new_device")
     assert (denied.status, denied.outcome, denied.severity) == ("answered", "denied_by_user", "high")
     assert Notification.objects.filter(user=officer, kind="abuse_reported").exists()
+    # A case is open for officers with the report and the disowned sign-in's finding.
+    (case,) = Case.objects.all()
+    assert (case.status, case.organization, case.opened_by) == ("open", trader, None)
+    assert {report_flag, denied} <= set(case.flags.all())
+    assert {flag.pk for flag in case.flags.all()} - {report_flag.pk} == {
+        reason["flag"] for reason in evaluated.risk_reasons if reason.get("flag")
+    }
     audit = AuditEvent.objects.get(action="signin.reviewed")
     assert (audit.actor, audit.data["answer"], audit.data["recipient"]) == (
         None,
