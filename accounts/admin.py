@@ -304,7 +304,11 @@ class CaseAdmin(InvestigateMixin, ActionsModelAdmin):
 
 def signins_panel() -> Panel:
     days = audit_selectors.dashboard_days(DASHBOARD_DAYS)
-    rows = selectors.signins_per_day(since=days[0])
+    # Shown in the reader's language: the stored values are codes.
+    rows = [
+        (day, str(SignInEvent.Channel(channel).label), str(SignInEvent.Outcome(outcome).label), count)
+        for day, channel, outcome, count in selectors.signins_per_day(since=days[0])
+    ]
     labels = [day.isoformat() for day in days]
     by_outcome = day_series(labels, [(day.isoformat(), outcome, count) for day, _c, outcome, count in rows])
     return Panel(

@@ -8,8 +8,9 @@ import datetime
 import io
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from accounts.models import SignInEvent
 from audit.models import Action, Flag
 from audit.services import audit_event_record, audit_seal
 from brokers.models import OperationReport
@@ -39,7 +40,14 @@ def test_the_dashboard_shows_real_numbers(world, console, settings):
     today = timezone.localdate().isoformat()
 
     signins = panel(response, "signins")
-    assert [today, "officers", "succeeded", 1] in signins.rows
+    # Codes are shown as their labels, in the reader's language, never as the stored codes.
+    expected = []
+    for language in ("vi", "en"):
+        with translation.override(language):
+            labels = (str(SignInEvent.Channel.OFFICERS.label), str(SignInEvent.Outcome.SUCCEEDED.label))
+        expected.append([today, *labels, 1])
+    assert any(row in signins.rows for row in expected), signins.rows
+    assert "officers" not in [row[1] for row in signins.rows]
     assert signins.svg.startswith("<svg")
 
     declarations = panel(response, "declarations")
