@@ -276,3 +276,30 @@ class ContactForm(ServiceErrorsMixin, forms.Form):
 
     def clean_phone(self) -> str:
         return normalize_phone(self.cleaned_data["phone"])
+
+
+WEEKDAYS = [
+    ("1", _("Monday")), ("2", _("Tuesday")), ("3", _("Wednesday")), ("4", _("Thursday")),
+    ("5", _("Friday")), ("6", _("Saturday")), ("7", _("Sunday")),
+]  # fmt: skip
+
+
+class WorkingHoursForm(forms.Form):
+    """When the enterprise works: sign-ins outside it are noted by the risk engine (``off_hours``)."""
+
+    start = forms.TimeField(label=_("Working day starts"), widget=forms.TimeInput(attrs={"type": "time"}))
+    end = forms.TimeField(
+        label=_("Working day ends"),
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        help_text=_("An end before the start is a night shift that runs past midnight."),
+    )
+    days = forms.MultipleChoiceField(
+        label=_("Working days"), choices=WEEKDAYS, widget=forms.CheckboxSelectMultiple
+    )
+    time_zone = forms.ChoiceField(label=_("Time zone"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        import zoneinfo
+
+        self.fields["time_zone"].choices = [(zone, zone) for zone in sorted(zoneinfo.available_timezones())]

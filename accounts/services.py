@@ -6,6 +6,7 @@ import datetime
 import hashlib
 import ipaddress
 import logging
+import zoneinfo
 from importlib import import_module
 
 from django.conf import settings
@@ -561,6 +562,56 @@ def _require_manager(actor: User, organization_id: int | None) -> None:
             code="not_allowed",
             status_code=403,
         )
+
+
+def organization_working_hours_set(
+    *,
+    organization: Organization,
+    actor: User,
+    start: datetime.time,
+    end: datetime.time,
+    days: str,
+    time_zone: str,
+) -> Organization:
+    """The enterprise's declared working hours, days (ISO weekday digits, 1 = Monday) and time zone,
+    which the ``off_hours`` risk detector compares sign-ins with. Hours may wrap midnight (a night
+    shift). Only its owner or an administrator declares them; audited. Raises ``ApplicationError``:
+    ``not_allowed``, ``invalid_input`` (no day, an unknown day or time zone, start equal to end)."""
+    _require_manager(actor, organization.pk)
+    days = "".join(sorted(set(days)))
+    if not days or not set(days) <= set("1234567"):
+        raise ApplicationError(gettext("Choose at least one working day."), code="invalid_input")
+    if start == end:
+        raise ApplicationError(gettext("The working day must not start when it ends."), code="invalid_input")
+    try:
+        zoneinfo.ZoneInfo(time_zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ApplicationError(gettext("Unknown time zone."), code="invalid_input") from None
+    with transaction.atomic():
+        organization = Organization.objects.select_for_update().get(pk=organization.pk)
+        organization.working_hours_start, organization.working_hours_end = start, end
+        organization.working_days, organization.time_zone = days, time_zone
+        organization.save(
+            update_fields=[
+                "working_hours_start",
+                "working_hours_end",
+                "working_days",
+                "time_zone",
+                "updated_at",
+            ]
+        )
+        audit_event_record(
+            action=Action.ORGANIZATION_SETTINGS_CHANGED,
+            actor=actor,
+            organization=organization,
+            target=organization,
+            data={
+                "working_hours": f"{start:%H:%M}-{end:%H:%M}",
+                "working_days": days,
+                "time_zone": time_zone,
+            },
+        )
+    return organization
 
 
 def organization_signature_notice_set(

@@ -19,6 +19,7 @@ urlpatterns = [
     path("mfa/", views.mfa, name="mfa"),
     path("notifications/", views.notifications, name="notifications"),
     path("staff/", views.staff, name="staff"),
+    path("working-hours/", views.working_hours, name="working_hours"),
     path("staff/invite/", views.staff_invite, name="staff_invite"),
     path("staff/invitations/<int:pk>/cancel/", views.staff_invitation_cancel, name="staff_invitation_cancel"),
     path("staff/<int:pk>/", views.staff_member, name="staff_member"),

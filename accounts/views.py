@@ -34,11 +34,17 @@ from accounts.forms import (
     RegistrationForm,
     RoleForm,
     StaffInviteForm,
+    WorkingHoursForm,
 )
 from accounts.middleware import password_change_required
 from accounts.models import SignInEvent, User
 from accounts.password_validation import password_strength, user_context
-from accounts.reauth import mark_reauthenticated, mark_stepped_up, reauthentication_required
+from accounts.reauth import (
+    mark_reauthenticated,
+    mark_stepped_up,
+    reauthentication_required,
+    reauthentication_required_for_changes,
+)
 from config.errors import ApplicationError
 
 MFA_PENDING = "accounts.mfa_pending"
@@ -537,3 +543,37 @@ def signin_review(request, token: str):
             request, "accounts/signin_review_invalid.html", {"error": error}, status=error.status_code
         )
     return render(request, "accounts/signin_review.html", {"review": review, "event": review.event})
+
+
+@login_required
+@reauthentication_required_for_changes
+@require_http_methods(["GET", "POST"])
+def working_hours(request):
+    """The enterprise's declared working hours (owner and administrators)."""
+    organization = request.user.organization
+    if organization is None or not request.user.is_manager:
+        raise Http404
+    initial = {
+        "start": organization.working_hours_start,
+        "end": organization.working_hours_end,
+        "days": list(organization.working_days),
+        "time_zone": organization.time_zone,
+    }
+    form = WorkingHoursForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.organization_working_hours_set(
+                organization=organization,
+                actor=request.user,
+                start=form.cleaned_data["start"],
+                end=form.cleaned_data["end"],
+                days="".join(form.cleaned_data["days"]),
+                time_zone=form.cleaned_data["time_zone"],
+            )
+        except ApplicationError as error:
+            form.add_error(None, error.detail)
+        else:
+            messages.success(request, _("Saved: sign-ins outside these hours will be noted."))
+            return redirect("working_hours")
+    status = 400 if form.errors else 200
+    return render(request, "accounts/working_hours.html", {"form": form}, status=status)
