@@ -1,10 +1,17 @@
+import logging
+
 from rest_framework.throttling import SimpleRateThrottle
 
 from brokers.models import OrganizationAPIKey
 
+logger = logging.getLogger(__name__)
+
 
 class ApiKeyRateThrottle(SimpleRateThrottle):
-    """``API_RATE`` per API key (per user for the portal's session calls, per address otherwise)."""
+    """``API_RATE`` per API key (per user for the portal's session calls, per address otherwise).
+
+    The counts live in the cache (Redis). If it is down the limit is not applied rather than the
+    request refused: Redis is never a fact's only home, so its outage must not stop filing."""
 
     scope = "api"
 
@@ -16,3 +23,10 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         else:
             ident = f"ip:{self.get_ident(request)}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except Exception as error:  # redis-py's errors are not one class: any cache failure
+            logger.warning("rate limit not applied: the cache is unavailable (%s)", type(error).__name__)
+            return True

@@ -4,6 +4,8 @@ worker never takes its messages."""
 
 from __future__ import annotations
 
+import contextlib
+import datetime
 import http.client
 import os
 import signal
@@ -23,6 +25,8 @@ from audit.verification import audit_verify
 from config.celery import QUEUE_AUDIT
 from config.celery import app as celery_app
 from tests.conftest import _database_url_for_worker
+from tests.signatures.conftest import pki  # noqa: F401 - the test PKI of the cast
+from tests.signatures.test_declarations import world  # noqa: F401 - the shared cast
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -156,3 +160,78 @@ def _answers(address: tuple[str, int], path: str) -> int | None:
         return None
     finally:
         connection_.close()
+
+
+@contextlib.contextmanager
+def redis_stopped(settings):
+    """Redis gone for this process: its Celery publisher and its cache point at a closed port (the
+    suite's worker keeps its own connection, as a worker on another machine would)."""
+    from django.core.cache import caches
+
+    from tests.accounts.risk.test_worker import CLOSED_PORT_BROKER, broker_at
+
+    healthy = settings.CACHES
+    settings.CACHES = {
+        "default": healthy["default"]
+        | {"LOCATION": CLOSED_PORT_BROKER, "OPTIONS": {"socket_connect_timeout": 1}}
+    }
+    caches.__init__()
+    try:
+        with broker_at(CLOSED_PORT_BROKER):
+            yield
+    finally:
+        settings.CACHES = healthy
+        caches.__init__()
+
+
+def test_with_redis_stopped_sign_ins_and_signatures_are_kept_and_derived_after_it_returns(
+    real_worker,
+    world,  # noqa: F811 - the fixture imported above
+    settings,
+    caplog,
+):
+    from django.test import Client
+    from django.urls import reverse
+
+    from accounts.models import Notification, SignInEvent
+    from accounts.tasks import evaluate_sign_ins_pending_task
+    from brokers import services as broker_services
+    from signatures.models import Declaration, SignatureRecord
+    from signatures.tasks import declarations_notice_task
+    from tests.accounts.risk.test_worker import settle
+    from tests.conftest import wait_until
+    from tests.helpers import sign_in
+    from tests.signatures.test_declarations import _body
+
+    _key, secret = broker_services.api_key_create(
+        actor=world.broker_owner, holder=world.broker_agent, name="ecus", scopes=["read", "declare"]
+    )
+    with redis_stopped(settings):
+        # During the outage: a person signs in, and a broker's tool files a signed declaration.
+        person = Client()
+        assert sign_in(person, world.trader_owner.username).status_code == 302
+        tool = Client(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+        filed = tool.post(reverse("api_declarations"), _body(world, world.broker_key, "7777"),
+                          content_type="application/json")  # fmt: skip
+        assert filed.status_code == 201, filed.content
+    assert "could not enqueue" in caplog.text
+    # No fact lost: all of it is in the database, waiting to be derived.
+    signin = SignInEvent.objects.filter(user=world.trader_owner, outcome="succeeded").latest("id")
+    assert signin.evaluated_at is None
+    record = SignatureRecord.objects.get(declaration_number="7777")
+    assert Declaration.objects.filter(number="7777").exists() and record.noticed_at is None
+    assert AuditEvent.objects.filter(position__isnull=True).exists()
+
+    # Redis is back: beat's sweeps run, and the worker derives everything.
+    SignInEvent.objects.filter(evaluated_at__isnull=True).update(
+        occurred_at=signin.occurred_at - datetime.timedelta(minutes=2)
+    )
+    evaluate_sign_ins_pending_task.delay()
+    declarations_notice_task.delay()
+    wait_until(lambda: not SignInEvent.objects.filter(evaluated_at__isnull=True).exists(), timeout=30)
+    wait_until(
+        lambda: SignatureRecord.objects.filter(pk=record.pk, noticed_at__isnull=False).exists(), timeout=30
+    )
+    assert Notification.objects.filter(user=world.trader_owner, kind="declaration_signed").exists()
+    settle()  # seals every audit event, then waits for the worker to be idle
+    assert not AuditEvent.objects.filter(position__isnull=True).exists()
