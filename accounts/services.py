@@ -1029,7 +1029,11 @@ def organization_verify(*, organization: Organization, actor: User | None, reaso
 # --- officers' decisions on an enterprise ----------------------------------------------------------
 
 
-def _require_officer(actor: User | None) -> None:
+def require_officer(actor: User | None, *, system_allowed: bool = False) -> None:
+    """Only a customs officer decides this; with ``system_allowed``, also the system itself
+    (``actor=None``: a sweep or an automatic response)."""
+    if actor is None and system_allowed:
+        return
     if actor is None or not actor.is_officer:
         raise ApplicationError(
             gettext("Only a customs officer can do this."), code="not_allowed", status_code=403
@@ -1051,7 +1055,7 @@ def organization_suspend(*, organization: Organization, actor: User, reason: str
     """An officer suspends an enterprise (its status becomes ``suspended``). Records
     ``organization.suspended``. Raises ``ApplicationError``: ``not_allowed``, ``reason_required``,
     ``invalid_transition`` (already suspended)."""
-    _require_officer(actor)
+    require_officer(actor)
     reason = require_reason(reason)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if organization.status == Organization.Status.SUSPENDED:
@@ -1073,7 +1077,7 @@ def organization_suspend(*, organization: Organization, actor: User, reason: str
 def organization_reinstate(*, organization: Organization, actor: User, reason: str) -> Organization:
     """Lift an enterprise's suspension: it becomes ``active`` (the officer has looked at it, which is
     at least the check a verification is). Records ``organization.reinstated``."""
-    _require_officer(actor)
+    require_officer(actor)
     reason = require_reason(reason)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if organization.status != Organization.Status.SUSPENDED:
@@ -1097,7 +1101,7 @@ def organization_non_cooperation_set(
     """Mark an enterprise as not cooperating with customs (or clear the mark), with the reason;
     the mark counts against its compliance level at the next classification. Records
     ``organization.non_cooperation``."""
-    _require_officer(actor)
+    require_officer(actor)
     reason = require_reason(reason)
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     if organization.non_cooperation == marked:

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import Notification, Organization, User
-from accounts.services import notification_send, require_reason
+from accounts.services import notification_send, require_officer, require_reason
 from accounts.validators import normalize_tax_code
 from audit.models import Action, Flag
 from audit.services import audit_event_record, flag_raise
@@ -84,13 +84,6 @@ def agent_register(
 # --- licences ------------------------------------------------------------------------------------
 
 
-def _require_officer(actor: User | None) -> None:
-    if actor is not None and not actor.is_officer:
-        raise ApplicationError(
-            gettext("Only a customs officer can do this."), code="not_allowed", status_code=403
-        )
-
-
 def _licence_event(licence: BrokerLicence, action: str, actor: User | None, reason: str, **data) -> None:
     audit_event_record(
         action=action,
@@ -107,7 +100,7 @@ def licence_suspend(*, licence: BrokerLicence, actor: User | None, reason: str) 
     ``BROKER_AUTO_SUSPEND``). Its active mandates become ``suspended`` and its API keys stop
     working; its signatures are refused while the licence is not active. Records
     ``licence.suspended`` and a ``authorization.suspended`` event per mandate."""
-    _require_officer(actor)
+    require_officer(actor, system_allowed=True)
     reason = require_reason(reason)
     licence = BrokerLicence.objects.select_for_update().get(pk=licence.pk)
     if licence.status != BrokerLicence.Status.ACTIVE:
@@ -153,7 +146,7 @@ def licence_suspend(*, licence: BrokerLicence, actor: User | None, reason: str) 
 def licence_reinstate(*, licence: BrokerLicence, actor: User | None, reason: str) -> BrokerLicence:
     """Lift a suspension: exactly the mandates and API keys the suspension stopped come back
     (those revoked or expired meanwhile stay so); a mandate whose window ended meanwhile expires."""
-    _require_officer(actor)
+    require_officer(actor, system_allowed=True)
     reason = require_reason(reason)
     licence = BrokerLicence.objects.select_for_update().get(pk=licence.pk)
     if licence.status != BrokerLicence.Status.SUSPENDED:
@@ -193,7 +186,7 @@ def licence_reinstate(*, licence: BrokerLicence, actor: User | None, reason: str
 @transaction.atomic
 def licence_revoke(*, licence: BrokerLicence, actor: User | None, reason: str) -> BrokerLicence:
     """End a licence for good: every live mandate is revoked by customs and every key revoked."""
-    _require_officer(actor)
+    require_officer(actor, system_allowed=True)
     reason = require_reason(reason)
     licence = BrokerLicence.objects.select_for_update().get(pk=licence.pk)
     if licence.status == BrokerLicence.Status.REVOKED:

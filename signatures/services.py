@@ -27,6 +27,7 @@ from accounts.services import (
     case_open,
     notification_send,
     organization_verify,
+    require_officer,
     require_reason,
     sessions_end_all,
 )
@@ -62,13 +63,6 @@ def _now() -> datetime.datetime:
     return timezone.now()
 
 
-def _require_officer(actor: User | None) -> None:
-    if actor is not None and not actor.is_officer:
-        raise ApplicationError(
-            gettext("Only a customs officer can do this."), code="not_allowed", status_code=403
-        )
-
-
 def _require_manager_of(actor: User, organization_id: int) -> None:
     if actor.organization_id != organization_id or not actor.is_manager:
         raise ApplicationError(
@@ -100,7 +94,7 @@ def trusted_issuer_add(*, data: bytes, name: str, actor: User | None, crl_url: s
     """Trust a CA certificate (root or intermediate, PEM or DER). Raises ``CertificateRefused``:
     ``certificate_malformed``, ``issuer_not_ca``, ``certificate_weak_algorithm``, ``issuer_expired``,
     ``issuer_duplicate``. Records ``issuer.added``."""
-    _require_officer(actor)
+    require_officer(actor, system_allowed=True)
     try:
         cert = pki.load_certificate(data)
         if not pki.is_ca_certificate(cert):
@@ -135,7 +129,7 @@ def trusted_issuer_add(*, data: bytes, name: str, actor: User | None, crl_url: s
 @transaction.atomic
 def trusted_issuer_set_status(*, issuer: TrustedIssuer, status: str, actor: User | None) -> TrustedIssuer:
     """Retire an issuer (certificates it issued no longer validate) or make it active again."""
-    _require_officer(actor)
+    require_officer(actor, system_allowed=True)
     issuer = TrustedIssuer.objects.select_for_update().get(pk=issuer.pk)
     if issuer.status == status:
         return issuer
@@ -157,7 +151,7 @@ def crl_import(
     already held. Certificates it lists become ``revoked``. Raises ``CertificateRefused``:
     ``crl_malformed``, ``crl_issuer_unknown``, ``crl_invalid``, ``crl_not_current``, ``crl_outdated``.
     Records ``crl.imported`` (or ``crl.refused``)."""
-    _require_officer(actor)
+    require_officer(actor, system_allowed=True)
     try:
         return _crl_import(data=data, actor=actor, source=source)
     except CertificateRefused as refusal:

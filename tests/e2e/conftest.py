@@ -75,6 +75,25 @@ class Journey:
         self.page.wait_for_load_state()
         return self.page
 
+    def sign_in(self, user, *, console: bool = False) -> None:
+        """Sign ``user`` in (a factory account: the test password, then the test TOTP code when
+        asked), at the portal or at the officer console."""
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from tests.factories import TEST_PASSWORD, TEST_TOTP_KEY, totp_code
+
+        page = self.go("/officers/login/" if console else "/accounts/login/")
+        page.fill("[name=username]", user.username)
+        page.fill("[name=password]", TEST_PASSWORD)
+        self.submit("password")
+        if page.locator("[name=code]").count():
+            # django-otp refuses a code twice; each sign-in of a journey is a new step for it.
+            TOTPDevice.objects.filter(user=user, key=TEST_TOTP_KEY).update(
+                last_t=-1, throttling_failure_count=0
+            )
+            page.fill("[name=code]", totp_code())
+            self.submit("code")
+
     def text(self) -> str:
         return self.page.inner_text("body")
 

@@ -13,20 +13,17 @@ import re
 import pytest
 from django.core import mail
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Notification, Organization, User
 from audit.services import officer_group_set
 from brokers.models import Authorization
 from tests.factories import (
     TEST_PASSWORD,
-    TEST_TOTP_KEY,
     AgentStaffFactory,
     BrokerLicenceFactory,
     OfficerFactory,
     OrganizationFactory,
     UserFactory,
-    totp_code,
 )
 from tests.signatures.helpers import bind_certificate, trust
 from tests.signatures.pki_factory import Pki, openssl_cms_sign
@@ -34,22 +31,6 @@ from tests.signatures.pki_factory import Pki, openssl_cms_sign
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 SIGNER_PASSWORD = "gió-lộng-qua-ô-cửa-sổ-mùa-thu-5530"
-
-
-def _code(user: User) -> str:
-    # django-otp refuses a code twice; each sign-in of this journey is a new 30-second step for it.
-    TOTPDevice.objects.filter(user=user, key=TEST_TOTP_KEY).update(last_t=-1, throttling_failure_count=0)
-    return totp_code()
-
-
-def _sign_in(person, user: User, *, console: bool = False) -> None:
-    prefix = "/officers" if console else "/accounts"
-    page = person.go(f"{prefix}/login/")
-    page.fill("[name=username]", user.username)
-    page.fill("[name=password]", TEST_PASSWORD)
-    person.submit("password")
-    page.fill("[name=code]", _code(user))
-    person.submit("code")
 
 
 def test_a_mandate_a_signature_through_the_api_and_who_signed_it(
@@ -71,7 +52,7 @@ def test_a_mandate_a_signature_through_the_api_and_who_signed_it(
 
     # The trader's owner invites a signer; the signer accepts from the email, in their own browser.
     owner = journey("trader-owner")
-    _sign_in(owner, trader_owner)
+    owner.sign_in(trader_owner)
     page = owner.go("/accounts/staff/invite/")
     for name, value in {"first_name": "Mai", "last_name": "Lê", "email": "mai.le@hoabinh.example",
                         "national_id_number": "001203007788"}.items():  # fmt: skip
@@ -111,7 +92,7 @@ def test_a_mandate_a_signature_through_the_api_and_who_signed_it(
 
     # The broker's owner accepts it and makes a key for the agent.
     broker_person = journey("broker-owner")
-    _sign_in(broker_person, broker_owner)
+    broker_person.sign_in(broker_owner)
     page = broker_person.go("/brokers/mandates/")
     broker_person.shot("mandate to accept")
     page.click(f"form[action$='/brokers/mandates/{mandate.pk}/'] button[value=accept]")
@@ -155,7 +136,7 @@ def test_a_mandate_a_signature_through_the_api_and_who_signed_it(
 
     # An officer, with a second factor, finds who signed it from its number.
     desk = journey("officer")
-    _sign_in(desk, officer, console=True)
+    desk.sign_in(officer, console=True)
     desk.shot("console")
     desk.go(f"/officers/who-signed/?declaration_number={number}")
     text = desk.text()

@@ -9,38 +9,23 @@ import re
 
 import pytest
 from django.core import mail
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Notification, Organization, User
+from accounts.models import Notification, Organization
 from audit.models import Case, Flag
 from audit.services import officer_group_set
 from signatures.models import Certificate
 from tests.factories import (
     TEST_PASSWORD,
-    TEST_TOTP_KEY,
     AgentStaffFactory,
     BrokerLicenceFactory,
     OfficerFactory,
     OrganizationFactory,
     UserFactory,
-    totp_code,
 )
 from tests.signatures.helpers import bind_certificate, trust
 from tests.signatures.pki_factory import Pki
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _sign_in(person, user: User, *, console: bool = False) -> None:
-    prefix = "/officers" if console else "/accounts"
-    page = person.go(f"{prefix}/login/")
-    page.fill("[name=username]", user.username)
-    page.fill("[name=password]", TEST_PASSWORD)
-    person.submit("password")
-    if page.locator("[name=code]").count():
-        TOTPDevice.objects.filter(user=user, key=TEST_TOTP_KEY).update(last_t=-1, throttling_failure_count=0)
-        page.fill("[name=code]", totp_code())
-        person.submit("code")
 
 
 def test_a_shared_account_is_flagged_disowned_and_worked_into_a_closed_case(journey, secrets_of_the_journey):
@@ -60,11 +45,11 @@ def test_a_shared_account_is_flagged_disowned_and_worked_into_a_closed_case(jour
 
     # The broker's agent works on its own computer; then the trader's signer account is used there.
     broker_pc = journey("broker-computer")
-    _sign_in(broker_pc, agent)
+    broker_pc.sign_in(agent)
     broker_pc.shot("agent signed in")
     broker_pc.page.click("form[action$='/accounts/logout/'] [type=submit]")
     broker_pc.page.wait_for_load_state()
-    _sign_in(broker_pc, signer_user)
+    broker_pc.sign_in(signer_user)
     broker_pc.shot("trader account on the broker's computer")
     flag = Flag.objects.get(kind="foreign_party_device", user=signer_user)
     assert flag.organization == trader and flag.severity in ("medium", "high")
@@ -89,7 +74,7 @@ def test_a_shared_account_is_flagged_disowned_and_worked_into_a_closed_case(jour
 
     # An officer with a second factor works the case: a note, then the outcome.
     desk = journey("officer")
-    _sign_in(desk, investigator, console=True)
+    desk.sign_in(investigator, console=True)
     page = desk.go("/officers/audit/case/")
     assert case.title in desk.text()
     desk.shot("cases")
@@ -109,7 +94,7 @@ def test_a_shared_account_is_flagged_disowned_and_worked_into_a_closed_case(jour
     assert flag.status == Flag.Status.RESOLVED
 
     # The owner is told of the outcome in the portal.
-    _sign_in(owner, owner_user)
+    owner.sign_in(owner_user)
     owner.go("/accounts/notifications/")
     owner.shot("told of the outcome")
     assert Notification.objects.filter(user=owner_user, kind="case_closed").exists()
