@@ -1,7 +1,9 @@
 """Signing in the way a person does: the password, then, for an account with an authenticator,
-its current code."""
+its current code; and Redis's cache made unreachable, for outage tests."""
 
 from __future__ import annotations
+
+import contextlib
 
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -22,3 +24,28 @@ def sign_in(client, username: str, password: str = TEST_PASSWORD, **headers):
         )
         response = client.post(reverse("login_verify"), {"code": totp_code()}, **headers)
     return response
+
+
+# Nothing listens on port 1: a Redis URL there fails at once, as a stopped Redis does.
+UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
+
+
+@contextlib.contextmanager
+def cache_unreachable(settings):
+    """The default cache is a Redis nobody answers at, until the block ends."""
+    from django.core.cache import caches
+
+    healthy = settings.CACHES
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": UNREACHABLE_REDIS,
+            "OPTIONS": {"socket_connect_timeout": 1},
+        }
+    }
+    caches.__init__()
+    try:
+        yield
+    finally:
+        settings.CACHES = healthy
+        caches.__init__()

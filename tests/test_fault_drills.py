@@ -166,22 +166,11 @@ def _answers(address: tuple[str, int], path: str) -> int | None:
 def redis_stopped(settings):
     """Redis gone for this process: its Celery publisher and its cache point at a closed port (the
     suite's worker keeps its own connection, as a worker on another machine would)."""
-    from django.core.cache import caches
+    from tests.accounts.risk.test_worker import broker_at
+    from tests.helpers import UNREACHABLE_REDIS, cache_unreachable
 
-    from tests.accounts.risk.test_worker import CLOSED_PORT_BROKER, broker_at
-
-    healthy = settings.CACHES
-    settings.CACHES = {
-        "default": healthy["default"]
-        | {"LOCATION": CLOSED_PORT_BROKER, "OPTIONS": {"socket_connect_timeout": 1}}
-    }
-    caches.__init__()
-    try:
-        with broker_at(CLOSED_PORT_BROKER):
-            yield
-    finally:
-        settings.CACHES = healthy
-        caches.__init__()
+    with cache_unreachable(settings), broker_at(UNREACHABLE_REDIS):
+        yield
 
 
 def test_with_redis_stopped_sign_ins_and_signatures_are_kept_and_derived_after_it_returns(

@@ -296,21 +296,9 @@ def test_each_key_is_rate_limited_on_its_own(broker_owner, settings):
 def test_with_the_cache_down_the_limit_is_not_applied_rather_than_the_call_refused(
     broker_owner, settings, caplog
 ):
-    from django.core.cache import caches
+    from tests.helpers import cache_unreachable
 
-    healthy = settings.CACHES
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
-            "OPTIONS": {"socket_connect_timeout": 1},
-        }
-    }
-    caches.__init__()
-    try:
+    with cache_unreachable(settings):
         response = api(key_for(broker_owner)).get(reverse("api_me"))
-    finally:
-        settings.CACHES = healthy
-        caches.__init__()
     assert response.status_code == 200
     assert "rate limit not applied: the cache is unavailable" in caplog.text

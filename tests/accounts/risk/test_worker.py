@@ -16,9 +16,9 @@ from audit.models import AuditEvent, Flag
 from config.celery import app as celery_app
 from tests.accounts.risk.conftest import BROKER_DEVICE, record
 from tests.conftest import wait_until
-from tests.helpers import sign_in
+from tests.helpers import UNREACHABLE_REDIS, sign_in
 
-CLOSED_PORT_BROKER = "redis://127.0.0.1:1/0"
+CLOSED_PORT_BROKER = UNREACHABLE_REDIS
 
 
 def on_device(client: Client, device_id: str) -> Client:
