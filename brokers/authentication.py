@@ -7,6 +7,19 @@ from rest_framework import authentication, exceptions, permissions
 
 from audit.context import current_context, normalise_ip
 from brokers.models import OrganizationAPIKey
+from config.prepared import PreparedQuery
+
+# One query for the key, its holder and the holder's agent record and licence, compiled once per
+# process (config.prepared): it runs on every API call, and the library's own lookup loads each
+# of them separately. The prefix is unique (the library's index serves it).
+_usable_key_by_prefix = PreparedQuery(
+    lambda prefix: (
+        OrganizationAPIKey.objects.get_usable_keys()
+        .select_related("user", "user__agent_profile__licence")
+        .filter(prefix=prefix)[:1]
+    ),
+    prefix=str,
+)
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -21,15 +34,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not header.startswith(self.keyword + " "):
             return None
         secret = header[len(self.keyword) + 1 :].strip()
-        # One query for the key, its holder and the holder's agent record (the hot path of every
-        # API call); the library's own lookup loads each of them separately.
-        prefix = secret.partition(".")[0]
-        key = (
-            OrganizationAPIKey.objects.get_usable_keys()
-            .select_related("user", "user__agent_profile__licence")
-            .filter(prefix=prefix)
-            .first()
-        )
+        found = _usable_key_by_prefix(prefix=secret.partition(".")[0])
+        key = found[0] if found else None
         # One message for unknown, revoked, expired and suspended keys: the caller learns only "no".
         if key is None or key.has_expired or key.suspended_at is not None or not key.is_valid(secret):
             raise exceptions.AuthenticationFailed(_("This API key is not valid."))

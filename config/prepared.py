@@ -69,15 +69,16 @@ class PreparedQuery:
             [column[0].target.attname for column in select[start:end]],
             get_related_populators(klass_info, select, alias),
             compiler.annotation_col_map or {},
+            # Django looks the converters up again on every iteration; they depend only on the columns.
+            compiler.get_converters([column[0] for column in select[0 : compiler.col_count]]),
         )
         return self._plan_cache
 
     def __call__(self, **values) -> list:
         if set(values) != set(self._types):
             raise TypeError(f"expected the parameters {sorted(self._types)}")
-        alias, sql, template, slots, compiler, model_cls, start, end, init_list, populators, annotations = (
-            self._plan()
-        )
+        (alias, sql, template, slots, compiler, model_cls, start, end, init_list, populators, annotations,
+         converters) = self._plan()  # fmt: skip
         params = list(template)
         for position, name in slots:
             params[position] = self._types[name](values[name])
@@ -85,7 +86,7 @@ class PreparedQuery:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
         instances = []
-        for row in compiler.results_iter([rows]):
+        for row in compiler.apply_converters(rows, converters) if converters else rows:
             instance = model_cls.from_db(alias, init_list, row[start:end])
             for populator in populators:
                 populator.populate(row, instance)
