@@ -7,7 +7,10 @@ from __future__ import annotations
 import contextlib
 import datetime
 import http.client
+import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -117,23 +120,10 @@ def test_a_worker_killed_mid_task_has_its_task_redelivered_and_the_work_done_onc
 def test_the_site_answers_again_at_once_when_postgresql_drops_its_connections(drill_broker, tmp_path):
     """What a PostgreSQL restart does to a running site: every connection it held is gone. The
     next request must not fail (CONN_HEALTH_CHECKS reconnects), and no restart of the site is
-    needed. (The shared server is not restarted here; its connections are terminated, which is
-    what the web process sees of a restart.)"""
-    port = 18000 + os.getpid() % 1000
-    log = tmp_path / "gunicorn.log"
-    environment = os.environ | {
-        "DATABASE_URL": _database_url_for_worker(), "REDIS_URL": drill_broker, "DEBUG": "true",
-        "ALLOWED_HOSTS": "127.0.0.1", "DATA_DIR": str(tmp_path),
-    }  # fmt: skip
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-w", "1",
-             "-b", f"127.0.0.1:{port}"],
-            cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    client = ("127.0.0.1", port)
+    needed. (This drill runs everywhere; the real restart below only where the server may be
+    restarted.)"""
     url = "/api/v1/brokers/"
-    try:
+    with _site(tmp_path, drill_broker) as (server, client, log):
         _wait(lambda: _answers(client, url) == 200, 30, log, "the site did not start")
         assert _answers(client, url) == 200  # the worker now holds a persistent connection
         with connection.cursor() as cursor:
@@ -146,9 +136,104 @@ def test_the_site_answers_again_at_once_when_postgresql_drops_its_connections(dr
         statuses = [_answers(client, url) for _ in range(5)]
         assert statuses == [200] * 5, log.read_text()[-3000:]
         assert server.poll() is None  # the same process, not restarted
+
+
+@contextlib.contextmanager
+def _site(tmp_path: Path, broker_url: str):
+    """A gunicorn process (one sync worker) serving the site against the test database."""
+    port = 18000 + os.getpid() % 1000
+    log = tmp_path / "gunicorn.log"
+    environment = os.environ | {
+        "DATABASE_URL": _database_url_for_worker(), "REDIS_URL": broker_url, "DEBUG": "true",
+        "ALLOWED_HOSTS": "127.0.0.1", "DATA_DIR": str(tmp_path),
+    }  # fmt: skip
+    with log.open("wb") as out:
+        server = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-w", "1",
+             "-b", f"127.0.0.1:{port}"],
+            cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        yield server, ("127.0.0.1", port), log
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def _postgresql_cluster() -> list[str]:
+    """``pg_ctlcluster`` arguments for the local cluster serving the tests, when there is one this
+    process may restart: CI owns its machine and says so (FAULT_DRILL_RESTART_POSTGRES=true); on a
+    developer's machine the server is shared, and restarting it would cut everyone off."""
+    if os.environ.get("FAULT_DRILL_RESTART_POSTGRES") != "true":
+        pytest.skip("set FAULT_DRILL_RESTART_POSTGRES=true to let the drill restart PostgreSQL (CI does)")
+    if not shutil.which("pg_lsclusters"):
+        pytest.fail("FAULT_DRILL_RESTART_POSTGRES=true, but pg_lsclusters is not installed")
+    port = str(connection.settings_dict.get("PORT") or 5432)
+    listing = subprocess.run(["pg_lsclusters", "--no-header"], capture_output=True, text=True, check=True)
+    for version, name, cluster_port, *_ in (line.split() for line in listing.stdout.splitlines()):
+        if cluster_port == port:
+            return ["pg_ctlcluster", "--skip-systemctl-redirect", version, name]
+    pytest.fail(f"FAULT_DRILL_RESTART_POSTGRES=true, but no local cluster listens on port {port}")
+
+
+def test_the_site_answers_again_within_seconds_of_a_postgresql_restart(drill_broker, tmp_path):
+    """A real restart of the server (stop, start): while it is down the site answers 5xx or the
+    health check says so; once it is up again the same site process answers within seconds,
+    without being restarted, and a write (a sign-in event) goes through."""
+    cluster = _postgresql_cluster()
+    url = "/api/v1/brokers/"
+    with _site(tmp_path, drill_broker) as (server, address, log):
+        _wait(lambda: _answers(address, url) == 200, 30, log, "the site did not start")
+        assert _answers(address, url) == 200  # the worker now holds a persistent connection
+        subprocess.run([*cluster, "stop", "-m", "fast"], check=True, capture_output=True, timeout=60)
+        try:
+            down = _answers(address, url)
+            assert down is not None and down >= 500, f"PostgreSQL is stopped, yet the site answered {down}"
+            assert _database_health(address) is False
+        finally:
+            subprocess.run([*cluster, "start"], check=True, capture_output=True, timeout=60)
+            back_at = time.monotonic()
+        connection.close()  # this process's own connection died with the server too
+        _wait(lambda: _answers(address, url) == 200, 10, log, "the site did not answer again")
+        recovered_in = time.monotonic() - back_at
+        assert [_answers(address, url) for _ in range(5)] == [200] * 5, log.read_text()[-3000:]
+        assert _database_health(address) is True
+        response = _post_sign_in(address)
+        assert response == 200  # the sign-in form answers; a failed sign-in is written as an event
+        assert server.poll() is None  # the same process, not restarted
+    print(f"site answered again {recovered_in:.2f} s after PostgreSQL was started")
+
+
+def _database_health(address: tuple[str, int]) -> bool:
+    connection_ = http.client.HTTPConnection(*address, timeout=5)
+    try:
+        connection_.request("GET", "/healthz")
+        return json.loads(connection_.getresponse().read())["checks"]["database"]["ok"]
+    finally:
+        connection_.close()
+
+
+def _post_sign_in(address: tuple[str, int]) -> int | None:
+    from accounts.models import SignInEvent
+
+    before = SignInEvent.objects.count()
+    connection_ = http.client.HTTPConnection(*address, timeout=5)
+    try:
+        connection_.request("GET", "/accounts/login/")
+        page = connection_.getresponse()
+        cookie = "; ".join(value.split(";")[0] for value in page.headers.get_all("Set-Cookie") or [])
+        token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page.read()).group(1).decode()
+        connection_.request(
+            "POST", "/accounts/login/",
+            body=f"csrfmiddlewaretoken={token}&username=nobody-{uuid.uuid4().hex[:6]}&password=wrong",
+            headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
+                     "Referer": f"http://{address[0]}:{address[1]}/accounts/login/"},
+        )  # fmt: skip
+        status = connection_.getresponse().status
+    finally:
+        connection_.close()
+    assert SignInEvent.objects.count() == before + 1, "the failed sign-in was not recorded"
+    return status
 
 
 def _answers(address: tuple[str, int], path: str) -> int | None:
