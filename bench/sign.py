@@ -8,8 +8,9 @@ distinct declarations (detached CMS, ECDSA P-256, as a token would), then runs g
 workers, DEBUG off, Redis as the queue so after-commit tasks are published, not run in the request)
 and loads ``POST /api/v1/declarations/`` with wrk (-t2 -c32 -d10s --latency, after a warm-up, three
 runs), and a baseline: a bare DRF view validating a small JSON body and inserting one row, with the
-same authentication, server and database. Prints both rates, their ratio, p50/p99 and errors, and
-the signing latency at one connection per worker (the service time, without queueing).
+same authentication, server and database. Prints both rates, their ratio, p50/p99 and errors, the
+signing latency at one connection per worker (the service time, without queueing), and the floor:
+a view that does no work, which bounds what any endpoint reaches on this machine.
 Target: ratio >= 0.5, p99 <= 60 ms, no errors. Needs ``wrk`` (``apt-get install wrk``) and Redis.
 """
 
@@ -168,10 +169,14 @@ def build_world(count: int) -> tuple[str, list[str], list[str]]:
     return api_key, bodies, baseline
 
 
-def wrk(path: str, key: str, bodies_file: Path, script: Path, seconds: int, connections: int = 32) -> dict:
+def wrk(
+    path: str, key: str, bodies_file: Path | None, script: Path | None, seconds: int, connections: int = 32
+) -> dict:
+    """POSTs of the bodies in ``bodies_file`` through ``script``; without them, GETs of ``path``."""
     env = dict(os.environ, BENCH_PATH=path, BENCH_KEY=key, BENCH_BODIES=str(bodies_file))
+    target = ["-s", str(script), f"http://127.0.0.1:{PORT}"] if script else [f"http://127.0.0.1:{PORT}{path}"]
     out = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), f"http://127.0.0.1:{PORT}"],
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", *target],
         env=env, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
 
@@ -243,6 +248,12 @@ def main() -> int:
             except OSError:
                 time.sleep(0.2)
         results = {"sign": [], "baseline": []}
+        # The floor: a view that does no work, through the same server and middleware. At -c32 a
+        # closed loop waits about 32 / rate per request (Little's law), so the floor's rate bounds
+        # the p99 any endpoint can reach on this machine.
+        wrk("/api/v1/bench/floor", api_key, None, None, 3)
+        floor = max((wrk("/api/v1/bench/floor", api_key, None, None, args.seconds) for _ in range(args.runs)),
+                    key=lambda r: r["rate"])  # fmt: skip
         # Every run (and the warm-up) gets its own never-filed declarations: a filed number is a 409.
         chunk = len(bodies) // (args.runs + 2)
         for run in range(args.runs + 2):
@@ -273,6 +284,9 @@ def main() -> int:
     print(f"ratio {ratio:.2f} (target >= {TARGET_RATIO}), sign p50 {best['sign']['p50']:.1f} ms, "
           f"p99 {best['sign']['p99']:.1f} ms (target <= {TARGET_P99_MS:.0f}), "
           f"errors {sum(r['errors'] for r in results['sign'])} (target 0)")  # fmt: skip
+    print(f"floor (a view that does no work):     {floor['rate']:.1f} req/s, p50 {floor['p50']:.1f} ms, "
+          f"p99 {floor['p99']:.1f} ms; at -c32 a p99 of {TARGET_P99_MS:.0f} ms needs about "
+          f"{32 / (TARGET_P99_MS / 1000):.0f} req/s")  # fmt: skip
     print(f"service time (-c2, no queueing): sign p50 {unqueued['p50']:.1f} ms, "
           f"p99 {unqueued['p99']:.1f} ms, {unqueued['rate']:.1f} req/s, "
           f"errors {unqueued['errors']}")  # fmt: skip

@@ -13,6 +13,7 @@ urlpatterns = [
 ]
 
 if settings.BENCH_ENDPOINTS:
-    from config.bench_views import BaselineApi
+    from config.bench_views import BaselineApi, floor
 
     urlpatterns.append(path("bench/baseline", BaselineApi.as_view(), name="api_bench_baseline"))
+    urlpatterns.append(path("bench/floor", floor, name="api_bench_floor"))
