@@ -329,6 +329,34 @@ def test_the_api_refuses_with_the_rule_code(world, agent_api):
     assert response.json()["fields"]["signature_record"] == SignatureRecord.objects.get().pk
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("document", 12, "Must be a base64 string."),
+        ("document", "", "This field may not be blank."),
+        ("document", "not base64!", "not valid base64"),
+        ("signature", "\u00e9t\u00e9", "not valid base64"),
+        ("signature", "\ud800AAAA", "not valid base64"),
+        ("document", "A" * (services.MAX_DOCUMENT_BYTES * 4 // 3 + 12), "too large"),
+        ("signature", None, "This field may not be null."),
+    ],
+)
+def test_the_api_refuses_a_document_or_signature_that_is_not_base64(world, agent_api, field, value, message):
+    body = _body(world, world.broker_key, "4010") | {field: value}
+    response = agent_api.post(reverse("api_declarations"), body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] == "invalid_input"
+    assert response.json()["fields"] == {field: [message]}
+    assert not SignatureRecord.objects.exists()  # not an attempt: nothing was presented to verify
+
+
+def test_base64_with_a_trailing_newline_is_accepted(world, agent_api):
+    body = _body(world, world.broker_key, "4011")
+    body["document"] += "\n"
+    response = agent_api.post(reverse("api_declarations"), body, content_type="application/json")
+    assert response.status_code == 201, response.json()
+
+
 def test_an_idempotency_key_replays_the_first_answer(world, agent_api):
     body = _body(world, world.broker_key, "4003")
     first = agent_api.post(reverse("api_declarations"), body, content_type="application/json",
