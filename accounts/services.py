@@ -7,6 +7,7 @@ import hashlib
 import ipaddress
 import logging
 import zoneinfo
+from dataclasses import dataclass
 from importlib import import_module
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import selectors
 from accounts.breach_corpus import is_breached
 from accounts.models import (
     KnownPlace,
@@ -1296,6 +1298,151 @@ def _queue_signin_evaluation(event: SignInEvent) -> None:
 _SUBJECTLESS_DETECTORS = frozenset({"password_spray"})
 
 
+# What the detectors read of a sign-in and its enterprise, in the models' field order (what
+# ``Model.from_db`` expects); the rest of each row stays deferred.
+_CLAIMED_EVENT_FIELDS = tuple(
+    f.attname
+    for f in SignInEvent._meta.concrete_fields
+    if f.attname
+    in {
+        "id",
+        "user_id",
+        "organization_id",
+        "channel",
+        "outcome",
+        "factor",
+        "network",
+        "user_agent",
+        "device_id",
+        "occurred_at",
+        "evaluated_at",
+        "risk_score",
+        "risk_reasons",
+    }
+)
+_CLAIMED_ORGANIZATION_FIELDS = tuple(
+    f.attname
+    for f in Organization._meta.concrete_fields
+    if f.attname
+    in {"id", "kind", "tax_code", "time_zone", "working_hours_start", "working_hours_end", "working_days"}
+)
+# On PostgreSQL the claim and the load are one statement: the UPDATE claims (evaluated_at null ->
+# now) and already writes a clean result (score 0, no reasons), which is what most sign-ins get,
+# so a clean evaluation writes nothing more; the sign-ins with findings are written again in the
+# same transaction. The batch picks its rows with FOR UPDATE SKIP LOCKED through the partial index
+# signin_unevaluated, so two workers sweeping at once take disjoint batches instead of waiting.
+_CLAIM_RETURNING = f"""
+    WITH claimed AS (
+        UPDATE accounts_signinevent SET evaluated_at = %s, risk_score = 0, risk_reasons = '[]'::jsonb
+        WHERE {{where}}
+        RETURNING {", ".join(_CLAIMED_EVENT_FIELDS)}
+    )
+    SELECT c.*, u.date_joined, {", ".join("o." + name for name in _CLAIMED_ORGANIZATION_FIELDS)}
+    FROM claimed c
+    LEFT JOIN accounts_user u ON u.id = c.user_id
+    LEFT JOIN accounts_organization o ON o.id = c.organization_id
+    ORDER BY c.id
+"""  # noqa: S608 - the models' own field names, no input
+_CLAIM_ONE = _CLAIM_RETURNING.format(where="id = %s AND evaluated_at IS NULL")
+_CLAIM_BATCH = _CLAIM_RETURNING.format(
+    where="""id IN (
+        SELECT id FROM accounts_signinevent
+        WHERE evaluated_at IS NULL AND id > %s AND occurred_at < %s
+        ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+    )"""
+)
+
+
+def _claimed_from_rows(rows) -> tuple[list[SignInEvent], dict[int, datetime.datetime]]:
+    from django.db import connection
+
+    split = len(_CLAIMED_EVENT_FIELDS)
+    reasons = _CLAIMED_EVENT_FIELDS.index("risk_reasons")
+    events = []
+    created_at = {}
+    json_field = SignInEvent._meta.get_field("risk_reasons")
+    for row in rows:
+        values = list(row[:split])
+        values[reasons] = json_field.from_db_value(values[reasons], None, connection)
+        event = SignInEvent.from_db("default", _CLAIMED_EVENT_FIELDS, values)
+        if event.organization_id is not None:
+            event.organization = Organization.from_db(
+                "default", _CLAIMED_ORGANIZATION_FIELDS, row[split + 1 :]
+            )
+        else:
+            event.organization = None
+        if event.user_id is not None:
+            created_at[event.user_id] = row[split]
+        events.append(event)
+    return events, created_at
+
+
+def _signins_claim(
+    *, event_id: int | None = None, older_than=None, after: int = 0, limit: int = 1
+) -> tuple[list[SignInEvent], dict[int, datetime.datetime]]:
+    """Claims one sign-in (``event_id``) or a batch (unevaluated, ``id > after``, happened before
+    ``older_than``, oldest first) in the caller's transaction, writing a clean result. Returns the
+    claimed sign-ins (with their organisation) and when each one's account was created."""
+    from django.db import connection
+
+    now = _now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            if event_id is not None:
+                cursor.execute(_CLAIM_ONE, [now, event_id])
+            else:
+                cursor.execute(_CLAIM_BATCH, [now, after, older_than, limit])
+            return _claimed_from_rows(cursor.fetchall())
+    # SQLite (development): its transactions take the write lock first (IMMEDIATE), so what is
+    # selected here is still unclaimed when it is updated.
+    if event_id is not None:
+        ids = [event_id]
+    else:
+        ids = selectors.signin_unevaluated_ids(older_than=older_than, after=after, limit=limit)
+    claimed = SignInEvent.objects.filter(pk__in=ids, evaluated_at__isnull=True)
+    if not claimed.update(evaluated_at=now, risk_score=0, risk_reasons=[]):
+        return [], {}
+    events = list(
+        SignInEvent.objects.select_related("user", "organization")
+        .filter(pk__in=ids, evaluated_at=now)
+        .order_by("id")
+    )
+    return events, {event.user_id: event.user.date_joined for event in events if event.user_id is not None}
+
+
+def _signin_findings_record(*, event: SignInEvent, findings: list) -> None:
+    """Writes a sign-in's findings: a flag each (``flag_raise`` counts repeats), its score and
+    reasons, the responses for its highest severity and, for a new flag from
+    ``RISK_NOTIFY_SEVERITY`` up, the "was this you?" questions."""
+    from accounts import risk
+
+    reasons = []
+    new_flags = 0
+    for finding in findings:
+        subjectless = finding.detector in _SUBJECTLESS_DETECTORS
+        flag, created = flag_raise(
+            kind=finding.detector,
+            severity=finding.severity,
+            explanation=finding.sentence_en(),
+            user=None if subjectless else event.user,
+            organization=None if subjectless else event.organization,
+            evidence={**finding.evidence, "signin": str(event.pk)},
+        )
+        reasons.append({**finding.as_reason(), "flag": flag.pk})
+        new_flags += created
+    event.risk_score = risk.combined_score(findings)
+    event.risk_reasons = reasons
+    event.save(update_fields=["risk_score", "risk_reasons"])
+    severity = risk.highest_severity(findings)
+    if severity and event.user is not None:
+        # Responses are taken on every risky sign-in (an attacker's new session must end too),
+        # but people are told and asked once per new flag: a password being guessed for an
+        # hour counts on its open flag instead of sending a question per attempt.
+        risk_respond(event=event, severity=severity, tell=bool(new_flags))
+        if new_flags and _severity_at_least(severity, settings.RISK_NOTIFY_SEVERITY):
+            signin_review_ask(event=event)
+
+
 def signin_evaluate(*, event_id: int) -> SignInEvent | None:
     """Run the configured detectors over one sign-in: its score and reasons, a flag per finding
     (``flag_raise`` counts repeats), the automatic responses of ``RISK_RESPONSES`` for its
@@ -1305,66 +1452,82 @@ def signin_evaluate(*, event_id: int) -> SignInEvent | None:
     in the same transaction as the results, so a redelivered task, or the sweep racing the task,
     evaluates it once; a crash rolls the claim back and the sweep retries. Returns the event, or
     ``None`` if already evaluated (or gone)."""
-    from accounts import risk, selectors
+    from accounts import risk
 
     with transaction.atomic():
-        claimed = SignInEvent.objects.filter(pk=event_id, evaluated_at__isnull=True).update(
-            evaluated_at=_now()
-        )
+        claimed, created_at = _signins_claim(event_id=event_id)
         if not claimed:
             return None
-        event = SignInEvent.objects.select_related("user", "organization").get(pk=event_id)
-        findings = risk.evaluate(event, selectors.risk_history_get(event=event))
-        reasons = []
-        new_flags = 0
-        for finding in findings:
-            subjectless = finding.detector in _SUBJECTLESS_DETECTORS
-            flag, created = flag_raise(
-                kind=finding.detector,
-                severity=finding.severity,
-                explanation=finding.sentence_en(),
-                user=None if subjectless else event.user,
-                organization=None if subjectless else event.organization,
-                evidence={**finding.evidence, "signin": str(event.pk)},
-            )
-            reasons.append({**finding.as_reason(), "flag": flag.pk})
-            new_flags += created
-        event.risk_score = risk.combined_score(findings)
-        event.risk_reasons = reasons
-        event.save(update_fields=["risk_score", "risk_reasons"])
-        severity = risk.highest_severity(findings)
-        if severity and event.user is not None:
-            # Responses are taken on every risky sign-in (an attacker's new session must end too),
-            # but people are told and asked once per new flag: a password being guessed for an
-            # hour counts on its open flag instead of sending a question per attempt.
-            risk_respond(event=event, severity=severity, tell=bool(new_flags))
-            if new_flags and _severity_at_least(severity, settings.RISK_NOTIFY_SEVERITY):
-                signin_review_ask(event=event)
+        [event] = claimed
+        history = selectors.risk_history_get(event=event, created_at=created_at.get(event.user_id))
+        findings = risk.evaluate(event, history)
+        if findings:
+            event = SignInEvent.objects.select_related("user", "organization").get(pk=event_id)
+            _signin_findings_record(event=event, findings=findings)
         return event
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    claimed: int  # sign-ins this batch took
+    evaluated: int  # ... and evaluated (the others failed, were logged, and wait for the next sweep)
+    last_id: int  # the largest id it took (the next batch starts after it)
+
+
+def signin_evaluate_batch(*, older_than: datetime.datetime, after: int = 0, limit: int = 500) -> BatchResult:
+    """Claim up to ``limit`` unevaluated sign-ins (``id > after``, happened before
+    ``older_than``, oldest first; on PostgreSQL skipping those another worker holds) and evaluate
+    them in one transaction, with the same findings, flags, responses and questions as
+    ``signin_evaluate`` each: one statement claims and loads the batch, one reads every history
+    (``selectors.risk_histories_get``), and only the sign-ins with findings are written again. If
+    the batch fails it is rolled back and its sign-ins are evaluated one by one, so one that
+    cannot be evaluated is logged (its id only) and does not hold back the others."""
+    from accounts import risk
+
+    ids: list[int] = []
+    try:
+        with transaction.atomic():
+            events, created_at = _signins_claim(older_than=older_than, after=after, limit=limit)
+            ids = [event.id for event in events]
+            histories = selectors.risk_histories_get(events=events, created_at=created_at)
+            found = {}
+            for event in events:
+                findings = risk.evaluate(event, histories[event.id])
+                if findings:
+                    found[event.id] = findings
+            if found:
+                full = SignInEvent.objects.select_related("user", "organization").in_bulk(list(found))
+                for event_id, findings in found.items():
+                    _signin_findings_record(event=full[event_id], findings=findings)
+        return BatchResult(claimed=len(ids), evaluated=len(ids), last_id=max(ids, default=after))
+    except Exception:
+        if not ids:
+            raise
+        logger.exception("could not evaluate a batch of %d sign-ins; evaluating them one by one", len(ids))
+    evaluated = 0
+    for event_id in ids:
+        try:
+            if signin_evaluate(event_id=event_id) is not None:
+                evaluated += 1
+        except Exception:
+            logger.exception("could not evaluate sign-in %s; the next sweep tries again", event_id)
+    return BatchResult(claimed=len(ids), evaluated=evaluated, last_id=max(ids))
 
 
 def signin_evaluate_pending(*, now: datetime.datetime | None = None, batch: int = 500) -> int:
     """The sweep: evaluate every sign-in still unevaluated ``RISK_SWEEP_AFTER_SECONDS`` after it
-    happened (its message was lost, or the broker was down), oldest first, in batches until none
-    is left. One sign-in that cannot be evaluated is logged (its id only) and skipped, so it does
-    not hold back the others; it is tried again at the next sweep. Returns how many it evaluated."""
-    from accounts import selectors
-
+    happened (its message was lost, or the broker was down), oldest first, in batches
+    (``signin_evaluate_batch``) until none is left. Returns how many it evaluated."""
     now = now or _now()
     older_than = now - datetime.timedelta(seconds=settings.RISK_SWEEP_AFTER_SECONDS)
     evaluated = 0
     after = 0
     while True:
-        ids = selectors.signin_unevaluated_ids(older_than=older_than, after=after, limit=batch)
-        for event_id in ids:
-            try:
-                if signin_evaluate(event_id=event_id) is not None:
-                    evaluated += 1
-            except Exception:
-                logger.exception("could not evaluate sign-in %s; the next sweep tries again", event_id)
-        if len(ids) < batch:
+        result = signin_evaluate_batch(older_than=older_than, after=after, limit=batch)
+        evaluated += result.evaluated
+        if result.claimed < batch:
             return evaluated
-        after = ids[-1]
+        after = result.last_id
 
 
 # --- automatic responses --------------------------------------------------------------------------
