@@ -1514,7 +1514,9 @@ def _clean_commit_need_not_wait() -> None:
     notifications) still wait."""
     from django.db import connection
 
-    if connection.vendor == "postgresql":
+    # Only as the outermost transaction: inside a caller's, it would not wait for the caller's
+    # own writes either.
+    if connection.vendor == "postgresql" and not connection.savepoint_ids:
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
