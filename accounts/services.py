@@ -1365,8 +1365,8 @@ _CLAIM_ONE = _CLAIM_RETURNING.format(where="id = %s AND evaluated_at IS NULL")
 _CLAIM_BATCH = _CLAIM_RETURNING.format(
     where="""id IN (
         SELECT id FROM accounts_signinevent
-        WHERE evaluated_at IS NULL AND id > %s AND occurred_at < %s
-        ORDER BY id LIMIT %s FOR UPDATE SKIP LOCKED
+        WHERE evaluated_at IS NULL AND (id = %s OR (id > %s AND occurred_at < %s))
+        ORDER BY id = %s DESC, id LIMIT %s FOR UPDATE SKIP LOCKED
     )"""
 )
 
@@ -1396,11 +1396,17 @@ def _claimed_from_rows(rows) -> tuple[list[SignInEvent], dict[int, datetime.date
 
 
 def _signins_claim(
-    *, event_id: int | None = None, older_than=None, after: int = 0, limit: int = 1
+    *,
+    event_id: int | None = None,
+    older_than=None,
+    after: int = 0,
+    limit: int = 1,
+    first: int | None = None,
 ) -> tuple[list[SignInEvent], dict[int, datetime.datetime]]:
     """Claims one sign-in (``event_id``) or a batch (unevaluated, ``id > after``, happened before
-    ``older_than``, oldest first) in the caller's transaction, writing a clean result. Returns the
-    claimed sign-ins (with their organisation) and when each one's account was created."""
+    ``older_than``, oldest first, sign-in ``first`` first if it is still unevaluated) in the
+    caller's transaction, writing a clean result. Returns the claimed sign-ins (with their
+    organisation) and when each one's account was created."""
     from django.db import connection
 
     now = _now()
@@ -1409,14 +1415,19 @@ def _signins_claim(
             if event_id is not None:
                 cursor.execute(_CLAIM_ONE, [now, event_id])
             else:
-                cursor.execute(_CLAIM_BATCH, [now, after, older_than, limit])
+                cursor.execute(_CLAIM_BATCH, [now, first, after, older_than, first, limit])
             return _claimed_from_rows(cursor.fetchall())
     # SQLite (development): its transactions take the write lock first (IMMEDIATE), so what is
     # selected here is still unclaimed when it is updated.
     if event_id is not None:
         ids = [event_id]
     else:
-        ids = selectors.signin_unevaluated_ids(older_than=older_than, after=after, limit=limit)
+        ids = [first] if first is not None else []
+        ids += [
+            pk
+            for pk in selectors.signin_unevaluated_ids(older_than=older_than, after=after, limit=limit)
+            if pk != first
+        ][: limit - len(ids)]
     claimed = SignInEvent.objects.filter(pk__in=ids, evaluated_at__isnull=True)
     if not claimed.update(evaluated_at=now, risk_score=0, risk_reasons=[]):
         return [], {}
@@ -1554,7 +1565,9 @@ class BatchResult:
     last_id: int  # the largest id it took (the next batch starts after it)
 
 
-def signin_evaluate_batch(*, older_than: datetime.datetime, after: int = 0, limit: int = 500) -> BatchResult:
+def signin_evaluate_batch(
+    *, older_than: datetime.datetime, after: int = 0, limit: int = 500, first: int | None = None
+) -> BatchResult:
     """Claim up to ``limit`` unevaluated sign-ins (``id > after``, happened before
     ``older_than``, oldest first; on PostgreSQL skipping those another worker holds) and evaluate
     them in one transaction, with the same findings, flags, responses and questions as
@@ -1567,7 +1580,7 @@ def signin_evaluate_batch(*, older_than: datetime.datetime, after: int = 0, limi
     ids: list[int] = []
     try:
         with transaction.atomic():
-            events, created_at = _signins_claim(older_than=older_than, after=after, limit=limit)
+            events, created_at = _signins_claim(older_than=older_than, after=after, limit=limit, first=first)
             ids = [event.id for event in events]
             histories = selectors.risk_histories_get(events=events, created_at=created_at)
             found = {}
@@ -1595,6 +1608,15 @@ def signin_evaluate_batch(*, older_than: datetime.datetime, after: int = 0, limi
         except Exception:
             logger.exception("could not evaluate sign-in %s; the next sweep tries again", event_id)
     return BatchResult(claimed=len(ids), evaluated=evaluated, last_id=max(ids))
+
+
+def signin_evaluate_with_backlog(*, event_id: int) -> BatchResult:
+    """What the task does with its sign-in: evaluates it in a batch with up to
+    ``RISK_BATCH_SIZE - 1`` other sign-ins still waiting (oldest first, skipping those another
+    worker holds). With no backlog the batch is the sign-in alone; under load one message
+    evaluates many, and the messages of the sign-ins it took find them evaluated and do
+    nothing, so workers catch up in batches instead of a transaction per sign-in."""
+    return signin_evaluate_batch(older_than=_now(), limit=settings.RISK_BATCH_SIZE, first=event_id)
 
 
 def signin_evaluate_pending(*, now: datetime.datetime | None = None, batch: int = 500) -> int:

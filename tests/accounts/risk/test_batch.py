@@ -228,3 +228,19 @@ def test_two_batches_racing_take_disjoint_sign_ins_and_do_not_wait(trader_signer
     evaluated = set(SignInEvent.objects.filter(evaluated_at__isnull=False).values_list("pk", flat=True))
     assert len(first["ids"]) == 3 and {event.pk for event in pending} <= evaluated
     assert services.signin_evaluate(event_id=pending[0].pk) is None
+
+
+def test_the_task_takes_the_backlog_along_and_the_messages_of_what_it_took_do_nothing(
+    settings, trader_signer
+):
+    from accounts.tasks import evaluate_sign_in_task
+
+    settings.RISK_BATCH_SIZE = 3
+    events = [record(trader_signer, evaluated=False, ago=datetime.timedelta(seconds=n)) for n in (5, 4, 3, 2)]
+    # Its own sign-in (the newest) and the two oldest waiting.
+    assert evaluate_sign_in_task(events[3].pk) == 3
+    waiting = SignInEvent.objects.filter(evaluated_at__isnull=True).values_list("pk", flat=True)
+    assert list(waiting) == [events[2].pk]
+    assert evaluate_sign_in_task(events[0].pk) == 1  # its own is done; it takes the last one waiting
+    assert evaluate_sign_in_task(events[2].pk) == 0
+    assert not SignInEvent.objects.filter(evaluated_at__isnull=True).exists()
