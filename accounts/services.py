@@ -1358,7 +1358,11 @@ _CLAIM_RETURNING = f"""
     SELECT c.*, u.date_joined, {", ".join("o." + name for name in _CLAIMED_ORGANIZATION_FIELDS)}
     FROM claimed c
     LEFT JOIN accounts_user u ON u.id = c.user_id
-    LEFT JOIN accounts_organization o ON o.id = c.organization_id
+    -- Each organisation read by its primary key: planned as a plain join, a hash join reads the
+    -- whole organisation table for every batch (LIMIT 1 keeps the subquery from being merged).
+    LEFT JOIN LATERAL (
+        SELECT * FROM accounts_organization WHERE id = c.organization_id LIMIT 1
+    ) o ON true
     ORDER BY c.id
 """  # noqa: S608 - the models' own field names, no input
 _CLAIM_ONE = _CLAIM_RETURNING.format(where="id = %s AND evaluated_at IS NULL")
