@@ -1357,9 +1357,9 @@ _CLAIM_RETURNING = f"""
     )
     SELECT c.*, u.date_joined, {", ".join("o." + name for name in _CLAIMED_ORGANIZATION_FIELDS)}
     FROM claimed c
-    LEFT JOIN accounts_user u ON u.id = c.user_id
-    -- Each organisation read by its primary key: planned as a plain join, a hash join reads the
-    -- whole organisation table for every batch (LIMIT 1 keeps the subquery from being merged).
+    -- Each user and organisation read by its primary key: planned as plain joins, a hash join
+    -- reads the whole table for every batch (LIMIT 1 keeps the subqueries from being merged).
+    LEFT JOIN LATERAL (SELECT date_joined FROM accounts_user WHERE id = c.user_id LIMIT 1) u ON true
     LEFT JOIN LATERAL (
         SELECT * FROM accounts_organization WHERE id = c.organization_id LIMIT 1
     ) o ON true
