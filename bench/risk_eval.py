@@ -8,15 +8,21 @@ Needs a PostgreSQL database whose name contains "bench": its accounts tables are
 (TRUNCATE ... CASCADE). Seeds organisations and users with bulk inserts and the history with
 COPY, then evaluates ``--events`` new sign-ins twice, in ``--workers`` processes:
 
-1. detectors only: load the event, ``risk_history_get`` (its queries) and every detector of
-   ``RISK_DETECTORS`` - the read path the target is about;
-2. the whole service ``signin_evaluate``: claim, detectors, score, flags, responses, "was this
-   you?" questions and notifications, each event in its own transaction. Publishing Celery
-   messages after the commits is stubbed out (counted, not sent): Redis is not what is measured.
+1. detectors only: load the sign-ins, their histories (``risk_histories_get`` for a batch,
+   ``risk_history_get`` one at a time) and every detector of ``RISK_DETECTORS``; nothing written;
+2. the whole evaluation: claim, detectors, score, flags, responses, "was this you?" questions
+   and notifications. With ``--batch N`` (default 100) each process calls
+   ``signin_evaluate_batch`` for N pending sign-ins at a time until none is left (what workers do
+   under load: each task takes the backlog along, the sweep goes through the rest); with
+   ``--batch 1`` it calls ``signin_evaluate`` per sign-in, one transaction each (a task with no
+   backlog). Publishing Celery messages after the commits is stubbed out (counted, not sent):
+   Redis is not what is measured.
 
-Prints events/s per worker process and the p50/p99 time per event, with the targets (>= 1,000
-events/s per process, p99 < 20 ms), then the EXPLAIN (ANALYZE, BUFFERS) plan of each detector
-query for a few sample events, and whether each uses an index.
+Prints events/s per worker process (with the process's CPU time: on a shared machine the rest of
+the wall time is waiting) and the p50/p99 time per event, with the targets (>= 1,000 events/s
+per process, p99 < 20 ms); for batches also each batch's time, which is how long its sign-ins
+wait for their results. Then the EXPLAIN (ANALYZE, BUFFERS) plan of every query of a sign-in's
+history, of a batch's history and of a batch's claim, and whether each uses an index.
 """
 
 from __future__ import annotations
