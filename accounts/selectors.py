@@ -188,23 +188,13 @@ def _history_parts(event: SignInEvent) -> tuple[str, list]:
     return " UNION ALL ".join(parts), params
 
 
-def risk_history_get(*, event: SignInEvent) -> History:
-    """What the detectors need about ``event``'s past: one round trip (a second, rare one for the
-    places the user confirmed). "Before" means recorded before it (a smaller id), not stamped
-    earlier: two web servers' clocks may disagree, the database's sequence does not. Windows are
-    measured on ``occurred_at``."""
+def _history_of(event: SignInEvent, rows, known: list[tuple[str, str]] | None, created_at) -> History:
+    """Builds one sign-in's ``History`` from the rows of its history parts (the columns of
+    ``_USER_PART``, ``_SPRAY_PART``, ``_OTHERS_PART``) and its confirmed places."""
     places: list[Place] = []
     others: list[OtherUse] = []
     last_success_at = None
     password_failures = second_factor_failures = spray_names = 0
-    known_devices: frozenset[str] = frozenset()
-    known_networks: frozenset[str] = frozenset()
-    sql, params = _history_parts(event)
-    rows = []
-    if sql:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            rows = cursor.fetchall()
     for (
         part,
         outcome,
@@ -243,25 +233,161 @@ def risk_history_get(*, event: SignInEvent) -> History:
                     last_seen=_as_datetime(last),
                 )
             )
-    # Confirmed places matter only when the event's device or network is otherwise new.
-    if places and (
-        event.device_id not in {p.device_id for p in places}
-        or event.network not in {p.network for p in places}
-    ):
-        known = list(KnownPlace.objects.filter(user_id=event.user_id).values_list("kind", "value"))
-        known_devices = frozenset(v for k, v in known if k == KnownPlace.Kind.DEVICE)
-        known_networks = frozenset(v for k, v in known if k == KnownPlace.Kind.NETWORK)
+    known = known or []
     return History(
         places=tuple(places),
         last_success_at=last_success_at,
-        known_devices=known_devices,
-        known_networks=known_networks,
+        known_devices=frozenset(v for k, v in known if k == KnownPlace.Kind.DEVICE),
+        known_networks=frozenset(v for k, v in known if k == KnownPlace.Kind.NETWORK),
         password_failures=password_failures,
         second_factor_failures=second_factor_failures,
         spray_names=spray_names,
         others=tuple(others),
-        account_created_at=event.user.date_joined if event.user_id is not None else None,
+        account_created_at=created_at,
     )
+
+
+def _needs_known_places(event: SignInEvent, rows) -> bool:
+    """Confirmed places matter only when the event's device or network is otherwise new."""
+    places = [row for row in rows if row[0] == "user" and row[1] == SUCCEEDED]
+    return bool(places) and (
+        event.device_id not in {row[3] for row in places} or event.network not in {row[4] for row in places}
+    )
+
+
+def risk_history_get(*, event: SignInEvent, created_at: datetime.datetime | None = None) -> History:
+    """What the detectors need about ``event``'s past: one round trip (a second, rare one for the
+    places the user confirmed). "Before" means recorded before it (a smaller id), not stamped
+    earlier: two web servers' clocks may disagree, the database's sequence does not. Windows are
+    measured on ``occurred_at``. ``created_at``, when the account was created, is read from
+    ``event.user`` unless given."""
+    sql, params = _history_parts(event)
+    rows = []
+    if sql:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    known = None
+    if _needs_known_places(event, rows):
+        known = list(KnownPlace.objects.filter(user_id=event.user_id).values_list("kind", "value"))
+    if created_at is None and event.user_id is not None:
+        created_at = event.user.date_joined
+    return _history_of(event, rows, known, created_at)
+
+
+# The batch's history on PostgreSQL: the parts of ``_history_parts`` for every sign-in of the batch
+# in one statement, each part a LATERAL subquery over the batch passed as arrays (so the text is
+# the same for every batch and the planner sees each sign-in's values as parameters of a nested
+# loop). Each part is served by the same index as for one sign-in: the user's by
+# signin_user_recent, the spray count by signin_network_recent, other enterprises' use by
+# signin_device_recent and signin_network_recent (two index scans instead of one BitmapOr, whose
+# parameterised form the planner does not consider). A part that does not apply to a sign-in
+# (the spray count of a success) is cut by a one-time filter on the sign-in's own columns.
+_BATCH_HISTORY = """
+    SELECT ev.id, h.*
+    FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[],
+                %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[])
+         AS ev(id, user_id, organization_id, outcome, device_id, network,
+               brute_since, memory_since, spray_since, lookback_since)
+    CROSS JOIN LATERAL (
+        SELECT 'user' AS part, e.outcome, e.factor, e.device_id, e.network, NULL::bigint AS org,
+               NULL::text AS tax_code, NULL::text AS kind, MAX(e.occurred_at) AS last, COUNT(*) AS count,
+               SUM(CASE WHEN e.occurred_at >= ev.brute_since THEN 1 ELSE 0 END) AS recent,
+               0 AS by_device, 0 AS by_network
+        FROM accounts_signinevent e
+        WHERE e.user_id = ev.user_id AND e.occurred_at >= ev.memory_since AND e.id < ev.id
+        GROUP BY e.outcome, e.factor, e.device_id, e.network
+        UNION ALL
+        SELECT 'spray', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, COUNT(DISTINCT e.username_digest),
+               0, 0, 0
+        FROM accounts_signinevent e
+        WHERE ev.outcome = 'failed' AND ev.network <> '' AND e.network = ev.network
+              AND e.outcome = 'failed' AND e.occurred_at >= ev.spray_since AND e.id <= ev.id
+        UNION ALL
+        SELECT 'others', NULL, NULL, NULL, NULL, g.organization_id,
+               (SELECT o.tax_code FROM accounts_organization o WHERE o.id = g.organization_id),
+               (SELECT o.kind FROM accounts_organization o WHERE o.id = g.organization_id),
+               g.last, 0, 0, g.by_device, g.by_network
+        FROM (
+            SELECT u.organization_id, MAX(u.occurred_at) AS last, MAX(u.by_device) AS by_device,
+                   MAX(u.by_network) AS by_network
+            FROM (
+                SELECT e.organization_id, e.occurred_at, 1 AS by_device,
+                       CASE WHEN ev.network <> '' AND e.network = ev.network THEN 1 ELSE 0 END AS by_network
+                FROM accounts_signinevent e
+                WHERE ev.outcome = 'succeeded' AND ev.device_id <> '' AND e.device_id = ev.device_id
+                      AND e.outcome = 'succeeded' AND e.organization_id IS NOT NULL
+                      AND e.organization_id IS DISTINCT FROM ev.organization_id
+                      AND e.occurred_at >= ev.lookback_since AND e.id < ev.id
+                UNION ALL
+                SELECT e.organization_id, e.occurred_at,
+                       CASE WHEN ev.device_id <> '' AND e.device_id = ev.device_id THEN 1 ELSE 0 END, 1
+                FROM accounts_signinevent e
+                WHERE ev.outcome = 'succeeded' AND ev.network <> '' AND e.network = ev.network
+                      AND e.outcome = 'succeeded' AND e.organization_id IS NOT NULL
+                      AND e.organization_id IS DISTINCT FROM ev.organization_id
+                      AND e.occurred_at >= ev.lookback_since AND e.id < ev.id
+            ) u
+            GROUP BY u.organization_id
+            LIMIT 100
+        ) g
+    ) h
+"""
+
+
+def _batch_history_params(events: list[SignInEvent]) -> list:
+    columns: list[list] = [[] for _ in range(10)]
+    for event in events:
+        at = event.occurred_at
+        values = (
+            event.id,
+            event.user_id,
+            event.organization_id,
+            event.outcome,
+            event.device_id or "",
+            event.network or "",
+            at - datetime.timedelta(minutes=settings.RISK_BRUTE_FORCE_MINUTES),
+            at - datetime.timedelta(days=settings.RISK_DEVICE_MEMORY_DAYS),
+            at - datetime.timedelta(minutes=settings.RISK_SPRAY_MINUTES),
+            at - datetime.timedelta(days=settings.RISK_LOOKBACK_DAYS),
+        )
+        for column, value in zip(columns, values, strict=True):
+            column.append(value)
+    return columns
+
+
+def risk_histories_get(*, events: list[SignInEvent], created_at: dict[int, datetime.datetime]) -> dict:
+    """``risk_history_get`` for many sign-ins at once: ``{event id: History}``. On PostgreSQL one
+    statement for the whole batch (and one more, rare, for confirmed places); elsewhere (SQLite,
+    for development) one ``risk_history_get`` per sign-in. ``created_at`` maps each user id to
+    when the account was created (``dormant_account`` for an account never used)."""
+    if connection.vendor != "postgresql":
+        return {
+            event.id: risk_history_get(event=event, created_at=created_at.get(event.user_id))
+            for event in events
+        }
+    rows_of: dict[int, list] = {event.id: [] for event in events}
+    if events:
+        with connection.cursor() as cursor:
+            cursor.execute(_BATCH_HISTORY, _batch_history_params(events))
+            for row in cursor.fetchall():
+                rows_of[row[0]].append(row[1:])
+    needing = {event.user_id for event in events if _needs_known_places(event, rows_of[event.id])}
+    known: dict[int, list[tuple[str, str]]] = {}
+    if needing:
+        for user_id, kind, value in KnownPlace.objects.filter(user_id__in=needing).values_list(
+            "user_id", "kind", "value"
+        ):
+            known.setdefault(user_id, []).append((kind, value))
+    return {
+        event.id: _history_of(
+            event,
+            rows_of[event.id],
+            known.get(event.user_id) if event.user_id in needing else None,
+            created_at.get(event.user_id),
+        )
+        for event in events
+    }
 
 
 def signin_unevaluated_ids(*, older_than: datetime.datetime, after: int = 0, limit: int = 500) -> list[int]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime
 import hashlib
 import ipaddress
+import json
 import logging
 import zoneinfo
+from dataclasses import dataclass
 from importlib import import_module
 
 from django.conf import settings
@@ -22,6 +24,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import selectors
 from accounts.breach_corpus import is_breached
 from accounts.models import (
     KnownPlace,
@@ -41,7 +44,7 @@ from accounts.tokens import email_verification_read, email_verification_token
 from accounts.validators import normalize_tax_code
 from audit.context import current_context, normalise_ip
 from audit.models import Action, Case, CaseNote, Flag
-from audit.services import audit_event_record, flag_raise
+from audit.services import Sighting, audit_event_record, audit_events_record, flag_raise, flags_raise
 from config.errors import ApplicationError
 from config.tasks import enqueue_on_commit
 
@@ -499,6 +502,23 @@ def notification_send(*, user: User, kind: str, email: bool = True, **params) ->
 
         enqueue_on_commit(notify_by_email_task, notification.pk)
     return notification
+
+
+def notifications_send(*, items: list[tuple[User, str, dict]]) -> list[Notification]:
+    """``notification_send`` for many ``(user, kind, params)`` at once: the rows inserted in one
+    statement, each email queued after the commit as one at a time would."""
+    from accounts.tasks import notify_by_email_task
+
+    notifications = Notification.objects.bulk_create(
+        [
+            Notification(user=user, kind=kind, params={"username": user.username, **params})
+            for user, kind, params in items
+        ]
+    )
+    for notification, (user, _kind, _params) in zip(notifications, items, strict=True):
+        if user.email:
+            enqueue_on_commit(notify_by_email_task, notification.pk)
+    return notifications
 
 
 def notification_email(*, notification_id: int) -> bool:
@@ -1296,6 +1316,226 @@ def _queue_signin_evaluation(event: SignInEvent) -> None:
 _SUBJECTLESS_DETECTORS = frozenset({"password_spray"})
 
 
+# What the detectors read of a sign-in and its enterprise, in the models' field order (what
+# ``Model.from_db`` expects); the rest of each row stays deferred.
+_CLAIMED_EVENT_FIELDS = tuple(
+    f.attname
+    for f in SignInEvent._meta.concrete_fields
+    if f.attname
+    in {
+        "id",
+        "user_id",
+        "organization_id",
+        "channel",
+        "outcome",
+        "factor",
+        "network",
+        "user_agent",
+        "device_id",
+        "occurred_at",
+        "evaluated_at",
+        "risk_score",
+        "risk_reasons",
+    }
+)
+_CLAIMED_ORGANIZATION_FIELDS = tuple(
+    f.attname
+    for f in Organization._meta.concrete_fields
+    if f.attname
+    in {"id", "kind", "tax_code", "time_zone", "working_hours_start", "working_hours_end", "working_days"}
+)
+# On PostgreSQL the claim and the load are one statement: the UPDATE claims (evaluated_at null ->
+# now) and already writes a clean result (score 0, no reasons), which is what most sign-ins get,
+# so a clean evaluation writes nothing more; the sign-ins with findings are written again in the
+# same transaction. The batch picks its rows with FOR UPDATE SKIP LOCKED through the partial index
+# signin_unevaluated, so two workers sweeping at once take disjoint batches instead of waiting.
+_CLAIM_RETURNING = f"""
+    WITH claimed AS (
+        UPDATE accounts_signinevent SET evaluated_at = %s, risk_score = 0, risk_reasons = '[]'::jsonb
+        WHERE {{where}}
+        RETURNING {", ".join(_CLAIMED_EVENT_FIELDS)}
+    )
+    SELECT c.*, u.date_joined, {", ".join("o." + name for name in _CLAIMED_ORGANIZATION_FIELDS)}
+    FROM claimed c
+    -- Each user and organisation read by its primary key: planned as plain joins, a hash join
+    -- reads the whole table for every batch (LIMIT 1 keeps the subqueries from being merged).
+    LEFT JOIN LATERAL (SELECT date_joined FROM accounts_user WHERE id = c.user_id LIMIT 1) u ON true
+    LEFT JOIN LATERAL (
+        SELECT * FROM accounts_organization WHERE id = c.organization_id LIMIT 1
+    ) o ON true
+    ORDER BY c.id
+"""  # noqa: S608 - the models' own field names, no input
+_CLAIM_ONE = _CLAIM_RETURNING.format(where="id = %s AND evaluated_at IS NULL")
+_CLAIM_BATCH = _CLAIM_RETURNING.format(
+    where="""id IN (
+        SELECT id FROM accounts_signinevent
+        WHERE evaluated_at IS NULL AND (id = %s OR (id > %s AND occurred_at < %s))
+        ORDER BY id = %s DESC, id LIMIT %s FOR UPDATE SKIP LOCKED
+    )"""
+)
+
+
+def _claimed_from_rows(rows) -> tuple[list[SignInEvent], dict[int, datetime.datetime]]:
+    from django.db import connection
+
+    split = len(_CLAIMED_EVENT_FIELDS)
+    reasons = _CLAIMED_EVENT_FIELDS.index("risk_reasons")
+    events = []
+    created_at = {}
+    json_field = SignInEvent._meta.get_field("risk_reasons")
+    for row in rows:
+        values = list(row[:split])
+        values[reasons] = json_field.from_db_value(values[reasons], None, connection)
+        event = SignInEvent.from_db("default", _CLAIMED_EVENT_FIELDS, values)
+        if event.organization_id is not None:
+            event.organization = Organization.from_db(
+                "default", _CLAIMED_ORGANIZATION_FIELDS, row[split + 1 :]
+            )
+        else:
+            event.organization = None
+        if event.user_id is not None:
+            created_at[event.user_id] = row[split]
+        events.append(event)
+    return events, created_at
+
+
+def _signins_claim(
+    *,
+    event_id: int | None = None,
+    older_than=None,
+    after: int = 0,
+    limit: int = 1,
+    first: int | None = None,
+) -> tuple[list[SignInEvent], dict[int, datetime.datetime]]:
+    """Claims one sign-in (``event_id``) or a batch (unevaluated, ``id > after``, happened before
+    ``older_than``, oldest first, sign-in ``first`` first if it is still unevaluated) in the
+    caller's transaction, writing a clean result. Returns the claimed sign-ins (with their
+    organisation) and when each one's account was created."""
+    from django.db import connection
+
+    now = _now()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            if event_id is not None:
+                cursor.execute(_CLAIM_ONE, [now, event_id])
+            else:
+                cursor.execute(_CLAIM_BATCH, [now, first, after, older_than, first, limit])
+            return _claimed_from_rows(cursor.fetchall())
+    # SQLite (development): its transactions take the write lock first (IMMEDIATE), so what is
+    # selected here is still unclaimed when it is updated.
+    if event_id is not None:
+        ids = [event_id]
+    else:
+        ids = [first] if first is not None else []
+        ids += [
+            pk
+            for pk in selectors.signin_unevaluated_ids(older_than=older_than, after=after, limit=limit)
+            if pk != first
+        ][: limit - len(ids)]
+    claimed = SignInEvent.objects.filter(pk__in=ids, evaluated_at__isnull=True)
+    if not claimed.update(evaluated_at=now, risk_score=0, risk_reasons=[]):
+        return [], {}
+    events = list(
+        SignInEvent.objects.select_related("user", "organization")
+        .filter(pk__in=ids, evaluated_at=now)
+        .order_by("id")
+    )
+    return events, {event.user_id: event.user.date_joined for event in events if event.user_id is not None}
+
+
+# As audit's _FLAGS_UPDATE: one UPDATE joined to arrays instead of bulk_update's CASE per row.
+_RESULTS_UPDATE = """
+    UPDATE accounts_signinevent e SET risk_score = v.score, risk_reasons = v.reasons::jsonb
+    FROM unnest(%s::bigint[], %s::int[], %s::text[]) AS v(id, score, reasons)
+    WHERE e.id = v.id
+"""
+
+
+def _signins_results_update(events: list[SignInEvent]) -> None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        SignInEvent.objects.bulk_update(events, ["risk_score", "risk_reasons"])
+        return
+    encoder = SignInEvent._meta.get_field("risk_reasons").encoder
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RESULTS_UPDATE,
+            [
+                [event.pk for event in events],
+                [event.risk_score for event in events],
+                [json.dumps(event.risk_reasons, cls=encoder) for event in events],
+            ],
+        )
+
+
+def _signins_findings_record(*, found: list[tuple[SignInEvent, list]]) -> None:
+    """Writes the findings of sign-ins (each loaded with its user and organisation), in order:
+    a flag per finding (``flags_raise`` counts repeats, as ``flag_raise`` would one by one), each
+    sign-in's score and reasons (one statement), the responses for its highest severity and, for a
+    new flag from ``RISK_NOTIFY_SEVERITY`` up, the "was this you?" questions."""
+    from accounts import risk
+
+    sightings = []
+    for event, findings in found:
+        for finding in findings:
+            subjectless = finding.detector in _SUBJECTLESS_DETECTORS
+            sightings.append(
+                Sighting(
+                    kind=finding.detector,
+                    severity=finding.severity,
+                    explanation=finding.sentence_en(),
+                    user=None if subjectless else event.user,
+                    organization=None if subjectless else event.organization,
+                    evidence={**finding.evidence, "signin": str(event.pk)},
+                )
+            )
+    raised = iter(flags_raise(sightings=sightings))
+    new_flags = {}
+    for event, findings in found:
+        reasons = []
+        new_flags[event.pk] = 0
+        for finding in findings:
+            flag, created = next(raised)
+            reasons.append({**finding.as_reason(), "flag": flag.pk})
+            new_flags[event.pk] += created
+        event.risk_score = risk.combined_score(findings)
+        event.risk_reasons = reasons
+    _signins_results_update([event for event, _findings in found])
+    # Responses are taken on every risky sign-in (an attacker's new session must end too), but
+    # people are told and asked once per new flag: a password being guessed for an hour counts on
+    # its open flag instead of sending a question per attempt.
+    risky = [
+        (event, risk.highest_severity(findings), bool(new_flags[event.pk]))
+        for event, findings in found
+        if event.user is not None
+    ]
+    risk_respond_many(risky=[item for item in risky if item[1]])
+    signin_reviews_ask(
+        events=[
+            event
+            for event, severity, told in risky
+            if told and _severity_at_least(severity, settings.RISK_NOTIFY_SEVERITY)
+        ]
+    )
+
+
+def _clean_commit_need_not_wait() -> None:
+    """A transaction that only claimed sign-ins and wrote them clean (score 0) commits without
+    waiting for its WAL to reach disk (PostgreSQL's ``synchronous_commit = off`` for this
+    transaction only): a crash can lose it only whole, claim included, and the sweep then
+    evaluates those sign-ins again to the same result; nothing was told or queued. The flush was
+    most of a clean evaluation's time. Transactions with findings (flags, audit events,
+    notifications) still wait."""
+    from django.db import connection
+
+    # Only as the outermost transaction: inside a caller's, it would not wait for the caller's
+    # own writes either.
+    if connection.vendor == "postgresql" and not connection.savepoint_ids:
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def signin_evaluate(*, event_id: int) -> SignInEvent | None:
     """Run the configured detectors over one sign-in: its score and reasons, a flag per finding
     (``flag_raise`` counts repeats), the automatic responses of ``RISK_RESPONSES`` for its
@@ -1305,66 +1545,98 @@ def signin_evaluate(*, event_id: int) -> SignInEvent | None:
     in the same transaction as the results, so a redelivered task, or the sweep racing the task,
     evaluates it once; a crash rolls the claim back and the sweep retries. Returns the event, or
     ``None`` if already evaluated (or gone)."""
-    from accounts import risk, selectors
+    from accounts import risk
 
     with transaction.atomic():
-        claimed = SignInEvent.objects.filter(pk=event_id, evaluated_at__isnull=True).update(
-            evaluated_at=_now()
-        )
+        claimed, created_at = _signins_claim(event_id=event_id)
         if not claimed:
             return None
-        event = SignInEvent.objects.select_related("user", "organization").get(pk=event_id)
-        findings = risk.evaluate(event, selectors.risk_history_get(event=event))
-        reasons = []
-        new_flags = 0
-        for finding in findings:
-            subjectless = finding.detector in _SUBJECTLESS_DETECTORS
-            flag, created = flag_raise(
-                kind=finding.detector,
-                severity=finding.severity,
-                explanation=finding.sentence_en(),
-                user=None if subjectless else event.user,
-                organization=None if subjectless else event.organization,
-                evidence={**finding.evidence, "signin": str(event.pk)},
-            )
-            reasons.append({**finding.as_reason(), "flag": flag.pk})
-            new_flags += created
-        event.risk_score = risk.combined_score(findings)
-        event.risk_reasons = reasons
-        event.save(update_fields=["risk_score", "risk_reasons"])
-        severity = risk.highest_severity(findings)
-        if severity and event.user is not None:
-            # Responses are taken on every risky sign-in (an attacker's new session must end too),
-            # but people are told and asked once per new flag: a password being guessed for an
-            # hour counts on its open flag instead of sending a question per attempt.
-            risk_respond(event=event, severity=severity, tell=bool(new_flags))
-            if new_flags and _severity_at_least(severity, settings.RISK_NOTIFY_SEVERITY):
-                signin_review_ask(event=event)
+        [event] = claimed
+        history = selectors.risk_history_get(event=event, created_at=created_at.get(event.user_id))
+        findings = risk.evaluate(event, history)
+        if findings:
+            event = SignInEvent.objects.select_related("user", "organization").get(pk=event_id)
+            _signins_findings_record(found=[(event, findings)])
+        else:
+            _clean_commit_need_not_wait()
         return event
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    claimed: int  # sign-ins this batch took
+    evaluated: int  # ... and evaluated (the others failed, were logged, and wait for the next sweep)
+    last_id: int  # the largest id it took (the next batch starts after it)
+
+
+def signin_evaluate_batch(
+    *, older_than: datetime.datetime, after: int = 0, limit: int = 500, first: int | None = None
+) -> BatchResult:
+    """Claim up to ``limit`` unevaluated sign-ins (``id > after``, happened before
+    ``older_than``, oldest first; on PostgreSQL skipping those another worker holds) and evaluate
+    them in one transaction, with the same findings, flags, responses and questions as
+    ``signin_evaluate`` each: one statement claims and loads the batch, one reads every history
+    (``selectors.risk_histories_get``), and only the sign-ins with findings are written again. If
+    the batch fails it is rolled back and its sign-ins are evaluated one by one, so one that
+    cannot be evaluated is logged (its id only) and does not hold back the others."""
+    from accounts import risk
+
+    ids: list[int] = []
+    try:
+        with transaction.atomic():
+            events, created_at = _signins_claim(older_than=older_than, after=after, limit=limit, first=first)
+            ids = [event.id for event in events]
+            histories = selectors.risk_histories_get(events=events, created_at=created_at)
+            found = {}
+            for event in events:
+                findings = risk.evaluate(event, histories[event.id])
+                if findings:
+                    found[event.id] = findings
+            if found:
+                full = SignInEvent.objects.select_related("user", "organization").in_bulk(list(found))
+                _signins_findings_record(
+                    found=[(full[event_id], findings) for event_id, findings in found.items()]
+                )
+            elif events:
+                _clean_commit_need_not_wait()
+        return BatchResult(claimed=len(ids), evaluated=len(ids), last_id=max(ids, default=after))
+    except Exception:
+        if not ids:
+            raise
+        logger.exception("could not evaluate a batch of %d sign-ins; evaluating them one by one", len(ids))
+    evaluated = 0
+    for event_id in ids:
+        try:
+            if signin_evaluate(event_id=event_id) is not None:
+                evaluated += 1
+        except Exception:
+            logger.exception("could not evaluate sign-in %s; the next sweep tries again", event_id)
+    return BatchResult(claimed=len(ids), evaluated=evaluated, last_id=max(ids))
+
+
+def signin_evaluate_with_backlog(*, event_id: int) -> BatchResult:
+    """What the task does with its sign-in: evaluates it in a batch with up to
+    ``RISK_BATCH_SIZE - 1`` other sign-ins still waiting (oldest first, skipping those another
+    worker holds). With no backlog the batch is the sign-in alone; under load one message
+    evaluates many, and the messages of the sign-ins it took find them evaluated and do
+    nothing, so workers catch up in batches instead of a transaction per sign-in."""
+    return signin_evaluate_batch(older_than=_now(), limit=settings.RISK_BATCH_SIZE, first=event_id)
 
 
 def signin_evaluate_pending(*, now: datetime.datetime | None = None, batch: int = 500) -> int:
     """The sweep: evaluate every sign-in still unevaluated ``RISK_SWEEP_AFTER_SECONDS`` after it
-    happened (its message was lost, or the broker was down), oldest first, in batches until none
-    is left. One sign-in that cannot be evaluated is logged (its id only) and skipped, so it does
-    not hold back the others; it is tried again at the next sweep. Returns how many it evaluated."""
-    from accounts import selectors
-
+    happened (its message was lost, or the broker was down), oldest first, in batches
+    (``signin_evaluate_batch``) until none is left. Returns how many it evaluated."""
     now = now or _now()
     older_than = now - datetime.timedelta(seconds=settings.RISK_SWEEP_AFTER_SECONDS)
     evaluated = 0
     after = 0
     while True:
-        ids = selectors.signin_unevaluated_ids(older_than=older_than, after=after, limit=batch)
-        for event_id in ids:
-            try:
-                if signin_evaluate(event_id=event_id) is not None:
-                    evaluated += 1
-            except Exception:
-                logger.exception("could not evaluate sign-in %s; the next sweep tries again", event_id)
-        if len(ids) < batch:
+        result = signin_evaluate_batch(older_than=older_than, after=after, limit=batch)
+        evaluated += result.evaluated
+        if result.claimed < batch:
             return evaluated
-        after = ids[-1]
+        after = result.last_id
 
 
 # --- automatic responses --------------------------------------------------------------------------
@@ -1377,32 +1649,51 @@ RESPONSE_LABELS = {
 }
 
 
-def _respond_step_up(event: SignInEvent) -> dict:
-    User.objects.filter(pk=event.user_id).update(step_up_required_at=_now())
-    return {}
+# Each response acts on a list of sign-ins (a batch) and returns the details of each. A user may
+# appear twice in a batch; what a response did is told at the first sign-in, as one at a time would.
 
 
-def _respond_end_sessions(event: SignInEvent) -> dict:
-    ended = UserSession.objects.filter(user_id=event.user_id).count()
-    sessions_end_all(user=event.user)
-    return {"sessions": ended}
+def _respond_step_up(events: list[SignInEvent]) -> list[dict]:
+    User.objects.filter(pk__in={event.user_id for event in events}).update(step_up_required_at=_now())
+    return [{} for _event in events]
 
 
-def _respond_lock_account(event: SignInEvent) -> dict:
-    User.objects.filter(pk=event.user_id, suspended_at__isnull=True).update(
+def _sessions_end(user_ids: set[int]) -> dict[int, int]:
+    """Ends every portal session of these users; returns how many each had."""
+    session_store = import_module(settings.SESSION_ENGINE).SessionStore
+    sessions = list(UserSession.objects.filter(user_id__in=user_ids))
+    ended: dict[int, int] = {}
+    for session in sessions:
+        session_store(session_key=session.session_key).delete()
+        ended[session.user_id] = ended.get(session.user_id, 0) + 1
+    if sessions:
+        UserSession.objects.filter(pk__in=[session.pk for session in sessions]).delete()
+    return ended
+
+
+def _respond_end_sessions(events: list[SignInEvent]) -> list[dict]:
+    ended = _sessions_end({event.user_id for event in events})
+    return [{"sessions": ended.pop(event.user_id, 0)} for event in events]
+
+
+def _respond_lock_account(events: list[SignInEvent]) -> list[dict]:
+    User.objects.filter(pk__in={event.user_id for event in events}, suspended_at__isnull=True).update(
         suspended_at=_now(), suspension_reason="risk"
     )
-    sessions_end_all(user=event.user)
-    return {}
+    _sessions_end({event.user_id for event in events})
+    return [{} for _event in events]
 
 
-def _respond_suspend_certificates(event: SignInEvent) -> dict:
+def _respond_suspend_certificates(events: list[SignInEvent]) -> list[dict]:
     from accounts.risk.signals import certificates_suspend_requested
 
-    results = certificates_suspend_requested.send(
-        sender=SignInEvent, user=event.user, event=event, reason="risk"
-    )
-    return {"certificates": sum(int(result or 0) for _receiver, result in results)}
+    details = []
+    for event in events:
+        results = certificates_suspend_requested.send(
+            sender=SignInEvent, user=event.user, event=event, reason="risk"
+        )
+        details.append({"certificates": sum(int(result or 0) for _receiver, result in results)})
+    return details
 
 
 RESPONSES = {
@@ -1416,21 +1707,50 @@ RESPONSES = {
 def risk_respond(*, event: SignInEvent, severity: str, tell: bool = True) -> list[str]:
     """Take the responses ``RISK_RESPONSES[severity]`` names, each recorded as ``risk.response``,
     and (``tell``) tell the user what was done in one notification. Returns the responses taken."""
-    taken = []
-    for name in settings.RISK_RESPONSES.get(severity, []):
-        details = RESPONSES[name](event)
-        audit_event_record(
-            action=Action.RISK_RESPONSE,
-            actor=None,
-            organization=event.organization,
-            target=event.user,
-            data={"response": name, "severity": severity, "signin": str(event.pk), **details},
-        )
-        taken.append(name)
-    if taken and tell:
-        notification_send(
-            user=event.user, kind=Notification.Kind.RISK_RESPONSE, responses=taken, signin=event.pk
-        )
+    return risk_respond_many(risky=[(event, severity, tell)])[0]
+
+
+def risk_respond_many(*, risky: list[tuple[SignInEvent, str, bool]]) -> list[list[str]]:
+    """``risk_respond`` for many ``(sign-in, severity, tell)`` at once, each response taken for
+    all the sign-ins that call for it together and the ``risk.response`` events inserted in one
+    statement. Returns the responses taken for each."""
+    taken: list[list[str]] = [[] for _item in risky]
+    details: dict[tuple[int, str], dict] = {}
+    for name, respond in RESPONSES.items():
+        indexes = [
+            n
+            for n, (_e, severity, _t) in enumerate(risky)
+            if name in settings.RISK_RESPONSES.get(severity, [])
+        ]
+        if not indexes:
+            continue
+        for n, detail in zip(indexes, respond([risky[n][0] for n in indexes]), strict=True):
+            details[n, name] = detail
+    events = []
+    for n, (event, severity, _tell) in enumerate(risky):
+        for name in settings.RISK_RESPONSES.get(severity, []):
+            events.append(
+                {
+                    "action": Action.RISK_RESPONSE,
+                    "organization": event.organization,
+                    "target": event.user,
+                    "data": {
+                        "response": name,
+                        "severity": severity,
+                        "signin": str(event.pk),
+                        **details[n, name],
+                    },
+                }
+            )
+            taken[n].append(name)
+    audit_events_record(events=events)
+    notifications_send(
+        items=[
+            (event.user, Notification.Kind.RISK_RESPONSE, {"responses": taken[n], "signin": event.pk})
+            for n, (event, _severity, tell) in enumerate(risky)
+            if taken[n] and tell
+        ]
+    )
     return taken
 
 
@@ -1440,27 +1760,45 @@ def risk_respond(*, event: SignInEvent, severity: str, tell: bool = True) -> lis
 def signin_review_ask(*, event: SignInEvent) -> list[SignInReview]:
     """Ask the account's user and their enterprise's owner (email and portal), each with their
     own single-use "this was me" / "this was not me" links."""
-    recipients = [event.user]
-    if event.organization_id is not None:
-        recipients += list(
-            User.objects.filter(
-                organization_id=event.organization_id, role=User.Role.OWNER, is_active=True
-            ).exclude(pk=event.user_id)
-        )
+    return signin_reviews_ask(events=[event])
+
+
+def signin_reviews_ask(*, events: list[SignInEvent]) -> list[SignInReview]:
+    """``signin_review_ask`` for many sign-ins: the owners of all their enterprises read in one
+    query, the questions and their notifications each inserted in one statement."""
+    owners: dict[int, list[User]] = {}
+    organizations = {event.organization_id for event in events if event.organization_id is not None}
+    if organizations:
+        for owner in User.objects.filter(
+            organization_id__in=organizations, role=User.Role.OWNER, is_active=True
+        ).order_by("pk"):
+            owners.setdefault(owner.organization_id, []).append(owner)
     expires_at = _now() + datetime.timedelta(days=settings.RISK_REVIEW_DAYS)
-    reviews = []
-    for recipient in recipients:
-        review = SignInReview.objects.create(event=event, recipient=recipient, expires_at=expires_at)
-        notification_send(
-            user=recipient,
-            kind=Notification.Kind.SIGNIN_REVIEW,
-            review=review.pk,
-            account=event.user.username,
-            when=timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M"),
-            network=event.network or "?",
-            reasons=[reason["detector"] for reason in event.risk_reasons],
-        )
-        reviews.append(review)
+    asked = [
+        (event, recipient)
+        for event in events
+        for recipient in [event.user]
+        + [owner for owner in owners.get(event.organization_id, []) if owner.pk != event.user_id]
+    ]
+    reviews = SignInReview.objects.bulk_create(
+        [SignInReview(event=event, recipient=recipient, expires_at=expires_at) for event, recipient in asked]
+    )
+    notifications_send(
+        items=[
+            (
+                recipient,
+                Notification.Kind.SIGNIN_REVIEW,
+                {
+                    "review": review.pk,
+                    "account": event.user.username,
+                    "when": timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M"),
+                    "network": event.network or "?",
+                    "reasons": [reason["detector"] for reason in event.risk_reasons],
+                },
+            )
+            for review, (event, recipient) in zip(reviews, asked, strict=True)
+        ]
+    )
     return reviews
 
 

@@ -31,11 +31,11 @@ def notify_by_email_task(notification_id: int) -> bool:
 
 
 @shared_task(name="accounts.tasks.evaluate_sign_in", acks_late=True, max_retries=3, default_retry_delay=30)
-def evaluate_sign_in_task(event_id: int) -> int | None:
-    """Carries the sign-in's id only. Idempotent (the service claims the event), so a
-    redelivery or the sweep running alongside does nothing twice."""
-    event = services.signin_evaluate(event_id=event_id)
-    return event.risk_score if event is not None else None
+def evaluate_sign_in_task(event_id: int) -> int:
+    """Carries the sign-in's id only. Idempotent (the service claims the events), so a
+    redelivery or the sweep running alongside does nothing twice. Returns how many sign-ins it
+    evaluated (with the backlog it took along)."""
+    return services.signin_evaluate_with_backlog(event_id=event_id).evaluated
 
 
 @shared_task(name="accounts.tasks.evaluate_sign_ins_pending", acks_late=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 
@@ -58,6 +59,37 @@ def _target_of(target) -> tuple[str, str]:
     return str(target_type), str(target_id)
 
 
+def _audit_event_build(
+    *,
+    action: str,
+    actor=None,
+    organization=None,
+    target=None,
+    data: dict | None = None,
+    context: RequestContext | None = None,
+    occurred_at: datetime.datetime | None = None,
+) -> AuditEvent:
+    if action not in _ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    data = {} if data is None else data
+    validate_data(data)
+    context = context or current_context()
+    target_type, target_id = _target_of(target)
+    return AuditEvent(
+        occurred_at=occurred_at or _now(),
+        action=action,
+        actor=actor if getattr(actor, "pk", None) else None,
+        organization=organization,
+        target_type=target_type[:100],
+        target_id=target_id[:64],
+        data=data,
+        channel=context.channel,
+        ip=normalise_ip(context.ip) or "",
+        user_agent=context.user_agent[:512],
+        request_id=context.request_id[:64],
+    )
+
+
 def audit_event_record(
     *,
     action: str,
@@ -75,28 +107,28 @@ def audit_event_record(
     queued. Raises ``ValueError`` for an unknown action and ``AuditDataError`` for data that
     cannot be stored faithfully (floats, secrets, NUL characters).
     """
-    if action not in _ACTIONS:
-        raise ValueError(f"unknown audit action {action!r}")
-    data = {} if data is None else data
-    validate_data(data)
-    context = context or current_context()
-    target_type, target_id = _target_of(target)
-    event = AuditEvent(
-        occurred_at=occurred_at or _now(),
+    event = _audit_event_build(
         action=action,
-        actor=actor if getattr(actor, "pk", None) else None,
+        actor=actor,
         organization=organization,
-        target_type=target_type[:100],
-        target_id=target_id[:64],
+        target=target,
         data=data,
-        channel=context.channel,
-        ip=normalise_ip(context.ip) or "",
-        user_agent=context.user_agent[:512],
-        request_id=context.request_id[:64],
+        context=context,
+        occurred_at=occurred_at,
     )
     event.save(force_insert=True)
     transaction.on_commit(_queue_seal)
     return event
+
+
+def audit_events_record(*, events: list[dict]) -> list[AuditEvent]:
+    """``audit_event_record`` for many events (each a dict of its keyword arguments), inserted in
+    one statement, in order; sealing is queued once after the commit."""
+    built = [_audit_event_build(**event) for event in events]
+    if built:
+        AuditEvent.objects.bulk_create(built)
+        transaction.on_commit(_queue_seal)
+    return built
 
 
 def _queue_seal() -> None:
@@ -409,6 +441,141 @@ def flag_raise(
         },
     )
     return flag, True
+
+
+# On PostgreSQL counted flags are written by one UPDATE joined to the new values passed as arrays:
+# Django's bulk_update builds a CASE per field and per row, which costs more than the statement.
+_FLAGS_UPDATE = """
+    UPDATE audit_flag f
+    SET count = v.count, last_seen_at = v.last_seen_at, evidence = v.evidence::jsonb,
+        explanation = v.explanation, severity = v.severity
+    FROM unnest(%s::bigint[], %s::int[], %s::timestamptz[], %s::text[], %s::text[], %s::text[])
+         AS v(id, count, last_seen_at, evidence, explanation, severity)
+    WHERE f.id = v.id
+"""
+
+
+def _flags_update(flags: list[Flag]) -> None:
+    fields = ["count", "last_seen_at", "evidence", "explanation", "severity"]
+    if connection.vendor != "postgresql":
+        Flag.objects.bulk_update(flags, fields)
+        return
+    encoder = Flag._meta.get_field("evidence").encoder
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _FLAGS_UPDATE,
+            [
+                [flag.pk for flag in flags],
+                [flag.count for flag in flags],
+                [flag.last_seen_at for flag in flags],
+                [json.dumps(flag.evidence, cls=encoder) for flag in flags],
+                [flag.explanation for flag in flags],
+                [flag.severity for flag in flags],
+            ],
+        )
+
+
+@dataclass(frozen=True)
+class Sighting:
+    """One thing seen, for ``flags_raise``: the arguments of ``flag_raise``."""
+
+    kind: str
+    severity: str
+    explanation: str
+    user: object = None
+    organization: object = None
+    evidence: dict = field(default_factory=dict)
+
+
+def flags_raise(*, sightings: list[Sighting]) -> list[tuple[Flag, bool]]:
+    """``flag_raise`` for many sightings, in order, with the same flags, counts and ``flag.raised``
+    events as calling it for each in turn, in a few statements: the open flags of every subject
+    are read and locked in one query (in id order, so two batches lock in the same order), new
+    flags are inserted in one, counted ones updated in one, and the new flags' events inserted in
+    one. Returns ``(flag, created)`` per sighting. Raises ``AuditDataError`` for evidence that
+    could hold a secret, before writing anything."""
+    for sighting in sightings:
+        validate_data(sighting.evidence, "evidence")
+    if not sightings:
+        return []
+    now = _now()
+    window = now - datetime.timedelta(hours=settings.FLAG_WINDOW_HOURS)
+
+    def subject(sighting: Sighting) -> tuple[str, int | None, int | None]:
+        return (
+            sighting.kind,
+            getattr(sighting.user, "pk", None),
+            getattr(sighting.organization, "pk", None),
+        )
+
+    keys = {subject(sighting) for sighting in sightings}
+    # The open flags of these users, and of the kinds seen without a user (served by the indexes
+    # on user_id and flag_subject_open), are locked and matched exactly here: one OR per subject
+    # costs the ORM more than the few extra rows.
+    users = {user_id for _kind, user_id, _org in keys if user_id is not None}
+    userless_kinds = {kind for kind, user_id, _org in keys if user_id is None}
+    open_flags: dict[tuple, Flag] = {}
+    for flag in (
+        Flag.objects.select_for_update()
+        .filter(
+            models.Q(user_id__in=users) | models.Q(user__isnull=True, kind__in=userless_kinds),
+            status=Flag.Status.OPEN,
+            last_seen_at__gte=window,
+        )
+        .order_by("pk")
+    ):
+        key = (flag.kind, flag.user_id, flag.organization_id)
+        if key in keys and (key not in open_flags or flag.last_seen_at > open_flags[key].last_seen_at):
+            open_flags[key] = flag
+    results: list[tuple[Flag, bool]] = []
+    created: list[tuple[Flag, Sighting]] = []
+    counted: dict[int, Flag] = {}
+    for sighting in sightings:
+        key = subject(sighting)
+        flag = open_flags.get(key)
+        if flag is None:
+            flag = Flag(
+                kind=sighting.kind,
+                severity=sighting.severity,
+                user=sighting.user if key[1] else None,
+                organization=sighting.organization,
+                evidence=sighting.evidence,
+                explanation=sighting.explanation,
+                first_seen_at=now,
+                last_seen_at=now,
+            )
+            open_flags[key] = flag
+            created.append((flag, sighting))
+            results.append((flag, True))
+            continue
+        flag.count += 1
+        flag.last_seen_at = now
+        flag.evidence = sighting.evidence
+        flag.explanation = sighting.explanation
+        if Flag.SEVERITY_RANK[sighting.severity] > Flag.SEVERITY_RANK[flag.severity]:
+            flag.severity = sighting.severity
+        if flag.pk is not None:  # one created in this batch is inserted as it ends up
+            counted[flag.pk] = flag
+        results.append((flag, False))
+    Flag.objects.bulk_create([flag for flag, _sighting in created])
+    if counted:
+        _flags_update(list(counted.values()))
+    audit_events_record(
+        events=[
+            {
+                "action": Action.FLAG_RAISED,
+                "organization": flag.organization,
+                "target": flag,
+                "data": {
+                    "kind": sighting.kind,
+                    "severity": sighting.severity,
+                    "user": str(flag.user_id) if flag.user_id else None,
+                },
+            }
+            for flag, sighting in created
+        ]
+    )
+    return results
 
 
 @transaction.atomic

@@ -401,6 +401,7 @@ RISK_MULTI_TAX_CODES = env_int("RISK_MULTI_TAX_CODES", 3, minimum=2)
 RISK_NOTIFY_SEVERITY = env_choice("RISK_NOTIFY_SEVERITY", "medium", {"low", "medium", "high"})
 RISK_REVIEW_DAYS = env_int("RISK_REVIEW_DAYS", 7, minimum=1)
 RISK_SWEEP_AFTER_SECONDS = env_int("RISK_SWEEP_AFTER_SECONDS", 60, minimum=0)
+RISK_BATCH_SIZE = env_int("RISK_BATCH_SIZE", 100, minimum=1)
 RISK_RESPONSE_CHOICES = {"step_up", "end_sessions", "lock_account", "suspend_certificates"}
 
 

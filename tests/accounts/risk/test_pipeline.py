@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-from accounts import selectors, services
+from accounts import risk, selectors, services
 from accounts.models import SignInEvent
 from accounts.tasks import evaluate_sign_in_task
 from audit.models import AuditEvent, Flag
@@ -190,14 +190,15 @@ def test_the_sweep_goes_through_every_batch_and_skips_an_event_it_cannot_evaluat
     trader_signer, monkeypatch, caplog
 ):
     events = [record(trader_signer, evaluated=False, ago=datetime.timedelta(minutes=5)) for _n in range(5)]
-    original = services.signin_evaluate
+    original = risk.evaluate
 
-    def broken_for_the_second(*, event_id):
-        if event_id == events[1].pk:
+    def broken_for_the_second(event, history):
+        if event.pk == events[1].pk:
             raise RuntimeError("a row the detectors choke on")
-        return original(event_id=event_id)
+        return original(event, history)
 
-    monkeypatch.setattr(services, "signin_evaluate", broken_for_the_second)
+    # The batch fails, is rolled back and evaluated one by one: only the second stays unevaluated.
+    monkeypatch.setattr(risk, "evaluate", broken_for_the_second)
     with caplog.at_level(logging.ERROR):
         assert services.signin_evaluate_pending(batch=2) == 4
     assert f"could not evaluate sign-in {events[1].pk}" in caplog.text

@@ -1,0 +1,246 @@
+"""Evaluating sign-ins in batches (the sweep's path): the same findings, flags, responses and
+questions as one at a time, in a few statements, and two batches never take the same sign-in."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+
+import pytest
+from django.db import connection, connections, transaction
+from django.utils import timezone
+
+from accounts import risk, selectors, services
+from accounts.models import Notification, SignInEvent, SignInReview
+from audit.models import AuditEvent, Flag
+from audit.services import Sighting, flags_raise
+from tests.accounts.risk.conftest import BROKER_DEVICE, record
+
+pytestmark = pytest.mark.django_db
+
+LATER = datetime.timedelta(days=1)
+
+
+@pytest.fixture
+def mixed_signins(trader_signer, trader_owner, broker_agent, officer):
+    """A history, then pending sign-ins of every kind the detectors see (and clean ones)."""
+    record(broker_agent, ago=datetime.timedelta(days=1), device_id=BROKER_DEVICE, ip="198.51.100.20")
+    record(trader_signer, ago=datetime.timedelta(days=3))
+    record(trader_owner, ago=datetime.timedelta(days=2), device_id="owner-pc", ip="203.0.113.9")
+    record(officer, ago=datetime.timedelta(days=1), device_id="officer-pc", ip="192.0.2.77")
+    for number in range(4):
+        record(trader_owner, ago=datetime.timedelta(minutes=10), outcome="failed", evaluated=False)
+        record(None, username=f"guess{number}", outcome="failed", ip="192.0.2.10", evaluated=False)
+    pending = [
+        record(trader_signer, evaluated=False),  # clean: its own device and network
+        record(trader_signer, evaluated=False, device_id=BROKER_DEVICE, ip="198.51.100.21"),
+        record(trader_owner, evaluated=False, device_id="owner-pc", ip="203.0.113.9"),
+        record(trader_owner, evaluated=False, device_id="new-laptop", ip="198.18.0.5"),
+        record(officer, evaluated=False, device_id="officer-pc", ip="192.0.2.77"),
+        record(officer, evaluated=False, device_id="elsewhere", ip="198.51.100.5"),
+        record(trader_signer, evaluated=False, outcome="failed", factor="second_factor"),
+    ]
+    return list(SignInEvent.objects.filter(evaluated_at__isnull=True).order_by("id")), pending
+
+
+def _expected(events):
+    """What one-at-a-time evaluation finds (its read path: risk_history_get per sign-in)."""
+    found = {}
+    for event in SignInEvent.objects.select_related("user", "organization").filter(
+        pk__in=[e.pk for e in events]
+    ):
+        found[event.pk] = risk.evaluate(event, selectors.risk_history_get(event=event))
+    return found
+
+
+def _sorted(history):
+    return (
+        sorted(history.places, key=repr),
+        sorted(history.others, key=repr),
+        history.last_success_at,
+        history.known_devices,
+        history.known_networks,
+        history.password_failures,
+        history.second_factor_failures,
+        history.spray_names,
+        history.account_created_at,
+    )
+
+
+def test_a_batchs_histories_are_each_sign_ins_own(settings, mixed_signins):
+    settings.RISK_SPRAY_ACCOUNTS = 3
+    events, _pending = mixed_signins
+    events = list(
+        SignInEvent.objects.select_related("user", "organization").filter(pk__in=[e.pk for e in events])
+    )
+    created_at = {event.user_id: event.user.date_joined for event in events if event.user_id is not None}
+    batch = selectors.risk_histories_get(events=events, created_at=created_at)
+    for event in events:
+        assert _sorted(batch[event.pk]) == _sorted(selectors.risk_history_get(event=event)), event.pk
+
+
+def test_a_batch_finds_and_keeps_what_one_at_a_time_finds(settings, mixed_signins):
+    settings.RISK_SPRAY_ACCOUNTS = 3
+    settings.RISK_SECOND_FACTOR_FAILURES = 1
+    events, _pending = mixed_signins
+    expected = _expected(events)
+    assert sum(1 for findings in expected.values() if findings) >= 5  # the scenario finds things
+    result = services.signin_evaluate_batch(older_than=timezone.now() + LATER, limit=100)
+    assert (result.claimed, result.evaluated, result.last_id) == (len(events), len(events), events[-1].pk)
+    for event in SignInEvent.objects.filter(pk__in=expected):
+        kept = [{k: v for k, v in reason.items() if k != "flag"} for reason in event.risk_reasons]
+        assert kept == [finding.as_reason() for finding in expected[event.pk]], event.pk
+        assert event.risk_score == risk.combined_score(expected[event.pk])
+        assert event.evaluated_at is not None
+        for reason in event.risk_reasons:
+            assert Flag.objects.filter(pk=reason["flag"], kind=reason["detector"]).exists()
+    assert services.signin_evaluate_batch(older_than=timezone.now() + LATER, limit=100).claimed == 0
+
+
+def test_a_batch_raises_responds_and_asks_as_one_at_a_time_would(trader_signer, trader_owner, broker_agent):
+    record(broker_agent, ago=datetime.timedelta(days=1), device_id=BROKER_DEVICE, ip="198.51.100.20")
+    record(trader_signer, ago=datetime.timedelta(days=3))
+    first = record(trader_signer, evaluated=False, device_id=BROKER_DEVICE, ip="198.51.100.21")
+    second = record(trader_signer, evaluated=False, device_id=BROKER_DEVICE, ip="198.51.100.21")
+    services.signin_evaluate_batch(older_than=timezone.now() + LATER, limit=10)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    flag = Flag.objects.get(kind="foreign_party_device")
+    # The second sighting counts on the flag the first opened, as one at a time.
+    assert (flag.count, flag.severity, flag.user, flag.evidence["signin"]) == (
+        2,
+        "high",
+        trader_signer,
+        str(second.pk),
+    )
+    assert AuditEvent.objects.filter(action="flag.raised", target_id=str(flag.pk)).count() == 1
+    assert {r["flag"] for r in first.risk_reasons if r["detector"] == "foreign_party_device"} == {flag.pk}
+    # Responses on both sign-ins; people told and asked only for the one that opened the flags.
+    responses = AuditEvent.objects.filter(action="risk.response")
+    assert sorted(e.data["signin"] for e in responses) == sorted([str(first.pk)] * 2 + [str(second.pk)] * 2)
+    assert set(SignInReview.objects.values_list("event_id", "recipient_id")) == {
+        (first.pk, trader_signer.pk),
+        (first.pk, trader_owner.pk),
+    }
+    kinds = sorted(Notification.objects.values_list("user_id", "kind"))
+    assert kinds == sorted(
+        [
+            (trader_signer.pk, Notification.Kind.RISK_RESPONSE),
+            (trader_signer.pk, Notification.Kind.SIGNIN_REVIEW),
+            (trader_owner.pk, Notification.Kind.SIGNIN_REVIEW),
+        ]
+    )
+    trader_signer.refresh_from_db()
+    assert trader_signer.step_up_required_at is not None
+
+
+def test_flags_raise_counts_as_flag_raise_one_at_a_time(trader_signer, trader_owner):
+    def seen(severity, user=trader_signer, kind="new_device"):
+        return Sighting(
+            kind=kind,
+            severity=severity,
+            explanation=f"seen {severity}",
+            user=user,
+            organization=user.organization if user else None,
+            evidence={"n": severity},
+        )
+
+    raised = flags_raise(sightings=[seen("low"), seen("high"), seen("medium"), seen("low", trader_owner)])
+    assert [created for _flag, created in raised] == [True, False, False, True]
+    signer_flag = raised[0][0]
+    signer_flag.refresh_from_db()
+    assert (signer_flag.count, signer_flag.severity, signer_flag.evidence) == (3, "high", {"n": "medium"})
+    events = AuditEvent.objects.filter(action="flag.raised").order_by("id")
+    assert [(e.data["severity"], e.data["user"]) for e in events] == [
+        ("low", str(trader_signer.pk)),
+        ("low", str(trader_owner.pk)),
+    ]
+    again = flags_raise(sightings=[seen("low"), seen("low", None, kind="password_spray")])
+    assert [(flag.pk == signer_flag.pk, created) for flag, created in again] == [(True, False), (False, True)]
+    signer_flag.refresh_from_db()
+    assert signer_flag.count == 4 and again[1][0].user is None
+
+
+def test_a_failing_batch_is_evaluated_one_by_one(trader_signer, monkeypatch, caplog):
+    events = [record(trader_signer, evaluated=False, ago=datetime.timedelta(minutes=5)) for _n in range(3)]
+    original = risk.evaluate
+
+    def broken_for_the_first(event, history):
+        if event.pk == events[0].pk:
+            raise RuntimeError("a row the detectors choke on")
+        return original(event, history)
+
+    monkeypatch.setattr(risk, "evaluate", broken_for_the_first)
+    result = services.signin_evaluate_batch(older_than=timezone.now(), limit=10)
+    assert (result.claimed, result.evaluated) == (3, 2)
+    assert "evaluating them one by one" in caplog.text
+    assert list(SignInEvent.objects.filter(evaluated_at__isnull=True).values_list("pk", flat=True)) == [
+        events[0].pk
+    ]
+
+
+def test_a_clean_sign_in_is_one_claim_and_one_history_read(trader_signer, django_assert_num_queries):
+    record(trader_signer, ago=datetime.timedelta(days=1))
+    event = record(trader_signer, evaluated=False)
+    # In the test's transaction: a savepoint, the claim (with the load on PostgreSQL), the
+    # history, the release. On SQLite the claim and the load are two statements.
+    with django_assert_num_queries(4 if connection.vendor == "postgresql" else 5):
+        evaluated = services.signin_evaluate(event_id=event.pk)
+    assert (evaluated.risk_score, evaluated.risk_reasons) == (0, [])
+    event.refresh_from_db()
+    assert (event.risk_score, event.risk_reasons, event.evaluated_at is not None) == (0, [], True)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SKIP LOCKED: PostgreSQL only")
+def test_two_batches_racing_take_disjoint_sign_ins_and_do_not_wait(trader_signer):
+    record(trader_signer, ago=datetime.timedelta(days=3))
+    pending = [record(trader_signer, evaluated=False, ago=datetime.timedelta(minutes=5)) for _n in range(6)]
+    older_than = timezone.now()
+    holding = threading.Event()
+    release = threading.Event()
+    first: dict = {}
+
+    def slow_batch():
+        try:
+            with transaction.atomic():
+                events, _created = services._signins_claim(older_than=older_than, limit=3)
+                first["ids"] = [event.pk for event in events]
+                holding.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=slow_batch)
+    thread.start()
+    assert holding.wait(10)
+    try:
+        # The first batch holds its three sign-ins; the second takes the other three at once.
+        second = services.signin_evaluate_batch(older_than=older_than, limit=10)
+        assert second.claimed == 3 and second.evaluated == 3
+        taken = set(SignInEvent.objects.filter(evaluated_at__isnull=False).values_list("pk", flat=True))
+        assert taken & {event.pk for event in pending} == {event.pk for event in pending} - set(first["ids"])
+        # Nothing is left that the first batch does not hold.
+        assert services.signin_evaluate_batch(older_than=older_than, limit=10).claimed == 0
+    finally:
+        release.set()
+        thread.join(10)
+    evaluated = set(SignInEvent.objects.filter(evaluated_at__isnull=False).values_list("pk", flat=True))
+    assert len(first["ids"]) == 3 and {event.pk for event in pending} <= evaluated
+    assert services.signin_evaluate(event_id=pending[0].pk) is None
+
+
+def test_the_task_takes_the_backlog_along_and_the_messages_of_what_it_took_do_nothing(
+    settings, trader_signer
+):
+    from accounts.tasks import evaluate_sign_in_task
+
+    settings.RISK_BATCH_SIZE = 3
+    events = [record(trader_signer, evaluated=False, ago=datetime.timedelta(seconds=n)) for n in (5, 4, 3, 2)]
+    # Its own sign-in (the newest) and the two oldest waiting.
+    assert evaluate_sign_in_task(events[3].pk) == 3
+    waiting = SignInEvent.objects.filter(evaluated_at__isnull=True).values_list("pk", flat=True)
+    assert list(waiting) == [events[2].pk]
+    assert evaluate_sign_in_task(events[0].pk) == 1  # its own is done; it takes the last one waiting
+    assert evaluate_sign_in_task(events[2].pk) == 0
+    assert not SignInEvent.objects.filter(evaluated_at__isnull=True).exists()
