@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import ipaddress
-import json
 import logging
 import zoneinfo
 from dataclasses import dataclass
@@ -45,6 +44,7 @@ from accounts.validators import normalize_tax_code
 from audit.context import current_context, normalise_ip
 from audit.models import Action, Case, CaseNote, Flag
 from audit.services import Sighting, audit_event_record, audit_events_record, flag_raise, flags_raise
+from config.bulk import bulk_update_rows
 from config.errors import ApplicationError
 from config.tasks import enqueue_on_commit
 
@@ -1443,32 +1443,6 @@ def _signins_claim(
     return events, {event.user_id: event.user.date_joined for event in events if event.user_id is not None}
 
 
-# As audit's _FLAGS_UPDATE: one UPDATE joined to arrays instead of bulk_update's CASE per row.
-_RESULTS_UPDATE = """
-    UPDATE accounts_signinevent e SET risk_score = v.score, risk_reasons = v.reasons::jsonb
-    FROM unnest(%s::bigint[], %s::int[], %s::text[]) AS v(id, score, reasons)
-    WHERE e.id = v.id
-"""
-
-
-def _signins_results_update(events: list[SignInEvent]) -> None:
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        SignInEvent.objects.bulk_update(events, ["risk_score", "risk_reasons"])
-        return
-    encoder = SignInEvent._meta.get_field("risk_reasons").encoder
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _RESULTS_UPDATE,
-            [
-                [event.pk for event in events],
-                [event.risk_score for event in events],
-                [json.dumps(event.risk_reasons, cls=encoder) for event in events],
-            ],
-        )
-
-
 def _signins_findings_record(*, found: list[tuple[SignInEvent, list]]) -> None:
     """Writes the findings of sign-ins (each loaded with its user and organisation), in order:
     a flag per finding (``flags_raise`` counts repeats, as ``flag_raise`` would one by one), each
@@ -1501,7 +1475,7 @@ def _signins_findings_record(*, found: list[tuple[SignInEvent, list]]) -> None:
             new_flags[event.pk] += created
         event.risk_score = risk.combined_score(findings)
         event.risk_reasons = reasons
-    _signins_results_update([event for event, _findings in found])
+    bulk_update_rows(SignInEvent, [event for event, _findings in found], ["risk_score", "risk_reasons"])
     # Responses are taken on every risky sign-in (an attacker's new session must end too), but
     # people are told and asked once per new flag: a password being guessed for an hour counts on
     # its open flag instead of sending a question per attempt.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import json
 import logging
 from dataclasses import dataclass, field
 
@@ -38,6 +37,7 @@ from audit.selectors import (
     unsealed_canonical_rows,
 )
 from audit.verify_receipt import key_id, verify_consistency
+from config.bulk import bulk_update_rows
 from config.tasks import publish_safely
 
 logger = logging.getLogger(__name__)
@@ -443,38 +443,6 @@ def flag_raise(
     return flag, True
 
 
-# On PostgreSQL counted flags are written by one UPDATE joined to the new values passed as arrays:
-# Django's bulk_update builds a CASE per field and per row, which costs more than the statement.
-_FLAGS_UPDATE = """
-    UPDATE audit_flag f
-    SET count = v.count, last_seen_at = v.last_seen_at, evidence = v.evidence::jsonb,
-        explanation = v.explanation, severity = v.severity
-    FROM unnest(%s::bigint[], %s::int[], %s::timestamptz[], %s::text[], %s::text[], %s::text[])
-         AS v(id, count, last_seen_at, evidence, explanation, severity)
-    WHERE f.id = v.id
-"""
-
-
-def _flags_update(flags: list[Flag]) -> None:
-    fields = ["count", "last_seen_at", "evidence", "explanation", "severity"]
-    if connection.vendor != "postgresql":
-        Flag.objects.bulk_update(flags, fields)
-        return
-    encoder = Flag._meta.get_field("evidence").encoder
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _FLAGS_UPDATE,
-            [
-                [flag.pk for flag in flags],
-                [flag.count for flag in flags],
-                [flag.last_seen_at for flag in flags],
-                [json.dumps(flag.evidence, cls=encoder) for flag in flags],
-                [flag.explanation for flag in flags],
-                [flag.severity for flag in flags],
-            ],
-        )
-
-
 @dataclass(frozen=True)
 class Sighting:
     """One thing seen, for ``flags_raise``: the arguments of ``flag_raise``."""
@@ -559,7 +527,9 @@ def flags_raise(*, sightings: list[Sighting]) -> list[tuple[Flag, bool]]:
         results.append((flag, False))
     Flag.objects.bulk_create([flag for flag, _sighting in created])
     if counted:
-        _flags_update(list(counted.values()))
+        bulk_update_rows(
+            Flag, list(counted.values()), ["count", "last_seen_at", "evidence", "explanation", "severity"]
+        )
     audit_events_record(
         events=[
             {
