@@ -42,13 +42,23 @@ def seeded(transactional_db, settings):
     # Checkpoints at a size that is not a power of two, and a last, partial one.
     settings.AUDIT_CHECKPOINT_EVENTS = 300
     out = io.StringIO()
+    indexes = _indexes()
     timings = seed_scale(SIZES, out=lambda line: out.write(line + "\n"))
-    return timings, out.getvalue()
+    return timings, out.getvalue(), indexes
+
+
+def _indexes() -> set[tuple[str, str]]:
+    """Every index (and unique constraint) of the tables loaded with their indexes rebuilt."""
+    tables = [m._meta.db_table for m in (AuditEvent, SignInEvent, SignatureRecord, Declaration)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = ANY(%s)", [tables])
+        return set(cursor.fetchall())
 
 
 @pytest.mark.postgres
 def test_it_fills_every_table_at_the_sizes_asked_and_times_each(seeded):
-    timings, printed = seeded
+    timings, printed, indexes_before = seeded
+    assert _indexes() == indexes_before  # dropped for the load, built again as they were
     assert Organization.objects.filter(kind="trader").count() == 40
     assert Organization.objects.filter(kind="broker").count() == 4
     assert BrokerLicence.objects.count() == 4
