@@ -317,8 +317,12 @@ class SignatureRecord(models.Model):
             # What an enterprise signed for another party (a broker's submissions for its clients):
             # with signature_trader_recent, the two disjoint halves of the portal's history, each
             # read in page order (signatures.selectors.SignatureHistory).
+            # The id is included so the page's ids come from the index alone: the planner cannot
+            # tell how few rows match (the two columns are correlated) and would otherwise prefer
+            # the plain signer index and a heap visit per record of the enterprise's own staff.
             models.Index(
                 fields=["signer_organization", "-created_at"],
+                include=["id"],
                 condition=~models.Q(trader=models.F("signer_organization")),
                 name="signature_signed_for_others",
             ),

@@ -104,16 +104,27 @@ class SignatureHistory:
         if not connection.features.supports_slicing_ordering_in_compound:
             # SQLite (the embedded default, small data) has no LIMIT inside a UNION's parts.
             return list(signature_records_for(viewer=self.viewer).order_by(*_NEWEST_FIRST)[start:stop])
-        in_its_name = SignatureRecord.objects.filter(trader_id=self.organization_id)
-        for_others = SignatureRecord.objects.filter(signer_organization_id=self.organization_id).exclude(
-            trader_id=F("signer_organization_id")
+        in_its_name = (
+            SignatureRecord.objects.filter(trader_id=self.organization_id)
+            .order_by(*_NEWEST_FIRST)
+            .values_list("pk", "created_at")[:stop]
         )
-        parts = [
-            part.order_by(*_NEWEST_FIRST).values_list("pk", "created_at")[:stop]
-            for part in (in_its_name, for_others)
-        ]
-        ids = [pk for pk, _at in parts[0].union(parts[1], all=True).order_by(*_NEWEST_FIRST)[start:stop]]
-        records = SignatureRecord.objects.select_related(*_HISTORY_RELATED).in_bulk(ids)
+        for_others = (
+            SignatureRecord.objects.filter(signer_organization_id=self.organization_id)
+            .exclude(trader_id=F("signer_organization_id"))
+            .values_list("pk", "created_at")
+        )
+        if self.viewer.organization.kind == self.viewer.organization.Kind.BROKER:
+            # A broker's whole history is this part, read in page order.
+            for_others = for_others.order_by(*_NEWEST_FIRST)[:stop]
+        else:
+            # A trader's few attempts in another's name, taken whole from the partial index: with
+            # ORDER BY and LIMIT, the planner (which cannot know how few they are, the trader and
+            # signer columns being correlated) would walk the created_at index backwards instead,
+            # through the whole table when there are none.
+            for_others = for_others.order_by()
+        ids = [pk for pk, _at in in_its_name.union(for_others, all=True).order_by(*_NEWEST_FIRST)[start:stop]]
+        records = SignatureRecord.objects.select_related(*_HISTORY_RELATED).order_by().in_bulk(ids)
         return [records[pk] for pk in ids]
 
 
