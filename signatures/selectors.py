@@ -149,8 +149,9 @@ def signature_search(
     records = SignatureRecord.objects.select_related(
         "signer", "signer_organization", "trader", "certificate", "authorization", "agent"
     ).order_by("-created_at", "-pk")
-    # Each criterion has its index; an OR across a join (``signer_organization__tax_code``) would
-    # have no index to use and read all the signature records, hence the sub-selects by id.
+    # Each criterion has its index. An OR across a join (``signer_organization__tax_code``), or
+    # with a sub-select, has none to use and reads all the signature records: the organisation or
+    # certificate is looked up first, and the OR compares plain columns (a BitmapOr of two indexes).
     if declaration_number:
         # The expression index signature_number_ci (UPPER(declaration_number)).
         records = records.filter(declaration_number__iexact=declaration_number.strip())
@@ -159,7 +160,11 @@ def signature_search(
         # signature_trader_tax_code, or signature_signer_org_recent through the organisation's id.
         records = records.filter(
             Q(trader_tax_code=tax_code)
-            | Q(signer_organization_id__in=Organization.objects.filter(tax_code=tax_code).values("pk"))
+            | Q(
+                signer_organization_id__in=list(
+                    Organization.objects.filter(tax_code=tax_code).values_list("pk", flat=True)
+                )
+            )
         )
     if certificate:
         value = certificate.strip().replace(":", "").replace(" ", "").lower()
@@ -168,7 +173,11 @@ def signature_search(
         serial = value.lstrip("0") or "0"
         records = records.filter(
             Q(certificate_fingerprint=value)
-            | Q(certificate_id__in=Certificate.objects.filter(serial_number=serial).values("pk"))
+            | Q(
+                certificate_id__in=list(
+                    Certificate.objects.filter(serial_number=serial).values_list("pk", flat=True)
+                )
+            )
         )
     if agent_number:
         # The expression index signature_agent_number_ci (UPPER(agent_number)).
