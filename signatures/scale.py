@@ -43,26 +43,22 @@ from dataclasses import dataclass, field
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from django.conf import settings
 from django.core.management.color import no_style
 from django.db import DatabaseError, connection, models, transaction
 from stdnum.vn import mst
 
 from accounts.models import Organization, SignInEvent, User
 from accounts.services import network_of, username_digest
-from audit import keys
-from audit import selectors as audit_selectors
-from audit.canonical import canonical_from_text, format_timestamp, leaf_and_chain
-from audit.merkle import CompactRange
+from audit.canonical import canonical_from_text, format_timestamp
 from audit.models import (
     AuditCheckpoint,
     AuditEvent,
-    AuditSealState,
     AuditTreeNode,
     AuditWitnessSignature,
     Flag,
 )
 from audit.models import Case as OfficerCase
+from audit.services import BulkSealer
 from audit.verify_receipt import canonical_json
 from brokers.models import AgentStaff, Authorization, BrokerLicence
 from signatures.models import (
@@ -503,7 +499,6 @@ class ScaleSeeder:
         with connection.cursor() as cursor:
             # CASCADE reaches every table that refers to these (staff, sessions, mandates, ...).
             cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
-        AuditSealState.objects.update_or_create(pk=1, defaults={"tree_size": 0, "last_chain_hash": bytes(32)})
         return "done"
 
     def issuers(self) -> int:
@@ -1427,32 +1422,7 @@ class ScaleSeeder:
 
     def audit_trail(self) -> int:
         rng = random.Random(self.seed + 9)
-        every = settings.AUDIT_CHECKPOINT_EVENTS
-        signing_key, key_id = keys.signing_key(), keys.signing_key_id()
-        nodes: list[tuple[int, int, bytes]] = []
-        tree = CompactRange(
-            on_subtree=lambda level, index, node: nodes.append((level, index, node)),
-            every=audit_selectors.NODE_STRIDE,
-        )
-        checkpoints: list[AuditCheckpoint] = []
-        state = {"chain": bytes(32), "position": 0, "last": None}
-
-        def close_checkpoint(issued_at: datetime.datetime) -> None:
-            last = state["last"]
-            checkpoint = AuditCheckpoint(
-                sequence=(last.sequence + 1) if last else 1,
-                tree_size=tree.size,
-                root_hash=tree.root(),
-                chain_hash=state["chain"],
-                prev_checkpoint_hash=hashlib.sha256(audit_selectors.checkpoint_body_bytes(last)).digest()
-                if last
-                else b"",
-                issued_at=issued_at,
-                key_id=key_id,
-            )
-            checkpoint.signature = signing_key.sign(audit_selectors.checkpoint_body_bytes(checkpoint))
-            checkpoints.append(checkpoint)
-            state["last"] = checkpoint
+        sealer = BulkSealer()
 
         def values():
             for (
@@ -1467,7 +1437,6 @@ class ScaleSeeder:
                 ip,
                 agent,
             ) in self._audit_streams():
-                position = state["position"]
                 event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
                 request_id = uuid.UUID(int=rng.getrandbits(128), version=4).hex if channel != "system" else ""
                 data_text = canonical_json(data).decode()
@@ -1486,14 +1455,8 @@ class ScaleSeeder:
                     agent,
                     request_id,
                 )
-                leaf, chain = leaf_and_chain(state["chain"], canonical)
-                state["chain"] = chain
-                tree.append(leaf)
                 sealed_at = at + datetime.timedelta(seconds=2)
-                state["position"] = position + 1
-                if tree.size % every == 0:
-                    close_checkpoint(sealed_at)
-                state["sealed_at"] = sealed_at
+                position, chain, leaf = sealer.seal(canonical, sealed_at)
                 yield (
                     position + 1,
                     event_id,
@@ -1536,14 +1499,10 @@ class ScaleSeeder:
                 "sealed_at",
             ),
         ).copy(values(), rebuild_indexes=True)
-        if tree.size % every:
-            close_checkpoint(state["sealed_at"])
-        AuditCheckpoint.objects.bulk_create(checkpoints, batch_size=2000)
-        Table(AuditTreeNode, ("level", "index", "hash")).copy(nodes)
-        AuditSealState.objects.filter(pk=1).update(tree_size=tree.size, last_chain_hash=state["chain"])
+        result = sealer.finish()
         self.out(
-            f"    sealed {tree.size:,} events: {len(checkpoints):,} signed checkpoints, "
-            f"{len(nodes):,} tree nodes"
+            f"    sealed {result.tree_size:,} events: {len(result.checkpoints):,} signed checkpoints, "
+            f"{len(sealer.nodes):,} tree nodes"
         )
         return written
 
