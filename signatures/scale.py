@@ -12,13 +12,14 @@ Two shortcuts, both deliberate:
 * The stored detached signatures are stand-ins of the size of an ECDSA signature value, not
   verifiable CMS: nothing reads them back on the pages measured, and producing a million real
   ones would cost an hour of CPU.
-* The audit trail is written **sealed**, exactly as ``audit.services.audit_seal`` would have left
-  it: chain positions in time order, ``chain_hash = SHA-256(prev ‖ canonical)``, the RFC 6962
-  leaf hashes, the stored subtree nodes every ``NODE_STRIDE`` levels, and a checkpoint every
-  ``AUDIT_CHECKPOINT_EVENTS`` events signed with the server's key (and one at the end), so
-  ``verify_audit`` checks it and receipts can be built. Inserting ten million unsealed rows and
-  then sealing them would rewrite every row once more (twice the I/O and a table of dead tuples)
-  for the same result. Events the site writes later are sealed on top of it as usual.
+* The audit trail is written **sealed** (``audit.services.BulkSealer``), exactly as
+  ``audit.services.audit_seal`` would have left it: chain positions in time order,
+  ``chain_hash = SHA-256(prev ‖ canonical)``, the RFC 6962 leaf hashes, the stored subtree nodes
+  every ``NODE_STRIDE`` levels, and a checkpoint every ``AUDIT_CHECKPOINT_EVENTS`` events signed
+  with the server's key (and one at the end), so ``verify_audit`` checks it and receipts can be
+  built. Inserting ten million unsealed rows and then sealing them would rewrite every row once
+  more (twice the I/O and a table of dead tuples) for the same result. Events the site writes
+  later are sealed on top of it as usual.
 
 Refuses any database that is not PostgreSQL with "scale" or "bench" in its name: it empties the
 tables it fills (``TRUNCATE``, which the audit triggers, being row triggers, do not see).
