@@ -99,6 +99,12 @@ class Organization(models.Model):
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
         ordering = ["name"]
+        indexes = [
+            # The public broker directory (brokers.selectors.broker_directory): the two thousand
+            # brokers among a hundred thousand enterprises, in the directory's order, without
+            # reading the others.
+            models.Index(fields=["name"], condition=models.Q(kind="broker"), name="organization_broker_name"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(kind__in=["trader", "broker"]), name="organization_kind_valid"

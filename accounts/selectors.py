@@ -27,6 +27,7 @@ MANAGERS = User.MANAGER_ROLES
 
 
 def signin_list_for_user(*, user: User) -> QuerySet[SignInEvent]:
+    # Newest first (the model's ordering) through the index signin_user_recent (user, -occurred_at).
     return SignInEvent.objects.filter(user=user).select_related("user")
 
 
@@ -34,6 +35,8 @@ def signin_list_for_organization(*, viewer: User) -> QuerySet[SignInEvent]:
     """Every sign-in in the viewer's enterprise; only its owner and administrators may see it."""
     if viewer.organization_id is None or viewer.role not in MANAGERS:
         return SignInEvent.objects.none()
+    # Newest first through the index signin_org_recent (organization, -occurred_at): the page reads
+    # its rows from the index in order; a large enterprise has hundreds of thousands.
     return SignInEvent.objects.filter(organization_id=viewer.organization_id).select_related("user")
 
 

@@ -46,6 +46,7 @@ from accounts.reauth import (
     reauthentication_required_for_changes,
 )
 from config.errors import ApplicationError
+from config.pagination import UncountedPage
 
 MFA_PENDING = "accounts.mfa_pending"
 MFA_PENDING_SECONDS = 300
@@ -151,7 +152,7 @@ def signin_history(request):
         events = selectors.signin_list_for_organization(viewer=request.user)
     else:
         events = selectors.signin_list_for_user(user=request.user)
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    page = UncountedPage(events, request.GET.get("page"), 50)
     return render(
         request,
         "accounts/signin_history.html",

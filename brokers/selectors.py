@@ -11,7 +11,10 @@ from brokers.models import Authorization, BrokerLicence, OperationReport
 
 
 def broker_directory(*, query: str = "", province: str = "", status: str = "") -> QuerySet[BrokerLicence]:
-    """The public register of brokerage licences: only what is public (no staff, no ID numbers)."""
+    """The public register of brokerage licences: only what is public (no staff, no ID numbers).
+
+    Brokers are read through the partial index organization_broker_name (name, where the kind is
+    broker), in the directory's order; the search words then filter those few thousand rows."""
     licences = BrokerLicence.objects.select_related("organization").filter(
         organization__kind=Organization.Kind.BROKER
     )

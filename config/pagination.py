@@ -37,3 +37,51 @@ class CursorPagination(StrictPageSizeMixin, BaseCursorPagination):
 
 class PageNumberPagination(StrictPageSizeMixin, BasePageNumberPagination):
     max_page_size = 100
+
+
+class UncountedPage:
+    """A page of a portal history without the total: "newer" and "older" links need only to know
+    whether one more row exists, and counting an enterprise's whole history (hundreds of thousands
+    of sign-ins or signatures for a large filer) on every page view costs more than the page itself.
+
+    Offers what the templates use of Django's ``Page``: iteration, ``object_list``, ``number`` and
+    the ``has_*``/``*_page_number`` methods. A page number that is not a whole number is page 1;
+    one beyond the end is an empty page.
+    """
+
+    MAX_NUMBER = 100_000
+
+    def __init__(self, object_list, number, per_page: int):
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            number = 1
+        self.number = min(max(number, 1), self.MAX_NUMBER)
+        offset = (self.number - 1) * per_page
+        rows = list(object_list[offset : offset + per_page + 1])
+        self._has_next = len(rows) > per_page
+        self.object_list = rows[:per_page]
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    def __getitem__(self, index):
+        return self.object_list[index]
+
+    def has_next(self) -> bool:
+        return self._has_next
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.has_next() or self.has_previous()
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 
@@ -161,6 +162,8 @@ class Certificate(models.Model):
             models.Index(fields=["fingerprint_sha256"], name="certificate_fingerprint"),
             models.Index(fields=["status", "not_after"], name="certificate_expiry"),
             models.Index(fields=["issuer", "serial_number"], name="certificate_issuer_serial"),
+            # "Who signed" by serial number, whatever the issuer (signatures.selectors.signature_search).
+            models.Index(fields=["serial_number"], name="certificate_serial"),
         ]
 
     def __str__(self) -> str:
@@ -311,6 +314,22 @@ class SignatureRecord(models.Model):
             models.Index(fields=["trader", "-created_at"], name="signature_trader_recent"),
             models.Index(fields=["signer_organization", "-created_at"], name="signature_signer_org_recent"),
             models.Index(fields=["certificate_fingerprint"], name="signature_certificate"),
+            # What an enterprise signed for another party (a broker's submissions for its clients):
+            # with signature_trader_recent, the two disjoint halves of the portal's history, each
+            # read in page order (signatures.selectors.SignatureHistory).
+            # The id is included so the page's ids come from the index alone: the planner cannot
+            # tell how few rows match (the two columns are correlated) and would otherwise prefer
+            # the plain signer index and a heap visit per record of the enterprise's own staff.
+            models.Index(
+                fields=["signer_organization", "-created_at"],
+                include=["id"],
+                condition=~models.Q(trader=models.F("signer_organization")),
+                name="signature_signed_for_others",
+            ),
+            # The officers' "who signed" search (signatures.selectors.signature_search).
+            models.Index(fields=["trader_tax_code", "-created_at"], name="signature_trader_tax_code"),
+            models.Index(Upper("declaration_number"), name="signature_number_ci"),
+            models.Index(Upper("agent_number"), name="signature_agent_number_ci"),
             # What the notice sweep still has to tell traders.
             models.Index(
                 fields=["created_at"],

@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime
 
 from cryptography import x509
+from django.db import connection
 from django.db.models import Case, Count, F, Q, QuerySet, Value, When
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import Organization, User
 from signatures.models import Certificate, Declaration, RevocationList, SignatureRecord, TrustedIssuer
 
 
@@ -65,13 +66,66 @@ def declaration_list(*, viewer: User) -> QuerySet[Declaration]:
     )
 
 
+_HISTORY_RELATED = ("signer", "signer_organization", "certificate", "authorization", "trader")
+_NEWEST_FIRST = ("-created_at", "-pk")
+
+
 def signature_records_for(*, viewer: User) -> QuerySet[SignatureRecord]:
     """Every attempt, accepted or refused, made in the viewer's enterprise's name or by it."""
     if viewer.organization_id is None:
         return SignatureRecord.objects.none()
-    return SignatureRecord.objects.select_related(
-        "signer", "signer_organization", "certificate", "authorization", "trader"
-    ).filter(Q(trader_id=viewer.organization_id) | Q(signer_organization_id=viewer.organization_id))
+    return SignatureRecord.objects.select_related(*_HISTORY_RELATED).filter(
+        Q(trader_id=viewer.organization_id) | Q(signer_organization_id=viewer.organization_id)
+    )
+
+
+class SignatureHistory:
+    """``signature_records_for`` newest first, sliced a page at a time without scanning the
+    enterprise's whole history (a large filer has tens of thousands of records).
+
+    The ``OR`` of the two parties defeats both indexes (PostgreSQL reads every matching row into a
+    bitmap and sorts them all for each page). Split into two disjoint parts, each is an index scan
+    in the page's order, and the union is a merge of the two that stops after the page:
+
+    * records in the enterprise's name: ``signature_trader_recent`` (trader, -created_at);
+    * records it signed for another party (a broker's submissions, a trader's attempt in another's
+      name): the partial index ``signature_signed_for_others`` (signer_organization, -created_at)
+      where the trader is not the signer's organisation.
+    """
+
+    def __init__(self, *, viewer: User):
+        self.viewer = viewer
+        self.organization_id = viewer.organization_id
+
+    def __getitem__(self, window: slice) -> list[SignatureRecord]:
+        if self.organization_id is None:
+            return []
+        start, stop = window.start or 0, window.stop
+        if not connection.features.supports_slicing_ordering_in_compound:
+            # SQLite (the embedded default, small data) has no LIMIT inside a UNION's parts.
+            return list(signature_records_for(viewer=self.viewer).order_by(*_NEWEST_FIRST)[start:stop])
+        in_its_name = (
+            SignatureRecord.objects.filter(trader_id=self.organization_id)
+            .order_by(*_NEWEST_FIRST)
+            .values_list("pk", "created_at")[:stop]
+        )
+        for_others = (
+            SignatureRecord.objects.filter(signer_organization_id=self.organization_id)
+            .exclude(trader_id=F("signer_organization_id"))
+            .values_list("pk", "created_at")
+        )
+        if self.viewer.organization.kind == self.viewer.organization.Kind.BROKER:
+            # A broker's whole history is this part, read in page order.
+            for_others = for_others.order_by(*_NEWEST_FIRST)[:stop]
+        else:
+            # A trader's few attempts in another's name, taken whole from the partial index: with
+            # ORDER BY and LIMIT, the planner (which cannot know how few they are, the trader and
+            # signer columns being correlated) would walk the created_at index backwards instead,
+            # through the whole table when there are none.
+            for_others = for_others.order_by()
+        ids = [pk for pk, _at in in_its_name.union(for_others, all=True).order_by(*_NEWEST_FIRST)[start:stop]]
+        records = SignatureRecord.objects.select_related(*_HISTORY_RELATED).order_by().in_bulk(ids)
+        return [records[pk] for pk in ids]
 
 
 def signature_search(
@@ -95,20 +149,41 @@ def signature_search(
     records = SignatureRecord.objects.select_related(
         "signer", "signer_organization", "trader", "certificate", "authorization", "agent"
     ).order_by("-created_at", "-pk")
+    # Each criterion has its index. An OR across a join (``signer_organization__tax_code``), or
+    # with a sub-select, has none to use and reads all the signature records: the organisation or
+    # certificate is looked up first, and the OR compares plain columns (a BitmapOr of two indexes).
     if declaration_number:
+        # The expression index signature_number_ci (UPPER(declaration_number)).
         records = records.filter(declaration_number__iexact=declaration_number.strip())
     if tax_code:
         tax_code = tax_code.strip()
-        records = records.filter(Q(trader_tax_code=tax_code) | Q(signer_organization__tax_code=tax_code))
+        # signature_trader_tax_code, or signature_signer_org_recent through the organisation's id.
+        records = records.filter(
+            Q(trader_tax_code=tax_code)
+            | Q(
+                signer_organization_id__in=list(
+                    Organization.objects.filter(tax_code=tax_code).values_list("pk", flat=True)
+                )
+            )
+        )
     if certificate:
         value = certificate.strip().replace(":", "").replace(" ", "").lower()
         # Serials are stored as lower-case hex without leading zeros (as ``format(n, "x")``).
+        # signature_certificate (the fingerprint), or the certificate's id found by certificate_serial.
+        serial = value.lstrip("0") or "0"
         records = records.filter(
-            Q(certificate_fingerprint=value) | Q(certificate__serial_number=value.lstrip("0") or "0")
+            Q(certificate_fingerprint=value)
+            | Q(
+                certificate_id__in=list(
+                    Certificate.objects.filter(serial_number=serial).values_list("pk", flat=True)
+                )
+            )
         )
     if agent_number:
+        # The expression index signature_agent_number_ci (UPPER(agent_number)).
         records = records.filter(agent_number__iexact=agent_number.strip())
     if user:
+        # The user's unique username, then the foreign-key index on signer.
         records = records.filter(signer__username=user.strip())
     tz = timezone.get_current_timezone()
     if date_from:

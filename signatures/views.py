@@ -3,7 +3,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from accounts import services as account_services
 from accounts.reauth import reauthentication_required, reauthentication_required_for_changes
 from config.errors import ApplicationError
+from config.pagination import UncountedPage
 from signatures import selectors, services
 from signatures.forms import (
     AbuseReportForm,
@@ -193,8 +193,7 @@ def abuse_report(request):
 def declaration_list(request):
     """Every signature attempt made in the enterprise's name or by it, accepted or refused, with who
     signed, the agent, broker, mandate, certificate and representation."""
-    records = selectors.signature_records_for(viewer=request.user)
-    page = Paginator(records, 50).get_page(request.GET.get("page"))
+    page = UncountedPage(selectors.SignatureHistory(viewer=request.user), request.GET.get("page"), 50)
     organization = request.user.organization
     notice_form = None
     if organization is not None and organization.kind == organization.Kind.TRADER and request.user.is_manager:

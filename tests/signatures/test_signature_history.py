@@ -1,0 +1,100 @@
+"""The portal's signature history read a page at a time (issue #10): the same records, in the same
+order, as the plain "in our name or by us" query, on every page, on SQLite and on PostgreSQL
+(where it is two index scans merged)."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from config.pagination import UncountedPage
+from signatures.models import SignatureRecord
+from signatures.selectors import SignatureHistory, signature_records_for
+from tests.factories import OrganizationFactory
+
+
+def record(*, trader, signer, organization, minutes_ago: int, outcome="accepted") -> SignatureRecord:
+    row = SignatureRecord.objects.create(
+        declaration_number=f"10{SignatureRecord.objects.count():010d}",
+        declaration_kind="import",
+        trader=trader,
+        trader_tax_code=trader.tax_code if trader else "0100000000",
+        signer=signer,
+        signer_organization=organization,
+        signature=b"0",
+        document_sha256="0" * 64,
+        outcome=outcome,
+        reason_code="" if outcome == "accepted" else "signature_invalid",
+        channel="api",
+    )
+    SignatureRecord.objects.filter(pk=row.pk).update(
+        created_at=timezone.now() - datetime.timedelta(minutes=minutes_ago)
+    )
+    return row
+
+
+@pytest.fixture
+def history(trader, trader_signer, trader_owner, broker, broker_agent):
+    other_trader = OrganizationFactory(kind="trader")
+    for n in range(23):
+        # Own staff, the broker for the trader, the trader's signer for another trader (refused),
+        # an unknown trader, and records of others; some at the same minute (ties broken by id).
+        record(trader=trader, signer=trader_signer, organization=trader, minutes_ago=n)
+        record(trader=trader, signer=broker_agent, organization=broker, minutes_ago=n)
+        if n % 5 == 0:
+            record(
+                trader=other_trader,
+                signer=trader_signer,
+                organization=trader,
+                minutes_ago=n,
+                outcome="rejected",
+            )
+            record(
+                trader=None, signer=trader_signer, organization=trader, minutes_ago=n + 1, outcome="rejected"
+            )
+        record(trader=other_trader, signer=broker_agent, organization=broker, minutes_ago=n)
+    return {"trader": trader_owner, "broker": broker_agent}
+
+
+@pytest.mark.parametrize("viewer", ["trader", "broker"])
+def test_every_page_holds_what_the_plain_query_holds_in_the_same_order(history, viewer):
+    user = history[viewer]
+    expected = list(
+        signature_records_for(viewer=user).order_by("-created_at", "-pk").values_list("pk", flat=True)
+    )
+    assert len(expected) > 40
+    for start, stop in ((0, 10), (10, 20), (7, 31), (40, 60), (len(expected) - 3, len(expected) + 5)):
+        assert [r.pk for r in SignatureHistory(viewer=user)[start:stop]] == expected[start:stop]
+
+
+def test_a_page_counts_nothing_and_knows_whether_an_older_one_exists(history):
+    user = history["trader"]
+    total = signature_records_for(viewer=user).count()
+    with CaptureQueriesContext(connection) as queries:
+        first = UncountedPage(SignatureHistory(viewer=user), "1", 20)
+    assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
+    assert len(first) == 20 and first.has_next() and not first.has_previous()
+    last = UncountedPage(SignatureHistory(viewer=user), str(total // 20 + 1), 20)
+    assert len(last) == total % 20 and not last.has_next() and last.has_previous()
+    assert list(UncountedPage(SignatureHistory(viewer=user), "nonsense", 20)) == list(first)
+
+
+def test_someone_without_an_enterprise_sees_nothing(history, officer):
+    assert SignatureHistory(viewer=officer)[0:50] == []
+
+
+def test_the_portal_page_lists_the_newest_first(client, history):
+    client.force_login(history["trader"])
+    response = client.get(reverse("declaration_list"))
+    assert response.status_code == 200
+    shown = [r.pk for r in response.context["page"]]
+    assert shown == list(
+        signature_records_for(viewer=history["trader"])
+        .order_by("-created_at", "-pk")
+        .values_list("pk", flat=True)[:50]
+    )
