@@ -28,3 +28,14 @@ class RedisCache(django_redis.RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = SharedClientRedisCacheClient
+
+    def count_in_window(self, key: str, previous_key: str, timeout: int) -> tuple[int, int]:
+        """Adds one to ``key`` (created with ``timeout`` seconds to live) and reads ``previous_key``,
+        atomically and in one round trip: a rate limit's sliding window (brokers.throttling)."""
+        key, previous_key = self.make_and_validate_key(key), self.make_and_validate_key(previous_key)
+        pipeline = self._cache.get_client(key, write=True).pipeline(transaction=True)
+        pipeline.incr(key)
+        pipeline.expire(key, timeout, nx=True)
+        pipeline.get(previous_key)
+        count, _expiry, previous = pipeline.execute()
+        return count, int(previous or 0)
