@@ -16,7 +16,8 @@ _usable_key_by_prefix = PreparedQuery(
     lambda prefix: (
         OrganizationAPIKey.objects.get_usable_keys()
         .select_related("user", "user__agent_profile__licence")
-        .filter(prefix=prefix)[:1]
+        .filter(prefix=prefix)
+        .order_by()[:1]  # found by the unique prefix's index, not walked in the model's order
     ),
     prefix=str,
 )

@@ -181,6 +181,12 @@ else:
     _database["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
     _database["CONN_HEALTH_CHECKS"] = True
     _database.setdefault("OPTIONS", {})["connect_timeout"] = 5
+    # Server-side binding and prepared statements: a query run five times on a connection is
+    # planned once, which halves the time of the signing path's statements (bench/sign.py).
+    # Turn off behind a pooler in transaction mode that cannot follow prepared statements.
+    if env_bool("DATABASE_PREPARED_STATEMENTS", True):
+        _database["OPTIONS"]["server_side_binding"] = True
+        _database["OPTIONS"]["prepare_threshold"] = 5
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
