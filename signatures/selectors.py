@@ -67,6 +67,8 @@ def declaration_list(*, viewer: User) -> QuerySet[Declaration]:
 
 
 _HISTORY_RELATED = ("signer", "signer_organization", "certificate", "authorization", "trader")
+# The blobs a history row never shows: the CMS of each attempt and each certificate's DER.
+_HISTORY_UNSHOWN = ("signature", "certificate__der")
 _NEWEST_FIRST = ("-created_at", "-pk")
 
 
@@ -124,7 +126,12 @@ class SignatureHistory:
             # through the whole table when there are none.
             for_others = for_others.order_by()
         ids = [pk for pk, _at in in_its_name.union(for_others, all=True).order_by(*_NEWEST_FIRST)[start:stop]]
-        records = SignatureRecord.objects.select_related(*_HISTORY_RELATED).order_by().in_bulk(ids)
+        records = (
+            SignatureRecord.objects.select_related(*_HISTORY_RELATED)
+            .defer(*_HISTORY_UNSHOWN)
+            .order_by()
+            .in_bulk(ids)
+        )
         return [records[pk] for pk in ids]
 
 
