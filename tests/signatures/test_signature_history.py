@@ -98,3 +98,36 @@ def test_the_portal_page_lists_the_newest_first(client, history):
         .order_by("-created_at", "-pk")
         .values_list("pk", flat=True)[:50]
     )
+
+
+@pytest.mark.parametrize("party", ["trader", "broker"])
+def test_who_signed_by_tax_code_pages_hold_what_the_or_holds_in_the_same_order(history, officer, party):
+    """The officers' search by tax code merges two index reads (TaxCodeSearch); every page holds
+    what the plain "in its name or by its staff" query holds, other criteria included."""
+    from django.db.models import Q
+
+    from signatures.selectors import TaxCodeSearch, signature_search
+
+    organization = history[party].organization
+    # In both parts: signed by the organisation, naming its own tax code as the trader's (which is
+    # then no trader); the page must hold it once.
+    both = record(trader=None, signer=history[party], organization=organization, minutes_ago=3)
+    SignatureRecord.objects.filter(pk=both.pk).update(trader_tax_code=organization.tax_code)
+    plain = SignatureRecord.objects.filter(
+        Q(trader_tax_code=organization.tax_code) | Q(signer_organization=organization)
+    ).order_by("-created_at", "-pk")
+    expected = list(plain.values_list("pk", flat=True))
+    assert len(expected) > 40
+    search = signature_search(viewer=officer, tax_code=f" {organization.tax_code} ")
+    assert isinstance(search, TaxCodeSearch)
+    for start, stop in ((0, 10), (0, 101), (7, 31), (40, 60), (len(expected) - 3, len(expected) + 5)):
+        assert [r.pk for r in search[start:stop]] == expected[start:stop]
+    refused = list(plain.filter(outcome="rejected").values_list("pk", flat=True))
+    narrowed = signature_search(viewer=officer, tax_code=organization.tax_code, user="nobody-at-all")
+    assert narrowed[0:50] == []
+    signer = SignatureRecord.objects.get(pk=expected[0]).signer.username
+    by_signer = signature_search(viewer=officer, tax_code=organization.tax_code, user=signer)
+    assert [r.pk for r in by_signer[0:100]] == list(
+        plain.filter(signer__username=signer).values_list("pk", flat=True)[:100]
+    )
+    assert refused == [r.pk for r in search[0:500] if r.outcome == "rejected"]
