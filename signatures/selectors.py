@@ -67,8 +67,14 @@ def declaration_list(*, viewer: User) -> QuerySet[Declaration]:
 
 
 _HISTORY_RELATED = ("signer", "signer_organization", "certificate", "authorization", "trader")
-# The blobs a history row never shows: the CMS of each attempt and each certificate's DER.
-_HISTORY_UNSHOWN = ("signature", "certificate__der")
+# What a history row shows (signatures/declarations.html): loading only these columns halves the
+# cost of turning a page's rows and their five related rows into objects.
+_HISTORY_SHOWN = (
+    "created_at", "declaration_number", "declaration_kind", "representation", "trader_tax_code",
+    "agent_number", "certificate_fingerprint", "outcome", "reason_code", *_HISTORY_RELATED,
+    "signer__username", "signer__first_name", "signer__last_name", "signer_organization__name",
+    "certificate__serial_number", "authorization__contract_number", "trader__compliance_level",
+)  # fmt: skip
 _NEWEST_FIRST = ("-created_at", "-pk")
 
 
@@ -128,7 +134,7 @@ class SignatureHistory:
         ids = [pk for pk, _at in in_its_name.union(for_others, all=True).order_by(*_NEWEST_FIRST)[start:stop]]
         records = (
             SignatureRecord.objects.select_related(*_HISTORY_RELATED)
-            .defer(*_HISTORY_UNSHOWN)
+            .only(*_HISTORY_SHOWN)
             .order_by()
             .in_bulk(ids)
         )
