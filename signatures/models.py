@@ -313,7 +313,10 @@ class SignatureRecord(models.Model):
             # The trader's history of signatures in its name, and the broker's own submissions.
             models.Index(fields=["trader", "-created_at"], name="signature_trader_recent"),
             models.Index(fields=["signer_organization", "-created_at"], name="signature_signer_org_recent"),
-            models.Index(fields=["certificate_fingerprint"], name="signature_certificate"),
+            # By certificate, newest first: a broker's certificate signs tens of thousands.
+            models.Index(
+                fields=["certificate_fingerprint", "-created_at"], name="signature_certificate_recent"
+            ),
             # What an enterprise signed for another party (a broker's submissions for its clients):
             # with signature_trader_recent, the two disjoint halves of the portal's history, each
             # read in page order (signatures.selectors.SignatureHistory).
@@ -329,7 +332,10 @@ class SignatureRecord(models.Model):
             # The officers' "who signed" search (signatures.selectors.signature_search).
             models.Index(fields=["trader_tax_code", "-created_at"], name="signature_trader_tax_code"),
             models.Index(Upper("declaration_number"), name="signature_number_ci"),
-            models.Index(Upper("agent_number"), name="signature_agent_number_ci"),
+            # Newest first within an agent: a busy agent has signed thousands.
+            models.Index(
+                Upper("agent_number"), models.F("created_at").desc(), name="signature_agent_recent_ci"
+            ),
             # What the notice sweep still has to tell traders.
             models.Index(
                 fields=["created_at"],

@@ -170,19 +170,17 @@ def signature_search(
         records = records.filter(declaration_number__iexact=declaration_number.strip())
     if certificate:
         value = certificate.strip().replace(":", "").replace(" ", "").lower()
-        # Serials are stored as lower-case hex without leading zeros (as ``format(n, "x")``).
-        # signature_certificate (the fingerprint), or the certificate's id found by certificate_serial.
+        # Serials are stored as lower-case hex without leading zeros (as ``format(n, "x")``). A
+        # serial becomes the fingerprints of the certificates that have it (certificate_serial): a
+        # record names its certificate by fingerprint too, and one column read newest first from
+        # signature_certificate_recent stops after the page.
         serial = value.lstrip("0") or "0"
-        records = records.filter(
-            Q(certificate_fingerprint=value)
-            | Q(
-                certificate_id__in=list(
-                    Certificate.objects.filter(serial_number=serial).values_list("pk", flat=True)
-                )
-            )
-        )
+        fingerprints = {value, *Certificate.objects.filter(serial_number=serial).values_list(
+            "fingerprint_sha256", flat=True
+        )}  # fmt: skip
+        records = records.filter(certificate_fingerprint__in=sorted(fingerprints))
     if agent_number:
-        # The expression index signature_agent_number_ci (UPPER(agent_number)).
+        # The expression index signature_agent_recent_ci (UPPER(agent_number), newest first).
         records = records.filter(agent_number__iexact=agent_number.strip())
     if user:
         # The user's unique username, then the foreign-key index on signer.
