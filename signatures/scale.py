@@ -52,6 +52,7 @@ from accounts.models import Organization, SignInEvent, User
 from accounts.services import network_of, username_digest
 from audit.canonical import canonical_from_text, format_timestamp
 from audit.models import (
+    EVENT_FACT_FIELDS,
     AuditCheckpoint,
     AuditEvent,
     AuditTreeNode,
@@ -1479,26 +1480,7 @@ class ScaleSeeder:
                 )
 
         written = Table(
-            AuditEvent,
-            (
-                "id",
-                "event_id",
-                "occurred_at",
-                "action",
-                "actor_id",
-                "organization_id",
-                "target_type",
-                "target_id",
-                "data",
-                "channel",
-                "ip",
-                "user_agent",
-                "request_id",
-                "position",
-                "chain_hash",
-                "leaf_hash",
-                "sealed_at",
-            ),
+            AuditEvent, ("id", *EVENT_FACT_FIELDS, "position", "chain_hash", "leaf_hash", "sealed_at")
         ).copy(values(), rebuild_indexes=True)
         result = sealer.finish()
         self.out(
