@@ -119,3 +119,23 @@ def test_the_search_is_not_for_non_officers(world, trader_owner):
     sign_in(client, trader_owner.username)
     response = client.get(URL, {"tax_code": world.trader.tax_code})
     assert response.status_code == 302 and response.url.startswith("/officers/login/")
+
+
+def test_results_come_a_page_at_a_time_newest_first(world, console, monkeypatch):
+    monkeypatch.setattr("signatures.admin.PAGE_SIZE", 2)
+    records = [world.sign(world.broker_agent, world.broker_key) for _ in range(3)]
+    client = console("viewer")
+    criteria = {"tax_code": world.broker.tax_code}
+    first = client.get(URL, criteria, HTTP_ACCEPT_LANGUAGE="en")
+    assert [hit["record"] for hit in first.context["hits"]] == records[::-1][:2]
+    assert "Page 1, newest first" in first.content.decode()
+    assert "page=2" in first.content.decode() and "Newer" not in first.content.decode()
+    second = client.get(URL, criteria | {"page": "2"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert [hit["record"] for hit in second.context["hits"]] == records[:1]
+    assert "Newer" in second.content.decode() and "Older" not in second.content.decode()
+    assert client.get(URL, criteria | {"page": "x"}).context["hits"] == first.context["hits"]
+    searches = AuditEvent.objects.filter(action=Action.OFFICER_VIEWED).order_by("id")
+    assert [event.data["page"] for event in searches][-3:] == [1, 2, 1]
+    # The CSV has every hit, whatever the page.
+    export = client.get(URL, criteria | {"page": "2", "export": "csv"})
+    assert len(list(csv.reader(io.StringIO(export.content.decode())))) == 1 + 3
