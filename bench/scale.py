@@ -272,7 +272,7 @@ def explain_all(accounts: dict) -> None:
     from brokers import selectors as broker_selectors
     from config.pagination import UncountedPage
     from signatures import selectors as signature_selectors
-    from signatures.admin import PAGE_LIMIT
+    from signatures.admin import PAGE_SIZE
 
     owner = next(u for u in accounts["owners"] if u.organization_id in accounts["big"])
     officer = accounts["officer"]
@@ -307,7 +307,7 @@ def explain_all(accounts: dict) -> None:
                 list(
                     signature_selectors.signature_search(
                         viewer=officer, tax_code=owner.organization.tax_code
-                    )[: PAGE_LIMIT + 1]
+                    )[: PAGE_SIZE + 1]
                 )
             ),
         ),
@@ -316,7 +316,7 @@ def explain_all(accounts: dict) -> None:
             lambda: list(
                 signature_selectors.signature_search(
                     viewer=officer, declaration_number=accounts["terms"]["declaration_number"][0]
-                )[: PAGE_LIMIT + 1]
+                )[: PAGE_SIZE + 1]
             ),
         ),
         (
@@ -324,7 +324,7 @@ def explain_all(accounts: dict) -> None:
             lambda: list(
                 signature_selectors.signature_search(
                     viewer=officer, agent_number=accounts["terms"]["agent_number"][0]
-                )[: PAGE_LIMIT + 1]
+                )[: PAGE_SIZE + 1]
             ),
         ),
         (
@@ -332,7 +332,7 @@ def explain_all(accounts: dict) -> None:
             lambda: list(
                 signature_selectors.signature_search(
                     viewer=officer, certificate=accounts["terms"]["certificate"][0]
-                )[: PAGE_LIMIT + 1]
+                )[: PAGE_SIZE + 1]
             ),
         ),
     ]
