@@ -67,14 +67,17 @@ def declaration_list(*, viewer: User) -> QuerySet[Declaration]:
 
 
 _HISTORY_RELATED = ("signer", "signer_organization", "certificate", "authorization", "trader")
-# What a history row shows (signatures/declarations.html): loading only these columns halves the
+# The columns a row of the portal's history (signatures/declarations.html) or of the officers'
+# who-signed page (signatures.admin._hit_row, its CSV too) shows: loading only these halves the
 # cost of turning a page's rows and their five related rows into objects.
-_HISTORY_SHOWN = (
-    "created_at", "declaration_number", "declaration_kind", "representation", "trader_tax_code",
-    "agent_number", "certificate_fingerprint", "outcome", "reason_code", *_HISTORY_RELATED,
+_ROW_SHOWN = (
+    "created_at", "declaration_number", "declaration_kind", "trader_tax_code", "agent_number",
+    "certificate_fingerprint", "outcome", "reason_code", *_HISTORY_RELATED,
     "signer__username", "signer__first_name", "signer__last_name", "signer_organization__name",
-    "certificate__serial_number", "authorization__contract_number", "trader__compliance_level",
+    "certificate__serial_number", "authorization__contract_number",
 )  # fmt: skip
+_HISTORY_SHOWN = (*_ROW_SHOWN, "representation", "trader__compliance_level")
+_SEARCH_SHOWN = (*_ROW_SHOWN, "signer_organization__tax_code", "trader__name")
 _NEWEST_FIRST = ("-created_at", "-pk")
 
 
@@ -112,44 +115,42 @@ class SignatureHistory:
         if not connection.features.supports_slicing_ordering_in_compound:
             # SQLite (the embedded default, small data) has no LIMIT inside a UNION's parts.
             return list(signature_records_for(viewer=self.viewer).order_by(*_NEWEST_FIRST)[start:stop])
-        in_its_name = (
-            SignatureRecord.objects.filter(trader_id=self.organization_id)
-            .order_by(*_NEWEST_FIRST)
-            .values_list("pk", "created_at")[:stop]
+        return _merged_newest_first(
+            SignatureRecord.objects.select_related(*_HISTORY_RELATED).only(*_HISTORY_SHOWN),
+            in_its_name=SignatureRecord.objects.filter(trader_id=self.organization_id),
+            signed_by=SignatureRecord.objects.filter(signer_organization_id=self.organization_id),
+            signer_is_broker=self.viewer.organization.kind == self.viewer.organization.Kind.BROKER,
+            window=(start, stop),
+            disjoint=True,
         )
-        for_others = (
-            SignatureRecord.objects.filter(signer_organization_id=self.organization_id)
-            .exclude(trader_id=F("signer_organization_id"))
-            .values_list("pk", "created_at")
-        )
-        if self.viewer.organization.kind == self.viewer.organization.Kind.BROKER:
-            # A broker's whole history is this part, read in page order.
-            for_others = for_others.order_by(*_NEWEST_FIRST)[:stop]
-        else:
-            # A trader's few attempts in another's name, taken whole from the partial index: with
-            # ORDER BY and LIMIT, the planner (which cannot know how few they are, the trader and
-            # signer columns being correlated) would walk the created_at index backwards instead,
-            # through the whole table when there are none.
-            for_others = for_others.order_by()
-        ids = [pk for pk, _at in in_its_name.union(for_others, all=True).order_by(*_NEWEST_FIRST)[start:stop]]
-        records = (
-            SignatureRecord.objects.select_related(*_HISTORY_RELATED)
-            .only(*_HISTORY_SHOWN)
-            .order_by()
-            .in_bulk(ids)
-        )
-        return [records[pk] for pk in ids]
 
 
-# What a who-signed row shows (signatures.admin._hit_row, its CSV too): a page is a hundred
-# records and their five related rows, and whole rows cost more to load than the page to render.
-_SEARCH_SHOWN = (
-    "created_at", "declaration_number", "declaration_kind", "trader_tax_code", "agent_number",
-    "certificate_fingerprint", "outcome", "reason_code", *_HISTORY_RELATED,
-    "signer__username", "signer__first_name", "signer__last_name", "signer_organization__name",
-    "signer_organization__tax_code", "trader__name", "certificate__serial_number",
-    "authorization__contract_number",
-)  # fmt: skip
+def _merged_newest_first(
+    rows: QuerySet[SignatureRecord],
+    *,
+    in_its_name: QuerySet[SignatureRecord],
+    signed_by: QuerySet[SignatureRecord],
+    signer_is_broker: bool,
+    window: tuple[int, int],
+    disjoint: bool,
+) -> list[SignatureRecord]:
+    """A page of "in a party's name, or signed by it for another", newest first, as two index reads
+    merged: the OR of the two defeats both indexes (PostgreSQL reads every match into a bitmap and
+    sorts them all for each page). ``rows`` loads the page's records; ``disjoint`` says whether the
+    two parts can share a record (UNION ALL then, else UNION)."""
+    start, stop = window
+    in_its_name = in_its_name.order_by(*_NEWEST_FIRST).values_list("pk", "created_at")[:stop]
+    # Signed for another party: the partial index signature_signed_for_others.
+    for_others = signed_by.exclude(trader_id=F("signer_organization_id")).values_list("pk", "created_at")
+    # A broker's whole history is this part, read in page order. A trader's few attempts in
+    # another's name are taken whole from the partial index: with ORDER BY and LIMIT, the planner
+    # (which cannot know how few they are, the trader and signer columns being correlated) would
+    # walk the created_at index backwards instead, through the whole table when there are none.
+    for_others = for_others.order_by(*_NEWEST_FIRST)[:stop] if signer_is_broker else for_others.order_by()
+    merged = in_its_name.union(for_others, all=disjoint).order_by(*_NEWEST_FIRST)[start:stop]
+    ids = [pk for pk, _at in merged]
+    by_id = rows.order_by().in_bulk(ids)
+    return [by_id[pk] for pk in ids]
 
 
 def signature_search(
@@ -175,9 +176,9 @@ def signature_search(
         .only(*_SEARCH_SHOWN)
         .order_by("-created_at", "-pk")
     )
-    # Each criterion has its index. An OR across a join, or with a sub-select, has none to use and
-    # reads all the signature records: the certificate is looked up first, and its OR compares
-    # plain columns (a BitmapOr of two indexes); a tax code's two parties are merged (TaxCodeSearch).
+    # Each criterion has its index, read newest first so the page stops early. An OR across a
+    # join, or with a sub-select, has none to use and reads all the signature records: a
+    # certificate serial is looked up first, and a tax code's two parties are merged (TaxCodeSearch).
     if declaration_number:
         # The expression index signature_number_ci (UPPER(declaration_number)).
         records = records.filter(declaration_number__iexact=declaration_number.strip())
@@ -217,9 +218,9 @@ def signature_search(
 class TaxCodeSearch:
     """``signature_search`` with a tax code, sliced a page at a time: the records in that trader's
     name (``signature_trader_tax_code``) and those its staff signed in another party's name
-    (``signature_signer_org_recent`` through the organisation's id), each read newest first from
-    its index and merged, stopping after the page. As one ``OR`` PostgreSQL reads every match, a
-    large filer's tens of thousands, to sort them for each search."""
+    (``signature_signed_for_others``), each read newest first from its index and merged, stopping
+    after the page. As one ``OR`` PostgreSQL reads every match, a large filer's tens of thousands,
+    to sort them for each search."""
 
     def __init__(self, records: QuerySet[SignatureRecord], tax_code: str):
         self.records, self.tax_code = records, tax_code
@@ -233,25 +234,16 @@ class TaxCodeSearch:
             # SQLite (the embedded default, small data) has no LIMIT inside a UNION's parts.
             either = in_its_name | self.records.filter(signer_organization_id__in=organizations)
             return list(either[start:stop])
-        in_its_name = in_its_name.order_by(*_NEWEST_FIRST).values_list("pk", "created_at")[:stop]
-        # Signed for another party: the partial index signature_signed_for_others. A broker's whole
-        # history is this part, read in page order; a trader's few such records are taken whole
-        # (as in SignatureHistory: ordered, the planner would walk its own-name records instead).
-        for_others = (
-            self.records.filter(signer_organization_id__in=organizations)
-            .exclude(trader_id=F("signer_organization_id"))
-            .values_list("pk", "created_at")
-        )
-        if Organization.Kind.BROKER in kinds.values():
-            for_others = for_others.order_by(*_NEWEST_FIRST)[:stop]
-        else:
-            for_others = for_others.order_by()
-        parts = [in_its_name, for_others]
         # UNION, not UNION ALL: a record can be in both parts (a broker naming its own tax code as
         # the trader's, which is then no trader), and the page holds each once.
-        ids = [pk for pk, _at in parts[0].union(parts[1]).order_by(*_NEWEST_FIRST)[start:stop]]
-        by_id = self.records.order_by().in_bulk(ids)
-        return [by_id[pk] for pk in ids]
+        return _merged_newest_first(
+            self.records,
+            in_its_name=in_its_name,
+            signed_by=self.records.filter(signer_organization_id__in=organizations),
+            signer_is_broker=Organization.Kind.BROKER in kinds.values(),
+            window=(start, stop),
+            disjoint=False,
+        )
 
 
 def signature_audit_events(records: list[SignatureRecord]) -> dict[int, str]:
