@@ -40,6 +40,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -87,6 +88,31 @@ class Sizes:
     audit_events: int = 10_000_000
     officers: int = 20
     days: int = 365
+
+
+class SignatureRow(NamedTuple):
+    """One signing attempt of the seed, from which its declaration, signature record and audit
+    event are each written."""
+
+    n: int
+    declaration: int | None
+    at: datetime.datetime
+    org: Org
+    kind: str
+    number: str
+    representation: str
+    document: bytes
+    digest: str
+    signer: int
+    signer_org: Org
+    agent: int | None
+    agent_number: str
+    certificate: int
+    fingerprint: str
+    mandate: int | None
+    stand_in: bytes
+    reason: str
+    channel: str
 
 
 def database_check() -> str:
@@ -1027,7 +1053,7 @@ class ScaleSeeder:
 
     # The declarations, their signature records and the records' audit events are three passes
     # over one deterministic stream (one COPY at a time per connection).
-    def _signature_stream(self) -> Iterator[tuple]:
+    def _signature_stream(self) -> Iterator[SignatureRow]:
         rng = random.Random(self.seed + 6)
         count = self.sizes.declarations
         step = self.sizes.days * 86400 / max(count, 1)
@@ -1066,44 +1092,36 @@ class ScaleSeeder:
             )
             if not reason:
                 declaration_id += 1
-            yield (
-                n + 1,
-                declaration_id if not reason else None,
-                at,
-                org,
-                kind,
-                number,
-                representation,
-                document,
-                digest,
-                signer,
-                signer_org,
-                agent,
-                agent_number,
-                certificate,
-                fingerprint,
-                mandate,
-                stand_in,
-                reason,
-                channel,
+            yield SignatureRow(
+                n=n + 1,
+                declaration=declaration_id if not reason else None,
+                at=at,
+                org=org,
+                kind=kind,
+                number=number,
+                representation=representation,
+                document=document,
+                digest=digest,
+                signer=signer,
+                signer_org=signer_org,
+                agent=agent,
+                agent_number=agent_number,
+                certificate=certificate,
+                fingerprint=fingerprint,
+                mandate=mandate,
+                stand_in=stand_in,
+                reason=reason,
+                channel=channel,
             )
 
     def declarations(self) -> int:
         def values():
-            for (
-                _n,
-                declaration,
-                at,
-                org,
-                kind,
-                number,
-                representation,
-                document,
-                digest,
-                *_rest,
-            ) in self._signature_stream():
-                if declaration is not None:
-                    yield (declaration, org.id, number, kind, representation, document, digest, at)
+            for row in self._signature_stream():
+                if row.declaration is not None:
+                    yield (
+                        row.declaration, row.org.id, row.number, row.kind, row.representation,
+                        row.document, row.digest, row.at,
+                    )  # fmt: skip
 
         return Table(
             Declaration,
@@ -1121,49 +1139,29 @@ class ScaleSeeder:
 
     def signature_records(self) -> int:
         def values():
-            for (
-                n,
-                declaration,
-                at,
-                org,
-                kind,
-                number,
-                representation,
-                _document,
-                digest,
-                signer,
-                signer_org,
-                agent,
-                agent_number,
-                certificate,
-                fingerprint,
-                mandate,
-                stand_in,
-                reason,
-                channel,
-            ) in self._signature_stream():
+            for row in self._signature_stream():
                 yield (
-                    n,
-                    declaration,
-                    number,
-                    kind,
-                    org.id,
-                    org.tax_code,
-                    signer,
-                    signer_org.id,
-                    agent,
-                    agent_number,
-                    certificate,
-                    fingerprint,
-                    mandate,
-                    representation,
-                    stand_in,
-                    digest,
-                    "rejected" if reason else "accepted",
-                    reason,
-                    channel,
-                    at,
-                    None if reason else at + datetime.timedelta(seconds=5),
+                    row.n,
+                    row.declaration,
+                    row.number,
+                    row.kind,
+                    row.org.id,
+                    row.org.tax_code,
+                    row.signer,
+                    row.signer_org.id,
+                    row.agent,
+                    row.agent_number,
+                    row.certificate,
+                    row.fingerprint,
+                    row.mandate,
+                    row.representation,
+                    row.stand_in,
+                    row.digest,
+                    "rejected" if row.reason else "accepted",
+                    row.reason,
+                    row.channel,
+                    row.at,
+                    None if row.reason else row.at + datetime.timedelta(seconds=5),
                 )
 
         return Table(
@@ -1324,49 +1322,29 @@ class ScaleSeeder:
         )
         signatures = (
             (
-                at,
-                "declaration.rejected" if reason else "declaration.signed",
-                signer,
-                org.id,
+                row.at,
+                "declaration.rejected" if row.reason else "declaration.signed",
+                row.signer,
+                row.org.id,
                 "signatures.signaturerecord",
-                n,
+                row.n,
                 {
-                    "number": number,
-                    "kind": kind,
-                    "trader": org.tax_code,
-                    "signer_organization": str(signer_org.id),
-                    "agent_number": agent_number,
-                    "certificate": fingerprint,
-                    "authorization": str(mandate) if mandate else None,
-                    "document_sha256": digest,
-                    "outcome": "rejected" if reason else "accepted",
-                    "reason": reason,
+                    "number": row.number,
+                    "kind": row.kind,
+                    "trader": row.org.tax_code,
+                    "signer_organization": str(row.signer_org.id),
+                    "agent_number": row.agent_number,
+                    "certificate": row.fingerprint,
+                    "authorization": str(row.mandate) if row.mandate else None,
+                    "document_sha256": row.digest,
+                    "outcome": "rejected" if row.reason else "accepted",
+                    "reason": row.reason,
                 },
-                channel,
+                row.channel,
                 "",
-                "ecus-client/6.1 (Windows NT 10.0)" if channel == "api" else AGENTS[0],
+                "ecus-client/6.1 (Windows NT 10.0)" if row.channel == "api" else AGENTS[0],
             )
-            for (
-                n,
-                _declaration,
-                at,
-                org,
-                kind,
-                number,
-                _representation,
-                _document,
-                digest,
-                signer,
-                signer_org,
-                _agent,
-                agent_number,
-                _certificate,
-                fingerprint,
-                mandate,
-                _stand_in,
-                reason,
-                channel,
-            ) in self._signature_stream()
+            for row in self._signature_stream()
         )
         facts = len(setup) + self.sizes.signins + self.sizes.declarations
         filler = max(0, self.sizes.audit_events - facts)
