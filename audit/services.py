@@ -38,6 +38,7 @@ from audit.selectors import (
 )
 from audit.verify_receipt import key_id, verify_consistency
 from config.bulk import bulk_update_rows
+from config.prepared import PreparedInsert
 from config.tasks import publish_safely
 
 logger = logging.getLogger(__name__)
@@ -90,6 +91,10 @@ def _audit_event_build(
     )
 
 
+# Every audited action inserts one event: compiled once per process (config.prepared).
+_insert_event = PreparedInsert(AuditEvent)
+
+
 def audit_event_record(
     *,
     action: str,
@@ -116,7 +121,7 @@ def audit_event_record(
         context=context,
         occurred_at=occurred_at,
     )
-    event.save(force_insert=True)
+    _insert_event(event)
     transaction.on_commit(_queue_seal)
     return event
 

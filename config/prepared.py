@@ -1,4 +1,4 @@
-"""Querysets compiled to SQL once per process, for the few lookups on the signing hot path.
+"""Querysets and inserts compiled to SQL once per process, for the signing hot path.
 
 Building and compiling a queryset with joins and subqueries costs Django more than a millisecond,
 several times what PostgreSQL needs to answer it (measured by ``bench/sign.py``). A
@@ -14,9 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.db import connections
-from django.db.models import QuerySet
+from django.db import connections, router, transaction
+from django.db.models import Model, QuerySet
 from django.db.models.query import get_related_populators
+from django.db.models.signals import post_save, pre_save
+from django.db.models.sql import InsertQuery
 
 # Private-use characters and integers near 2**62 never occur in real parameters.
 _STRING_MARKER = "\ue000{}\ue000"
@@ -94,3 +96,78 @@ class PreparedQuery:
                 setattr(instance, name, row[position])
             instances.append(instance)
         return instances
+
+
+class PreparedInsert:
+    """``PreparedInsert(Model)(instance)`` inserts a new instance as ``instance.save(force_insert=True)``
+    does (each field's ``pre_save`` and database preparation, the primary key read back, the instance
+    marked saved), with the INSERT statement compiled once per process: Django compiles it again on
+    every save, about half of a small insert's cost on the signing path (``bench/sign.py``).
+
+    ``pre_save``/``post_save`` receivers still run: while any listens to the model, this is a plain
+    ``save``. Models with a custom ``save`` or ``order_with_respect_to`` are refused."""
+
+    def __init__(self, model: type[Model]):
+        meta = model._meta
+        if (
+            model.save is not Model.save
+            or meta.order_with_respect_to
+            or meta.parents
+            or meta.auto_field is None
+        ):
+            raise TypeError(f"{model.__name__} cannot be inserted by a prepared statement")
+        self._model = model
+        self._plans: dict[str, tuple] = {}
+
+    def _plan(self, alias: str, instance: Model) -> tuple:
+        meta = self._model._meta
+        fields = [f for f in meta.local_concrete_fields if not f.generated and f is not meta.auto_field]
+        query = InsertQuery(self._model)
+        query.insert_values(fields, [instance])
+        compiler = query.get_compiler(using=alias)
+        # A field may choose its placeholder by value (MySQL's binaries): only a fixed one can be kept.
+        for field in fields:
+            if hasattr(field, "get_placeholder"):
+                value = compiler.prepare_value(field, field.pre_save(instance, True))
+                if field.get_placeholder(value, compiler, compiler.connection) != field.get_placeholder(
+                    None, compiler, compiler.connection
+                ):
+                    raise TypeError(f"{field} has a placeholder that depends on its value")
+        compiler.returning_fields = meta.db_returning_fields
+        [(sql, _params)] = compiler.as_sql()
+        query.objs = []  # the compiler is kept for its value preparation, not this first instance
+        returning = (
+            compiler.returning_fields if connections[alias].features.can_return_columns_from_insert else []
+        )
+        converters = compiler.get_converters([field.get_col(meta.db_table) for field in returning])
+        self._plans[alias] = plan = (sql, fields, compiler, returning, converters)
+        return plan
+
+    def __call__(self, instance: Model, *, using: str | None = None) -> Model:
+        model = self._model
+        if type(instance) is not model or not instance._state.adding:
+            raise TypeError(f"expected a new {model.__name__}")
+        if pre_save.has_listeners(model) or post_save.has_listeners(model):
+            instance.save(force_insert=True, using=using)
+            return instance
+        alias = using or router.db_for_write(model, instance=instance)
+        if instance.pk is not None:
+            raise TypeError("a prepared insert lets the database choose the primary key")
+        instance._prepare_related_fields_for_save(operation_name="save")
+        sql, fields, compiler, returning, converters = self._plans.get(alias) or self._plan(alias, instance)
+        params = [compiler.prepare_value(field, field.pre_save(instance, True)) for field in fields]
+        connection = connections[alias]
+        with transaction.mark_for_rollback_on_error(alias), connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            if returning:
+                rows = [connection.ops.fetch_returned_insert_columns(cursor, compiler.returning_params)]
+            else:  # a backend without RETURNING: the auto field from the cursor
+                rows = [(connection.ops.last_insert_id(cursor, model._meta.db_table, model._meta.pk.column),)]
+                returning = [model._meta.pk]
+        if converters:
+            rows = list(compiler.apply_converters(rows, converters))
+        for field, value in zip(returning, rows[0], strict=True):
+            setattr(instance, field.attname, value)
+        instance._state.adding = False
+        instance._state.db = alias
+        return instance

@@ -37,7 +37,7 @@ from audit.services import audit_event_record, flag_raise
 from brokers.models import AgentStaff, Authorization, BrokerLicence
 from brokers.services import agent_is_current
 from config.errors import ApplicationError
-from config.prepared import PreparedQuery
+from config.prepared import PreparedInsert, PreparedQuery
 from config.tasks import run_on_commit_without_beat
 from signatures import pki
 from signatures.cms import SignatureError, verify_detached, verify_proof_of_possession
@@ -984,7 +984,7 @@ def _refused(attempt: SignatureRecord, actor: User, refusal: SigningRefused) -> 
     attempt.outcome = SignatureRecord.Outcome.REJECTED
     attempt.reason_code = refusal.code
     attempt.refusal = refusal
-    attempt.save()
+    _insert_record(attempt)
     audit_event_record(
         action=Action.DECLARATION_REJECTED,
         actor=actor,
@@ -998,7 +998,7 @@ def _refused(attempt: SignatureRecord, actor: User, refusal: SigningRefused) -> 
 def _accepted(attempt: SignatureRecord, actor: User, declaration: Declaration) -> None:
     attempt.declaration = declaration
     attempt.outcome = SignatureRecord.Outcome.ACCEPTED
-    attempt.save()
+    _insert_record(attempt)
     attempt.refusal = None
     audit_event_record(
         action=Action.DECLARATION_SIGNED,
@@ -1029,9 +1029,11 @@ def _record_data(record: SignatureRecord) -> dict:
     }
 
 
-# The hot path's lookups, compiled once per process (config.prepared): the certificate presented
+# The hot path's inserts and lookups, compiled once per process (config.prepared): the certificate presented
 # with its issuer, organisation, the signer's custodianship and the issuer's current CRL, the DER
 # blobs left in the database unless the chain must be rebuilt; the trader; the mandates.
+_insert_declaration = PreparedInsert(Declaration)
+_insert_record = PreparedInsert(SignatureRecord)
 _certificates_presented = PreparedQuery(
     lambda fingerprint, signer_id: (
         Certificate.objects.select_related("issuer", "organization")
@@ -1196,13 +1198,15 @@ def _apply_rules(attempt: SignatureRecord, actor: User, document: bytes, signatu
     # No savepoint around the insert: a duplicate number aborts the attempt's whole transaction, and
     # declaration_sign records the refusal in a fresh one.
     try:
-        return Declaration.objects.create(
-            trader=trader,
-            number=attempt.declaration_number,
-            kind=attempt.declaration_kind,
-            representation=attempt.representation,
-            document=document,
-            document_sha256=attempt.document_sha256,
+        return _insert_declaration(
+            Declaration(
+                trader=trader,
+                number=attempt.declaration_number,
+                kind=attempt.declaration_kind,
+                representation=attempt.representation,
+                document=document,
+                document_sha256=attempt.document_sha256,
+            )
         )
     except IntegrityError:
         raise _DuplicateDeclaration from None
