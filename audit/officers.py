@@ -13,6 +13,7 @@ never the reverse. What a signed-in officer may do is decided by the groups of
 from __future__ import annotations
 
 import csv
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -173,9 +174,20 @@ class OfficerSite(admin.AdminSite):
         ]
 
     def each_context(self, request):
-        context = super().each_context(request)
-        context["console_pages"] = self.pages_for(request) if self.has_permission(request) else []
-        return context
+        permitted = self.has_permission(request)
+        return {
+            "site_title": self.site_title,
+            "site_header": self.site_header,
+            "site_url": self.site_url,
+            "has_permission": permitted,
+            # Django builds every model's entry (permissions, URLs) for a sidebar this console does
+            # not show: a template calls this only where it lists the apps (a few ms a page).
+            "available_apps": functools.partial(self.get_app_list, request),
+            "is_popup": False,
+            "is_nav_sidebar_enabled": self.enable_nav_sidebar,
+            "log_entries": self.get_log_entries(request),
+            "console_pages": self.pages_for(request) if permitted else [],
+        }
 
     def password_change(self, request, extra_context=None):
         # One password policy: the portal's page applies it (history, breach check, audit).

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import uuid
+from collections.abc import Callable
 
 from django import forms
 from django.contrib import admin, messages
@@ -10,7 +12,9 @@ from django.db import models
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.html import format_html_join
+from django.utils.formats import localize
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import template_localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -31,6 +35,7 @@ from audit.officers import (
     require_perm,
 )
 from config.pagination import UncountedPage
+from config.reversing import reverse_each
 from signatures import selectors, services
 from signatures.forms import CrlUploadForm, IssuerUploadForm, SignatureSearchForm
 from signatures.models import (
@@ -297,10 +302,11 @@ SEARCH_LIMIT = 500  # rows in a CSV export
 PAGE_SIZE = 50
 
 
-def _hit_row(record: SignatureRecord, event_id: str | None) -> dict:
+def _hit_row(record: SignatureRecord, event_id: str | None, urls: dict[str, Callable[[object], str]]) -> dict:
     signer = record.signer
     return {
         "record": record,
+        "record_url": urls["record"](record.pk),
         "declaration": record.declaration_number,
         "kind": record.declaration_kind,
         "time": record.created_at,
@@ -317,7 +323,35 @@ def _hit_row(record: SignatureRecord, event_id: str | None) -> dict:
             else record.certificate_fingerprint
         ),
         "outcome": record.get_outcome_display() + (f" ({record.reason_code})" if record.reason_code else ""),
-        "receipt": reverse("officers:receipt", args=[event_id]) if event_id else "",
+        "receipt": urls["receipt"](event_id) if event_id else "",
+    }
+
+
+def _hit_rows_html(hits: list[dict]) -> str:
+    """The result table's rows, built as the admin's change list builds its cells (format_html):
+    through the template engine, fifty rows of ten cells took a third of the page's time."""
+    receipt_text = gettext("receipt")
+
+    def cells(hit: dict) -> tuple:
+        receipt = format_html('<a href="{}">{}</a>', hit["receipt"], receipt_text) if hit["receipt"] else "—"
+        return (
+            hit["record_url"], hit["declaration"], hit["kind"], localize(template_localtime(hit["time"])),
+            hit["signer"], hit["organization"], hit["on_behalf_of"], hit["mandate"] or "—",
+            hit["agent_number"] or "—", hit["certificate"] or "—", hit["outcome"], receipt,
+        )  # fmt: skip
+
+    return format_html_join(
+        "\n",
+        '<tr><td><a href="{}">{}</a> ({})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
+        "<td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
+        (cells(hit) for hit in hits),
+    )
+
+
+def _hit_urls() -> dict[str, Callable[[object], str]]:
+    return {
+        "record": reverse_each("officers:signatures_signaturerecord_change", sample=1),
+        "receipt": reverse_each("officers:receipt", sample=uuid.UUID(int=0)),
     }
 
 
@@ -350,7 +384,8 @@ def who_signed(request):
             page = UncountedPage(found, request.GET.get("page"), PAGE_SIZE)
             records = page.object_list
         events = selectors.signature_audit_events(records)
-        hits = [_hit_row(record, events.get(record.pk)) for record in records]
+        urls = _hit_urls()
+        hits = [_hit_row(record, events.get(record.pk), urls) for record in records]
         officer_view_record(
             request,
             target=("signatures.signaturerecord", ""),
@@ -379,6 +414,7 @@ def who_signed(request):
         "title": gettext("Who signed which declaration"),
         "form": form,
         "hits": hits,
+        "hit_rows": _hit_rows_html(hits),
         "searched": bool(request.GET) and form.is_valid(),
         "page": page,
         # The criteria without the page number, for the CSV link and the page links.

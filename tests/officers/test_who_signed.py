@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.test import Client
-from django.utils.timezone import localdate
+from django.utils import dateformat, translation
+from django.utils.timezone import localdate, localtime
 
 from audit.models import Action, AuditEvent
 from audit.services import audit_seal
@@ -139,3 +141,22 @@ def test_results_come_a_page_at_a_time_newest_first(world, console, monkeypatch)
     # The CSV has every hit, whatever the page.
     export = client.get(URL, criteria | {"page": "2", "export": "csv"})
     assert len(list(csv.reader(io.StringIO(export.content.decode())))) == 1 + 3
+
+
+def test_each_row_shows_escaped_values_local_time_and_its_links(world, console, settings):
+    settings.AUDIT_CHECKPOINT_EVENTS = 1
+    world.broker.name = 'Đại lý <b>"Hải & Cảng"</b>'
+    world.broker.save(update_fields=["name"])
+    record = world.sign(world.broker_agent, world.broker_key, number="557")
+    audit_seal()
+    client = console("viewer")
+    page = client.get(URL, {"declaration_number": "557"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    row = page[page.index("<tbody>") : page.index("</tbody>")]
+    assert "<b>" not in row and "Đại lý &lt;b&gt;&quot;Hải &amp; Cảng&quot;&lt;/b&gt;" in row
+    assert f'<a href="/officers/signatures/signaturerecord/{record.pk}/change/">557</a> (import)' in row
+    with translation.override("en"):
+        shown = dateformat.format(localtime(record.created_at), "N j, Y, P")
+    assert f"<td>{shown}</td>" in row, "the officer's local time, in the page's language"
+    receipt = re.search(r'<a href="(/officers/receipts/[0-9a-f-]{36}/)">receipt</a>', row).group(1)
+    assert client.get(receipt).status_code == 200
+    assert row.count("<tr>") == 1
