@@ -12,9 +12,7 @@ from django.db import models
 from django.http import HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.formats import localize
-from django.utils.html import format_html, format_html_join
-from django.utils.timezone import template_localtime
+from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -47,6 +45,7 @@ from signatures.models import (
     TrustedIssuer,
 )
 from signatures.policies import reason_text
+from signatures.rows import who_signed_rows
 
 _REGISTRY = "signatures.change_trustedissuer"
 _CERTIFICATES = "signatures.change_certificate"
@@ -327,27 +326,6 @@ def _hit_row(record: SignatureRecord, event_id: str | None, urls: dict[str, Call
     }
 
 
-def _hit_rows_html(hits: list[dict]) -> str:
-    """The result table's rows, built as the admin's change list builds its cells (format_html):
-    through the template engine, fifty rows of ten cells took a third of the page's time."""
-    receipt_text = gettext("receipt")
-
-    def cells(hit: dict) -> tuple:
-        receipt = format_html('<a href="{}">{}</a>', hit["receipt"], receipt_text) if hit["receipt"] else "—"
-        return (
-            hit["record_url"], hit["declaration"], hit["kind"], localize(template_localtime(hit["time"])),
-            hit["signer"], hit["organization"], hit["on_behalf_of"], hit["mandate"] or "—",
-            hit["agent_number"] or "—", hit["certificate"] or "—", hit["outcome"], receipt,
-        )  # fmt: skip
-
-    return format_html_join(
-        "\n",
-        '<tr><td><a href="{}">{}</a> ({})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
-        "<td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-        (cells(hit) for hit in hits),
-    )
-
-
 def _hit_urls() -> dict[str, Callable[[object], str]]:
     return {
         "record": reverse_each("officers:signatures_signaturerecord_change", sample=1),
@@ -414,7 +392,7 @@ def who_signed(request):
         "title": gettext("Who signed which declaration"),
         "form": form,
         "hits": hits,
-        "hit_rows": _hit_rows_html(hits),
+        "hit_rows": who_signed_rows(hits),
         "searched": bool(request.GET) and form.is_valid(),
         "page": page,
         # The criteria without the page number, for the CSV link and the page links.

@@ -24,6 +24,7 @@ from signatures.forms import (
     SignatureNoticeForm,
 )
 from signatures.models import Certificate
+from signatures.rows import declaration_history_rows
 
 
 def _certificate_or_404(request, pk: int) -> Certificate:
@@ -198,7 +199,11 @@ def declaration_list(request):
     notice_form = None
     if organization is not None and organization.kind == organization.Kind.TRADER and request.user.is_manager:
         notice_form = SignatureNoticeForm(initial={"notice": organization.signature_notice})
-    return render(request, "signatures/declarations.html", {"page": page, "notice_form": notice_form})
+    return render(
+        request,
+        "signatures/declarations.html",
+        {"page": page, "rows": declaration_history_rows(page.object_list), "notice_form": notice_form},
+    )
 
 
 @login_required

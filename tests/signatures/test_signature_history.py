@@ -131,3 +131,39 @@ def test_who_signed_by_tax_code_pages_hold_what_the_or_holds_in_the_same_order(h
         plain.filter(signer__username=signer).values_list("pk", flat=True)[:100]
     )
     assert refused == [r.pk for r in search[0:500] if r.outcome == "rejected"]
+
+
+def test_each_portal_row_shows_what_was_signed_escaped_in_local_time(
+    client, trader, trader_owner, broker, broker_agent
+):
+    broker.name = 'Đại lý <i>"Cảng & Kho"</i>'
+    broker.save(update_fields=["name"])
+    accepted = record(trader=trader, signer=broker_agent, organization=broker, minutes_ago=3)
+    SignatureRecord.objects.filter(pk=accepted.pk).update(
+        agent_number="AG-7", representation="direct", certificate_fingerprint="f" * 64
+    )
+    refused = record(trader=None, signer=broker_agent, organization=broker, minutes_ago=1, outcome="rejected")
+    client.force_login(trader_owner)
+    page = client.get(reverse("declaration_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    body = page[page.index("<tbody>") : page.index("</tbody>")]
+    rows = body.split("<tr>")[1:]
+    assert len(rows) == 1, "the refusal for an unknown trader is the broker's, not the trader's"
+    row = rows[0]
+    accepted.refresh_from_db()
+    local = timezone.localtime(accepted.created_at).strftime("%Y-%m-%d %H:%M:%S")
+    assert f"<td>{local}</td>" in row
+    assert f"<td>{accepted.declaration_number}<br><small>import · direct</small></td>" in row
+    assert "Đại lý &lt;i&gt;&quot;Cảng &amp; Kho&quot;&lt;/i&gt; · agent AG-7" in row and "<i>" not in row
+    assert f"<small>{'f' * 23}…</small>" in row, "a fingerprint without a serial, cut to 24 characters"
+    assert "<td>—</td>" in row, "no mandate"
+    assert '<span class="channel channel-' in row
+    client.force_login(broker_agent)
+    page = client.get(reverse("declaration_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"{refused.declaration_number}" in page and "<br><code>signature_invalid</code>" in page
+    assert "No signature yet." not in page
+
+
+def test_an_empty_history_says_so(client, trader_owner):
+    client.force_login(trader_owner)
+    page = client.get(reverse("declaration_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "No signature yet." in page
