@@ -83,11 +83,19 @@ class MfaEnrolmentMiddleware:
         if user is not None and user.is_authenticated:
             from accounts.services import mfa_enabled, mfa_required
 
-            if mfa_required(user) and not mfa_enabled(user):
+            if mfa_required(user) and not _verified_by_authenticator(user) and not mfa_enabled(user):
                 allowed = [reverse(name) for name in self.ALLOWED]
                 if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
                     return redirect("mfa")
         return self.get_response(request)
+
+
+def _verified_by_authenticator(user) -> bool:
+    """django_otp's middleware has loaded the authenticator that verified this session (confirmed,
+    the user's own): one is set up, which spares every page of these roles a query."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    return isinstance(getattr(user, "otp_device", None), TOTPDevice)
 
 
 STEPPED_UP_KEY = "accounts.stepped_up_at"

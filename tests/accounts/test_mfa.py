@@ -9,7 +9,9 @@ import time
 import pytest
 import time_machine
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -186,3 +188,17 @@ def test_an_unknown_role_in_the_setting_stops_start_up(monkeypatch):
         importlib.reload(config.settings)
     monkeypatch.delenv("MFA_REQUIRED_ROLES")
     importlib.reload(config.settings)
+
+
+def test_a_session_the_authenticator_verified_is_not_asked_again_and_costs_no_extra_query(
+    client, trader_owner
+):
+    assert sign_in(client, "trader.owner").status_code == 302
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("profile")).status_code == 200
+    device_reads = [q["sql"] for q in queries.captured_queries if "otp_totp_totpdevice" in q["sql"]]
+    assert len(device_reads) == 1, "only django_otp's load of the session's device"
+    # The authenticator removed behind the session's back: the device is gone, and so is the pass.
+    TOTPDevice.objects.filter(user=trader_owner).delete()
+    response = client.get(reverse("profile"))
+    assert response.status_code == 302 and response.url == MFA
