@@ -45,7 +45,7 @@ from accounts.validators import normalize_tax_code
 from audit.context import current_context, normalise_ip
 from audit.models import Action, Case, CaseNote, Flag
 from audit.services import Sighting, audit_event_record, audit_events_record, flag_raise, flags_raise
-from config.bulk import bulk_update_rows
+from config.bulk import bulk_insert_rows, bulk_update_rows
 from config.errors import ApplicationError
 from config.tasks import enqueue_on_commit
 
@@ -510,11 +510,12 @@ def notifications_send(*, items: list[tuple[User, str, dict]]) -> list[Notificat
     statement, each email queued after the commit as one at a time would."""
     from accounts.tasks import notify_by_email_task
 
-    notifications = Notification.objects.bulk_create(
+    notifications = bulk_insert_rows(
+        Notification,
         [
             Notification(user=user, kind=kind, params={"username": user.username, **params})
             for user, kind, params in items
-        ]
+        ],
     )
     for notification, (user, _kind, _params) in zip(notifications, items, strict=True):
         if user.email:
@@ -1791,8 +1792,9 @@ def signin_reviews_ask(*, events: list[SignInEvent]) -> list[SignInReview]:
         for recipient in [event.user]
         + [owner for owner in owners.get(event.organization_id, []) if owner.pk != event.user_id]
     ]
-    reviews = SignInReview.objects.bulk_create(
-        [SignInReview(event=event, recipient=recipient, expires_at=expires_at) for event, recipient in asked]
+    reviews = bulk_insert_rows(
+        SignInReview,
+        [SignInReview(event=event, recipient=recipient, expires_at=expires_at) for event, recipient in asked],
     )
     notifications_send(
         items=[
