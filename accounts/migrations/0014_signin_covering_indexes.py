@@ -23,31 +23,55 @@ class Migration(migrations.Migration):
             model_name="signinevent",
             name="signin_device_recent",
         ),
-        migrations.AlterField(
-            model_name="signinevent",
-            name="organization",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="+",
-                to="accounts.organization",
-                verbose_name="organisation",
-            ),
+        # Only the index goes: altering the field itself would drop and re-add its foreign key,
+        # which checks every row of the table again.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="signinevent",
+                    name="organization",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="accounts.organization",
+                        verbose_name="organisation",
+                    ),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    'DROP INDEX IF EXISTS "accounts_signinevent_organization_id_48af775f"',
+                    reverse_sql='CREATE INDEX "accounts_signinevent_organization_id_48af775f" ON "accounts_signinevent" ("organization_id")',
+                ),
+            ],
         ),
-        migrations.AlterField(
-            model_name="signinevent",
-            name="user",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="sign_ins",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="user",
-            ),
+        # Only the index goes: altering the field itself would drop and re-add its foreign key,
+        # which checks every row of the table again.
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name="signinevent",
+                    name="user",
+                    field=models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="sign_ins",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
+            ],
+            database_operations=[
+                migrations.RunSQL(
+                    'DROP INDEX IF EXISTS "accounts_signinevent_user_id_eb5f9975"',
+                    reverse_sql='CREATE INDEX "accounts_signinevent_user_id_eb5f9975" ON "accounts_signinevent" ("user_id")',
+                ),
+            ],
         ),
         migrations.AddIndex(
             model_name="signinevent",
