@@ -1338,7 +1338,10 @@ def _columns(model) -> tuple[list[str], list[tuple[int, list]]]:
 
 def _select_list(alias: str, model) -> str:
     # Named, in the model's order: a table's own column order is the order its migrations added them.
-    return ", ".join(f"{alias}.{field.column}" for field in model._meta.concrete_fields)
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
 
 
 def _from_row(model, columns: tuple[list[str], list[tuple[int, list]]], values) -> Model:
