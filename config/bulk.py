@@ -29,14 +29,14 @@ def _kind(field: models.Field) -> str:
     """How a field's values become JSON. Calling ``get_db_prep_save`` for every value of every row
     was most of an insert's Python time, and for text, integers and booleans of the right type,
     and for aware times, it hands the value over unchanged."""
+    if not _prepares_as_django_does(field):
+        return "prepared"
     if isinstance(field, models.JSONField):
         return "json"
     if isinstance(field, models.BinaryField):
         return "binary"
     if isinstance(field, models.ForeignKey):
-        return _kind(field.target_field) if _prepares_as_django_does(field) else "prepared"
-    if not _prepares_as_django_does(field):
-        return "prepared"
+        return _kind(field.target_field)
     if isinstance(field, models.CharField | models.TextField):
         return "text"
     if isinstance(field, models.BooleanField):

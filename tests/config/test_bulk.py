@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -149,3 +149,31 @@ def test_inserting_nothing_is_no_statement():
     with CaptureQueriesContext(connection) as queries:
         assert bulk_insert_rows(Flag, []) == []
     assert not queries.captured_queries
+
+
+def test_bytes_and_what_json_cannot_carry_are_stored_as_bulk_create_stores_them(trader_signer):
+    from audit.models import AuditEvent
+    from config.bulk import bulk_insert_rows
+
+    at = timezone.now()
+
+    def sealed(position):
+        (event,) = _audit_events(None, _flags(1)[0], at)[:1]
+        event.position, event.sealed_at = position, at
+        event.chain_hash, event.leaf_hash = bytes(range(32)), b"\x00\\x'\"" * 8
+        return event
+
+    def null_evidence():
+        return Flag(kind="new_device", severity="low", evidence=None, first_seen_at=at, last_seen_at=at)
+
+    ours, theirs = sealed(10**9), sealed(10**9 + 1)
+    bulk_insert_rows(AuditEvent, [ours])
+    AuditEvent.objects.bulk_create([theirs])
+    leave_out = {"event_id", "position"}
+    assert _stored(AuditEvent, ours.pk, leave_out) == _stored(AuditEvent, theirs.pk, leave_out)
+    assert bytes(AuditEvent.objects.get(pk=ours.pk).leaf_hash) == b"\x00\\x'\"" * 8
+    # JSON null or SQL NULL is Django's to decide: the row goes through bulk_create (SQL NULL,
+    # which this column refuses).
+    for insert in (lambda rows: bulk_insert_rows(Flag, rows), Flag.objects.bulk_create):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            insert([null_evidence()])
