@@ -268,8 +268,17 @@ class SignInEvent(models.Model):
         PASSWORD = "password", _("Password")
         SECOND_FACTOR = "second_factor", _("Second factor")
 
+    # No index of their own: signin_user_recent and signin_org_recent lead with these columns and
+    # serve the same lookups (the PROTECT checks too); every index costs each sign-in's insert and
+    # its evaluation's update.
     user = models.ForeignKey(
-        User, verbose_name=_("user"), on_delete=models.PROTECT, null=True, blank=True, related_name="sign_ins"
+        User,
+        verbose_name=_("user"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sign_ins",
+        db_index=False,
     )
     organization = models.ForeignKey(
         Organization,
@@ -278,6 +287,7 @@ class SignInEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     # For an attempt on a name that matches no account only a digest is kept: people type their
     # password into the username field, and the name itself would tell which accounts exist.
@@ -300,11 +310,26 @@ class SignInEvent(models.Model):
         verbose_name = _("sign-in")
         verbose_name_plural = _("sign-ins")
         ordering = ["-occurred_at", "-id"]
+        # The risk history's parts (accounts.selectors) read only these indexes' columns, so they
+        # are index-only scans: a user's sign-ins, and each network's and device's, lie scattered
+        # over the table, and reading them from the heap was most of the history's cost.
         indexes = [
-            models.Index(fields=["user", "-occurred_at"], name="signin_user_recent"),
+            models.Index(
+                fields=["user", "-occurred_at"],
+                include=["id", "outcome", "factor", "device_id", "network"],
+                name="signin_user_recent",
+            ),
             models.Index(fields=["organization", "-occurred_at"], name="signin_org_recent"),
-            models.Index(fields=["network", "-occurred_at"], name="signin_network_recent"),
-            models.Index(fields=["device_id", "-occurred_at"], name="signin_device_recent"),
+            models.Index(
+                fields=["network", "-occurred_at"],
+                include=["id", "outcome", "organization_id", "device_id"],
+                name="signin_network_recent",
+            ),
+            models.Index(
+                fields=["device_id", "-occurred_at"],
+                include=["id", "outcome", "organization_id", "network"],
+                name="signin_device_recent",
+            ),
             models.Index(
                 fields=["id"], condition=models.Q(evaluated_at__isnull=True), name="signin_unevaluated"
             ),
@@ -436,10 +461,13 @@ class Notification(models.Model):
         SIGNIN_REVIEW = "signin_review", _("Was this you?")
         RISK_RESPONSE = "risk_response", _("Account protected after a risky sign-in")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications")
+    # Indexed only by the two indexes below: both lead with the user (the CASCADE too), and nothing
+    # reads notifications by time across users; each index costs every notification's insert, a
+    # few per risky sign-in and one per signature made in a trader's name.
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notifications", db_index=False)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     params = models.JSONField(_("details"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(_("time"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
     emailed_at = models.DateTimeField(_("emailed at"), null=True, blank=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import ipaddress
 import logging
@@ -17,7 +18,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
@@ -44,7 +45,7 @@ from accounts.validators import normalize_tax_code
 from audit.context import current_context, normalise_ip
 from audit.models import Action, Case, CaseNote, Flag
 from audit.services import Sighting, audit_event_record, audit_events_record, flag_raise, flags_raise
-from config.bulk import bulk_update_rows
+from config.bulk import bulk_insert_rows, bulk_update_rows
 from config.errors import ApplicationError
 from config.tasks import enqueue_on_commit
 
@@ -509,11 +510,12 @@ def notifications_send(*, items: list[tuple[User, str, dict]]) -> list[Notificat
     statement, each email queued after the commit as one at a time would."""
     from accounts.tasks import notify_by_email_task
 
-    notifications = Notification.objects.bulk_create(
+    notifications = bulk_insert_rows(
+        Notification,
         [
             Notification(user=user, kind=kind, params={"username": user.username, **params})
             for user, kind, params in items
-        ]
+        ],
     )
     for notification, (user, _kind, _params) in zip(notifications, items, strict=True):
         if user.email:
@@ -1316,85 +1318,103 @@ def _queue_signin_evaluation(event: SignInEvent) -> None:
 _SUBJECTLESS_DETECTORS = frozenset({"password_spray"})
 
 
-# What the detectors read of a sign-in and its enterprise, in the models' field order (what
-# ``Model.from_db`` expects); the rest of each row stays deferred.
-_CLAIMED_EVENT_FIELDS = tuple(
-    f.attname
-    for f in SignInEvent._meta.concrete_fields
-    if f.attname
-    in {
-        "id",
-        "user_id",
-        "organization_id",
-        "channel",
-        "outcome",
-        "factor",
-        "network",
-        "user_agent",
-        "device_id",
-        "occurred_at",
-        "evaluated_at",
-        "risk_score",
-        "risk_reasons",
-    }
-)
-_CLAIMED_ORGANIZATION_FIELDS = tuple(
-    f.attname
-    for f in Organization._meta.concrete_fields
-    if f.attname
-    in {"id", "kind", "tax_code", "time_zone", "working_hours_start", "working_hours_end", "working_days"}
-)
-# On PostgreSQL the claim and the load are one statement: the UPDATE claims (evaluated_at null ->
-# now) and already writes a clean result (score 0, no reasons), which is what most sign-ins get,
-# so a clean evaluation writes nothing more; the sign-ins with findings are written again in the
-# same transaction. The batch picks its rows with FOR UPDATE SKIP LOCKED through the partial index
-# signin_unevaluated, so two workers sweeping at once take disjoint batches instead of waiting.
-_CLAIM_RETURNING = f"""
-    WITH claimed AS (
-        UPDATE accounts_signinevent SET evaluated_at = %s, risk_score = 0, risk_reasons = '[]'::jsonb
-        WHERE {{where}}
-        RETURNING {", ".join(_CLAIMED_EVENT_FIELDS)}
-    )
-    SELECT c.*, u.date_joined, {", ".join("o." + name for name in _CLAIMED_ORGANIZATION_FIELDS)}
-    FROM claimed c
+# The claim loads each sign-in whole with its user and organisation (every column: what the
+# detectors read, and what the flags, responses, questions and notifications of a risky one need),
+# so nothing is loaded again for the sign-ins with findings.
+@functools.cache
+def _columns(model) -> tuple[list[str], list[tuple[int, list]]]:
+    """A model's fields in ``Model.from_db`` order, and the converters of those that have any
+    (a JSON column arrives as text)."""
+    from django.db import connection
+
+    fields = model._meta.concrete_fields
+    converters = []
+    for index, field in enumerate(fields):
+        found = connection.ops.get_db_converters(field) + field.get_db_converters(connection)
+        if found:
+            converters.append((index, found))
+    return [field.attname for field in fields], converters
+
+
+def _select_list(alias: str, model) -> str:
+    # Named, in the model's order: a table's own column order is the order its migrations added them.
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
+
+
+def _from_row(model, columns: tuple[list[str], list[tuple[int, list]]], values) -> Model:
+    from django.db import connection
+
+    names, converters = columns
+    if converters:
+        values = list(values)
+        for index, functions in converters:
+            for function in functions:
+                values[index] = function(values[index], None, connection)
+    return model.from_db("default", names, values)
+
+
+# On PostgreSQL the one-sign-in claim (the task's) and its load are one statement: the UPDATE
+# claims (evaluated_at null -> now) and already writes a clean result (score 0, no reasons), which
+# is what most sign-ins get, so a clean evaluation writes nothing more. A batch's claim only locks
+# its rows (FOR UPDATE SKIP LOCKED, through the partial index signin_unevaluated, so two workers
+# sweeping at once take disjoint batches instead of waiting) and the batch writes every sign-in's
+# result once at the end: the claim's update cannot be a HOT update (evaluated_at is in
+# signin_unevaluated's predicate), so writing a risky sign-in twice put two new versions of it in
+# every index of the table.
+_CLAIM_SELECT = f"""
+    SELECT {_select_list("e", SignInEvent)}, {_select_list("u", User)}, {_select_list("o", Organization)}
+    FROM {{source}} e
     -- Each user and organisation read by its primary key: planned as plain joins, a hash join
     -- reads the whole table for every batch (LIMIT 1 keeps the subqueries from being merged).
-    LEFT JOIN LATERAL (SELECT date_joined FROM accounts_user WHERE id = c.user_id LIMIT 1) u ON true
-    LEFT JOIN LATERAL (
-        SELECT * FROM accounts_organization WHERE id = c.organization_id LIMIT 1
-    ) o ON true
-    ORDER BY c.id
-"""  # noqa: S608 - the models' own field names, no input
-_CLAIM_ONE = _CLAIM_RETURNING.format(where="id = %s AND evaluated_at IS NULL")
-_CLAIM_BATCH = _CLAIM_RETURNING.format(
-    where="""id IN (
+    LEFT JOIN LATERAL (SELECT * FROM accounts_user WHERE id = e.user_id LIMIT 1) u ON true
+    LEFT JOIN LATERAL (SELECT * FROM accounts_organization WHERE id = e.organization_id LIMIT 1) o ON true
+    {{where}}
+    ORDER BY e.id
+"""  # noqa: S608 - the models' own column names, no input
+_CLAIM_ONE = """
+    WITH e AS (
+        UPDATE accounts_signinevent SET evaluated_at = %s, risk_score = 0, risk_reasons = '[]'::jsonb
+        WHERE id = %s AND evaluated_at IS NULL
+        RETURNING *
+    )
+""" + _CLAIM_SELECT.format(source="e", where="")  # noqa: S608 - no input
+_CLAIM_BATCH = _CLAIM_SELECT.format(
+    source="accounts_signinevent",
+    where="""WHERE e.id IN (
         SELECT id FROM accounts_signinevent
         WHERE evaluated_at IS NULL AND (id = %s OR (id > %s AND occurred_at < %s))
         ORDER BY id = %s DESC, id LIMIT %s FOR UPDATE SKIP LOCKED
-    )"""
+    )""",
 )
 
 
 def _claimed_from_rows(rows) -> tuple[list[SignInEvent], dict[int, datetime.datetime]]:
-    from django.db import connection
-
-    split = len(_CLAIMED_EVENT_FIELDS)
-    reasons = _CLAIMED_EVENT_FIELDS.index("risk_reasons")
+    event_columns, user_columns, organization_columns = (
+        _columns(SignInEvent),
+        _columns(User),
+        _columns(Organization),
+    )
+    user_start = len(event_columns[0])
+    organization_start = user_start + len(user_columns[0])
     events = []
     created_at = {}
-    json_field = SignInEvent._meta.get_field("risk_reasons")
     for row in rows:
-        values = list(row[:split])
-        values[reasons] = json_field.from_db_value(values[reasons], None, connection)
-        event = SignInEvent.from_db("default", _CLAIMED_EVENT_FIELDS, values)
-        if event.organization_id is not None:
-            event.organization = Organization.from_db(
-                "default", _CLAIMED_ORGANIZATION_FIELDS, row[split + 1 :]
-            )
-        else:
-            event.organization = None
-        if event.user_id is not None:
-            created_at[event.user_id] = row[split]
+        event = _from_row(SignInEvent, event_columns, row[:user_start])
+        event.user = (
+            None
+            if event.user_id is None
+            else _from_row(User, user_columns, row[user_start:organization_start])
+        )
+        event.organization = (
+            None
+            if event.organization_id is None
+            else _from_row(Organization, organization_columns, row[organization_start:])
+        )
+        if event.user is not None:
+            created_at[event.user_id] = event.user.date_joined
         events.append(event)
     return events, created_at
 
@@ -1409,8 +1429,10 @@ def _signins_claim(
 ) -> tuple[list[SignInEvent], dict[int, datetime.datetime]]:
     """Claims one sign-in (``event_id``) or a batch (unevaluated, ``id > after``, happened before
     ``older_than``, oldest first, sign-in ``first`` first if it is still unevaluated) in the
-    caller's transaction, writing a clean result. Returns the claimed sign-ins (with their
-    organisation) and when each one's account was created."""
+    caller's transaction. One sign-in is written clean at once (score 0, ``evaluated_at`` now); a
+    batch is only locked, and ``_signins_results_write`` writes it. Returns the claimed sign-ins
+    (each with its user and organisation, ``evaluated_at`` set) and when each one's account was
+    created."""
     from django.db import connection
 
     now = _now()
@@ -1419,8 +1441,11 @@ def _signins_claim(
             if event_id is not None:
                 cursor.execute(_CLAIM_ONE, [now, event_id])
             else:
-                cursor.execute(_CLAIM_BATCH, [now, first, after, older_than, first, limit])
-            return _claimed_from_rows(cursor.fetchall())
+                cursor.execute(_CLAIM_BATCH, [first, after, older_than, first, limit])
+            events, created_at = _claimed_from_rows(cursor.fetchall())
+        for event in events:
+            event.evaluated_at, event.risk_score, event.risk_reasons = now, 0, []
+        return events, created_at
     # SQLite (development): its transactions take the write lock first (IMMEDIATE), so what is
     # selected here is still unclaimed when it is updated.
     if event_id is not None:
@@ -1443,11 +1468,19 @@ def _signins_claim(
     return events, {event.user_id: event.user.date_joined for event in events if event.user_id is not None}
 
 
-def _signins_findings_record(*, found: list[tuple[SignInEvent, list]]) -> None:
+def _signins_results_write(events: list[SignInEvent]) -> None:
+    """Each sign-in's ``evaluated_at``, score and reasons, in one statement."""
+    bulk_update_rows(SignInEvent, events, ["evaluated_at", "risk_score", "risk_reasons"])
+
+
+def _signins_findings_record(
+    *, found: list[tuple[SignInEvent, list]], clean: list[SignInEvent] | tuple = ()
+) -> None:
     """Writes the findings of sign-ins (each loaded with its user and organisation), in order:
     a flag per finding (``flags_raise`` counts repeats, as ``flag_raise`` would one by one), each
-    sign-in's score and reasons (one statement), the responses for its highest severity and, for a
-    new flag from ``RISK_NOTIFY_SEVERITY`` up, the "was this you?" questions."""
+    sign-in's result (with those of the ``clean`` sign-ins, in one statement), the responses for
+    its highest severity and, for a new flag from ``RISK_NOTIFY_SEVERITY`` up, the "was this you?"
+    questions."""
     from accounts import risk
 
     sightings = []
@@ -1475,7 +1508,7 @@ def _signins_findings_record(*, found: list[tuple[SignInEvent, list]]) -> None:
             new_flags[event.pk] += created
         event.risk_score = risk.combined_score(findings)
         event.risk_reasons = reasons
-    bulk_update_rows(SignInEvent, [event for event, _findings in found], ["risk_score", "risk_reasons"])
+    _signins_results_write([event for event, _findings in found] + list(clean))
     # Responses are taken on every risky sign-in (an attacker's new session must end too), but
     # people are told and asked once per new flag: a password being guessed for an hour counts on
     # its open flag instead of sending a question per attempt.
@@ -1529,7 +1562,6 @@ def signin_evaluate(*, event_id: int) -> SignInEvent | None:
         history = selectors.risk_history_get(event=event, created_at=created_at.get(event.user_id))
         findings = risk.evaluate(event, history)
         if findings:
-            event = SignInEvent.objects.select_related("user", "organization").get(pk=event_id)
             _signins_findings_record(found=[(event, findings)])
         else:
             _clean_commit_need_not_wait()
@@ -1550,29 +1582,15 @@ def signin_evaluate_batch(
     ``older_than``, oldest first; on PostgreSQL skipping those another worker holds) and evaluate
     them in one transaction, with the same findings, flags, responses and questions as
     ``signin_evaluate`` each: one statement claims and loads the batch, one reads every history
-    (``selectors.risk_histories_get``), and only the sign-ins with findings are written again. If
-    the batch fails it is rolled back and its sign-ins are evaluated one by one, so one that
-    cannot be evaluated is logged (its id only) and does not hold back the others."""
-    from accounts import risk
-
+    (``selectors.risk_histories_get``), and one writes every sign-in's result. If the batch fails
+    it is rolled back and its sign-ins are evaluated one by one, so one that cannot be evaluated is
+    logged (its id only) and does not hold back the others."""
     ids: list[int] = []
     try:
         with transaction.atomic():
             events, created_at = _signins_claim(older_than=older_than, after=after, limit=limit, first=first)
             ids = [event.id for event in events]
-            histories = selectors.risk_histories_get(events=events, created_at=created_at)
-            found = {}
-            for event in events:
-                findings = risk.evaluate(event, histories[event.id])
-                if findings:
-                    found[event.id] = findings
-            if found:
-                full = SignInEvent.objects.select_related("user", "organization").in_bulk(list(found))
-                _signins_findings_record(
-                    found=[(full[event_id], findings) for event_id, findings in found.items()]
-                )
-            elif events:
-                _clean_commit_need_not_wait()
+            _signins_evaluate_claimed(events=events, created_at=created_at)
         return BatchResult(claimed=len(ids), evaluated=len(ids), last_id=max(ids, default=after))
     except Exception:
         if not ids:
@@ -1586,6 +1604,29 @@ def signin_evaluate_batch(
         except Exception:
             logger.exception("could not evaluate sign-in %s; the next sweep tries again", event_id)
     return BatchResult(claimed=len(ids), evaluated=evaluated, last_id=max(ids))
+
+
+def _signins_evaluate_claimed(*, events: list[SignInEvent], created_at: dict[int, datetime.datetime]) -> None:
+    """Evaluates a claimed batch in the caller's transaction: the histories, the detectors, and
+    every sign-in's result with the flags, responses and questions of those with findings."""
+    from accounts import risk
+
+    if not events:
+        return
+    histories = selectors.risk_histories_get(events=events, created_at=created_at)
+    found = []
+    clean = []
+    for event in events:
+        findings = risk.evaluate(event, histories[event.id])
+        if findings:
+            found.append((event, findings))
+        else:
+            clean.append(event)
+    if found:
+        _signins_findings_record(found=found, clean=clean)
+    else:
+        _clean_commit_need_not_wait()
+        _signins_results_write(clean)
 
 
 def signin_evaluate_with_backlog(*, event_id: int) -> BatchResult:
@@ -1754,8 +1795,9 @@ def signin_reviews_ask(*, events: list[SignInEvent]) -> list[SignInReview]:
         for recipient in [event.user]
         + [owner for owner in owners.get(event.organization_id, []) if owner.pk != event.user_id]
     ]
-    reviews = SignInReview.objects.bulk_create(
-        [SignInReview(event=event, recipient=recipient, expires_at=expires_at) for event, recipient in asked]
+    reviews = bulk_insert_rows(
+        SignInReview,
+        [SignInReview(event=event, recipient=recipient, expires_at=expires_at) for event, recipient in asked],
     )
     notifications_send(
         items=[

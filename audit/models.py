@@ -144,6 +144,7 @@ class AuditEvent(models.Model):
         blank=True,
         related_name="+",
     )
+    # No index of its own: audit_event_org_time leads with it.
     organization = models.ForeignKey(
         "accounts.Organization",
         verbose_name=_("organisation acted for"),
@@ -151,6 +152,7 @@ class AuditEvent(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_index=False,
     )
     target_type = models.CharField(_("object type"), max_length=100, blank=True)
     target_id = models.CharField(_("object id"), max_length=64, blank=True)

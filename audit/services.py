@@ -37,7 +37,7 @@ from audit.selectors import (
     unsealed_canonical_rows,
 )
 from audit.verify_receipt import key_id, verify_consistency
-from config.bulk import bulk_update_rows
+from config.bulk import bulk_insert_rows, bulk_update_rows
 from config.prepared import PreparedInsert
 from config.tasks import publish_safely
 
@@ -131,7 +131,7 @@ def audit_events_record(*, events: list[dict]) -> list[AuditEvent]:
     one statement, in order; sealing is queued once after the commit."""
     built = [_audit_event_build(**event) for event in events]
     if built:
-        AuditEvent.objects.bulk_create(built)
+        bulk_insert_rows(AuditEvent, built)
         transaction.on_commit(_queue_seal)
     return built
 
@@ -530,7 +530,7 @@ def flags_raise(*, sightings: list[Sighting]) -> list[tuple[Flag, bool]]:
         if flag.pk is not None:  # one created in this batch is inserted as it ends up
             counted[flag.pk] = flag
         results.append((flag, False))
-    Flag.objects.bulk_create([flag for flag, _sighting in created])
+    bulk_insert_rows(Flag, [flag for flag, _sighting in created])
     if counted:
         bulk_update_rows(
             Flag, list(counted.values()), ["count", "last_seen_at", "evidence", "explanation", "severity"]

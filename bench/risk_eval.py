@@ -20,9 +20,15 @@ COPY, then evaluates ``--events`` new sign-ins twice, in ``--workers`` processes
 
 Prints events/s per worker process (with the process's CPU time: on a shared machine the rest of
 the wall time is waiting) and the p50/p99 time per event, with the targets (>= 1,000 events/s
-per process, p99 < 20 ms); for batches also each batch's time, which is how long its sign-ins
-wait for their results. Then the EXPLAIN (ANALYZE, BUFFERS) plan of every query of a sign-in's
-history, of a batch's history and of a batch's claim, and whether each uses an index.
+per process, p99 < 20 ms); the CPU time per sign-in of the process and of its PostgreSQL backend
+(read from /proc when the server is on this machine), which the machine's other load hardly
+changes, so runs on a busy machine can be compared; for batches also each batch's time, which is
+how long its sign-ins wait for their results. Then the EXPLAIN (ANALYZE, BUFFERS) plan of every
+query of a sign-in's history, of a batch's history and of a batch's claim, and whether each uses
+an index.
+
+``--reuse-seed`` keeps a seed of the same sizes from a previous run (undoing what that run wrote)
+instead of seeding again, for comparing changes back to back.
 """
 
 from __future__ import annotations
@@ -69,11 +75,50 @@ def _home(user: int) -> tuple[str, str]:
     return ip, ".".join(ip.split(".")[:3]) + ".0/24"
 
 
+def _reusable_seed(args) -> list | None:
+    """The users of a seed of this size already in the database, with what a previous run wrote
+    (flags, audit events, notifications, questions, sessions, its new sign-ins, the responses on
+    the accounts) undone, so that the run sees what a fresh seed would; ``None`` if the database
+    holds another seed. The history is the first ``--history`` ids (the seed restarts the
+    sequence)."""
+    from django.db import connection
+    from django.db.models import Q
+
+    from accounts.models import Notification, Organization, SignInEvent, SignInReview, User, UserSession
+    from audit.models import AuditEvent, Flag
+
+    organizations = Organization.objects.count()
+    users = User.objects.count()
+    history = SignInEvent.objects.filter(pk__lte=args.history).count()
+    if (organizations, users, history) != (args.organizations, args.users, args.history):
+        return None
+    with connection.cursor() as cursor:
+        # What the evaluation writes; TRUNCATE, as the seed's own CASCADE does (the audit trail's
+        # trigger refuses DELETE).
+        written = [m._meta.db_table for m in (SignInReview, Notification, UserSession, Flag, AuditEvent)]
+        cursor.execute(f"TRUNCATE {', '.join(written)} CASCADE")
+    SignInEvent.objects.filter(pk__gt=args.history).delete()
+    User.objects.filter(Q(step_up_required_at__isnull=False) | Q(suspended_at__isnull=False)).update(
+        step_up_required_at=None, suspended_at=None, suspension_reason=""
+    )
+    with connection.cursor() as cursor:
+        for model in (SignInEvent, User):
+            cursor.execute(f"VACUUM ANALYZE {model._meta.db_table}")
+    return list(User.objects.order_by("id").values_list("id", "organization_id", "username"))
+
+
 def seed(args, now):
     from django.db import connection, transaction
 
     from accounts.models import Organization, SignInEvent, User
 
+    if args.reuse_seed:
+        users = _reusable_seed(args)
+        if users is not None:
+            print(
+                f"reusing the seed already in the database ({args.history:,} sign-ins, {len(users):,} users)"
+            )
+            return users
     rng = random.Random(8)
     with connection.cursor() as cursor:
         tables = [m._meta.db_table for m in (SignInEvent, User, Organization)]
@@ -278,17 +323,40 @@ def _full_service(ids, batch):
         after = result.last_id
 
 
+def _backend_cpu(pid: int | None) -> float | None:
+    """CPU seconds (user + system) the PostgreSQL backend ``pid`` has used, from /proc; ``None``
+    where the server is not on this machine or its processes cannot be read."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    # utime and stime, the 14th and 15th fields of stat(5), in clock ticks.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _worker(job):
     kind, ids, batch = job
-    from django.db import connections
+    from django.db import connection, connections
 
     connections.close_all()  # each process its own connection
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid(), inet_server_addr()")
+        backend, server = cursor.fetchone()
+    # Only a server on this machine's loopback (or a socket) is a process we can read.
+    backend = backend if server is None or str(server) in {"127.0.0.1", "::1"} else None
+    backend_cpu = _backend_cpu(backend)
     started, cpu = time.perf_counter(), time.process_time()
     timings, latencies = (_detectors_only if kind == "detectors" else _full_service)(ids, batch)
     wall = time.perf_counter() - started
     # The process's own CPU time against the wall clock: on a shared machine the difference is
-    # waiting for PostgreSQL and for a core.
-    return len(timings) / wall, timings, latencies, (time.process_time() - cpu, wall)
+    # waiting for PostgreSQL and for a core. The backend's CPU time is PostgreSQL's share of the
+    # work; the two together per sign-in hardly depend on what else the machine is doing.
+    cpu = time.process_time() - cpu
+    after = _backend_cpu(backend)
+    database_cpu = None if backend_cpu is None or after is None else after - backend_cpu
+    return len(timings) / wall, timings, latencies, (cpu, database_cpu, wall)
 
 
 def _p(values: list[float], q: float) -> float:
@@ -310,12 +378,22 @@ def run_pass(kind: str, ids: list[int], workers: int, batch: int, label: str) ->
     timings = [t for _rate, ts, _ls, _cpu in results for t in ts]
     latencies = [t for _rate, _ts, ls, _cpu in results for t in ls]
     p50, p99 = statistics.median(timings) * 1000, _p(timings, 0.99)
-    for number, (rate, ts, _ls, (cpu, wall)) in enumerate(results):
+    for number, (rate, ts, _ls, (cpu, database_cpu, wall)) in enumerate(results):
         print(
             f"{label:<34} process {number}: {rate:>8,.0f} events/s ({len(ts):,} sign-ins)   "
             f"target {TARGET_RATE:,}  ratio {rate / TARGET_RATE:.2f}   "
             f"(its CPU {cpu:.1f} s of {wall:.1f} s)"
         )
+        if ts:
+            database = (
+                "PostgreSQL backend n/a"
+                if database_cpu is None
+                else f"PostgreSQL backend {database_cpu / len(ts) * 1000:.3f} ms, "
+                f"together {(cpu + database_cpu) / len(ts) * 1000:.3f} ms "
+                f"({len(ts) / (cpu + database_cpu):,.0f} events per CPU-second)"
+            )
+            python = f"Python {cpu / len(ts) * 1000:.3f} ms"
+            print(f"{label:<34} process {number}: CPU per event: {python}, {database}")
     print(
         f"{label:<34} per event: p50 {p50:.2f} ms, p99 {p99:.2f} ms   target p99 < {TARGET_P99_MS:.0f} ms  "
         f"ratio {TARGET_P99_MS / p99:.2f}"
@@ -411,6 +489,12 @@ def main() -> int:
         "(the task's path)",
     )
     parser.add_argument("--skip-full", action="store_true", help="measure the detectors only")
+    parser.add_argument(
+        "--reuse-seed",
+        action="store_true",
+        help="keep the organisations, users and history already seeded if they have these sizes (what a "
+        "previous run wrote is undone first); seed them otherwise",
+    )
     args = parser.parse_args()
 
     import django

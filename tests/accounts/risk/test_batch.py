@@ -179,6 +179,28 @@ def test_a_failing_batch_is_evaluated_one_by_one(trader_signer, monkeypatch, cap
     ]
 
 
+def test_a_batch_writes_each_sign_in_once_and_loads_nothing_again(settings, mixed_signins):
+    from django.test.utils import CaptureQueriesContext
+
+    settings.RISK_SPRAY_ACCOUNTS = 3
+    events, _pending = mixed_signins
+    with CaptureQueriesContext(connection) as captured:
+        services.signin_evaluate_batch(older_than=timezone.now() + LATER, limit=100)
+    statements = [query["sql"] for query in captured.captured_queries]
+    sign_ins = [sql for sql in statements if "accounts_signinevent" in sql.split("WHERE")[0]]
+    # On PostgreSQL the claim only locks; one UPDATE writes every result, clean or not (the
+    # SQLite claim writes the clean result first, as one at a time does).
+    updates = [sql for sql in sign_ins if sql.lstrip().upper().startswith("UPDATE")]
+    assert len(updates) == (1 if connection.vendor == "postgresql" else 2)
+    assert SignInEvent.objects.filter(pk__in=[e.pk for e in events], evaluated_at__isnull=True).count() == 0
+    # The risky sign-ins came whole, with their users and organisations, in the claim (on SQLite
+    # its load is the one such statement).
+    loads = [
+        sql for sql in statements if 'FROM "accounts_signinevent" LEFT OUTER JOIN "accounts_user"' in sql
+    ]
+    assert len(loads) == (0 if connection.vendor == "postgresql" else 1)
+
+
 def test_a_clean_sign_in_is_one_claim_and_one_history_read(trader_signer, django_assert_num_queries):
     record(trader_signer, ago=datetime.timedelta(days=1))
     event = record(trader_signer, evaluated=False)
@@ -204,10 +226,11 @@ def test_two_batches_racing_take_disjoint_sign_ins_and_do_not_wait(trader_signer
     def slow_batch():
         try:
             with transaction.atomic():
-                events, _created = services._signins_claim(older_than=older_than, limit=3)
+                events, created_at = services._signins_claim(older_than=older_than, limit=3)
                 first["ids"] = [event.pk for event in events]
                 holding.set()
                 release.wait(10)
+                services._signins_evaluate_claimed(events=events, created_at=created_at)
         finally:
             connections.close_all()
 
