@@ -22,6 +22,7 @@ from accounts.models import (
     UserSession,
 )
 from accounts.risk.history import History, OtherUse, Place
+from config.prepared import IdsFirst
 
 MANAGERS = User.MANAGER_ROLES
 
@@ -38,6 +39,12 @@ def signin_list_for_organization(*, viewer: User) -> QuerySet[SignInEvent]:
     # Newest first through the index signin_org_recent (organization, -occurred_at): the page reads
     # its rows from the index in order; a large enterprise has hundreds of thousands.
     return SignInEvent.objects.filter(organization_id=viewer.organization_id).select_related("user")
+
+
+def signin_pages(events: QuerySet[SignInEvent]) -> IdsFirst:
+    """``events`` a page at a time: an enterprise has a handful of sign-ins or hundreds of
+    thousands, so the page's ids are planned for this one (config.prepared.IdsFirst)."""
+    return IdsFirst(events, rows=SignInEvent.objects.select_related("user"))
 
 
 def session_list_for_user(*, user: User) -> QuerySet[UserSession]:

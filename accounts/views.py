@@ -152,7 +152,7 @@ def signin_history(request):
         events = selectors.signin_list_for_organization(viewer=request.user)
     else:
         events = selectors.signin_list_for_user(user=request.user)
-    page = UncountedPage(events, request.GET.get("page"), 50)
+    page = UncountedPage(selectors.signin_pages(events), request.GET.get("page"), 50)
     return render(
         request,
         "accounts/signin_history.html",

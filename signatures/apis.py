@@ -21,6 +21,7 @@ from accounts.validators import validate_citizen_id
 from audit.models import AuditEvent
 from audit.selectors import AuditNotSealed, audit_receipt_build
 from config.errors import ERROR_RESPONSES, ApplicationError, ErrorSerializer
+from config.prepared import custom_plans
 from signatures import selectors, services
 from signatures.models import Certificate, Declaration, IdempotencyRecord, SignatureRecord
 
@@ -263,6 +264,7 @@ class DeclarationListApi(GenericAPIView):
         return selectors.declaration_list(viewer=self.request.user)
 
     @extend_schema(operation_id="declarations_list", responses=DeclarationSerializer(many=True))
+    @custom_plans()
     def get(self, request):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(DeclarationSerializer(page, many=True).data)

@@ -4,10 +4,12 @@ cost a worker more than its database queries did (``bench/scale.py``, issue #10)
 
 from __future__ import annotations
 
+import html
+
 from django.template.defaultfilters import date as date_filter
 from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.timezone import template_localtime
 from django.utils.translation import gettext
@@ -58,20 +60,24 @@ def declaration_history_rows(records: list[SignatureRecord]) -> SafeString:
 
 
 def who_signed_rows(hits: list[dict]) -> SafeString:
-    """officers/who_signed.html, from the rows signatures.admin builds (its CSV has the same)."""
-    receipt_text = gettext("receipt")
+    """officers/who_signed.html, from the rows signatures.admin builds (its CSV has the same).
+    Fifty rows of twelve values: escaped with the standard library's ``html.escape``, which is
+    what Django's ``escape`` calls, without the lazy-string wrapper around every value that made
+    ``format_html`` a fifth of the page's time."""
+    receipt_text = _h(gettext("receipt"))
+    rows = []
+    for hit in hits:
+        receipt = f'<a href="{_h(hit["receipt"])}">{receipt_text}</a>' if hit["receipt"] else "—"
+        rows.append(
+            f'<tr><td><a href="{_h(hit["record_url"])}">{_h(hit["declaration"])}</a> ({_h(hit["kind"])})</td>'
+            f"<td>{_h(localize(template_localtime(hit['time'])))}</td><td>{_h(hit['signer'])}</td>"
+            f"<td>{_h(hit['organization'])}</td><td>{_h(hit['on_behalf_of'])}</td>"
+            f"<td>{_h(hit['mandate'] or '—')}</td><td>{_h(hit['agent_number'] or '—')}</td>"
+            f"<td><code>{_h(hit['certificate'] or '—')}</code></td><td>{_h(hit['outcome'])}</td>"
+            f"<td>{receipt}</td></tr>"
+        )
+    return mark_safe("\n".join(rows))  # noqa: S308 - every value above went through _h
 
-    def cells(hit: dict) -> tuple:
-        receipt = format_html('<a href="{}">{}</a>', hit["receipt"], receipt_text) if hit["receipt"] else "—"
-        return (
-            hit["record_url"], hit["declaration"], hit["kind"], localize(template_localtime(hit["time"])),
-            hit["signer"], hit["organization"], hit["on_behalf_of"], hit["mandate"] or "—",
-            hit["agent_number"] or "—", hit["certificate"] or "—", hit["outcome"], receipt,
-        )  # fmt: skip
 
-    return format_html_join(
-        "\n",
-        '<tr><td><a href="{}">{}</a> ({})</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>'
-        "<td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-        (cells(hit) for hit in hits),
-    )
+def _h(value: object) -> str:
+    return html.escape(str(value))

@@ -147,12 +147,15 @@ def test_each_row_shows_escaped_values_local_time_and_its_links(world, console, 
     settings.AUDIT_CHECKPOINT_EVENTS = 1
     world.broker.name = 'Đại lý <b>"Hải & Cảng"</b>'
     world.broker.save(update_fields=["name"])
+    world.trader.name = "<script>alert('x')</script>"
+    world.trader.save(update_fields=["name"])
     record = world.sign(world.broker_agent, world.broker_key, number="557")
     audit_seal()
     client = console("viewer")
     page = client.get(URL, {"declaration_number": "557"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     row = page[page.index("<tbody>") : page.index("</tbody>")]
     assert "<b>" not in row and "Đại lý &lt;b&gt;&quot;Hải &amp; Cảng&quot;&lt;/b&gt;" in row
+    assert "<script>" not in row and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in row
     assert f'<a href="/officers/signatures/signaturerecord/{record.pk}/change/">557</a> (import)' in row
     with translation.override("en"):
         shown = dateformat.format(localtime(record.created_at), "N j, Y, P")
