@@ -225,11 +225,14 @@ class Declaration(models.Model):
         EXPORT = "export", _("Export")
         TRANSIT = "transit", _("Transit")
 
+    # No index of its own: declaration_number_once_per_trader leads with it (the PROTECT check too);
+    # every index costs each filing's insert.
     trader = models.ForeignKey(
         "accounts.Organization",
         verbose_name=_("trader"),
         on_delete=models.PROTECT,
         related_name="declarations",
+        db_index=False,
     )
     number = models.CharField(_("declaration number"), max_length=32)
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
@@ -266,19 +269,22 @@ class SignatureRecord(models.Model):
     )
     declaration_number = models.CharField(_("declaration number"), max_length=32)
     declaration_kind = models.CharField(_("kind"), max_length=16)
+    # Neither party has an index of its own: signature_trader_recent and signature_signer_org_recent
+    # lead with them (the PROTECT checks too); every signing attempt inserts into each index.
     trader = models.ForeignKey(
         "accounts.Organization",
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="signatures_for",
+        db_index=False,
     )
     trader_tax_code = models.CharField(_("trader's tax code"), max_length=20)
     signer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="signature_records"
     )
     signer_organization = models.ForeignKey(
-        "accounts.Organization", on_delete=models.PROTECT, related_name="signatures_made"
+        "accounts.Organization", on_delete=models.PROTECT, related_name="signatures_made", db_index=False
     )
     agent = models.ForeignKey(
         "brokers.AgentStaff", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
