@@ -1,6 +1,7 @@
 """The rows of the two long signature tables, built in Python as the admin's change list builds its
-cells (``format_html``): through the template engine, a page of fifty rows of eight to ten cells
-cost a worker more than its database queries did (``bench/scale.py``, issue #10)."""
+cells: through the template engine, a page of fifty rows of eight to ten cells cost a worker more
+than its database queries did (``bench/scale.py``, issue #10). The portal's history uses
+``format_html``; who-signed, the busier page, escapes each value directly (see there)."""
 
 from __future__ import annotations
 
