@@ -213,5 +213,10 @@ class IdsFirst:
             raise TypeError("IdsFirst is read a page (a slice) at a time")
         with custom_plans(self.queryset.db):
             ids = list(self.queryset.values_list("pk", flat=True)[window])
-        by_id = self.rows.order_by().in_bulk(ids)
-        return [by_id[pk] for pk in ids]
+        return rows_in_order(self.rows, ids)
+
+
+def rows_in_order(rows: QuerySet, ids: list) -> list:
+    """The rows of ``rows`` with these primary keys, in one query by key alone, in ``ids``' order."""
+    by_id = rows.order_by().in_bulk(ids)
+    return [by_id[pk] for pk in ids]

@@ -11,7 +11,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import Organization, User
-from config.prepared import IdsFirst, custom_plans
+from config.prepared import IdsFirst, custom_plans, rows_in_order
 from signatures.models import Certificate, Declaration, RevocationList, SignatureRecord, TrustedIssuer
 
 
@@ -153,8 +153,7 @@ def _merged_newest_first(
     # large filer's thirty thousand and sorted them (config.prepared.custom_plans).
     with custom_plans(rows.db):
         ids = [pk for pk, _at in merged]
-    by_id = rows.order_by().in_bulk(ids)
-    return [by_id[pk] for pk in ids]
+    return rows_in_order(rows, ids)
 
 
 def signature_search(
