@@ -10,9 +10,13 @@ class ConfigConfig(AppConfig):
 
     def ready(self) -> None:
         from django.apps import apps
+        from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
+        from config.pg_loaders import compiled_timestamp_loader
         from config.schedules import install_schedules_after_migrate
+
+        connection_created.connect(compiled_timestamp_loader, dispatch_uid="config.compiled_timestamp_loader")
 
         # post_migrate is only sent for apps with models; the beat tables are what we write to.
         post_migrate.connect(
