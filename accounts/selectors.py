@@ -293,10 +293,12 @@ def risk_history_get(*, event: SignInEvent, created_at: datetime.datetime | None
 # signin_device_recent and signin_network_recent (two index scans instead of one BitmapOr, whose
 # parameterised form the planner does not consider). A part that does not apply to a sign-in
 # (the spray count of a success) is cut by a one-time filter on the sign-in's own columns.
+# The arrays travel in binary (%b): psycopg writes a text array element by element in Python,
+# some 3 ms for a batch of 100, against 0.4 ms in binary.
 _BATCH_HISTORY = """
     SELECT ev.id, h.*
-    FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[], %s::text[], %s::text[], %s::text[],
-                %s::timestamptz[], %s::timestamptz[], %s::timestamptz[], %s::timestamptz[])
+    FROM unnest(%b::bigint[], %b::bigint[], %b::bigint[], %b::text[], %b::text[], %b::text[],
+                %b::timestamptz[], %b::timestamptz[], %b::timestamptz[], %b::timestamptz[])
          AS ev(id, user_id, organization_id, outcome, device_id, network,
                brute_since, memory_since, spray_since, lookback_since)
     CROSS JOIN LATERAL (
