@@ -8,7 +8,8 @@ distinct declarations (detached CMS, ECDSA P-256, as a token would), then runs g
 workers, DEBUG off, Redis as the queue so after-commit tasks are published, not run in the request)
 and loads ``POST /api/v1/declarations/`` with wrk (-t2 -c32 -d10s --latency, after a warm-up, three
 runs), and a baseline: a bare DRF view validating a small JSON body and inserting one row, with the
-same authentication, server and database. Prints both rates, their ratio, p50/p99 and errors, the
+same authentication, server and database, the two alternating run by run. Prints both rates, their
+ratio (of the best runs, and of each run to the baseline run before it), p50/p99 and errors, the
 signing latency at one connection per worker (the service time, without queueing), and the floor:
 a view that does no work, which bounds what any endpoint reaches on this machine.
 Target: ratio >= 0.5, p99 <= 60 ms, no errors. Needs ``wrk`` (``apt-get install wrk``) and Redis.
@@ -24,6 +25,7 @@ import re
 import secrets
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -258,12 +260,16 @@ def main() -> int:
         chunk = len(bodies) // (args.runs + 2)
         for run in range(args.runs + 2):
             (work / f"sign-{run}.jsonl").write_text("\n".join(bodies[run * chunk : (run + 1) * chunk]) + "\n")
-        for name, path in (("baseline", "/api/v1/bench/baseline"), ("sign", "/api/v1/declarations/")):
-            files = [work / "baseline.jsonl"] * (args.runs + 1)
-            if name == "sign":
-                files = [work / f"sign-{run}.jsonl" for run in range(args.runs + 1)]
+        endpoints = {
+            "baseline": ("/api/v1/bench/baseline", [work / "baseline.jsonl"] * (args.runs + 1)),
+            "sign": ("/api/v1/declarations/", [work / f"sign-{run}.jsonl" for run in range(args.runs + 1)]),
+        }
+        for path, files in endpoints.values():
             wrk(path, api_key, files[0], work / "post.lua", 3)  # warm-up
-            for run in range(1, args.runs + 1):
+        # The two alternate run by run, so that a drift of the machine's speed (seen at 20-30 %
+        # within minutes on a shared machine) falls on both sides of each pair's ratio.
+        for run in range(1, args.runs + 1):
+            for name, (path, files) in endpoints.items():
                 results[name].append(wrk(path, api_key, files[run], work / "post.lua", args.seconds))
         # One connection per worker: no request waits behind another, so the latency is the
         # service time alone (at -c32 over two workers it is mostly queueing: about 32 / rate).
@@ -278,12 +284,16 @@ def main() -> int:
             print(f"{name:<9} run {number}: {run['rate']:8.1f} req/s  p50 {run['p50']:6.1f} ms  "
                   f"p99 {run['p99']:6.1f} ms  errors {run['errors']}")  # fmt: skip
     ratio = best["sign"]["rate"] / best["baseline"]["rate"]
+    pairs = [s["rate"] / b["rate"] for b, s in zip(results["baseline"], results["sign"], strict=True)]
     print()
-    print(f"baseline (bare DRF view + one insert): {best['baseline']['rate']:.1f} req/s")
+    print(f"baseline (bare DRF view + one insert): {best['baseline']['rate']:.1f} req/s, "
+          f"p50 {best['baseline']['p50']:.1f} ms, p99 {best['baseline']['p99']:.1f} ms")  # fmt: skip
     print(f"POST /api/v1/declarations/:           {best['sign']['rate']:.1f} req/s")
     print(f"ratio {ratio:.2f} (target >= {TARGET_RATIO}), sign p50 {best['sign']['p50']:.1f} ms, "
           f"p99 {best['sign']['p99']:.1f} ms (target <= {TARGET_P99_MS:.0f}), "
           f"errors {sum(r['errors'] for r in results['sign'])} (target 0)")  # fmt: skip
+    print(f"ratio of each run to the baseline run before it: {', '.join(f'{r:.2f}' for r in pairs)} "
+          f"(median {statistics.median(pairs):.2f})")  # fmt: skip
     print(f"floor (a view that does no work):     {floor['rate']:.1f} req/s, p50 {floor['p50']:.1f} ms, "
           f"p99 {floor['p99']:.1f} ms; at -c32 a p99 of {TARGET_P99_MS:.0f} ms needs about "
           f"{32 / (TARGET_P99_MS / 1000):.0f} req/s")  # fmt: skip
