@@ -180,6 +180,9 @@ else:
     _database["PASSWORD"] = env_secret("DATABASE_PASSWORD") or _database.get("PASSWORD", "")
     _database["CONN_MAX_AGE"] = env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
     _database["CONN_HEALTH_CHECKS"] = True
+    if _database["ENGINE"] == "django.db.backends.postgresql":
+        # Django's, with a health check that needs no round trip while the connection is sound.
+        _database["ENGINE"] = "config.postgresql"
     _database.setdefault("OPTIONS", {})["connect_timeout"] = 5
     # Server-side binding and prepared statements: a query run five times on a connection is
     # planned once, which halves the time of the signing path's statements (bench/sign.py).
