@@ -7,6 +7,7 @@ Celery signals in ``config.celery``) so services record who/where without passin
 from __future__ import annotations
 
 import contextlib
+import functools
 import ipaddress
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -30,6 +31,7 @@ class RequestContext:
     user_agent: str = ""
 
 
+@functools.lru_cache(maxsize=4096)  # a batch of events shares its context's address
 def normalise_ip(value: str | None) -> str | None:
     """One spelling per address (``2001:db8::1``, never ``2001:DB8::0:1``), or ``None``."""
     try:

@@ -11,7 +11,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from accounts import risk, selectors, services
-from accounts.models import Notification, SignInEvent, SignInReview
+from accounts.models import KnownPlace, Notification, SignInEvent, SignInReview
 from audit.models import AuditEvent, Flag
 from audit.services import Sighting, flags_raise
 from tests.accounts.risk.conftest import BROKER_DEVICE, record
@@ -75,6 +75,27 @@ def test_a_batchs_histories_are_each_sign_ins_own(settings, mixed_signins):
     )
     created_at = {event.user_id: event.user.date_joined for event in events if event.user_id is not None}
     batch = selectors.risk_histories_get(events=events, created_at=created_at)
+    for event in events:
+        assert _sorted(batch[event.pk]) == _sorted(selectors.risk_history_get(event=event)), event.pk
+
+
+def test_a_batch_reads_the_places_each_user_confirmed(mixed_signins, trader_owner, officer):
+    """Only for sign-ins whose device or network is otherwise new, and only the user's own."""
+    events, _pending = mixed_signins
+    KnownPlace.objects.create(user=trader_owner, kind="device", value="new-laptop")
+    KnownPlace.objects.create(user=trader_owner, kind="network", value="198.18.0.0/24")
+    KnownPlace.objects.create(user=officer, kind="device", value="elsewhere")
+    events = list(
+        SignInEvent.objects.select_related("user", "organization").filter(pk__in=[e.pk for e in events])
+    )
+    created_at = {event.user_id: event.user.date_joined for event in events if event.user_id is not None}
+    batch = selectors.risk_histories_get(events=events, created_at=created_at)
+    laptop = next(e for e in events if e.device_id == "new-laptop")
+    elsewhere = next(e for e in events if e.device_id == "elsewhere")
+    assert batch[laptop.pk].known_devices == {"new-laptop"}
+    assert batch[laptop.pk].known_networks == {"198.18.0.0/24"}
+    assert batch[elsewhere.pk].known_devices == {"elsewhere"}
+    assert not batch[elsewhere.pk].known_networks
     for event in events:
         assert _sorted(batch[event.pk]) == _sorted(selectors.risk_history_get(event=event)), event.pk
 
