@@ -37,7 +37,7 @@ from audit.selectors import (
     unsealed_canonical_rows,
 )
 from audit.verify_receipt import key_id, verify_consistency
-from config.bulk import bulk_insert_rows, bulk_update_rows
+from config.bulk import bulk_insert_rows, bulk_insert_values, bulk_update_rows
 from config.prepared import PreparedInsert
 from config.tasks import publish_safely
 
@@ -60,7 +60,7 @@ def _target_of(target) -> tuple[str, str]:
     return str(target_type), str(target_id)
 
 
-def _audit_event_build(
+def _audit_event_values(
     *,
     action: str,
     actor=None,
@@ -69,26 +69,39 @@ def _audit_event_build(
     data: dict | None = None,
     context: RequestContext | None = None,
     occurred_at: datetime.datetime | None = None,
-) -> AuditEvent:
+) -> dict:
+    """An event's columns (foreign keys by id), checked: ``audit_event_record``'s arguments."""
     if action not in _ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
+    if organization is not None and organization.pk is None:
+        raise ValueError("an audit event's organisation must be saved first")
     data = {} if data is None else data
     validate_data(data)
     context = context or current_context()
     target_type, target_id = _target_of(target)
-    return AuditEvent(
-        occurred_at=occurred_at or _now(),
-        action=action,
-        actor=actor if getattr(actor, "pk", None) else None,
-        organization=organization,
-        target_type=target_type[:100],
-        target_id=target_id[:64],
-        data=data,
-        channel=context.channel,
-        ip=normalise_ip(context.ip) or "",
-        user_agent=context.user_agent[:512],
-        request_id=context.request_id[:64],
-    )
+    return {
+        "occurred_at": occurred_at or _now(),
+        "action": action,
+        "actor_id": getattr(actor, "pk", None) or None,
+        "organization_id": None if organization is None else organization.pk,
+        "target_type": target_type[:100],
+        "target_id": target_id[:64],
+        "data": data,
+        "channel": context.channel,
+        "ip": normalise_ip(context.ip) or "",
+        "user_agent": context.user_agent[:512],
+        "request_id": context.request_id[:64],
+    }
+
+
+def _audit_event_build(**arguments) -> AuditEvent:
+    event = AuditEvent(**_audit_event_values(**arguments))
+    # The instance keeps the objects it was given, as one built from them would.
+    if arguments.get("organization") is not None:
+        event.organization = arguments["organization"]
+    if event.actor_id is not None:
+        event.actor = arguments["actor"]
+    return event
 
 
 # Every audited action inserts one event: compiled once per process (config.prepared).
@@ -126,14 +139,16 @@ def audit_event_record(
     return event
 
 
-def audit_events_record(*, events: list[dict]) -> list[AuditEvent]:
+def audit_events_record(*, events: list[dict]) -> list[int]:
     """``audit_event_record`` for many events (each a dict of its keyword arguments), inserted in
-    one statement, in order; sealing is queued once after the commit."""
-    built = [_audit_event_build(**event) for event in events]
-    if built:
-        bulk_insert_rows(AuditEvent, built)
-        transaction.on_commit(_queue_seal)
-    return built
+    one statement, in order, without building an instance of each; sealing is queued once after
+    the commit. Returns the events' ids. Checks every event before writing any."""
+    rows = [_audit_event_values(**event) for event in events]
+    if not rows:
+        return []
+    ids = bulk_insert_values(AuditEvent, rows)
+    transaction.on_commit(_queue_seal)
+    return ids
 
 
 def _queue_seal() -> None:

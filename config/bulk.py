@@ -10,6 +10,7 @@ import json
 import uuid
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.utils import timezone
 
 
 class _NotInJson(Exception):
@@ -115,9 +116,48 @@ def _json_rows(columns, objects, *, adding: bool) -> str:
     return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
 
 
+def _json_value_rows(columns, rows: list[dict]) -> str:
+    """``_json_rows`` for rows given as ``{attname: value}``; a field left out takes what
+    ``save()`` would give it: now for ``auto_now``/``auto_now_add``, else its default."""
+    fields, _types, kinds = columns
+    database = connections[DEFAULT_DB_ALIAS]
+    described = list(zip(fields, kinds, strict=True))
+    now = None
+    documents = []
+    for row in rows:
+        document = {}
+        for field, kind in described:
+            if field.attname in row:
+                value = row[field.attname]
+            elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                now = now or timezone.now()
+                value = now
+            else:
+                value = field.get_default()
+            document[field.column] = _json_value(field, kind, value, database)
+        documents.append(document)
+    return json.dumps(documents, ensure_ascii=False, separators=(",", ":"))
+
+
 def _recordset(fields: list[models.Field], types: list[str]) -> str:
     quote = connection.ops.quote_name
     return ", ".join(f"{quote(field.column)} {db_type}" for field, db_type in zip(fields, types, strict=True))
+
+
+def _insert_document(model: type[models.Model], columns, document: str) -> list:
+    """Inserts the rows of a ``_json_rows`` document; returns their new primary keys, in order."""
+    fields, types, _kinds = columns
+    quote = connection.ops.quote_name
+    meta = model._meta
+    names = ", ".join(quote(field.column) for field in fields)
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({names}) "  # noqa: S608 - names come from the model
+        f"SELECT {names} FROM json_to_recordset(%s::json) AS v({_recordset(fields, types)}) "
+        f"RETURNING {quote(meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [document])
+        return [row[0] for row in cursor.fetchall()]
 
 
 def bulk_insert_rows(model: type[models.Model], objects: list[models.Model]) -> list[models.Model]:
@@ -140,23 +180,30 @@ def bulk_insert_rows(model: type[models.Model], objects: list[models.Model]) -> 
         document = _json_rows(columns, objects, adding=True)
     except _NotInJson:
         return model.objects.bulk_create(objects)
-    fields, types, _kinds = columns
-    quote = connection.ops.quote_name
+    keys = _insert_document(model, columns, document)
     meta = model._meta
-    names = ", ".join(quote(field.column) for field in fields)
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({names}) "  # noqa: S608 - names come from the model
-        f"SELECT {names} FROM json_to_recordset(%s::json) AS v({_recordset(fields, types)}) "
-        f"RETURNING {quote(meta.pk.column)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [document])
-        keys = [row[0] for row in cursor.fetchall()]
     for obj, key in zip(objects, keys, strict=True):
         setattr(obj, meta.pk.attname, key)
         obj._state.adding = False
         obj._state.db = "default"
     return objects
+
+
+def bulk_insert_values(model: type[models.Model], rows: list[dict]) -> list[int]:
+    """``bulk_insert_rows`` for rows given as ``{attname: value}`` (foreign keys by id) instead of
+    model instances, for callers that only need the rows written: building an instance per row
+    (``Model.__init__``, related-object checks, ``pre_save``) cost more than its insert. Fields left
+    out get what ``save()`` would give them. Returns the new primary keys, in order."""
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        return [obj.pk for obj in model.objects.bulk_create([model(**row) for row in rows])]
+    try:
+        columns = _json_columns(model, None)
+        document = _json_value_rows(columns, rows)
+    except _NotInJson:
+        return [obj.pk for obj in model.objects.bulk_create([model(**row) for row in rows])]
+    return _insert_document(model, columns, document)
 
 
 def bulk_update_rows(model: type[models.Model], objects: list[models.Model], fields: list[str]) -> None:

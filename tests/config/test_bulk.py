@@ -177,3 +177,66 @@ def test_bytes_and_what_json_cannot_carry_are_stored_as_bulk_create_stores_them(
     for insert in (lambda rows: bulk_insert_rows(Flag, rows), Flag.objects.bulk_create):
         with pytest.raises(IntegrityError), transaction.atomic():
             insert([null_evidence()])
+
+
+def test_inserted_values_are_the_rows_bulk_create_inserts(trader_signer):
+    """bulk_insert_values: rows as {attname: value}; fields left out get their default (the event
+    id), auto_now_add its time of insert (a notification's created_at)."""
+    from accounts.models import Notification
+    from audit.models import AuditEvent
+    from config.bulk import bulk_insert_values
+
+    (flag,) = _flags(1)
+    at = timezone.now()
+    organization = trader_signer.organization
+    events = _audit_events(organization, flag, at)
+    values = [
+        {
+            field.attname: getattr(event, field.attname)
+            for field in AuditEvent._meta.concrete_fields
+            if field.attname not in {"id", "event_id"}
+        }
+        for event in events
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        ids = bulk_insert_values(AuditEvent, values)
+    AuditEvent.objects.bulk_create(events)
+    if connection.vendor == "postgresql":
+        [query] = queries.captured_queries
+        assert "json_to_recordset" in query["sql"]
+    assert len(ids) == 3 and ids == sorted(ids)
+    for mine, theirs in zip(ids, events, strict=True):
+        assert _stored(AuditEvent, mine, {"event_id"}) == _stored(AuditEvent, theirs.pk, {"event_id"})
+    assert len(set(AuditEvent.objects.filter(pk__in=ids).values_list("event_id", flat=True))) == 3
+    before = timezone.now()
+    [notice] = bulk_insert_values(Notification, [{"user_id": trader_signer.pk, "kind": "risk_response"}])
+    stored = Notification.objects.get(pk=notice)
+    assert stored.created_at >= before and stored.params == {} and stored.read_at is None
+    assert bulk_insert_values(Notification, []) == []
+
+
+def test_audit_events_record_writes_what_audit_event_record_writes_and_checks_first(trader_signer):
+    from audit.canonical import AuditDataError
+    from audit.models import AuditEvent
+    from audit.services import audit_event_record, audit_events_record
+
+    organization = trader_signer.organization
+    at = timezone.now()
+    arguments = {
+        "action": "flag.raised",
+        "actor": trader_signer,
+        "organization": organization,
+        "target": ("audit.flag", "12"),
+        "data": {"kind": "new_device", "n": 1},
+        "occurred_at": at,
+    }
+    one = audit_event_record(**arguments)
+    [many] = audit_events_record(events=[arguments])
+    leave_out = {"event_id"}
+    assert _stored(AuditEvent, many, leave_out) == _stored(AuditEvent, one.pk, leave_out)
+    count = AuditEvent.objects.count()
+    with pytest.raises(AuditDataError):
+        audit_events_record(events=[arguments, {**arguments, "data": {"password": "x"}}])
+    with pytest.raises(ValueError, match="unknown audit action"):
+        audit_events_record(events=[arguments, {**arguments, "action": "no.such"}])
+    assert AuditEvent.objects.count() == count  # nothing of a refused batch is written
