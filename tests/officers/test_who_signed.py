@@ -94,6 +94,15 @@ def test_bad_criteria_are_refused_clearly_and_nothing_is_searched(console, param
     assert not AuditEvent.objects.filter(action=Action.OFFICER_VIEWED, actor=client.officer).exists()
 
 
+def test_the_form_shows_each_fields_label_and_its_errors_beside_it(console):
+    client = console("viewer")
+    page = client.get(URL, {"tax_code": "0100686209", "date_from": "not-a-date"}).content.decode()
+    assert '<label for="id_tax_code">' in page and 'name="tax_code" value="0100686209"' in page
+    assert '<div class="form-row errors"><ul class="errorlist" id="id_date_from_error">' in page
+    assert page.count('class="errorlist"') == 1
+    assert '<label for="id_date_to">' in page and "To (inclusive):</label>" in page
+
+
 def test_the_csv_export_has_every_hit(world, console):
     world.sign(world.broker_agent, world.broker_key, number="555")
     response = console("viewer").get(URL, {"declaration_number": "555", "export": "csv"})
