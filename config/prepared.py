@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
 from django.db.models import Model, QuerySet
-from django.db.models.query import get_related_populators
+from django.db.models.query import ModelIterable, get_related_populators
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import InsertQuery
 
@@ -217,6 +217,13 @@ class IdsFirst:
 
 
 def rows_in_order(rows: QuerySet, ids: list) -> list:
-    """The rows of ``rows`` with these primary keys, in one query by key alone, in ``ids``' order."""
-    by_id = rows.order_by().in_bulk(ids)
+    """The rows of ``rows`` with these primary keys, in one query by key alone, in ``ids``' order:
+    instances, or the tuples of a ``values_list`` whose first value is the primary key."""
+    if issubclass(rows._iterable_class, ModelIterable):
+        by_id = rows.order_by().in_bulk(ids)
+    else:
+        meta = rows.model._meta
+        if not rows._fields or rows._fields[0] not in ("pk", meta.pk.name, meta.pk.attname):
+            raise ValueError("a values_list's rows are loaded in order by their first value, the primary key")
+        by_id = {row[0]: row for row in rows.order_by().filter(pk__in=ids)}
     return [by_id[pk] for pk in ids]

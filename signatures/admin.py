@@ -301,27 +301,29 @@ SEARCH_LIMIT = 500  # rows in a CSV export
 PAGE_SIZE = 50
 
 
-def _hit_row(record: SignatureRecord, event_id: str | None, urls: dict[str, Callable[[object], str]]) -> dict:
-    signer = record.signer
+def _hit_row(record, event_id: str | None, urls: dict[str, Callable[[object], str]]) -> dict:
+    """One search hit (a row of ``selectors.signature_search``) as the page and the CSV show it."""
+    full_name = f"{record.signer__first_name} {record.signer__last_name}".strip()  # User.get_full_name
     return {
         "record": record,
         "record_url": urls["record"](record.pk),
         "declaration": record.declaration_number,
         "kind": record.declaration_kind,
         "time": record.created_at,
-        "signer": f"{signer.get_full_name()} ({signer.username})",
-        "organization": f"{record.signer_organization.name} ({record.signer_organization.tax_code})",
+        "signer": f"{full_name} ({record.signer__username})",
+        "organization": f"{record.signer_organization__name} ({record.signer_organization__tax_code})",
         "on_behalf_of": (
-            f"{record.trader.name} ({record.trader_tax_code})" if record.trader else record.trader_tax_code
+            f"{record.trader__name} ({record.trader_tax_code})" if record.trader else record.trader_tax_code
         ),
-        "mandate": record.authorization.contract_number if record.authorization else "",
+        "mandate": record.authorization__contract_number if record.authorization else "",
         "agent_number": record.agent_number,
         "certificate": (
-            f"{record.certificate.serial_number} / {record.certificate_fingerprint}"
+            f"{record.certificate__serial_number} / {record.certificate_fingerprint}"
             if record.certificate
             else record.certificate_fingerprint
         ),
-        "outcome": record.get_outcome_display() + (f" ({record.reason_code})" if record.reason_code else ""),
+        "outcome": SignatureRecord.Outcome(record.outcome).label
+        + (f" ({record.reason_code})" if record.reason_code else ""),
         "receipt": urls["receipt"](event_id) if event_id else "",
     }
 

@@ -78,7 +78,16 @@ _ROW_SHOWN = (
     "certificate__serial_number", "authorization__contract_number",
 )  # fmt: skip
 _HISTORY_SHOWN = (*_ROW_SHOWN, "representation", "trader__compliance_level")
-_SEARCH_SHOWN = (*_ROW_SHOWN, "signer_organization__tax_code", "trader__name")
+# Who-signed's rows are plain named tuples of these values, the primary key first
+# (config.prepared.rows_in_order): turning 50 records and their five related rows into objects
+# each was a third of a search's time.
+_SEARCH_VALUES = (
+    "pk", "created_at", "declaration_number", "declaration_kind", "trader_tax_code", "agent_number",
+    "certificate_fingerprint", "outcome", "reason_code", "trader", "certificate", "authorization",
+    "signer__username", "signer__first_name", "signer__last_name", "signer_organization__name",
+    "signer_organization__tax_code", "certificate__serial_number", "authorization__contract_number",
+    "trader__name",
+)  # fmt: skip
 _NEWEST_FIRST = ("-created_at", "-pk")
 
 
@@ -172,7 +181,7 @@ def signature_search(
     signer's organisation; ``certificate`` a serial number (hex, any case, colons allowed) or a
     SHA-256 fingerprint; ``user`` a username exactly. Dates are inclusive, in the site's time
     zone. Non-officers get nothing."""
-    rows = SignatureRecord.objects.select_related(*_HISTORY_RELATED).only(*_SEARCH_SHOWN)
+    rows = SignatureRecord.objects.values_list(*_SEARCH_VALUES, named=True)
     if not viewer.is_officer:
         return IdsFirst(SignatureRecord.objects.none(), rows=rows)
     records = rows.order_by("-created_at", "-pk")
