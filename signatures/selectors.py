@@ -184,7 +184,8 @@ def signature_search(
     rows = SignatureRecord.objects.values_list(*_SEARCH_VALUES, named=True)
     if not viewer.is_officer:
         return IdsFirst(SignatureRecord.objects.none(), rows=rows)
-    records = rows.order_by("-created_at", "-pk")
+    # Not derived from ``rows``: the joins of its values would stay in the ids' query.
+    records = SignatureRecord.objects.order_by("-created_at", "-pk")
     # Each criterion has its index, read newest first so the page stops early. An OR across a
     # join, or with a sub-select, has none to use and reads all the signature records: a
     # certificate serial is looked up first, and a tax code's two parties are merged (TaxCodeSearch).
@@ -220,7 +221,7 @@ def signature_search(
             )
         )
     if tax_code:
-        return TaxCodeSearch(records, tax_code.strip())
+        return TaxCodeSearch(records, tax_code.strip(), rows=rows)
     # A certificate or an agent may have signed five records or thirty thousand.
     return IdsFirst(records, rows=rows)
 
@@ -232,10 +233,10 @@ class TaxCodeSearch:
     after the page. As one ``OR`` PostgreSQL reads every match, a large filer's tens of thousands,
     to sort them for each search."""
 
-    def __init__(self, records: QuerySet[SignatureRecord], tax_code: str):
-        self.records, self.tax_code = records, tax_code
+    def __init__(self, records: QuerySet[SignatureRecord], tax_code: str, *, rows: QuerySet):
+        self.records, self.tax_code, self.rows = records, tax_code, rows
 
-    def __getitem__(self, window: slice) -> list[SignatureRecord]:
+    def __getitem__(self, window: slice) -> list:
         start, stop = window.start or 0, window.stop
         kinds = dict(Organization.objects.filter(tax_code=self.tax_code).values_list("pk", "kind"))
         organizations = list(kinds)
@@ -243,11 +244,11 @@ class TaxCodeSearch:
         if not connection.features.supports_slicing_ordering_in_compound:
             # SQLite (the embedded default, small data) has no LIMIT inside a UNION's parts.
             either = in_its_name | self.records.filter(signer_organization_id__in=organizations)
-            return list(either[start:stop])
+            return rows_in_order(self.rows, list(either.values_list("pk", flat=True)[start:stop]))
         # UNION, not UNION ALL: a record can be in both parts (a broker naming its own tax code as
         # the trader's, which is then no trader), and the page holds each once.
         return _merged_newest_first(
-            self.records,
+            self.rows,
             in_its_name=in_its_name,
             signed_by=self.records.filter(signer_organization_id__in=organizations),
             signer_is_broker=Organization.Kind.BROKER in kinds.values(),
