@@ -1669,14 +1669,14 @@ RESPONSE_LABELS = {
 
 
 def _respond_step_up(events: list[SignInEvent]) -> list[dict]:
-    User.objects.filter(pk__in={event.user_id for event in events}).update(step_up_required_at=_now())
+    User.objects.filter(pk__any={event.user_id for event in events}).update(step_up_required_at=_now())
     return [{} for _event in events]
 
 
 def _sessions_end(user_ids: set[int]) -> dict[int, int]:
     """Ends every portal session of these users; returns how many each had."""
     session_store = import_module(settings.SESSION_ENGINE).SessionStore
-    sessions = list(UserSession.objects.filter(user_id__in=user_ids))
+    sessions = list(UserSession.objects.filter(user_id__any=user_ids))
     ended: dict[int, int] = {}
     for session in sessions:
         session_store(session_key=session.session_key).delete()
@@ -1692,7 +1692,7 @@ def _respond_end_sessions(events: list[SignInEvent]) -> list[dict]:
 
 
 def _respond_lock_account(events: list[SignInEvent]) -> list[dict]:
-    User.objects.filter(pk__in={event.user_id for event in events}, suspended_at__isnull=True).update(
+    User.objects.filter(pk__any={event.user_id for event in events}, suspended_at__isnull=True).update(
         suspended_at=_now(), suspension_reason="risk"
     )
     _sessions_end({event.user_id for event in events})
@@ -1785,7 +1785,7 @@ def signin_reviews_ask(*, events: list[SignInEvent]) -> list[SignInReview]:
     organizations = {event.organization_id for event in events if event.organization_id is not None}
     if organizations:
         for owner in User.objects.filter(
-            organization_id__in=organizations, role=User.Role.OWNER, is_active=True
+            organization_id__any=organizations, role=User.Role.OWNER, is_active=True
         ).order_by("pk"):
             owners.setdefault(owner.organization_id, []).append(owner)
     expires_at = _now() + datetime.timedelta(days=settings.RISK_REVIEW_DAYS)

@@ -506,7 +506,7 @@ def flags_raise(*, sightings: list[Sighting]) -> list[tuple[Flag, bool]]:
     for flag in (
         Flag.objects.select_for_update()
         .filter(
-            models.Q(user_id__in=users) | models.Q(user__isnull=True, kind__in=userless_kinds),
+            models.Q(user_id__any=users) | models.Q(user__isnull=True, kind__any=userless_kinds),
             status=Flag.Status.OPEN,
             last_seen_at__gte=window,
         )

@@ -17,6 +17,9 @@ class ConfigConfig(AppConfig):
         from config.schedules import install_schedules_after_migrate
 
         connection_created.connect(compiled_timestamp_loader, dispatch_uid="config.compiled_timestamp_loader")
+        from config import lookups
+
+        lookups.register()
 
         # post_migrate is only sent for apps with models; the beat tables are what we write to.
         post_migrate.connect(
