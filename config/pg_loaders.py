@@ -2,8 +2,8 @@
 
 Django (5.2) reads every ``timestamptz`` through a loader that subclasses psycopg's pure-Python
 ``TimestamptzLoader`` (Django ticket #36960: the compiled one cannot be subclassed), so each value
-is parsed by regular expressions in Python: a tenth of the risk engine's time and of a history
-page's rows. This loader hands the parsing to the compiled loader that ``psycopg[binary]``
+is parsed by regular expressions in Python: about a tenth of the risk engine's time
+(bench/risk_eval.py, py-spy). This loader hands the parsing to the compiled loader that ``psycopg[binary]``
 registers globally and then, as Django's does, sets the connection's time zone (UTC under
 ``USE_TZ``, the session's ``TimeZone`` Django sets on connect), so the values are identical.
 """

@@ -1,8 +1,8 @@
 """Django's PostgreSQL backend with a health check that costs no round trip when nothing is wrong.
 
 ``CONN_HEALTH_CHECKS`` makes Django run ``SELECT 1`` on a persistent connection before each
-request's first query: a round trip to the server on every request (a sixth of a signature's time
-on a busy 2-core machine, bench/sign.py). A connection the server has ended (restart,
+request's first query: a round trip to the server on every request (a sixth of a signature's wall
+time under bench/sign.py's load on a 2-core machine, py-spy). A connection the server has ended (restart,
 ``pg_terminate_backend``, idle timeout) has something to read while idle: the server's error
 message, or the end of the stream. So an idle connection with nothing to read is taken as
 healthy without asking; one with something to read gets Django's own check.
