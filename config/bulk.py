@@ -102,41 +102,37 @@ def _json_value(field: models.Field, kind: str, value, database):
     raise _NotInJson(field.name)
 
 
-def _json_rows(columns, objects, *, adding: bool) -> str:
+def _json_document(columns, rows, value_of) -> str:
+    """One JSON document of ``rows``, each field's value given by ``value_of(field, row)``."""
     fields, _types, kinds = columns
     database = connections[DEFAULT_DB_ALIAS]  # not the thread-local proxy, looked up per value
     described = list(zip(fields, kinds, strict=True))
-    rows = []
-    for obj in objects:
-        row = {}
-        for field, kind in described:
-            value = field.pre_save(obj, adding) if adding else getattr(obj, field.attname)
-            row[field.column] = _json_value(field, kind, value, database)
-        rows.append(row)
-    return json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+    documents = [
+        {field.column: _json_value(field, kind, value_of(field, row), database) for field, kind in described}
+        for row in rows
+    ]
+    return json.dumps(documents, ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_rows(columns, objects, *, adding: bool) -> str:
+    if adding:
+        return _json_document(columns, objects, lambda field, obj: field.pre_save(obj, True))
+    return _json_document(columns, objects, lambda field, obj: getattr(obj, field.attname))
 
 
 def _json_value_rows(columns, rows: list[dict]) -> str:
     """``_json_rows`` for rows given as ``{attname: value}``; a field left out takes what
     ``save()`` would give it: now for ``auto_now``/``auto_now_add``, else its default."""
-    fields, _types, kinds = columns
-    database = connections[DEFAULT_DB_ALIAS]
-    described = list(zip(fields, kinds, strict=True))
-    now = None
-    documents = []
-    for row in rows:
-        document = {}
-        for field, kind in described:
-            if field.attname in row:
-                value = row[field.attname]
-            elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                now = now or timezone.now()
-                value = now
-            else:
-                value = field.get_default()
-            document[field.column] = _json_value(field, kind, value, database)
-        documents.append(document)
-    return json.dumps(documents, ensure_ascii=False, separators=(",", ":"))
+    now = timezone.now()
+
+    def value_of(field, row):
+        if field.attname in row:
+            return row[field.attname]
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            return now
+        return field.get_default()
+
+    return _json_document(columns, rows, value_of)
 
 
 def _recordset(fields: list[models.Field], types: list[str]) -> str:
@@ -196,14 +192,13 @@ def bulk_insert_values(model: type[models.Model], rows: list[dict]) -> list[int]
     out get what ``save()`` would give them. Returns the new primary keys, in order."""
     if not rows:
         return []
-    if connection.vendor != "postgresql":
-        return [obj.pk for obj in model.objects.bulk_create([model(**row) for row in rows])]
-    try:
+    if connection.vendor == "postgresql":
         columns = _json_columns(model, None)
-        document = _json_value_rows(columns, rows)
-    except _NotInJson:
-        return [obj.pk for obj in model.objects.bulk_create([model(**row) for row in rows])]
-    return _insert_document(model, columns, document)
+        try:
+            return _insert_document(model, columns, _json_value_rows(columns, rows))
+        except _NotInJson:
+            pass  # a value JSON cannot carry: Django's own, as elsewhere
+    return [obj.pk for obj in model.objects.bulk_create([model(**row) for row in rows])]
 
 
 def bulk_update_rows(model: type[models.Model], objects: list[models.Model], fields: list[str]) -> None:
