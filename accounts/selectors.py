@@ -368,11 +368,6 @@ def _batch_history_params(events: list[SignInEvent]) -> list:
     return columns
 
 
-_KNOWN_PLACES = f"""
-    SELECT user_id, kind, value FROM {KnownPlace._meta.db_table} WHERE user_id = ANY(%b::bigint[])
-"""  # noqa: S608 - the model's own table
-
-
 def risk_histories_get(*, events: list[SignInEvent], created_at: dict[int, datetime.datetime]) -> dict:
     """``risk_history_get`` for many sign-ins at once: ``{event id: History}``. On PostgreSQL one
     statement for the whole batch (and one more, rare, for confirmed places); elsewhere (SQLite,
@@ -393,12 +388,11 @@ def risk_histories_get(*, events: list[SignInEvent], created_at: dict[int, datet
     needing = {event.id for event in events if _needs_known_places(event, rows_of[event.id])}
     known: dict[int, list[tuple[str, str]]] = {}
     if needing:
-        # One array parameter: the ORM's IN list prepares each id and changes the statement's text
-        # with the batch, so it is never a prepared statement.
-        with connection.cursor() as cursor:
-            cursor.execute(_KNOWN_PLACES, [sorted({e.user_id for e in events if e.id in needing})])
-            for user_id, kind, value in cursor.fetchall():
-                known.setdefault(user_id, []).append((kind, value))
+        users = {event.user_id for event in events if event.id in needing}
+        for user_id, kind, value in KnownPlace.objects.filter(user_id__any=users).values_list(
+            "user_id", "kind", "value"
+        ):
+            known.setdefault(user_id, []).append((kind, value))
     return {
         event.id: _history_of(
             event,
