@@ -45,7 +45,7 @@ from accounts.validators import normalize_tax_code
 from audit.context import current_context, normalise_ip
 from audit.models import Action, Case, CaseNote, Flag
 from audit.services import Sighting, audit_event_record, audit_events_record, flag_raise, flags_raise
-from config.bulk import bulk_insert_rows, bulk_update_rows
+from config.bulk import bulk_insert_rows, bulk_insert_values, bulk_update_rows
 from config.errors import ApplicationError
 from config.tasks import enqueue_on_commit
 
@@ -505,22 +505,23 @@ def notification_send(*, user: User, kind: str, email: bool = True, **params) ->
     return notification
 
 
-def notifications_send(*, items: list[tuple[User, str, dict]]) -> list[Notification]:
+def notifications_send(*, items: list[tuple[User, str, dict]]) -> list[int]:
     """``notification_send`` for many ``(user, kind, params)`` at once: the rows inserted in one
-    statement, each email queued after the commit as one at a time would."""
+    statement (as values: the risk engine sends a few per risky sign-in), each email queued after
+    the commit as one at a time would. Returns the notifications' ids."""
     from accounts.tasks import notify_by_email_task
 
-    notifications = bulk_insert_rows(
+    ids = bulk_insert_values(
         Notification,
         [
-            Notification(user=user, kind=kind, params={"username": user.username, **params})
+            {"user_id": user.pk, "kind": kind, "params": {"username": user.username, **params}}
             for user, kind, params in items
         ],
     )
-    for notification, (user, _kind, _params) in zip(notifications, items, strict=True):
+    for notification_id, (user, _kind, _params) in zip(ids, items, strict=True):
         if user.email:
-            enqueue_on_commit(notify_by_email_task, notification.pk)
-    return notifications
+            enqueue_on_commit(notify_by_email_task, notification_id)
+    return ids
 
 
 def notification_email(*, notification_id: int) -> bool:
@@ -1392,6 +1393,8 @@ _CLAIM_BATCH = _CLAIM_SELECT.format(
 
 
 def _claimed_from_rows(rows) -> tuple[list[SignInEvent], dict[int, datetime.datetime]]:
+    from django.db import connection
+
     event_columns, user_columns, organization_columns = (
         _columns(SignInEvent),
         _columns(User),
@@ -1399,24 +1402,39 @@ def _claimed_from_rows(rows) -> tuple[list[SignInEvent], dict[int, datetime.date
     )
     user_start = len(event_columns[0])
     organization_start = user_start + len(user_columns[0])
+    date_joined = user_columns[0].index("date_joined")
+    date_joined_converters = dict(user_columns[1]).get(date_joined, [])
     events = []
     created_at = {}
     for row in rows:
         event = _from_row(SignInEvent, event_columns, row[:user_start])
-        event.user = (
-            None
-            if event.user_id is None
-            else _from_row(User, user_columns, row[user_start:organization_start])
-        )
+        if event.user_id is None:
+            event.user = None
+        else:
+            # The account itself is built when a finding needs it (_claimed_users_attach): most
+            # sign-ins are clean, and their detectors only read when the account was created.
+            event._claimed_user_row = row[user_start:organization_start]
+            joined = row[user_start + date_joined]
+            for convert in date_joined_converters:
+                joined = convert(joined, None, connection)
+            created_at[event.user_id] = joined
         event.organization = (
             None
             if event.organization_id is None
             else _from_row(Organization, organization_columns, row[organization_start:])
         )
-        if event.user is not None:
-            created_at[event.user_id] = event.user.date_joined
         events.append(event)
     return events, created_at
+
+
+def _claimed_users_attach(events: list[SignInEvent]) -> None:
+    """Gives each claimed sign-in its account from the claim's row (read again if it has none)."""
+    columns = None
+    for event in events:
+        row = event.__dict__.pop("_claimed_user_row", None)
+        if row is not None and not SignInEvent.user.is_cached(event):
+            columns = columns or _columns(User)
+            event.user = _from_row(User, columns, row)
 
 
 def _signins_claim(
@@ -1483,15 +1501,19 @@ def _signins_findings_record(
     questions."""
     from accounts import risk
 
+    _claimed_users_attach([event for event, _findings in found])
     sightings = []
-    for event, findings in found:
-        for finding in findings:
+    # Each finding's reason, whose English sentence is also its flag's explanation: one switch to
+    # English per finding instead of two.
+    reasons = [[finding.as_reason() for finding in findings] for _event, findings in found]
+    for (event, findings), event_reasons in zip(found, reasons, strict=True):
+        for finding, reason in zip(findings, event_reasons, strict=True):
             subjectless = finding.detector in _SUBJECTLESS_DETECTORS
             sightings.append(
                 Sighting(
                     kind=finding.detector,
                     severity=finding.severity,
-                    explanation=finding.sentence_en(),
+                    explanation=reason["message"],
                     user=None if subjectless else event.user,
                     organization=None if subjectless else event.organization,
                     evidence={**finding.evidence, "signin": str(event.pk)},
@@ -1499,15 +1521,14 @@ def _signins_findings_record(
             )
     raised = iter(flags_raise(sightings=sightings))
     new_flags = {}
-    for event, findings in found:
-        reasons = []
+    for (event, findings), event_reasons in zip(found, reasons, strict=True):
         new_flags[event.pk] = 0
-        for finding in findings:
+        for reason in event_reasons:
             flag, created = next(raised)
-            reasons.append({**finding.as_reason(), "flag": flag.pk})
+            reason["flag"] = flag.pk
             new_flags[event.pk] += created
         event.risk_score = risk.combined_score(findings)
-        event.risk_reasons = reasons
+        event.risk_reasons = event_reasons
     _signins_results_write([event for event, _findings in found] + list(clean))
     # Responses are taken on every risky sign-in (an attacker's new session must end too), but
     # people are told and asked once per new flag: a password being guessed for an hour counts on

@@ -11,7 +11,7 @@ from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from accounts import risk, selectors, services
-from accounts.models import KnownPlace, Notification, SignInEvent, SignInReview
+from accounts.models import KnownPlace, Notification, SignInEvent, SignInReview, User
 from audit.models import AuditEvent, Flag
 from audit.services import Sighting, flags_raise
 from tests.accounts.risk.conftest import BROKER_DEVICE, record
@@ -288,3 +288,20 @@ def test_the_task_takes_the_backlog_along_and_the_messages_of_what_it_took_do_no
     assert evaluate_sign_in_task(events[0].pk) == 1  # its own is done; it takes the last one waiting
     assert evaluate_sign_in_task(events[2].pk) == 0
     assert not SignInEvent.objects.filter(evaluated_at__isnull=True).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the claim loads its rows itself on PostgreSQL")
+def test_a_claimed_sign_in_gets_its_account_from_the_claim_without_reading_it_again(
+    trader_signer, django_assert_num_queries
+):
+    event = record(trader_signer, evaluated=False)
+    account = User.objects.get(pk=trader_signer.pk)
+    with transaction.atomic():
+        [claimed], created_at = services._signins_claim(event_id=event.pk)
+        assert created_at == {account.pk: account.date_joined}
+        with django_assert_num_queries(0):
+            services._claimed_users_attach([claimed])
+            assert [
+                getattr(claimed.user, name) for name in ("pk", "username", "email", "role", "password")
+            ] == [getattr(account, name) for name in ("pk", "username", "email", "role", "password")]
+            assert claimed.organization.tax_code == trader_signer.organization.tax_code

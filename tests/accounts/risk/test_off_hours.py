@@ -73,3 +73,15 @@ def test_the_day_reads_in_the_readers_language():
         assert "Chủ nhật" in finding.sentence()
     with translation.override("en"):
         assert "Sunday" in reason_text(reason)
+
+
+def test_the_stored_reason_says_what_the_english_sentence_says():
+    # The flag's explanation is taken from the reason (services._signins_findings_record), also
+    # while another language is active.
+    from django.utils import translation
+
+    sunday = NOW - datetime.timedelta(days=1)
+    [finding] = off_hours(event(occurred_at=sunday), history())
+    with translation.override("vi"):
+        assert finding.as_reason()["message"] == finding.sentence_en()
+        assert "Sunday" in finding.sentence_en()
