@@ -4,6 +4,7 @@ import datetime
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 
 
 def password_reminder(request) -> dict:
@@ -19,9 +20,11 @@ def password_reminder(request) -> dict:
 
 
 def unread_notifications(request) -> dict:
+    """Counted when a template shows it: the portal's navigation does, the officer console's
+    pages do not, and the count was one query on each of them."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
     from accounts.selectors import unread_notification_count
 
-    return {"unread_notifications": unread_notification_count(user=user)}
+    return {"unread_notifications": SimpleLazyObject(lambda: unread_notification_count(user=user))}

@@ -87,6 +87,7 @@ def test_each_person_sees_only_their_own_and_can_mark_them_read(client, trader_s
     page = client.get(reverse("notifications"))
     assert [n.kind for n in page.context["page"]] == ["password_changed"]
     assert page.context["unread_notifications"] == 1
+    assert '<span class="badge">1</span></a>' in page.content.decode()  # the navigation's count
     client.post(reverse("notifications"))
     assert client.get(reverse("notifications")).context["unread_notifications"] == 0
     assert Notification.objects.get(user=outsider).read_at is None

@@ -172,3 +172,15 @@ def test_each_row_shows_escaped_values_local_time_and_its_links(world, console, 
     receipt = re.search(r'<a href="(/officers/receipts/[0-9a-f-]{36}/)">receipt</a>', row).group(1)
     assert client.get(receipt).status_code == 200
     assert row.count("<tr>") == 1
+
+
+def test_a_console_page_does_not_count_the_officers_portal_notifications(world, console):
+    # The count is the portal navigation's; the console does not show it.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = console("viewer")
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(URL, {"declaration_number": "102345678901"}).status_code == 200
+    assert not [q for q in queries.captured_queries if "accounts_notification" in q["sql"]]
+    assert any("audit_auditevent" in q["sql"] for q in queries.captured_queries)  # the page did query
