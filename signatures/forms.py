@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, User
 from accounts.validators import validate_citizen_id
+from config.widgets import WrittenDateInput, WrittenTextInput
 
 
 class CertificateUploadForm(forms.Form):
@@ -94,15 +95,27 @@ class SignatureNoticeForm(forms.Form):
 class SignatureSearchForm(forms.Form):
     """The officers' "who signed which declaration" search: at least one criterion, a sane range."""
 
-    declaration_number = forms.CharField(label=_("Declaration number"), max_length=32, required=False)
-    tax_code = forms.CharField(label=_("Tax code (trader or signer)"), max_length=14, required=False)
-    certificate = forms.CharField(
-        label=_("Certificate serial or SHA-256 fingerprint"), max_length=100, required=False
+    # Written out in Python (config.widgets): the officers run this search all day.
+    declaration_number = forms.CharField(
+        label=_("Declaration number"), max_length=32, required=False, widget=WrittenTextInput
     )
-    agent_number = forms.CharField(label=_("Agent number"), max_length=64, required=False)
-    user = forms.CharField(label=_("Signer's username"), max_length=150, required=False)
-    date_from = forms.DateField(label=_("From (inclusive)"), required=False)
-    date_to = forms.DateField(label=_("To (inclusive)"), required=False)
+    tax_code = forms.CharField(
+        label=_("Tax code (trader or signer)"), max_length=14, required=False, widget=WrittenTextInput
+    )
+    certificate = forms.CharField(
+        label=_("Certificate serial or SHA-256 fingerprint"),
+        max_length=100,
+        required=False,
+        widget=WrittenTextInput,
+    )
+    agent_number = forms.CharField(
+        label=_("Agent number"), max_length=64, required=False, widget=WrittenTextInput
+    )
+    user = forms.CharField(
+        label=_("Signer's username"), max_length=150, required=False, widget=WrittenTextInput
+    )
+    date_from = forms.DateField(label=_("From (inclusive)"), required=False, widget=WrittenDateInput)
+    date_to = forms.DateField(label=_("To (inclusive)"), required=False, widget=WrittenDateInput)
 
     CRITERIA = ("declaration_number", "tax_code", "certificate", "agent_number", "user")
 
