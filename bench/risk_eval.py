@@ -6,7 +6,8 @@
 
 Needs a PostgreSQL database whose name contains "bench": its accounts tables are emptied first
 (TRUNCATE ... CASCADE). Seeds organisations and users with bulk inserts and the history with
-COPY, then evaluates ``--events`` new sign-ins twice, in ``--workers`` processes:
+COPY, then evaluates ``--events`` new sign-ins twice, in ``--workers`` processes (each with
+``--threads`` threads, default 1, each thread its own connection):
 
 1. detectors only: load the sign-ins, their histories (``risk_histories_get`` for a batch,
    ``risk_history_get`` one at a time) and every detector of ``RISK_DETECTORS``; nothing written;
@@ -41,6 +42,7 @@ import os
 import random
 import statistics
 import sys
+import threading
 import time
 import zoneinfo
 from pathlib import Path
@@ -371,26 +373,57 @@ def _backend_cpu(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _worker(job):
-    kind, ids, batch = job
-    from django.db import connection, connections
+def _own_backend():
+    """This thread's PostgreSQL backend process id, if the server is on this machine."""
+    from django.db import connection
 
-    connections.close_all()  # each process its own connection
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid(), inet_server_addr()")
         backend, server = cursor.fetchone()
     # Only a server on this machine's loopback (or a socket) is a process we can read.
-    backend = backend if server is None or str(server) in {"127.0.0.1", "::1"} else None
-    backend_cpu = _backend_cpu(backend)
+    return backend if server is None or str(server) in {"127.0.0.1", "::1"} else None
+
+
+def _worker(job):
+    kind, ids, batch, threads = job
+    from django.db import connections
+
+    connections.close_all()  # each process its own connection
+    run = _detectors_only if kind == "detectors" else _full_service
+    results: list = [None] * threads
+    backends: list = [None] * threads
+    backend_after: list = [None] * threads
+    ready = threading.Barrier(threads + 1)
+
+    def thread(number: int) -> None:
+        # Each thread its own connection (Django's are per thread), as in a worker with a thread
+        # pool; the batch path shares the pending sign-ins through SKIP LOCKED.
+        try:
+            backends[number] = _own_backend()
+            ready.wait()
+            results[number] = run(ids[number::threads], batch)
+            backend_after[number] = _backend_cpu(backends[number])  # before its backend ends
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=thread, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    ready.wait()
+    backend_cpu = [_backend_cpu(backend) for backend in backends]
     started, cpu = time.perf_counter(), time.process_time()
-    timings, latencies = (_detectors_only if kind == "detectors" else _full_service)(ids, batch)
+    for worker in workers:
+        worker.join()
     wall = time.perf_counter() - started
     # The process's own CPU time against the wall clock: on a shared machine the difference is
-    # waiting for PostgreSQL and for a core. The backend's CPU time is PostgreSQL's share of the
+    # waiting for PostgreSQL and for a core. The backends' CPU time is PostgreSQL's share of the
     # work; the two together per sign-in hardly depend on what else the machine is doing.
     cpu = time.process_time() - cpu
-    after = _backend_cpu(backend)
-    database_cpu = None if backend_cpu is None or after is None else after - backend_cpu
+    database_cpu = (
+        None if None in backend_cpu or None in backend_after else sum(backend_after) - sum(backend_cpu)
+    )
+    timings = [t for result in results for t in result[0]]
+    latencies = [t for result in results for t in result[1]]
     return len(timings) / wall, timings, latencies, (cpu, database_cpu, wall)
 
 
@@ -399,17 +432,17 @@ def _p(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(len(values) * q))] * 1000
 
 
-def run_pass(kind: str, ids: list[int], workers: int, batch: int, label: str) -> None:
+def run_pass(kind: str, ids: list[int], workers: int, batch: int, label: str, threads: int = 1) -> None:
     from django.db import connections
 
     chunks = [ids[n::workers] for n in range(workers)]
     if workers == 1:
-        results = [_worker((kind, ids, batch))]
+        results = [_worker((kind, ids, batch, threads))]
     else:
         connections.close_all()
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             # The batch path shares the pending sign-ins through SKIP LOCKED, not by chunks.
-            results = pool.map(_worker, [(kind, chunk, batch) for chunk in chunks])
+            results = pool.map(_worker, [(kind, chunk, batch, threads) for chunk in chunks])
     timings = [t for _rate, ts, _ls, _cpu in results for t in ts]
     latencies = [t for _rate, _ts, ls, _cpu in results for t in ls]
     p50, p99 = statistics.median(timings) * 1000, _p(timings, 0.99)
@@ -517,6 +550,13 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=180, help="how far back the history reaches")
     parser.add_argument("--workers", type=int, default=1, help="evaluating processes")
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="evaluating threads in each process, each with its own connection (a worker with a thread pool: "
+        "one thread's Python runs while another waits for PostgreSQL)",
+    )
+    parser.add_argument(
         "--batch",
         type=int,
         default=100,
@@ -572,9 +612,11 @@ def main() -> int:
     ids = new_events(args, users, now)
     print(f"detectors: {', '.join(path.rsplit('.', 1)[1] for path in settings.RISK_DETECTORS)}\n")
     path = "signin_evaluate" if args.batch == 1 else f"signin_evaluate_batch({args.batch})"
-    run_pass("detectors", ids, args.workers, args.batch, "detectors only")
+    if args.threads > 1:
+        print(f"each process evaluates in {args.threads} threads\n")
+    run_pass("detectors", ids, args.workers, args.batch, "detectors only", args.threads)
     if not args.skip_full:
-        run_pass("full", ids, args.workers, args.batch, f"{path} (all)")
+        run_pass("full", ids, args.workers, args.batch, f"{path} (all)", args.threads)
         from accounts.models import SignInEvent
 
         evaluated = SignInEvent.objects.filter(pk__in=ids, evaluated_at__isnull=False)
