@@ -21,7 +21,7 @@ from config.tasks import HEARTBEAT_CACHE_KEY
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
-APP_SERVICES = ("web", "worker", "beat")
+APP_SERVICES = ("web", "worker", "risk-worker", "beat")
 
 
 def _defaults(value: str) -> str:
@@ -29,8 +29,8 @@ def _defaults(value: str) -> str:
     return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(value))
 
 
-def test_the_stack_has_its_five_services_each_with_a_health_check():
-    assert set(SERVICES) == {"postgres", "redis", "web", "worker", "beat"}
+def test_the_stack_has_its_six_services_each_with_a_health_check():
+    assert set(SERVICES) == {"postgres", "redis", "web", "worker", "risk-worker", "beat"}
     for name, service in SERVICES.items():
         check = service.get("healthcheck")
         assert check and check["test"][0] in ("CMD", "CMD-SHELL"), name
@@ -38,7 +38,7 @@ def test_the_stack_has_its_five_services_each_with_a_health_check():
 
 
 def test_the_application_waits_for_healthy_dependencies():
-    for name in ("web", "worker"):
+    for name in ("web", "worker", "risk-worker"):
         assert SERVICES[name]["depends_on"] == {
             "postgres": {"condition": "service_healthy"},
             "redis": {"condition": "service_healthy"},
@@ -60,10 +60,23 @@ def test_secrets_come_from_files_and_every_one_is_declared():
     assert set(SERVICES["postgres"]["secrets"]) <= set(COMPOSE["secrets"])
 
 
-def test_the_worker_consumes_every_queue_the_application_routes_to():
-    command = SERVICES["worker"]["command"]
-    queues = command[command.index("-Q") + 1].split(",")
-    assert sorted(queues) == sorted(QUEUES)
+def _queues(service: str) -> list[str]:
+    command = SERVICES[service]["command"]
+    return command[command.index("-Q") + 1].split(",")
+
+
+def test_the_workers_consume_every_queue_the_application_routes_to_each_once():
+    assert sorted(_queues("worker") + _queues("risk-worker")) == sorted(QUEUES)
+
+
+def test_the_risk_worker_evaluates_in_two_threads_and_its_health_check_names_it():
+    # The real-worker tests run their worker with a thread pool too (tests/conftest.py).
+    command = SERVICES["risk-worker"]["command"]
+    assert _queues("risk-worker") == ["risk"]
+    assert command[command.index("--pool") + 1] == "threads"
+    assert int(command[command.index("--concurrency") + 1]) >= 2
+    name = command[command.index("-n") + 1].split("@")[0]
+    assert f"-d {name}@$$HOSTNAME" in SERVICES["risk-worker"]["healthcheck"]["test"][1]
 
 
 def test_the_application_environment_gives_valid_production_settings(tmp_path):
