@@ -1449,8 +1449,8 @@ def _signins_claim(
     ``older_than``, oldest first, sign-in ``first`` first if it is still unevaluated) in the
     caller's transaction. One sign-in is written clean at once (score 0, ``evaluated_at`` now); a
     batch is only locked, and ``_signins_results_write`` writes it. Returns the claimed sign-ins
-    (each with its user and organisation, ``evaluated_at`` set) and when each one's account was
-    created."""
+    (each with its organisation, and on PostgreSQL its account's row for ``_claimed_users_attach``;
+    ``evaluated_at`` set) and when each one's account was created."""
     from django.db import connection
 
     now = _now()
