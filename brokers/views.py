@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,6 +17,9 @@ from brokers import selectors, services
 from brokers.forms import AgentForm, ApiKeyForm, DirectorySearchForm, GrantForm, InviteForm
 from brokers.models import OrganizationAPIKey
 from config.errors import ApplicationError
+from config.pagination import UncountedPage
+
+DIRECTORY_PAGE_SIZE = 25
 
 
 def directory(request):
@@ -26,8 +28,12 @@ def directory(request):
     query = province = ""
     if form.is_valid():
         query, province = form.cleaned_data["q"], form.cleaned_data["province"]
-    page = Paginator(selectors.broker_directory(query=query, province=province), 25).get_page(
-        request.GET.get("page")
+    # Previous and next links without counting the matches: the count read all 2,000 brokers
+    # again, as long as the page itself (bench/scale.py).
+    page = UncountedPage(
+        selectors.broker_directory(query=query, province=province),
+        request.GET.get("page"),
+        DIRECTORY_PAGE_SIZE,
     )
     return render(request, "brokers/directory.html", {"form": form, "page": page})
 

@@ -302,3 +302,34 @@ def test_with_the_cache_down_the_limit_is_not_applied_rather_than_the_call_refus
         response = api(key_for(broker_owner)).get(reverse("api_me"))
     assert response.status_code == 200
     assert "rate limit not applied: the cache is unavailable" in caplog.text
+
+
+def test_the_directory_pages_through_every_match_in_name_order_without_counting(client, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from brokers import views
+    from tests.factories import BrokerLicenceFactory
+
+    monkeypatch.setattr(views, "DIRECTORY_PAGE_SIZE", 2)
+    names = [f"Đại lý Thử {letter}" for letter in "EDCBA"]
+    for name in names:
+        BrokerLicenceFactory(organization__name=name)
+    seen, page_number = [], 1
+    while True:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("broker_directory"), {"q": "Thử", "page": page_number})
+        assert response.status_code == 200
+        assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
+        page = response.context["page"]
+        seen += [licence.organization.name for licence in page]
+        body = response.content.decode()
+        assert (f"page={page_number + 1}" in body) == page.has_next()
+        assert (f"page={page_number - 1}" in body) == page.has_previous()
+        if not page.has_next():
+            break
+        page_number += 1
+    assert seen == sorted(names) and page_number == 3
+    # A page beyond the end, or not a number, answers (empty, or the first page).
+    assert client.get(reverse("broker_directory"), {"q": "Thử", "page": 9}).context["page"].object_list == []
+    assert client.get(reverse("broker_directory"), {"page": "x"}).context["page"].number == 1
