@@ -35,7 +35,11 @@ def directory(request):
         request.GET.get("page"),
         DIRECTORY_PAGE_SIZE,
     )
-    return render(request, "brokers/directory.html", {"form": form, "page": page})
+    # Decided once for the page, not per row in the template: "give a mandate" is for a trader's
+    # owner or administrator.
+    user = request.user
+    can_grant = user.is_authenticated and user.is_manager and user.organization.kind == "trader"
+    return render(request, "brokers/directory.html", {"form": form, "page": page, "can_grant": can_grant})
 
 
 def _apply(form, error: ApplicationError) -> int:

@@ -333,3 +333,22 @@ def test_the_directory_pages_through_every_match_in_name_order_without_counting(
     # A page beyond the end, or not a number, answers (empty, or the first page).
     assert client.get(reverse("broker_directory"), {"q": "Thử", "page": 9}).context["page"].object_list == []
     assert client.get(reverse("broker_directory"), {"page": "x"}).context["page"].number == 1
+
+
+@pytest.mark.parametrize(
+    ("who", "offered"),
+    [("trader.owner", True), ("trader.signer", False), ("broker.owner", False), (None, False)],
+)
+def test_the_directory_offers_a_mandate_to_a_traders_owner_only(
+    client, broker, trader_owner, trader_signer, broker_owner, who, offered
+):
+    from tests.factories import BrokerLicenceFactory
+    from tests.helpers import sign_in
+
+    suspended = BrokerLicenceFactory(organization__name="Đại lý Tạm Ngừng", status="suspended")
+    if who:
+        sign_in(client, who)
+    body = client.get(reverse("broker_directory")).content.decode()
+    link = f'{reverse("mandate_grant")}?broker={broker.tax_code}"'
+    assert (link in body) is offered
+    assert f"?broker={suspended.organization.tax_code}" not in body  # only to an active licence
