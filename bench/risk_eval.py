@@ -223,9 +223,10 @@ def seed(args, now):
 
 def _past_flags(args, users, now) -> None:
     """The flags of the history's past, one per hundred sign-ins, all answered or resolved, and the
-    flag table analysed: a running system's table holds them and autovacuum keeps its statistics.
-    Without them the table starts each run empty and never analysed, and each batch's lookup of
-    its users' open flags is planned as for an empty table (reading every open flag of the run)."""
+    flag table analysed: a running system's table holds them and autovacuum keeps its statistics,
+    so the flag statements are planned for a table of that size instead of an empty, never
+    analysed one. Open flags are still rare in those statistics: each batch's lookup of its
+    users' open flags reads the run's own open flags through ``flag_queue`` (README)."""
     from django.db import connection
 
     from audit.models import Flag
@@ -403,6 +404,9 @@ def _worker(job):
             ready.wait()
             results[number] = run(ids[number::threads], batch)
             backend_after[number] = _backend_cpu(backends[number])  # before its backend ends
+        except BaseException:
+            ready.abort()  # the others and the main thread stop waiting; the error is printed
+            raise
         finally:
             connections.close_all()
 
@@ -415,6 +419,8 @@ def _worker(job):
     for worker in workers:
         worker.join()
     wall = time.perf_counter() - started
+    if None in results:
+        raise RuntimeError("an evaluating thread failed (its error is above)")
     # The process's own CPU time against the wall clock: on a shared machine the difference is
     # waiting for PostgreSQL and for a core. The backends' CPU time is PostgreSQL's share of the
     # work; the two together per sign-in hardly depend on what else the machine is doing.
