@@ -1345,15 +1345,20 @@ def _select_list(alias: str, model) -> str:
     return ", ".join(f"{alias}.{quote(field.column)}" for field in model._meta.concrete_fields)
 
 
-def _from_row(model, columns: tuple[list[str], list[tuple[int, list]]], values) -> Model:
+def _converted(value, functions: list):
     from django.db import connection
 
+    for function in functions:
+        value = function(value, None, connection)
+    return value
+
+
+def _from_row(model, columns: tuple[list[str], list[tuple[int, list]]], values) -> Model:
     names, converters = columns
     if converters:
         values = list(values)
         for index, functions in converters:
-            for function in functions:
-                values[index] = function(values[index], None, connection)
+            values[index] = _converted(values[index], functions)
     return model.from_db("default", names, values)
 
 
@@ -1393,8 +1398,6 @@ _CLAIM_BATCH = _CLAIM_SELECT.format(
 
 
 def _claimed_from_rows(rows) -> tuple[list[SignInEvent], dict[int, datetime.datetime]]:
-    from django.db import connection
-
     event_columns, user_columns, organization_columns = (
         _columns(SignInEvent),
         _columns(User),
@@ -1414,10 +1417,7 @@ def _claimed_from_rows(rows) -> tuple[list[SignInEvent], dict[int, datetime.date
             # The account itself is built when a finding needs it (_claimed_users_attach): most
             # sign-ins are clean, and their detectors only read when the account was created.
             event._claimed_user_row = row[user_start:organization_start]
-            joined = row[user_start + date_joined]
-            for convert in date_joined_converters:
-                joined = convert(joined, None, connection)
-            created_at[event.user_id] = joined
+            created_at[event.user_id] = _converted(row[user_start + date_joined], date_joined_converters)
         event.organization = (
             None
             if event.organization_id is None
@@ -1429,12 +1429,10 @@ def _claimed_from_rows(rows) -> tuple[list[SignInEvent], dict[int, datetime.date
 
 def _claimed_users_attach(events: list[SignInEvent]) -> None:
     """Gives each claimed sign-in its account from the claim's row (read again if it has none)."""
-    columns = None
     for event in events:
         row = event.__dict__.pop("_claimed_user_row", None)
         if row is not None and not SignInEvent.user.is_cached(event):
-            columns = columns or _columns(User)
-            event.user = _from_row(User, columns, row)
+            event.user = _from_row(User, _columns(User), row)
 
 
 def _signins_claim(
