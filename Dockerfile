@@ -17,11 +17,14 @@ RUN apt-get update \
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY manage.py ./
+COPY core ./core
 COPY config ./config
 COPY audit ./audit
 COPY accounts ./accounts
 COPY brokers ./brokers
 COPY signatures ./signatures
+COPY risk ./risk
+COPY officers ./officers
 RUN pip install --no-cache-dir . \
     # Static files are collected at build time with placeholder secrets: nothing here is kept.
     && DEBUG=false SECRET_KEY="build-only-$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \

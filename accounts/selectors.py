@@ -22,7 +22,7 @@ from accounts.models import (
     UserSession,
 )
 from accounts.risk.history import History, OtherUse, Place
-from config.prepared import IdsFirst
+from core.queries import IdsFirst
 
 MANAGERS = User.MANAGER_ROLES
 
@@ -43,7 +43,7 @@ def signin_list_for_organization(*, viewer: User) -> QuerySet[SignInEvent]:
 
 def signin_pages(events: QuerySet[SignInEvent]) -> IdsFirst:
     """``events`` a page at a time: an enterprise has a handful of sign-ins or hundreds of
-    thousands, so the page's ids are planned for this one (config.prepared.IdsFirst)."""
+    thousands, so the page's ids are planned for this one (core.queries.IdsFirst)."""
     return IdsFirst(events, rows=SignInEvent.objects.select_related("user"))
 
 

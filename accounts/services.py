@@ -42,12 +42,12 @@ from accounts.models import (
 )
 from accounts.tokens import email_verification_read, email_verification_token
 from accounts.validators import normalize_tax_code
-from audit.context import current_context, normalise_ip
 from audit.models import Action, Case, CaseNote, Flag
 from audit.services import Sighting, audit_event_record, audit_events_record, flag_raise, flags_raise
-from config.bulk import bulk_insert_rows, bulk_insert_values, bulk_update_rows
-from config.errors import ApplicationError
-from config.tasks import enqueue_on_commit
+from core.bulk import bulk_insert_rows, bulk_insert_values, bulk_update_rows
+from core.context import current_context, normalise_ip
+from core.errors import ApplicationError
+from core.tasks import enqueue_on_commit
 
 logger = logging.getLogger(__name__)
 

@@ -45,8 +45,8 @@ from accounts.reauth import (
     reauthentication_required,
     reauthentication_required_for_changes,
 )
-from config.errors import ApplicationError
-from config.pagination import UncountedPage
+from core.errors import ApplicationError
+from core.pagination import UncountedPage
 
 MFA_PENDING = "accounts.mfa_pending"
 MFA_PENDING_SECONDS = 300

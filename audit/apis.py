@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from audit import keys
 from audit.selectors import AuditNotSealed, audit_event_for_reader, audit_receipt_build
-from config.errors import ERROR_RESPONSES, ApplicationError
+from core.errors import ERROR_RESPONSES, ApplicationError
 
 
 class AuditPublicKeyApi(APIView):

@@ -6,7 +6,7 @@ import uuid
 
 from django.conf import settings
 
-from audit.context import Channel, RequestContext, bound_context, normalise_ip
+from core.context import Channel, RequestContext, bound_context, normalise_ip
 
 _ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 USER_AGENT_MAX = 512

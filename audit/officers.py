@@ -357,7 +357,7 @@ class ActionsModelAdmin(OfficerModelAdmin):
     def object_action_view(self, request, object_id, action):
         from django.core.exceptions import ValidationError
 
-        from config.errors import ApplicationError
+        from core.errors import ApplicationError
 
         chosen = next((a for a in self.object_actions if a.name == action), None)
         obj = self.get_object(request, admin.utils.unquote(object_id))
@@ -398,7 +398,7 @@ def bulk_action_form(modeladmin, request, queryset, *, action: str, form_class, 
     from django.core.exceptions import ValidationError
     from django.db import transaction
 
-    from config.errors import ApplicationError
+    from core.errors import ApplicationError
 
     objects = list(queryset)
     confirmed = request.POST.get("confirm") == "1"

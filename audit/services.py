@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from audit import keys, selectors
 from audit.canonical import AuditDataError, leaf_and_chain, validate_data
-from audit.context import RequestContext, current_context, normalise_ip
 from audit.merkle import CompactRange, consistency_proof, merkle_root
 from audit.models import (
     Action,
@@ -37,9 +36,10 @@ from audit.selectors import (
     unsealed_canonical_rows,
 )
 from audit.verify_receipt import key_id, verify_consistency
-from config.bulk import bulk_insert_rows, bulk_insert_values, bulk_update_rows
-from config.prepared import PreparedInsert
-from config.tasks import publish_safely
+from core.bulk import bulk_insert_rows, bulk_insert_values, bulk_update_rows
+from core.context import RequestContext, current_context, normalise_ip
+from core.prepared import PreparedInsert
+from core.tasks import publish_safely
 
 logger = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ def _audit_event_build(**arguments) -> AuditEvent:
     return event
 
 
-# Every audited action inserts one event: compiled once per process (config.prepared).
+# Every audited action inserts one event: compiled once per process (core.prepared).
 _insert_event = PreparedInsert(AuditEvent)
 
 

@@ -594,10 +594,10 @@ def main() -> int:
 
     # Messages after the commit (audit sealing, e-mails) are not what is measured.
     import audit.services
-    import config.tasks
+    import core.tasks
 
     published = []
-    config.tasks.publish_safely = audit.services.publish_safely = lambda task, *a, **k: published.append(
+    core.tasks.publish_safely = audit.services.publish_safely = lambda task, *a, **k: published.append(
         task.name
     )
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -269,7 +269,7 @@ def explain_all(accounts: dict) -> None:
 
     from accounts import selectors as account_selectors
     from brokers import selectors as broker_selectors
-    from config.pagination import UncountedPage
+    from core.pagination import UncountedPage
     from signatures import selectors as signature_selectors
     from signatures.admin import PAGE_SIZE
 

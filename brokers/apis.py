@@ -11,8 +11,8 @@ from rest_framework.views import APIView
 
 from brokers import selectors, services
 from brokers.models import Authorization, BrokerLicence, OrganizationAPIKey
-from config.errors import ERROR_RESPONSES, ApplicationError
-from config.pagination import PageNumberPagination
+from core.errors import ERROR_RESPONSES, ApplicationError
+from core.pagination import PageNumberPagination
 
 
 class MeApi(APIView):

@@ -5,12 +5,12 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions, permissions
 
-from audit.context import current_context, normalise_ip
 from brokers.models import OrganizationAPIKey
-from config.prepared import PreparedQuery
+from core.context import current_context, normalise_ip
+from core.prepared import PreparedQuery
 
 # One query for the key, its holder and the holder's agent record and licence, compiled once per
-# process (config.prepared): it runs on every API call, and the library's own lookup loads each
+# process (core.prepared): it runs on every API call, and the library's own lookup loads each
 # of them separately. The prefix is unique (the library's index serves it).
 _usable_key_by_prefix = PreparedQuery(
     lambda prefix: (

@@ -6,11 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from brokers.models import Authorization, OrganizationAPIKey
-from config.widgets import WrittenTextInput
+from core.widgets import WrittenTextInput
 
 
 class DirectorySearchForm(forms.Form):
-    # Written out in Python (config.widgets): the public directory is searched all day.
+    # Written out in Python (core.widgets): the public directory is searched all day.
     q = forms.CharField(
         label=_("Name, tax code or licence number"), max_length=100, required=False, widget=WrittenTextInput
     )

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from brokers import selectors, services
 from brokers.models import OperationReport
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 class OperationReportOutputSerializer(serializers.ModelSerializer):

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods
 
 from brokers import selectors, services
 from brokers.report_forms import OperationReportForm
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 @login_required

@@ -26,7 +26,7 @@ from brokers.models import (
     ReportPeriod,
 )
 from brokers.selectors import operation_report_failed_streak
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 
 @transaction.atomic

@@ -16,8 +16,8 @@ from accounts.reauth import reauthentication_required
 from brokers import selectors, services
 from brokers.forms import AgentForm, ApiKeyForm, DirectorySearchForm, GrantForm, InviteForm
 from brokers.models import OrganizationAPIKey
-from config.errors import ApplicationError
-from config.pagination import UncountedPage
+from core.errors import ApplicationError
+from core.pagination import UncountedPage
 
 DIRECTORY_PAGE_SIZE = 25
 

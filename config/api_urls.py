@@ -13,7 +13,7 @@ urlpatterns = [
 ]
 
 if settings.BENCH_ENDPOINTS:
-    from config.bench_views import BaselineApi, floor
+    from bench.views import BaselineApi, floor  # a checkout only: bench/ is not in the wheel
 
     urlpatterns.append(path("bench/baseline", BaselineApi.as_view(), name="api_bench_baseline"))
     urlpatterns.append(path("bench/floor", floor, name="api_bench_floor"))

@@ -13,11 +13,11 @@ class ConfigConfig(AppConfig):
         from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
-        from config.pg_loaders import compiled_timestamp_loader
         from config.schedules import install_schedules_after_migrate
+        from core.pg_loaders import compiled_timestamp_loader
 
         connection_created.connect(compiled_timestamp_loader, dispatch_uid="config.compiled_timestamp_loader")
-        from config import lookups
+        from core import lookups
 
         lookups.register()
 

@@ -4,7 +4,7 @@ Queues: ``audit`` (sealing), ``risk`` (sign-in and signature evaluation, tasks n
 ``notifications`` (mail and portal notices, tasks named ``notify_*``) and ``default``; the
 routes below are the one place that says so.
 Tasks are enqueued only after the transaction that produced their facts commits: use
-``task.delay_on_commit(...)`` (or ``config.tasks.enqueue_on_commit``), never ``delay`` inside a
+``task.delay_on_commit(...)`` (or ``core.tasks.enqueue_on_commit``), never ``delay`` inside a
 transaction.
 """
 
@@ -46,7 +46,7 @@ app.autodiscover_tasks()
 @signals.before_task_publish.connect
 def _carry_request_id(headers=None, **_kwargs) -> None:
     # The worker's log lines then carry the id of the request that caused the task.
-    from audit.context import current_context
+    from core.context import current_context
 
     if headers is not None and "request_id" not in headers:
         headers["request_id"] = current_context().request_id
@@ -57,7 +57,7 @@ _bound_tokens: dict[str, object] = {}
 
 @signals.task_prerun.connect
 def _bind_task_context(task_id=None, task=None, **_kwargs) -> None:
-    from audit.context import Channel, RequestContext, current_context, push_context
+    from core.context import Channel, RequestContext, current_context, push_context
 
     request_id = getattr(task.request, "request_id", None)
     if not request_id and task.request.is_eager:
@@ -68,7 +68,7 @@ def _bind_task_context(task_id=None, task=None, **_kwargs) -> None:
 
 @signals.task_postrun.connect
 def _unbind_task_context(task_id=None, **_kwargs) -> None:
-    from audit.context import pop_context
+    from core.context import pop_context
 
     token = _bound_tokens.pop(task_id, None)
     if token is not None:

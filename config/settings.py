@@ -22,7 +22,7 @@ from config.env import (
     env_secret,
     env_str,
 )
-from config.logging import build_logging
+from core.logging import build_logging
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -182,7 +182,7 @@ else:
     _database["CONN_HEALTH_CHECKS"] = True
     if _database["ENGINE"] == "django.db.backends.postgresql":
         # Django's, with a health check that needs no round trip while the connection is sound.
-        _database["ENGINE"] = "config.postgresql"
+        _database["ENGINE"] = "core.postgresql"
     _database.setdefault("OPTIONS", {})["connect_timeout"] = 5
     # Server-side binding and prepared statements: a query run five times on a connection is
     # planned once, which halves the time of the signing path's statements (bench/sign.py).
@@ -198,7 +198,7 @@ REDIS_URL = env_redis("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "config.cache.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "csg",
             # Short timeouts: a Redis outage must degrade a page, not hang it.
@@ -444,14 +444,14 @@ REST_FRAMEWORK = {
         "brokers.authentication.HasScope",
     ],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PAGINATION_CLASS": "config.pagination.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": ["brokers.throttling.ApiKeyRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"api": env_str("API_RATE", "600/min")},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "EXCEPTION_HANDLER": "config.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Customs Signature Governance API",
@@ -466,13 +466,13 @@ SPECTACULAR_SETTINGS = {
     "SECURITY": [{"ApiKey": []}],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "config.errors.document_common_errors",
+        "core.errors.document_common_errors",
     ],
     "ENUM_NAME_OVERRIDES": {
         "MandatePartyEnum": "brokers.models.Authorization.Party",
         "RepresentationEnum": "brokers.models.Authorization.Representation",
         "DeclarationKindEnum": "signatures.models.Declaration.Kind",
-        "ErrorCodeEnum": "config.error_codes.ERROR_CODES",
+        "ErrorCodeEnum": "core.error_codes.ERROR_CODES",
     },
 }
 
@@ -496,4 +496,4 @@ if AUDIT_SIGNING_KEY is None and not DEBUG:
 LOG_FORMAT = env_choice("LOG_FORMAT", "text", {"text", "json"})
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"})
 LOGGING = build_logging(LOG_FORMAT, LOG_LEVEL)
-DEFAULT_EXCEPTION_REPORTER_FILTER = "config.logging.SensitiveExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "core.logging.SensitiveExceptionReporterFilter"

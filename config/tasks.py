@@ -1,45 +1,16 @@
-"""Diagnostics tasks and the one helper every app uses to enqueue after commit."""
+"""Diagnostics tasks: a ping for health checks and the worker heartbeat."""
 
 from __future__ import annotations
 
 import logging
 import time
-from functools import partial
 
 from celery import shared_task
 from django.core.cache import cache
-from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT_CACHE_KEY = "health:worker-heartbeat"
-
-
-def publish_safely(task, *args, **kwargs) -> None:
-    """Publish now; a broker outage is logged, never raised (the fact is committed and the
-    task's periodic sweep will pick the work up)."""
-    try:
-        task.apply_async(args=args, kwargs=kwargs)
-    except Exception:
-        logger.exception("could not enqueue %s; the periodic sweep will pick the work up", task.name)
-
-
-def enqueue_on_commit(task, *args, **kwargs) -> None:
-    """Enqueue ``task`` once the current transaction commits (at once outside one).
-
-    A broker outage is logged and swallowed: whatever the task derives is recomputed by its sweep.
-    """
-    transaction.on_commit(partial(publish_safely, task, *args, **kwargs))
-
-
-def run_on_commit_without_beat(task) -> None:
-    """For a sweep that the beat runs every few seconds: where tasks run eagerly (the embedded
-    default, which has no beat) run it once the current transaction commits; with real workers do
-    nothing, so a hot path publishes no message per request."""
-    from config.celery import app
-
-    if app.conf.task_always_eager:
-        transaction.on_commit(partial(publish_safely, task))
 
 
 @shared_task(ignore_result=False, acks_late=False)

@@ -17,5 +17,5 @@ urlpatterns = [
     path("officers/", officer_site.urls),
 ]
 
-handler404 = "config.errors.api_not_found"
-handler500 = "config.errors.api_server_error"
+handler404 = "core.errors.api_not_found"
+handler500 = "core.errors.api_server_error"

@@ -32,8 +32,8 @@ from audit.officers import (
     officer_view_record,
     require_perm,
 )
-from config.pagination import UncountedPage
-from config.reversing import reverse_each
+from core.pagination import UncountedPage
+from core.reversing import reverse_each
 from signatures import selectors, services
 from signatures.forms import CrlUploadForm, IssuerUploadForm, SignatureSearchForm
 from signatures.models import (
@@ -420,7 +420,7 @@ def _upload_page(request, *, permission: str, form_class, title, run, done_url: 
     from django.core.exceptions import ValidationError
     from django.shortcuts import redirect
 
-    from config.errors import ApplicationError
+    from core.errors import ApplicationError
 
     require_perm(request, permission)
     posted = request.method == "POST"

@@ -20,8 +20,8 @@ from rest_framework.views import APIView
 from accounts.validators import validate_citizen_id
 from audit.models import AuditEvent
 from audit.selectors import AuditNotSealed, audit_receipt_build
-from config.errors import ERROR_RESPONSES, ApplicationError, ErrorSerializer
-from config.prepared import custom_plans
+from core.errors import ERROR_RESPONSES, ApplicationError, ErrorSerializer
+from core.queries import custom_plans
 from signatures import selectors, services
 from signatures.models import Certificate, Declaration, IdempotencyRecord, SignatureRecord
 

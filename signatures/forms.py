@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, User
 from accounts.validators import validate_citizen_id
-from config.widgets import WrittenDateInput, WrittenTextInput
+from core.widgets import WrittenDateInput, WrittenTextInput
 
 
 class CertificateUploadForm(forms.Form):
@@ -95,7 +95,7 @@ class SignatureNoticeForm(forms.Form):
 class SignatureSearchForm(forms.Form):
     """The officers' "who signed which declaration" search: at least one criterion, a sane range."""
 
-    # Written out in Python (config.widgets): the officers run this search all day.
+    # Written out in Python (core.widgets): the officers run this search all day.
     declaration_number = forms.CharField(
         label=_("Declaration number"), max_length=32, required=False, widget=WrittenTextInput
     )

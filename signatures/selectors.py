@@ -11,7 +11,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import Organization, User
-from config.prepared import IdsFirst, custom_plans, rows_in_order
+from core.queries import IdsFirst, custom_plans, rows_in_order
 from signatures.models import Certificate, Declaration, RevocationList, SignatureRecord, TrustedIssuer
 
 
@@ -79,7 +79,7 @@ _ROW_SHOWN = (
 )  # fmt: skip
 _HISTORY_SHOWN = (*_ROW_SHOWN, "representation", "trader__compliance_level")
 # Who-signed's rows are plain named tuples of these values, the primary key first
-# (config.prepared.rows_in_order): turning 50 records and their five related rows into objects
+# (core.queries.rows_in_order): turning 50 records and their five related rows into objects
 # each was a third of a search's time.
 _SEARCH_VALUES = (
     "pk", "created_at", "declaration_number", "declaration_kind", "trader_tax_code", "agent_number",
@@ -159,7 +159,7 @@ def _merged_newest_first(
     for_others = for_others.order_by(*_NEWEST_FIRST)[:stop] if signer_is_broker else for_others.order_by()
     merged = in_its_name.union(for_others, all=disjoint).order_by(*_NEWEST_FIRST)[start:stop]
     # Planned for this party: a generic plan, made for the average party's forty records, read a
-    # large filer's thirty thousand and sorted them (config.prepared.custom_plans).
+    # large filer's thirty thousand and sorted them (core.queries.custom_plans).
     with custom_plans(rows.db):
         ids = [pk for pk, _at in merged]
     return rows_in_order(rows, ids)

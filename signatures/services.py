@@ -36,9 +36,9 @@ from audit.models import Action, Case, Flag
 from audit.services import audit_event_record, flag_raise
 from brokers.models import AgentStaff, Authorization, BrokerLicence
 from brokers.services import agent_is_current
-from config.errors import ApplicationError
-from config.prepared import PreparedInsert, PreparedQuery
-from config.tasks import run_on_commit_without_beat
+from core.errors import ApplicationError
+from core.prepared import PreparedInsert, PreparedQuery
+from core.tasks import run_on_commit_without_beat
 from signatures import pki
 from signatures.cms import SignatureError, verify_detached, verify_proof_of_possession
 from signatures.models import (
@@ -1029,7 +1029,7 @@ def _record_data(record: SignatureRecord) -> dict:
     }
 
 
-# The hot path's inserts and lookups, compiled once per process (config.prepared): the certificate presented
+# The hot path's inserts and lookups, compiled once per process (core.prepared): the certificate presented
 # with its issuer, organisation, the signer's custodianship and the issuer's current CRL, the DER
 # blobs left in the database unless the chain must be rebuilt; the trader; the mandates.
 _insert_declaration = PreparedInsert(Declaration)

@@ -11,8 +11,8 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import services as account_services
 from accounts.reauth import reauthentication_required, reauthentication_required_for_changes
-from config.errors import ApplicationError
-from config.pagination import UncountedPage
+from core.errors import ApplicationError
+from core.pagination import UncountedPage
 from signatures import selectors, services
 from signatures.forms import (
     AbuseReportForm,

@@ -16,7 +16,7 @@ from schemathesis.checks import CheckContext
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from brokers import services as broker_services
-from config.error_codes import ERROR_CODES
+from core.error_codes import ERROR_CODES
 from tests.factories import AgentStaffFactory, BrokerLicenceFactory, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

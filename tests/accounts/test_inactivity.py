@@ -9,7 +9,7 @@ import pytest
 from accounts import services
 from accounts.models import User
 from audit.models import AuditEvent
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from tests.factories import TEST_PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db

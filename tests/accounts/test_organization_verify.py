@@ -5,7 +5,7 @@ import pytest
 from accounts import services
 from accounts.models import Organization
 from audit.models import AuditEvent
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db

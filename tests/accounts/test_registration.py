@@ -12,7 +12,7 @@ from django.urls import reverse
 from accounts import services
 from accounts.models import Organization, User
 from audit.models import AuditEvent
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import Notification, StaffInvitation, User, UserSession
 from audit.models import AuditEvent
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from tests.factories import UserFactory
 from tests.helpers import sign_in
 

@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit.canonical import AuditDataError, canonical_event, canonical_from_text, format_timestamp
-from audit.context import RequestContext, bound_context
 from audit.models import Action, AuditEvent
 from audit.selectors import event_canonical_bytes, sealed_canonical_rows, unsealed_canonical_rows
 from audit.services import audit_event_record, audit_seal
+from core.context import RequestContext, bound_context
 
 FIXED = {
     "event_id": uuid.UUID("7c9e6679-7425-40de-944b-e07fc1f90ae7"),

@@ -10,11 +10,11 @@ from django.test import RequestFactory
 
 from accounts import services as account_services
 from audit.canonical import AuditDataError
-from audit.context import Channel, RequestContext, bound_context
 from audit.middleware import RequestContextMiddleware
 from audit.models import Action, AuditEvent
 from audit.selectors import event_canonical_bytes
 from audit.services import audit_event_record
+from core.context import Channel, RequestContext, bound_context
 
 
 @pytest.mark.django_db
@@ -162,7 +162,7 @@ def test_the_context_is_per_thread():
     seen = {}
 
     def worker():
-        from audit.context import current_context
+        from core.context import current_context
 
         seen["other"] = current_context().request_id
 

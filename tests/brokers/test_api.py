@@ -15,7 +15,7 @@ from accounts.models import SignInEvent
 from audit.models import AuditEvent
 from brokers import services
 from brokers.models import Authorization, OrganizationAPIKey
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from accounts.models import Notification, Organization
 from audit.models import AuditEvent
 from brokers import services
 from brokers.models import Authorization
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from tests.factories import BrokerLicenceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

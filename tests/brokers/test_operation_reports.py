@@ -20,8 +20,8 @@ from audit.models import AuditEvent, Flag
 from brokers import selectors, services
 from brokers.models import OperationReport, ReportPeriod
 from brokers.tasks import authorizations_sweep_task, operation_reports_sweep_task
-from config.errors import ApplicationError
 from config.schedules import SCHEDULES
+from core.errors import ApplicationError
 from tests.factories import BrokerLicenceFactory, UserFactory
 from tests.helpers import sign_in
 

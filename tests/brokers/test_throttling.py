@@ -10,7 +10,7 @@ from django.conf import settings
 from django.core.cache.backends.locmem import LocMemCache
 
 from brokers.throttling import ApiKeyRateThrottle
-from config.cache import RedisCache
+from core.cache import RedisCache
 
 
 class Clock:

@@ -6,7 +6,8 @@ from django.db import transaction
 
 from config.celery import QUEUES
 from config.celery import app as celery_app
-from config.tasks import HEARTBEAT_CACHE_KEY, enqueue_on_commit, ping, worker_heartbeat
+from config.tasks import HEARTBEAT_CACHE_KEY, ping, worker_heartbeat
+from core.tasks import enqueue_on_commit
 from tests.conftest import wait_until
 
 

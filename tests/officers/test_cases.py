@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts import services
 from accounts.models import Notification
 from audit.models import Action, AuditEvent, Case, Flag
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from tests.officers.helpers import officer_in
 
 pytestmark = pytest.mark.django_db

@@ -13,8 +13,8 @@ from django.utils import timezone
 from audit.models import Action, AuditEvent, Case, Flag
 from brokers import services as broker_services
 from brokers.models import OperationReport
-from config.errors import ApplicationError
 from config.schedules import SCHEDULES
+from core.errors import ApplicationError
 from signatures import services
 from signatures.policies import Signals, classify
 from tests.helpers import sign_in

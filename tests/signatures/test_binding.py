@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import Notification, Organization
 from audit.models import AuditEvent, Flag
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from signatures import services
 from signatures.models import Certificate, CertificateCustodian
 from tests.factories import OrganizationFactory, UserFactory

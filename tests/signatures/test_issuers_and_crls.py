@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from audit.models import AuditEvent, Flag
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from signatures import services
 from signatures.models import Certificate, RevocationList, TrustedIssuer
 from tests.signatures.helpers import crl_bytes, trust

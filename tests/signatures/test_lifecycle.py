@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from accounts.models import Notification, UserSession
 from audit.models import AuditEvent, Case, Flag
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from signatures import services
 from signatures.models import AbuseReport, Certificate
 from tests.factories import UserFactory

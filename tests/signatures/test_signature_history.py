@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from config.pagination import UncountedPage
+from core.pagination import UncountedPage
 from signatures.models import SignatureRecord
 from signatures.selectors import SignatureHistory, signature_records_for
 from tests.factories import OrganizationFactory

@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 from accounts import services as account_services
 from accounts.models import Notification, Organization, User
 from audit.models import AuditEvent
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from signatures import services
 from signatures.models import SignatureRecord
 from tests.signatures.test_declarations import world  # noqa: F401 - the shared cast

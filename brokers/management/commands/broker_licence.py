@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from brokers import services
 from brokers.models import BrokerLicence
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 
 ACTIONS = {
     "suspend": services.licence_suspend,

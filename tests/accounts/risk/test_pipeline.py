@@ -227,7 +227,7 @@ def test_an_api_keys_first_use_is_evaluated_and_carries_no_key(
 
 
 def test_an_officer_sign_in_on_the_officers_channel_is_evaluated(officer, django_capture_on_commit_callbacks):
-    from audit.context import RequestContext, bound_context
+    from core.context import RequestContext, bound_context
 
     with (
         bound_context(RequestContext(channel="officers", ip="198.51.100.9")),

@@ -12,7 +12,7 @@ from accounts import services
 from accounts.models import Organization
 from accounts.risk.detectors import off_hours
 from audit.models import AuditEvent
-from config.errors import ApplicationError
+from core.errors import ApplicationError
 from tests.accounts.risk.helpers import NOW, event, history
 from tests.helpers import sign_in
 

@@ -1,4 +1,4 @@
-"""config.bulk: bulk_update_rows gives each row its own values, whatever the column type, and rows
+"""core.bulk: bulk_update_rows gives each row its own values, whatever the column type, and rows
 left out keep theirs; bulk_insert_rows inserts the rows bulk_create inserts (PostgreSQL's
 one-statement paths and Django's own on SQLite)."""
 
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from audit.models import Flag
 from audit.services import flag_raise
-from config.bulk import bulk_update_rows
+from core.bulk import bulk_update_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +91,7 @@ def _audit_events(organization, flag, at):
 def test_inserted_rows_are_those_bulk_create_inserts(trader_signer):
     from accounts.models import Notification, SignInEvent, SignInReview
     from audit.models import AuditEvent
-    from config.bulk import bulk_insert_rows
+    from core.bulk import bulk_insert_rows
 
     (flag,) = _flags(1)
     at = timezone.now()
@@ -144,7 +144,7 @@ def test_inserted_rows_are_those_bulk_create_inserts(trader_signer):
 
 
 def test_inserting_nothing_is_no_statement():
-    from config.bulk import bulk_insert_rows
+    from core.bulk import bulk_insert_rows
 
     with CaptureQueriesContext(connection) as queries:
         assert bulk_insert_rows(Flag, []) == []
@@ -153,7 +153,7 @@ def test_inserting_nothing_is_no_statement():
 
 def test_bytes_and_what_json_cannot_carry_are_stored_as_bulk_create_stores_them(trader_signer):
     from audit.models import AuditEvent
-    from config.bulk import bulk_insert_rows
+    from core.bulk import bulk_insert_rows
 
     at = timezone.now()
 
@@ -184,7 +184,7 @@ def test_inserted_values_are_the_rows_bulk_create_inserts(trader_signer):
     id), auto_now_add its time of insert (a notification's created_at)."""
     from accounts.models import Notification
     from audit.models import AuditEvent
-    from config.bulk import bulk_insert_values
+    from core.bulk import bulk_insert_values
 
     (flag,) = _flags(1)
     at = timezone.now()

@@ -9,7 +9,7 @@ from django.test.html import parse_html
 from hypothesis import given
 from hypothesis import strategies as st
 
-from config.widgets import WrittenDateInput, WrittenTextInput
+from core.widgets import WrittenDateInput, WrittenTextInput
 from signatures.forms import SignatureSearchForm
 
 

@@ -1,4 +1,4 @@
-"""config.prepared.custom_plans and IdsFirst: statements planned for each call's values where the
+"""core.queries.custom_plans and IdsFirst: statements planned for each call's values where the
 plan depends on whose records are read, the same pages as the plain queryset."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 
 from accounts.models import Organization
-from config.prepared import IdsFirst, custom_plans
+from core.queries import IdsFirst, custom_plans
 from tests.factories import OrganizationFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""config.pg_loaders: PostgreSQL timestamps parsed by psycopg's compiled loader give exactly the
+"""core.pg_loaders: PostgreSQL timestamps parsed by psycopg's compiled loader give exactly the
 values Django's own loader gives."""
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def test_new_connections_read_timestamps_with_the_compiled_loader():
     connection.ensure_connection()
     from psycopg.pq import Format
 
-    from config.pg_loaders import TIMESTAMPTZ_OID
+    from core.pg_loaders import TIMESTAMPTZ_OID
 
     loader = connection.connection.adapters.get_loader(TIMESTAMPTZ_OID, Format.TEXT)
     assert loader.__name__ == "CompiledTzLoader"

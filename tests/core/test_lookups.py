@@ -1,4 +1,4 @@
-"""config.lookups: ``field__any`` selects what ``field__in`` selects, with one array parameter on
+"""core.lookups: ``field__any`` selects what ``field__in`` selects, with one array parameter on
 PostgreSQL whatever the list's length."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""config.reversing.reverse_each gives what reverse gives, for every value, or refuses."""
+"""core.reversing.reverse_each gives what reverse gives, for every value, or refuses."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
-from config.reversing import reverse_each
+from core.reversing import reverse_each
 
 
 def test_equals_reverse_for_each_value():

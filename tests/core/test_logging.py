@@ -7,8 +7,8 @@ import logging.config
 
 import pytest
 
-from audit.context import RequestContext, bound_context
-from config.logging import build_logging, redact
+from core.context import RequestContext, bound_context
+from core.logging import build_logging, redact
 
 SECRETS = [
     ("password=hunter2-correct-horse", "hunter2-correct-horse"),
@@ -80,7 +80,7 @@ def test_requests_get_an_id_in_the_response_and_keep_a_sane_incoming_one(client)
 
 
 def test_error_reports_hide_id_numbers_and_keys(rf, settings):
-    from config.logging import SensitiveExceptionReporterFilter
+    from core.logging import SensitiveExceptionReporterFilter
 
     request = rf.post("/x", {"national_id_number": "079203001234", "password": "p", "name": "Lan"})
     cleaned = SensitiveExceptionReporterFilter().get_post_parameters(request)

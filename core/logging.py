@@ -48,7 +48,7 @@ def redact(text: str) -> str:
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        from audit.context import current_context
+        from core.context import current_context
 
         context = current_context()
         record.request_id = context.request_id or "-"
@@ -77,14 +77,14 @@ def build_logging(log_format: str, level: str) -> dict:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "config.logging.RequestIdFilter"}},
+        "filters": {"request_id": {"()": "core.logging.RequestIdFilter"}},
         "formatters": {
             "text": {
-                "()": "config.logging.RedactingFormatter",
+                "()": "core.logging.RedactingFormatter",
                 "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
             },
             "json": {
-                "()": "config.logging.RedactingJsonFormatter",
+                "()": "core.logging.RedactingJsonFormatter",
                 "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(channel)s %(message)s",
                 "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
             },

@@ -1,4 +1,4 @@
-"""config.prepared: a queryset compiled once answers exactly as the ORM does, for any values."""
+"""core.prepared: a queryset compiled once answers exactly as the ORM does, for any values."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from django.db.models import Count, Exists, OuterRef
 
 from accounts.models import Organization, User
-from config.prepared import PreparedQuery
+from core.prepared import PreparedQuery
 from tests.factories import OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

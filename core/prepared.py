@@ -12,12 +12,11 @@ lists, model instances) is refused at compile time rather than bound wrongly.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
-from django.db import DEFAULT_DB_ALIAS, connections, router, transaction
+from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet
-from django.db.models.query import ModelIterable, get_related_populators
+from django.db.models.query import get_related_populators
 from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import InsertQuery
 
@@ -172,58 +171,3 @@ class PreparedInsert:
         instance._state.adding = False
         instance._state.db = alias
         return instance
-
-
-@contextmanager
-def custom_plans(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
-    """Inside, PostgreSQL plans each statement for the values it is given, never a generic plan.
-
-    A statement psycopg has prepared (``DATABASE_PREPARED_STATEMENTS``) switches to a generic plan
-    after five runs when that plan looks no dearer on average. For the pages that read one party's
-    records the average party has some 40 and the largest 30,000: the generic plan made for 40
-    read all 30,000 and sorted them (146 ms instead of 2 ms for who-signed by that tax code on the
-    scale database). Use it, as a decorator or a block, where a query's best plan depends on whose
-    records it reads; the signing path's lookups by unique keys keep their prepared plans."""
-    connection = connections[using]
-    if connection.vendor != "postgresql":
-        yield
-        return
-    connection.ensure_connection()
-    raw = connection.connection
-    previous = raw.prepare_threshold
-    raw.prepare_threshold = None  # psycopg neither prepares nor uses what it has prepared
-    try:
-        yield
-    finally:
-        raw.prepare_threshold = previous
-
-
-class IdsFirst:
-    """``queryset`` a page at a time, in two steps: the page's ids, planned for this call's values
-    (``custom_plans``: whose records they are decides the plan), then those ids' rows from ``rows``
-    (the joins and columns a page shows, by primary key alone) under a prepared plan. Planning the
-    joins on every call would cost more than the page's queries; loading with the search's own
-    filters again would read every record the filter matches (a certificate's thirty thousand)."""
-
-    def __init__(self, queryset: QuerySet, *, rows: QuerySet):
-        self.queryset, self.rows = queryset, rows
-
-    def __getitem__(self, window: slice) -> list:
-        if not isinstance(window, slice):
-            raise TypeError("IdsFirst is read a page (a slice) at a time")
-        with custom_plans(self.queryset.db):
-            ids = list(self.queryset.values_list("pk", flat=True)[window])
-        return rows_in_order(self.rows, ids)
-
-
-def rows_in_order(rows: QuerySet, ids: list) -> list:
-    """The rows of ``rows`` with these primary keys, in one query by key alone, in ``ids``' order:
-    instances, or the tuples of a ``values_list`` whose first value is the primary key."""
-    if issubclass(rows._iterable_class, ModelIterable):
-        by_id = rows.order_by().in_bulk(ids)
-    else:
-        meta = rows.model._meta
-        if not rows._fields or rows._fields[0] not in ("pk", meta.pk.name, meta.pk.attname):
-            raise ValueError("a values_list's rows are loaded in order by their first value, the primary key")
-        by_id = {row[0]: row for row in rows.order_by().filter(pk__in=ids)}
-    return [by_id[pk] for pk in ids]

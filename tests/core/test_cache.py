@@ -1,4 +1,4 @@
-"""The Redis cache keeps one client per connection pool (config.cache) and still behaves as Django's
+"""The Redis cache keeps one client per connection pool (core.cache) and still behaves as Django's
 own: the same values, the same answers to add and incr, from several threads at once."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import threading
 import pytest
 from django.conf import settings
 
-from config.cache import RedisCache
+from core.cache import RedisCache
 
 
 @pytest.fixture

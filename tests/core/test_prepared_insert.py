@@ -1,4 +1,4 @@
-"""config.prepared.PreparedInsert: a compiled-once INSERT writes exactly the row ``save()`` writes."""
+"""core.prepared.PreparedInsert: a compiled-once INSERT writes exactly the row ``save()`` writes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.models import Notification, Organization
 from audit.models import AuditEvent
-from config.prepared import PreparedInsert
+from core.prepared import PreparedInsert
 from signatures.models import Declaration
 from tests.factories import OrganizationFactory, UserFactory
 

@@ -1,4 +1,4 @@
-"""config.postgresql: the persistent connection's health check asks the server only when the
+"""core.postgresql: the persistent connection's health check asks the server only when the
 connection has something to read, and still finds a connection the server has ended."""
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def _last_statement(backend_pid: int) -> str:
 
 
 def test_the_backend_is_ours():
-    assert type(connections["default"]).__module__ == "config.postgresql.base"
+    assert type(connections["default"]).__module__ == "core.postgresql.base"
 
 
 def test_a_sound_idle_connection_is_usable_without_a_query():

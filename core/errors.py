@@ -13,7 +13,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from config.error_codes import ERROR_CODES
+from core.error_codes import ERROR_CODES
 
 
 class ApplicationError(Exception):

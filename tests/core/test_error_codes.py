@@ -8,7 +8,7 @@ from pathlib import Path
 
 from drf_spectacular.generators import SchemaGenerator
 
-from config.error_codes import ERROR_CODES
+from core.error_codes import ERROR_CODES
 
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORD = re.compile(r"""\bcode\s*=\s*["']([a-z][a-z0-9_]*)["']""")

@@ -1,0 +1,1 @@
+"""Benchmarks and the scale seed: run from a checkout, never shipped in the wheel."""
