@@ -73,7 +73,10 @@ def build_world(count: int) -> tuple[str, list[str], list[str]]:
 
     from accounts import services as accounts_services
     from accounts.models import Organization
-    from brokers import services as broker_services
+    from brokers.services.agents import agent_register
+    from brokers.services.api_keys import api_key_create
+    from brokers.services.licences import broker_licence_grant
+    from brokers.services.mandates import authorization_accept, authorization_grant
     from signatures import services
     from signatures.demo_pki import _builder
 
@@ -107,14 +110,14 @@ def build_world(count: int) -> tuple[str, list[str], list[str]]:
     trader, broker = organization("trader"), organization("broker")
     trader_owner, broker_owner = person(trader, "owner", "towner"), person(broker, "owner", "bowner")
     agent = person(broker, "signer", "agent")
-    licence = broker_services.broker_licence_grant(
+    licence = broker_licence_grant(
         organization=broker,
         number=f"BENCH-{run}",
         issued_by="bench",
         issued_on=timezone.localdate(),
         actor=None,
     )
-    broker_services.agent_register(
+    agent_register(
         user=agent, licence=licence, agent_number=f"AG-{run}", joined_on=timezone.localdate(), actor=None
     )
     key = ec.generate_private_key(ec.SECP256R1())
@@ -133,14 +136,12 @@ def build_world(count: int) -> tuple[str, list[str], list[str]]:
     certificate = services.certificate_prove(certificate=certificate, proof=proof, actor=broker_owner)
     services.custodians_set(certificate=certificate, users=[agent], actor=broker_owner)
     today = timezone.localdate()
-    mandate = broker_services.authorization_grant(
+    mandate = authorization_grant(
         actor=trader_owner, broker=broker, scopes=["import"], representation="direct", contract_number="B",
         valid_from=today, valid_until=today + datetime.timedelta(days=30),
     )  # fmt: skip
-    broker_services.authorization_accept(mandate=mandate, actor=broker_owner)
-    _key, api_key = broker_services.api_key_create(
-        actor=broker_owner, holder=agent, name="bench", scopes=["read", "declare"]
-    )
+    authorization_accept(mandate=mandate, actor=broker_owner)
+    _key, api_key = api_key_create(actor=broker_owner, holder=agent, name="bench", scopes=["read", "declare"])
     import base64
 
     bodies, baseline = [], []

@@ -8,8 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.charts import horizontal_bars
 from audit.officers import ActionsModelAdmin, ObjectAction, OfficerModelAdmin, Panel, officer_site
-from brokers import selectors, services
+from brokers import selectors
 from brokers.models import AgentStaff, Authorization, BrokerLicence, OperationReport
+from brokers.services.licences import licence_reinstate, licence_revoke, licence_suspend
 
 _CHANGE = "brokers.change_brokerlicence"
 
@@ -25,9 +26,7 @@ class BrokerLicenceAdmin(ActionsModelAdmin):
             "suspend",
             _("Suspend the licence"),
             _CHANGE,
-            lambda licence, actor, data: services.licence_suspend(
-                licence=licence, actor=actor, reason=data["reason"]
-            ),
+            lambda licence, actor, data: licence_suspend(licence=licence, actor=actor, reason=data["reason"]),
             available=lambda licence: licence.status == BrokerLicence.Status.ACTIVE,
             explanation=_(
                 "Its active mandates are suspended with it and its API keys stop working until the "
@@ -38,7 +37,7 @@ class BrokerLicenceAdmin(ActionsModelAdmin):
             "reinstate",
             _("Reinstate the licence"),
             _CHANGE,
-            lambda licence, actor, data: services.licence_reinstate(
+            lambda licence, actor, data: licence_reinstate(
                 licence=licence, actor=actor, reason=data["reason"]
             ),
             available=lambda licence: licence.status == BrokerLicence.Status.SUSPENDED,
@@ -48,9 +47,7 @@ class BrokerLicenceAdmin(ActionsModelAdmin):
             "revoke",
             _("Revoke the licence"),
             _CHANGE,
-            lambda licence, actor, data: services.licence_revoke(
-                licence=licence, actor=actor, reason=data["reason"]
-            ),
+            lambda licence, actor, data: licence_revoke(licence=licence, actor=actor, reason=data["reason"]),
             available=lambda licence: licence.status != BrokerLicence.Status.REVOKED,
             explanation=_("For good: every live mandate is revoked by customs and every API key revoked."),
         ),

@@ -9,8 +9,16 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from brokers import selectors, services
+from brokers import selectors
 from brokers.models import Authorization, BrokerLicence, OrganizationAPIKey
+from brokers.services.mandates import (
+    authorization_accept,
+    authorization_cancel,
+    authorization_decline,
+    authorization_grant,
+    authorization_invite,
+    authorization_revoke,
+)
 from core.errors import ERROR_RESPONSES, ApplicationError
 from core.pagination import PageNumberPagination
 
@@ -177,7 +185,7 @@ class AuthorizationListApi(GenericAPIView):
                     code="invalid_input",
                     fields={"trader_tax_code": ["required"], "trader_registered_on": ["required"]},
                 )
-            mandate = services.authorization_invite(
+            mandate = authorization_invite(
                 actor=request.user,
                 trader_tax_code=values["trader_tax_code"],
                 trader_registered_on=values["trader_registered_on"],
@@ -191,7 +199,7 @@ class AuthorizationListApi(GenericAPIView):
                     code="broker_not_found",
                     fields={"broker_tax_code": ["unknown"]},
                 )
-            mandate = services.authorization_grant(
+            mandate = authorization_grant(
                 actor=request.user,
                 broker=broker,
                 grantor_name=values["grantor_name"],
@@ -217,13 +225,9 @@ class AuthorizationActionApi(APIView):
             raise ApplicationError("No such mandate.", code="not_found", status_code=404)
         reason = str(request.data.get("reason", ""))[:500] if hasattr(request.data, "get") else ""
         change = {
-            "accept": lambda: services.authorization_accept(mandate=mandate, actor=request.user),
-            "decline": lambda: services.authorization_decline(
-                mandate=mandate, actor=request.user, reason=reason
-            ),
-            "cancel": lambda: services.authorization_cancel(mandate=mandate, actor=request.user),
-            "revoke": lambda: services.authorization_revoke(
-                mandate=mandate, actor=request.user, reason=reason
-            ),
+            "accept": lambda: authorization_accept(mandate=mandate, actor=request.user),
+            "decline": lambda: authorization_decline(mandate=mandate, actor=request.user, reason=reason),
+            "cancel": lambda: authorization_cancel(mandate=mandate, actor=request.user),
+            "revoke": lambda: authorization_revoke(mandate=mandate, actor=request.user, reason=reason),
         }[self.action_name]
         return Response(AuthorizationSerializer(change()).data)

@@ -29,7 +29,8 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         # Imported here: DRF loads this class while the services' own imports are still running.
         from accounts.services import network_of
-        from brokers import services
+        from brokers.services.agents import agent_is_current
+        from brokers.services.api_keys import api_key_used
 
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header.startswith(self.keyword + " "):
@@ -44,11 +45,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not user.is_active or user.suspended_at is not None or user.organization_id != key.organization_id:
             raise exceptions.AuthenticationFailed(_("This API key is not valid."))
         agent = getattr(user, "agent_profile", None)
-        if agent is not None and not services.agent_is_current(agent):
+        if agent is not None and not agent_is_current(agent):
             raise exceptions.AuthenticationFailed(_("This API key is not valid."))
         context = current_context()
         ip = normalise_ip(context.ip)
-        services.api_key_used(key=key, ip=ip, network=network_of(ip))
+        api_key_used(key=key, ip=ip, network=network_of(ip))
         request.api_key = key
         return user, key
 

@@ -1,13 +1,12 @@
 from __future__ import annotations
 
-import datetime
-from dataclasses import dataclass
-
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
+
+from brokers.periods import ReportPeriod
 
 
 class BrokerLicence(models.Model):
@@ -236,21 +235,6 @@ class OrganizationAPIKey(AbstractAPIKey):
     class Meta(AbstractAPIKey.Meta):
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
-
-
-@dataclass(frozen=True)
-class ReportPeriod:
-    """A reporting period, first and last day included (``brokers.services`` does the arithmetic)."""
-
-    start: datetime.date
-    end: datetime.date
-
-    @property
-    def label(self) -> str:
-        """``2026-Q3`` for a quarter, ``2026-07`` for a month."""
-        if (self.end.year, self.end.month) == (self.start.year, self.start.month):
-            return f"{self.start.year}-{self.start.month:02d}"
-        return f"{self.start.year}-Q{(self.start.month - 1) // 3 + 1}"
 
 
 class OperationReport(models.Model):

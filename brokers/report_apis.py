@@ -8,8 +8,9 @@ from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 
-from brokers import selectors, services
+from brokers import selectors
 from brokers.models import OperationReport
+from brokers.services.reports import operation_report_submit
 from core.errors import ApplicationError
 
 
@@ -77,5 +78,5 @@ class OperationReportListApi(GenericAPIView):
     def post(self, request):
         data = OperationReportInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        report = services.operation_report_submit(actor=request.user, **data.validated_data)
+        report = operation_report_submit(actor=request.user, **data.validated_data)
         return Response(OperationReportOutputSerializer(report).data, status=status.HTTP_201_CREATED)

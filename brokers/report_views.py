@@ -9,8 +9,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from brokers import selectors, services
+from brokers import selectors
 from brokers.report_forms import OperationReportForm
+from brokers.services import reports
 from core.errors import ApplicationError
 
 
@@ -24,7 +25,7 @@ def operation_report_list(request):
         "brokers/operation_report_list.html",
         {
             "reports": selectors.operation_report_list(viewer=request.user),
-            "open_periods": services.operation_report_periods_open(licence=licence) if licence else [],
+            "open_periods": reports.operation_report_periods_open(licence=licence) if licence else [],
             "may_submit": request.user.is_manager and licence is not None,
         },
     )
@@ -37,14 +38,14 @@ def operation_report_submit(request):
     licence = selectors.broker_licence_of(request.user) if request.user.is_manager else None
     if licence is None:
         raise PermissionDenied
-    open_periods = services.operation_report_periods_open(licence=licence)
+    open_periods = reports.operation_report_periods_open(licence=licence)
     form = OperationReportForm(
         request.POST or None, open_periods=open_periods, initial={"period_start": request.GET.get("period")}
     )
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            report = services.operation_report_submit(actor=request.user, **form.cleaned_data)
+            report = reports.operation_report_submit(actor=request.user, **form.cleaned_data)
         except ApplicationError as error:
             for field in [name for name in error.fields if name in form.fields] or [None]:
                 form.add_error(field, error.detail)

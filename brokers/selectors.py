@@ -32,6 +32,12 @@ def broker_directory(*, query: str = "", province: str = "", status: str = "") -
     return licences.order_by("organization__name", "pk")
 
 
+def manager_list(*, organization: Organization) -> list[User]:
+    """The organisation's active owners and administrators: who is told of its licence, mandates and
+    reports."""
+    return list(User.objects.filter(organization=organization, role__in=User.MANAGER_ROLES, is_active=True))
+
+
 def mandate_list(*, viewer: User) -> QuerySet[Authorization]:
     """Mandates the viewer's organisation gave or received (officers: all)."""
     mandates = Authorization.objects.select_related("trader", "broker", "broker__licence")

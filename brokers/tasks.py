@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from brokers import services
+from brokers.services.mandates import authorizations_sweep
+from brokers.services.reports import operation_reports_sweep
 
 
 @shared_task(name="brokers.tasks.operation_reports_sweep", acks_late=True)
 def operation_reports_sweep_task() -> dict:
     """Idempotent (a period is recorded missing once), so a redelivery or an extra run is harmless."""
-    return services.operation_reports_sweep()
+    return operation_reports_sweep()
 
 
 @shared_task(name="brokers.tasks.authorizations_sweep", acks_late=True)
 def authorizations_sweep_task() -> dict:
     """Mandate invitations' reminders and expiry, mandates past their last day; idempotent."""
-    return services.authorizations_sweep()
+    return authorizations_sweep()

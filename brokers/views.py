@@ -13,9 +13,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.reauth import reauthentication_required
-from brokers import selectors, services
+from brokers import selectors
 from brokers.forms import AgentForm, ApiKeyForm, DirectorySearchForm, GrantForm, InviteForm
 from brokers.models import OrganizationAPIKey
+from brokers.services.agents import agent_leave, agent_register
+from brokers.services.api_keys import api_key_create, api_key_revoke
+from brokers.services.mandates import (
+    authorization_accept,
+    authorization_cancel,
+    authorization_decline,
+    authorization_grant,
+    authorization_invite,
+    authorization_revoke,
+)
 from core.errors import ApplicationError
 from core.pagination import UncountedPage
 
@@ -70,7 +80,7 @@ def mandate_grant(request):
                     code="broker_not_found",
                     fields={"broker_tax_code": []},
                 )
-            services.authorization_grant(actor=request.user, broker=broker, **data)
+            authorization_grant(actor=request.user, broker=broker, **data)
         except ApplicationError as error:
             status = _apply(form, error)
         else:
@@ -89,7 +99,7 @@ def mandate_invite(request):
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.authorization_invite(actor=request.user, **form.cleaned_data)
+            authorization_invite(actor=request.user, **form.cleaned_data)
         except ApplicationError as error:
             status = _apply(form, error)
         else:
@@ -101,10 +111,10 @@ def mandate_invite(request):
 
 
 ACTIONS = {
-    "accept": services.authorization_accept,
-    "decline": services.authorization_decline,
-    "cancel": services.authorization_cancel,
-    "revoke": services.authorization_revoke,
+    "accept": authorization_accept,
+    "decline": authorization_decline,
+    "cancel": authorization_cancel,
+    "revoke": authorization_revoke,
 }
 
 
@@ -148,13 +158,13 @@ def api_keys(request):
         if key is None:
             raise Http404
         try:
-            services.api_key_revoke(key=key, actor=request.user)
+            api_key_revoke(key=key, actor=request.user)
         except ApplicationError as error:
             messages.error(request, error.detail)
         return redirect("api_keys")
     if request.method == "POST" and form.is_valid():
         try:
-            _key, new_key = services.api_key_create(
+            _key, new_key = api_key_create(
                 actor=request.user,
                 holder=form.cleaned_data["holder"],
                 name=form.cleaned_data["name"],
@@ -195,13 +205,13 @@ def agents(request):
         if agent is None:
             raise Http404
         try:
-            services.agent_leave(agent=agent, left_on=timezone.localdate(), actor=request.user)
+            agent_leave(agent=agent, left_on=timezone.localdate(), actor=request.user)
         except ApplicationError as error:
             messages.error(request, error.detail)
         return redirect("agents")
     if request.method == "POST" and form.is_valid():
         try:
-            services.agent_register(actor=request.user, licence=licence, **form.cleaned_data)
+            agent_register(actor=request.user, licence=licence, **form.cleaned_data)
         except ValidationError as error:
             form.add_error(None, error)
             status = 400

@@ -35,7 +35,7 @@ from accounts.validators import normalize_tax_code
 from audit.models import Action, Case, Flag
 from audit.services import audit_event_record, flag_raise
 from brokers.models import AgentStaff, Authorization, BrokerLicence
-from brokers.services import agent_is_current
+from brokers.services.agents import agent_is_current
 from core.errors import ApplicationError
 from core.prepared import PreparedInsert, PreparedQuery
 from core.tasks import run_on_commit_without_beat

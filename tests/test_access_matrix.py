@@ -13,8 +13,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts import services as account_services
 from accounts.models import StaffInvitation
 from audit.models import AuditEvent
-from brokers import services as broker_services
 from brokers.models import Authorization
+from brokers.services.api_keys import api_key_create
+from brokers.services.mandates import authorization_invite
 from signatures.models import Certificate, Declaration
 from tests.helpers import sign_in
 from tests.signatures.conftest import pki  # noqa: F401 - the test PKI the cast's certificates come from
@@ -103,7 +104,7 @@ def _declaration(world):  # noqa: F811
 
 
 def _pending_mandate(world):  # noqa: F811
-    return broker_services.authorization_invite(
+    return authorization_invite(
         actor=world.broker_owner, trader_tax_code=world.trader.tax_code,
         trader_registered_on=world.trader.created_at.astimezone().date(), scopes=["export"],
         representation="direct", contract_number="HĐ-ACL",
@@ -165,9 +166,7 @@ def test_every_url_naming_an_object_is_in_the_matrix():
 
 @pytest.fixture
 def outsider_api(outsider):
-    _key, secret = broker_services.api_key_create(
-        actor=outsider, holder=outsider, name="outsider", scopes=["read", "manage"]
-    )
+    _key, secret = api_key_create(actor=outsider, holder=outsider, name="outsider", scopes=["read", "manage"])
     return Client(HTTP_AUTHORIZATION=f"Api-Key {secret}")
 
 

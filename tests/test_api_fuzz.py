@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis.checks import CheckContext
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from brokers import services as broker_services
+from brokers.services.api_keys import api_key_create
 from core.error_codes import ERROR_CODES
 from tests.factories import AgentStaffFactory, BrokerLicenceFactory, OrganizationFactory, UserFactory
 
@@ -62,7 +62,7 @@ def _keep_the_test_transaction():
 
 
 def _key(holder, scopes):
-    _key, secret = broker_services.api_key_create(
+    _key, secret = api_key_create(
         actor=holder if holder.is_manager else _owner_of(holder), holder=holder, name="fuzz", scopes=scopes
     )
     return secret

@@ -269,7 +269,7 @@ def test_with_redis_stopped_sign_ins_and_signatures_are_kept_and_derived_after_i
 
     from accounts.models import Notification, SignInEvent
     from accounts.tasks import evaluate_sign_ins_pending_task
-    from brokers import services as broker_services
+    from brokers.services.api_keys import api_key_create
     from signatures.models import Declaration, SignatureRecord
     from signatures.tasks import declarations_notice_task
     from tests.accounts.risk.test_worker import settle
@@ -277,7 +277,7 @@ def test_with_redis_stopped_sign_ins_and_signatures_are_kept_and_derived_after_i
     from tests.helpers import sign_in
     from tests.signatures.test_declarations import _body
 
-    _key, secret = broker_services.api_key_create(
+    _key, secret = api_key_create(
         actor=world.broker_owner, holder=world.broker_agent, name="ecus", scopes=["read", "declare"]
     )
     with redis_stopped(settings):

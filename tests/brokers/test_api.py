@@ -13,15 +13,17 @@ from django.utils import timezone
 
 from accounts.models import SignInEvent
 from audit.models import AuditEvent
-from brokers import services
 from brokers.models import Authorization, OrganizationAPIKey
+from brokers.services.agents import agent_leave, agent_register
+from brokers.services.api_keys import api_key_create, api_key_revoke
+from brokers.services.licences import licence_suspend
 from core.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
 
 
 def key_for(user, scopes=("read", "manage"), days=30, actor=None):
-    _key, secret = services.api_key_create(
+    _key, secret = api_key_create(
         actor=actor or user, holder=user, name="ecus", scopes=list(scopes), expires_in_days=days
     )
     return secret
@@ -135,19 +137,17 @@ def test_dead_keys_are_refused_with_one_answer(broker_owner, broker_agent, offic
     key = OrganizationAPIKey.objects.get()
     travel = None
     if state == "revoked":
-        services.api_key_revoke(key=key, actor=broker_owner)
+        api_key_revoke(key=key, actor=broker_owner)
     elif state == "expired":
         travel = timezone.now() + datetime.timedelta(days=31)
     elif state == "suspended":
-        services.licence_suspend(licence=broker_owner.organization.licence, actor=officer, reason="reports")
+        licence_suspend(licence=broker_owner.organization.licence, actor=officer, reason="reports")
     elif state == "wrong":
         secret = secret[:-2] + ("xx" if not secret.endswith("xx") else "yy")
     elif state == "holder_deactivated":
         type(holder).objects.filter(pk=holder.pk).update(is_active=False)
     elif state == "agent_left":
-        services.agent_leave(
-            agent=broker_agent.agent_profile, left_on=timezone.localdate(), actor=broker_owner
-        )
+        agent_leave(agent=broker_agent.agent_profile, left_on=timezone.localdate(), actor=broker_owner)
     if travel:
         with time_machine.travel(travel):
             response = api(secret).get(reverse("api_me"))
@@ -166,12 +166,12 @@ def test_bad_key_requests(broker_owner, trader_owner):
              (["read"], 0, "invalid_expiry")]  # fmt: skip
     for scopes, days, code in cases:
         with pytest.raises(ApplicationError) as refused:
-            services.api_key_create(
+            api_key_create(
                 actor=broker_owner, holder=broker_owner, name="x", scopes=scopes, expires_in_days=days
             )
         assert refused.value.code == code
     with pytest.raises(ApplicationError) as refused:
-        services.api_key_create(actor=broker_owner, holder=trader_owner, name="x", scopes=["read"])
+        api_key_create(actor=broker_owner, holder=trader_owner, name="x", scopes=["read"])
     assert refused.value.code == "not_found"
     assert not OrganizationAPIKey.objects.exists()
 
@@ -262,7 +262,7 @@ def test_broker_managers_register_agents_and_mark_them_left(client, broker, brok
     assert agent.left_on == timezone.localdate()
     assert AuditEvent.objects.filter(action="agent.left", target_id=str(agent.pk)).exists()
     with pytest.raises(ApplicationError):
-        services.agent_register(
+        agent_register(
             user=UserFactory(organization=broker, role="signer"), licence=broker.licence, agent_number="X-1",
             joined_on=timezone.localdate(), actor=outsider,
         )  # fmt: skip

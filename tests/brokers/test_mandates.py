@@ -13,8 +13,18 @@ from django.utils import timezone
 
 from accounts.models import Notification, Organization
 from audit.models import AuditEvent
-from brokers import services
 from brokers.models import Authorization
+from brokers.services import mandates
+from brokers.services.api_keys import api_key_create
+from brokers.services.licences import licence_reinstate, licence_revoke, licence_suspend
+from brokers.services.mandates import (
+    authorization_accept,
+    authorization_change_start,
+    authorization_grant,
+    authorization_invite,
+    authorization_revoke,
+    authorizations_sweep,
+)
 from core.errors import ApplicationError
 from tests.factories import BrokerLicenceFactory, UserFactory
 
@@ -33,7 +43,7 @@ def grant(owner, broker, scopes=("import",), **changes):
         "scopes": list(scopes), "representation": "direct", "contract_number": "HĐ-2026/01",
         "grantor_name": "Nguyễn Thị Lan", "grantor_title": "Giám đốc", **window(),
     } | changes  # fmt: skip
-    return services.authorization_grant(actor=owner, broker=broker, **values)
+    return authorization_grant(actor=owner, broker=broker, **values)
 
 
 def invite(broker_owner, trader, scopes=("export",), registered_on=None, **changes):
@@ -42,7 +52,7 @@ def invite(broker_owner, trader, scopes=("export",), registered_on=None, **chang
         "contract_number": "HĐ-2026/02",
         "trader_registered_on": registered_on or timezone.localdate(trader.created_at), **window(),
     } | changes  # fmt: skip
-    return services.authorization_invite(actor=broker_owner, **values)
+    return authorization_invite(actor=broker_owner, **values)
 
 
 def code_of(call) -> str:
@@ -59,7 +69,7 @@ def test_a_trader_grants_and_the_broker_accepts(trader_owner, broker, broker_own
         ["import", "transit"],
     )
     assert Notification.objects.filter(user=broker_owner, kind="mandate_invited").exists()
-    accepted = services.authorization_accept(mandate=mandate, actor=broker_owner)
+    accepted = authorization_accept(mandate=mandate, actor=broker_owner)
     assert accepted.status == "active" and accepted.responded_by == broker_owner
     assert accepted.covers("import", timezone.localdate()) and not accepted.covers(
         "export", timezone.localdate()
@@ -74,7 +84,7 @@ def test_a_trader_grants_and_the_broker_accepts(trader_owner, broker, broker_own
 def test_a_broker_invites_with_the_known_fact_and_the_trader_accepts(trader, trader_owner, broker_owner):
     mandate = invite(broker_owner, trader)
     assert mandate.initiated_by == "broker"
-    services.authorization_accept(mandate=mandate, actor=trader_owner)
+    authorization_accept(mandate=mandate, actor=trader_owner)
     mandate.refresh_from_db()
     assert mandate.status == "active" and mandate.grantor_name == trader_owner.get_full_name()
 
@@ -104,9 +114,9 @@ def test_no_mandate_to_an_unlicensed_or_suspended_broker_or_from_an_unverified_t
 ):
     unlicensed = Organization.objects.create(kind="broker", tax_code="0301234562-001", name="Không phép")
     assert code_of(lambda: grant(trader_owner, unlicensed)) == "broker_licence_inactive"
-    services.licence_suspend(licence=broker.licence, actor=officer, reason="missed reports")
+    licence_suspend(licence=broker.licence, actor=officer, reason="missed reports")
     assert code_of(lambda: grant(trader_owner, broker)) == "broker_licence_inactive"
-    services.licence_reinstate(licence=broker.licence, actor=officer, reason="reports filed")
+    licence_reinstate(licence=broker.licence, actor=officer, reason="reports filed")
     Organization.objects.filter(pk=trader.pk).update(status="pending_verification")
     trader_owner.organization.refresh_from_db()
     assert code_of(lambda: grant(trader_owner, broker)) == "organization_not_verified"
@@ -114,7 +124,7 @@ def test_no_mandate_to_an_unlicensed_or_suspended_broker_or_from_an_unverified_t
 
 
 def test_overlapping_mandates_for_the_same_scope_are_refused(trader_owner, broker, broker_owner):
-    services.authorization_accept(mandate=grant(trader_owner, broker), actor=broker_owner)
+    authorization_accept(mandate=grant(trader_owner, broker), actor=broker_owner)
     assert code_of(lambda: grant(trader_owner, broker, **window(start_in=100))) == "authorization_overlap"
     # Another scope, or a later window, is fine.
     grant(trader_owner, broker, scopes=("export",))
@@ -189,7 +199,7 @@ def test_every_transition_is_allowed_or_refused(trader_owner, broker, broker_own
     # The side that may do it: the broker answers the trader's offer; the trader cancels its own;
     # either revokes.
     actor = trader_owner if action == "cancel" else broker_owner
-    run = getattr(services, f"authorization_{action}")
+    run = getattr(mandates, f"authorization_{action}")
     expected = TRANSITIONS[action].get(before)
     if expected is None:
         assert code_of(lambda: run(mandate=mandate, actor=actor)) == "invalid_transition"
@@ -214,7 +224,7 @@ def test_every_transition_is_allowed_or_refused(trader_owner, broker, broker_own
 def test_who_may_do_what(request, trader_owner, broker, broker_owner, outsider, officer, action, who, code):
     mandate = grant(trader_owner, broker)
     if action == "revoke":
-        services.authorization_accept(mandate=mandate, actor=broker_owner)
+        authorization_accept(mandate=mandate, actor=broker_owner)
     actor = (
         UserFactory(organization=broker, role="signer")
         if who == "broker_signer"
@@ -226,7 +236,7 @@ def test_who_may_do_what(request, trader_owner, broker, broker_owner, outsider, 
         }[who]
     )
     before = Authorization.objects.get(pk=mandate.pk).status
-    assert code_of(lambda: getattr(services, f"authorization_{action}")(mandate=mandate, actor=actor)) == code
+    assert code_of(lambda: getattr(mandates, f"authorization_{action}")(mandate=mandate, actor=actor)) == code
     assert Authorization.objects.get(pk=mandate.pk).status == before
 
 
@@ -234,8 +244,8 @@ def test_who_ended_it_is_recorded(trader_owner, broker, broker_owner, officer):
     ended = []
     for actor, party in ((trader_owner, "trader"), (broker_owner, "broker"), (officer, "officer")):
         mandate = grant(trader_owner, broker, **window(start_in=len(ended) * 200, days=100))
-        services.authorization_accept(mandate=mandate, actor=broker_owner)
-        revoked = services.authorization_revoke(mandate=mandate, actor=actor, reason="contract over")
+        authorization_accept(mandate=mandate, actor=broker_owner)
+        revoked = authorization_revoke(mandate=mandate, actor=actor, reason="contract over")
         ended.append((revoked.ended_by_party, revoked.ended_by, revoked.end_reason))
         assert revoked.ended_by_party == party
     assert ended[2] == ("officer", officer, "contract over")
@@ -247,41 +257,39 @@ def test_an_invitation_expires_after_21_days_with_a_reminder_5_days_before(
     mandate = grant(trader_owner, broker)
     sent = mandate.invited_at
     with time_machine.travel(sent + datetime.timedelta(days=15)):
-        assert services.authorizations_sweep()["reminded"] == 0
+        assert authorizations_sweep()["reminded"] == 0
     with time_machine.travel(sent + datetime.timedelta(days=16, hours=1)):
-        assert services.authorizations_sweep()["reminded"] == 1
-        assert services.authorizations_sweep()["reminded"] == 0
+        assert authorizations_sweep()["reminded"] == 1
+        assert authorizations_sweep()["reminded"] == 0
     assert Notification.objects.filter(user=broker_owner, kind="mandate_expiring").count() == 1
     with time_machine.travel(sent + datetime.timedelta(days=21, minutes=1)):
-        assert code_of(lambda: services.authorization_accept(mandate=mandate, actor=broker_owner)) == (
+        assert code_of(lambda: authorization_accept(mandate=mandate, actor=broker_owner)) == (
             "invalid_transition"
         )
-        assert services.authorizations_sweep()["invitations_expired"] == 1
+        assert authorizations_sweep()["invitations_expired"] == 1
     mandate.refresh_from_db()
     assert (mandate.status, mandate.ended_by_party) == ("expired", "system")
 
 
 def test_an_active_mandate_expires_after_its_last_day(trader_owner, broker, broker_owner):
-    mandate = services.authorization_accept(
-        mandate=grant(trader_owner, broker, **window(days=3)), actor=broker_owner
-    )
+    mandate = authorization_accept(mandate=grant(trader_owner, broker, **window(days=3)), actor=broker_owner)
     with time_machine.travel(timezone.now() + datetime.timedelta(days=3)):
-        assert services.authorizations_sweep()["mandates_expired"] == 0
+        assert authorizations_sweep()["mandates_expired"] == 0
     with time_machine.travel(timezone.now() + datetime.timedelta(days=5)):
-        assert services.authorizations_sweep()["mandates_expired"] == 1
+        assert authorizations_sweep()["mandates_expired"] == 1
     mandate.refresh_from_db()
     assert mandate.status == "expired"
 
 
 def test_the_start_can_move_only_while_in_the_future(trader_owner, broker, broker_owner):
     future = grant(trader_owner, broker, **window(start_in=10))
-    moved = services.authorization_change_start(
+    moved = authorization_change_start(
         mandate=future, actor=trader_owner, valid_from=timezone.localdate() + datetime.timedelta(days=5)
     )
     assert moved.valid_from == timezone.localdate() + datetime.timedelta(days=5)
     assert (
         code_of(
-            lambda: services.authorization_change_start(
+            lambda: authorization_change_start(
                 mandate=future,
                 actor=trader_owner,
                 valid_from=timezone.localdate() - datetime.timedelta(days=1),
@@ -292,7 +300,7 @@ def test_the_start_can_move_only_while_in_the_future(trader_owner, broker, broke
     started = grant(trader_owner, broker, scopes=("export",))
     assert (
         code_of(
-            lambda: services.authorization_change_start(
+            lambda: authorization_change_start(
                 mandate=started,
                 actor=trader_owner,
                 valid_from=timezone.localdate() + datetime.timedelta(days=3),
@@ -305,25 +313,19 @@ def test_the_start_can_move_only_while_in_the_future(trader_owner, broker, broke
 def test_licence_suspension_cascades_and_reinstatement_restores_only_what_it_suspended(
     trader, trader_owner, broker, broker_owner, officer
 ):
-    first = services.authorization_accept(
-        mandate=grant(trader_owner, broker, **window(days=30)), actor=broker_owner
-    )
-    second = services.authorization_accept(
-        mandate=grant(trader_owner, broker, scopes=("export",)), actor=broker_owner
-    )
-    key, _secret = services.api_key_create(
-        actor=broker_owner, holder=broker_owner, name="ecus", scopes=["read"]
-    )
+    first = authorization_accept(mandate=grant(trader_owner, broker, **window(days=30)), actor=broker_owner)
+    second = authorization_accept(mandate=grant(trader_owner, broker, scopes=("export",)), actor=broker_owner)
+    key, _secret = api_key_create(actor=broker_owner, holder=broker_owner, name="ecus", scopes=["read"])
     licence = broker.licence
-    services.licence_suspend(licence=licence, actor=officer, reason="three missed reports")
+    licence_suspend(licence=licence, actor=officer, reason="three missed reports")
     for mandate in (first, second):
         mandate.refresh_from_db()
         assert mandate.status == "suspended"
     key.refresh_from_db()
     assert key.suspended_at is not None
     # While suspended, the trader revokes one mandate: it must stay revoked.
-    services.authorization_revoke(mandate=second, actor=trader_owner, reason="changing broker")
-    services.licence_reinstate(licence=licence, actor=officer, reason="reports filed")
+    authorization_revoke(mandate=second, actor=trader_owner, reason="changing broker")
+    licence_reinstate(licence=licence, actor=officer, reason="reports filed")
     first.refresh_from_db()
     second.refresh_from_db()
     key.refresh_from_db()
@@ -334,17 +336,17 @@ def test_licence_suspension_cascades_and_reinstatement_restores_only_what_it_sus
 
 
 def test_licence_changes_need_an_officer_and_a_reason(broker, broker_owner, officer):
-    assert code_of(
-        lambda: services.licence_suspend(licence=broker.licence, actor=broker_owner, reason="x")
-    ) == ("not_allowed")
-    assert code_of(lambda: services.licence_suspend(licence=broker.licence, actor=officer, reason=" ")) == (
+    assert code_of(lambda: licence_suspend(licence=broker.licence, actor=broker_owner, reason="x")) == (
+        "not_allowed"
+    )
+    assert code_of(lambda: licence_suspend(licence=broker.licence, actor=officer, reason=" ")) == (
         "reason_required"
     )
-    assert code_of(lambda: services.licence_reinstate(licence=broker.licence, actor=officer, reason="x")) == (
+    assert code_of(lambda: licence_reinstate(licence=broker.licence, actor=officer, reason="x")) == (
         "invalid_transition"
     )
-    services.licence_revoke(licence=broker.licence, actor=officer, reason="fraud")
-    assert code_of(lambda: services.licence_suspend(licence=broker.licence, actor=officer, reason="x")) == (
+    licence_revoke(licence=broker.licence, actor=officer, reason="fraud")
+    assert code_of(lambda: licence_suspend(licence=broker.licence, actor=officer, reason="x")) == (
         "invalid_transition"
     )
     events = AuditEvent.objects.filter(action="licence.revoked")
@@ -352,10 +354,10 @@ def test_licence_changes_need_an_officer_and_a_reason(broker, broker_owner, offi
 
 
 def test_licence_revocation_ends_every_live_mandate_and_key(trader_owner, broker, broker_owner, officer):
-    active = services.authorization_accept(mandate=grant(trader_owner, broker), actor=broker_owner)
+    active = authorization_accept(mandate=grant(trader_owner, broker), actor=broker_owner)
     pending = grant(trader_owner, broker, scopes=("export",))
-    key, _secret = services.api_key_create(actor=broker_owner, holder=broker_owner, name="k", scopes=["read"])
-    services.licence_revoke(licence=broker.licence, actor=officer, reason="fraud")
+    key, _secret = api_key_create(actor=broker_owner, holder=broker_owner, name="k", scopes=["read"])
+    licence_revoke(licence=broker.licence, actor=officer, reason="fraud")
     for row in (active, pending, key):
         row.refresh_from_db()
     assert (active.status, pending.status, key.revoked) == ("revoked", "revoked", True)

@@ -17,8 +17,12 @@ from django.urls import reverse
 
 from accounts.models import Notification, User
 from audit.models import AuditEvent, Flag
-from brokers import selectors, services
-from brokers.models import OperationReport, ReportPeriod
+from brokers import selectors
+from brokers.models import OperationReport
+from brokers.periods import ReportPeriod, report_period_containing, report_period_due_on, report_periods
+from brokers.services.api_keys import api_key_create
+from brokers.services.licences import licence_revoke, licence_suspend
+from brokers.services.reports import operation_report_submit, operation_reports_sweep
 from brokers.tasks import authorizations_sweep_task, operation_reports_sweep_task
 from config.schedules import SCHEDULES
 from core.errors import ApplicationError
@@ -44,14 +48,12 @@ def d(day: str) -> datetime.date:
 
 
 def file(actor, period_start: str, **overrides) -> OperationReport:
-    return services.operation_report_submit(
-        actor=actor, period_start=d(period_start), **(FIGURES | overrides)
-    )
+    return operation_report_submit(actor=actor, period_start=d(period_start), **(FIGURES | overrides))
 
 
 def sweep_on(day: str) -> dict:
     with on(day):
-        return services.operation_reports_sweep()
+        return operation_reports_sweep()
 
 
 def refused(code: str, call, *args, **kwargs) -> ApplicationError:
@@ -84,7 +86,7 @@ def actions(name: str) -> int:
     ],
 )
 def test_quarters(day, start, end, label):
-    period = services.report_period_containing(d(day))
+    period = report_period_containing(d(day))
     assert (period.start, period.end, period.label) == (d(start), d(end), label)
 
 
@@ -99,20 +101,20 @@ def test_quarters(day, start, end, label):
 )
 def test_months_with_broker_report_period_month(settings, day, start, end, label):
     settings.BROKER_REPORT_PERIOD = "month"
-    period = services.report_period_containing(d(day))
+    period = report_period_containing(d(day))
     assert (period.start, period.end, period.label) == (d(start), d(end), label)
 
 
 def test_a_report_is_due_the_grace_days_after_its_period(settings):
     q1 = ReportPeriod(d("2026-01-01"), d("2026-03-31"))
-    assert services.report_period_due_on(q1) == d("2026-04-15")
+    assert report_period_due_on(q1) == d("2026-04-15")
     settings.BROKER_REPORT_GRACE_DAYS = 0
-    assert services.report_period_due_on(q1) == d("2026-03-31")
+    assert report_period_due_on(q1) == d("2026-03-31")
 
 
 def test_periods_start_with_the_one_containing_the_issue_date_and_cross_years(settings):
     def labels(issued: str, ended: str) -> list[str]:
-        return [p.label for p in services.report_periods(issued_on=d(issued), ended_by=d(ended))]
+        return [p.label for p in report_periods(issued_on=d(issued), ended_by=d(ended))]
 
     assert labels("2026-02-10", "2026-09-29") == ["2026-Q1", "2026-Q2"]
     assert labels("2026-02-10", "2026-09-30") == ["2026-Q1", "2026-Q2", "2026-Q3"]
@@ -161,7 +163,7 @@ def test_a_late_report_fills_in_the_row_the_sweep_marked_missing(broker_owner, b
 
 
 def test_a_suspended_broker_still_files(broker_owner, broker_licence, officer):
-    services.licence_suspend(licence=broker_licence, actor=officer, reason="inspection")
+    licence_suspend(licence=broker_licence, actor=officer, reason="inspection")
     with on("2026-04-10"):
         assert file(broker_owner, "2026-01-01").status == "submitted"
 
@@ -233,7 +235,7 @@ def test_only_a_brokers_owner_or_administrator_files(broker_agent, trader_owner,
 
 
 def test_a_broker_whose_licence_is_revoked_no_longer_files(broker_owner, broker_licence, officer):
-    services.licence_revoke(licence=broker_licence, actor=officer, reason="fraud")
+    licence_revoke(licence=broker_licence, actor=officer, reason="fraud")
     with on("2026-04-10"):
         refused("broker_licence_inactive", file, broker_owner, "2026-01-01")
 
@@ -262,7 +264,7 @@ def test_the_sweep_leaves_filed_reports_and_revoked_licences_alone(broker_owner,
     sweep_on("2026-04-16")
     assert statuses(broker) == {"2026-Q1": "submitted"}
     other = BrokerLicenceFactory(issued_on=d("2026-01-05"))
-    services.licence_revoke(licence=other, actor=officer, reason="closed")
+    licence_revoke(licence=other, actor=officer, reason="closed")
     sweep_on("2026-07-16")
     assert not OperationReport.objects.filter(broker=other.organization).exists()
 
@@ -353,7 +355,7 @@ def test_two_missing_then_one_on_time_raise_no_flag(broker_owner, broker):
 
 def test_six_months_suspended_without_a_report_proposes_revocation_once(broker, broker_licence, officer):
     with on("2026-03-01"):
-        services.licence_suspend(licence=broker_licence, actor=officer, reason="inspection")
+        licence_suspend(licence=broker_licence, actor=officer, reason="inspection")
     assert sweep_on("2026-08-31")["revocations_proposed"] == 0
     assert sweep_on("2026-09-01")["revocations_proposed"] == 1
     assert sweep_on("2026-09-02")["revocations_proposed"] == 0
@@ -366,7 +368,7 @@ def test_a_report_filed_while_suspended_prevents_the_revocation_proposal(
     broker_owner, broker_licence, officer
 ):
     with on("2026-03-01"):
-        services.licence_suspend(licence=broker_licence, actor=officer, reason="inspection")
+        licence_suspend(licence=broker_licence, actor=officer, reason="inspection")
     with on("2026-04-10"):
         file(broker_owner, "2026-01-01")
     sweep_on("2026-09-01")
@@ -427,7 +429,7 @@ def test_a_late_report_racing_the_sweep_leaves_one_late_row(broker_owner, broker
     if connection.vendor != "postgresql":
         pytest.skip("concurrent writers: PostgreSQL only")
     with on("2026-04-20"):
-        outcomes = _race(lambda: file(broker_owner, "2026-01-01").status, services.operation_reports_sweep)
+        outcomes = _race(lambda: file(broker_owner, "2026-01-01").status, operation_reports_sweep)
     assert "late" in outcomes
     assert statuses(broker) == {"2026-Q1": "late"}
 
@@ -502,7 +504,7 @@ def test_the_portal_pages_refuse_traders_and_agents_cannot_file(client, trader_o
 
 
 def _key(holder, scopes) -> dict:
-    _key_row, secret = services.api_key_create(actor=holder, holder=holder, name="ci", scopes=scopes)
+    _key_row, secret = api_key_create(actor=holder, holder=holder, name="ci", scopes=scopes)
     return {"HTTP_AUTHORIZATION": f"Api-Key {secret}"}
 
 

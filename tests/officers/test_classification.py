@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent, Case, Flag
-from brokers import services as broker_services
 from brokers.models import OperationReport
+from brokers.services.api_keys import api_key_create
 from config.schedules import SCHEDULES
 from core.errors import ApplicationError
 from signatures import services
@@ -114,7 +114,7 @@ def test_an_investigator_classifies_an_enterprise_and_its_channel_changes(world,
     assert event.data["reason"] == "smuggling case 12/2026" and event.data["level"] == "non_compliant"
     # Visible to the enterprise and in the API.
     assert "channel-red" in owner.get(reverse("declaration_list")).content.decode()
-    _key, secret = broker_services.api_key_create(
+    _key, secret = api_key_create(
         actor=world.broker_owner, holder=world.broker_agent, name="ecus", scopes=["read"]
     )
     world.sign(world.broker_agent, world.broker_key, number="777")

@@ -22,8 +22,11 @@ from audit.keys import signing_key
 from audit.models import AuditEvent, Flag
 from audit.services import audit_seal
 from audit.verify_receipt import verify_receipt
-from brokers import services as broker_services
 from brokers.models import Authorization
+from brokers.services.agents import agent_leave
+from brokers.services.api_keys import api_key_create
+from brokers.services.licences import licence_suspend
+from brokers.services.mandates import authorization_accept, authorization_grant
 from signatures import services
 from signatures.models import Declaration, SignatureRecord
 from tests.signatures.helpers import bind_certificate, crl_bytes, trust
@@ -47,11 +50,11 @@ class World:
         self.trader_certificate = self.bind(trader_owner, self.trader_key, [trader_signer])
         self.broker_certificate = self.bind(broker_owner, self.broker_key, [broker_agent])
         today = timezone.localdate()
-        self.mandate = broker_services.authorization_grant(
+        self.mandate = authorization_grant(
             actor=trader_owner, broker=broker, scopes=["import"], representation="direct",
             contract_number="HĐ-01", valid_from=today, valid_until=today + datetime.timedelta(days=90),
         )  # fmt: skip
-        broker_services.authorization_accept(mandate=self.mandate, actor=broker_owner)
+        authorization_accept(mandate=self.mandate, actor=broker_owner)
         self.counter = 0
 
     def bind(self, owner, identity, custodians):
@@ -151,12 +154,12 @@ def test_mandate_problems(world):
 
 
 def test_a_suspended_licence(world):
-    broker_services.licence_suspend(licence=world.broker.licence, actor=world.officer, reason="reports")
+    licence_suspend(licence=world.broker.licence, actor=world.officer, reason="reports")
     _expect(world.sign(world.broker_agent, world.broker_key), "broker_licence_inactive")
 
 
 def test_a_departed_agent(world):
-    broker_services.agent_leave(
+    agent_leave(
         agent=world.broker_agent.agent_profile, left_on=timezone.localdate(), actor=world.broker_owner
     )
     _expect(world.sign(world.broker_agent, world.broker_key), "agent_not_current")
@@ -288,7 +291,7 @@ def _body(world, identity, number, **changes):
 
 @pytest.fixture
 def agent_api(world):
-    _key, secret = broker_services.api_key_create(
+    _key, secret = api_key_create(
         actor=world.broker_owner, holder=world.broker_agent, name="ecus", scopes=["read", "declare"]
     )
     return Client(HTTP_AUTHORIZATION=f"Api-Key {secret}")
@@ -399,7 +402,7 @@ def test_two_identical_requests_racing_get_one_answer(world, agent_api):
 
 
 def test_a_key_without_the_declare_scope_cannot_file(world):
-    _key, secret = broker_services.api_key_create(
+    _key, secret = api_key_create(
         actor=world.broker_owner, holder=world.broker_agent, name="ro", scopes=["read"]
     )
     response = Client(HTTP_AUTHORIZATION=f"Api-Key {secret}").post(
@@ -412,7 +415,7 @@ def test_a_key_without_the_declare_scope_cannot_file(world):
 def test_another_organisation_cannot_read_our_declarations(world, agent_api, outsider):
     filed = agent_api.post(reverse("api_declarations"), _body(world, world.broker_key, "4007"),
                            content_type="application/json").json()  # fmt: skip
-    _key, secret = broker_services.api_key_create(actor=outsider, holder=outsider, name="x", scopes=["read"])
+    _key, secret = api_key_create(actor=outsider, holder=outsider, name="x", scopes=["read"])
     intruder = Client(HTTP_AUTHORIZATION=f"Api-Key {secret}")
     assert intruder.get(reverse("api_declarations")).json()["results"] == []
     assert intruder.get(reverse("api_declaration", args=[filed["id"]])).status_code == 404

@@ -1,13 +1,13 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from brokers import services
 from brokers.models import BrokerLicence
+from brokers.services.licences import licence_reinstate, licence_revoke, licence_suspend
 from core.errors import ApplicationError
 
 ACTIONS = {
-    "suspend": services.licence_suspend,
-    "reinstate": services.licence_reinstate,
-    "revoke": services.licence_revoke,
+    "suspend": licence_suspend,
+    "reinstate": licence_reinstate,
+    "revoke": licence_revoke,
 }
 
 

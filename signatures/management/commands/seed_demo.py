@@ -21,8 +21,10 @@ from accounts import services as account_services
 from accounts.models import Organization, User
 from audit.models import Flag
 from audit.services import flag_raise, officer_group_set, officer_groups_sync
-from brokers import services as broker_services
 from brokers.models import AgentStaff, BrokerLicence
+from brokers.periods import report_period_containing
+from brokers.services.agents import agent_register
+from brokers.services.licences import broker_licence_grant
 from signatures import services as signature_services
 from signatures.demo_pki import demo_pki
 from signatures.models import TrustedIssuer
@@ -82,12 +84,12 @@ class Command(BaseCommand):
             }
             licence = BrokerLicence.objects.filter(organization=organizations["broker"]).first()
             if licence is None:
-                licence = broker_services.broker_licence_grant(
+                licence = broker_licence_grant(
                     organization=organizations["broker"],
                     number=LICENCE_NUMBER,
                     issued_by="Cục Hải quan (demo)",
                     # Issued this period, so the demo broker owes no past operations report.
-                    issued_on=broker_services.report_period_containing(timezone.localdate()).start,
+                    issued_on=report_period_containing(timezone.localdate()).start,
                     actor=None,
                 )
             rows = []
@@ -109,7 +111,7 @@ class Command(BaseCommand):
                     user.set_password(password)
                     user.save(update_fields=["password"])
                 if agent_number and not AgentStaff.objects.filter(user=user).exists():
-                    broker_services.agent_register(
+                    agent_register(
                         user=user,
                         licence=licence,
                         agent_number=agent_number,

@@ -213,7 +213,7 @@ def test_an_api_keys_first_use_is_evaluated_and_carries_no_key(
     from django.test import Client
     from django.urls import reverse
 
-    from brokers.services import api_key_create
+    from brokers.services.api_keys import api_key_create
 
     _key, secret = api_key_create(actor=broker_owner, holder=broker_owner, name="ecus", scopes=["read"])
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
