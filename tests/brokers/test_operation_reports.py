@@ -1,4 +1,4 @@
-"""Broker operations reports: periods, filing (portal and API), the sweep that marks missing reports
+"""Broker operations reports: filing (portal and API), the sweep that marks missing reports
 and escalates three in a row, and who may read whose reports.
 
 The cast's licence was issued on 2026-01-05, so its first period is 2026-Q1, due 2026-04-15."""
@@ -19,7 +19,6 @@ from accounts.models import Notification, User
 from audit.models import AuditEvent, Flag
 from brokers import selectors
 from brokers.models import OperationReport
-from brokers.periods import ReportPeriod, report_period_containing, report_period_due_on, report_periods
 from brokers.services.api_keys import api_key_create
 from brokers.services.licences import licence_revoke, licence_suspend
 from brokers.services.reports import operation_report_submit, operation_reports_sweep
@@ -69,59 +68,6 @@ def statuses(broker) -> dict[str, str]:
 
 def actions(name: str) -> int:
     return AuditEvent.objects.filter(action=name).count()
-
-
-# --- periods -----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("day", "start", "end", "label"),
-    [
-        ("2026-01-01", "2026-01-01", "2026-03-31", "2026-Q1"),
-        ("2026-02-10", "2026-01-01", "2026-03-31", "2026-Q1"),
-        ("2026-06-30", "2026-04-01", "2026-06-30", "2026-Q2"),
-        ("2026-08-15", "2026-07-01", "2026-09-30", "2026-Q3"),
-        ("2026-12-31", "2026-10-01", "2026-12-31", "2026-Q4"),
-        ("2027-01-01", "2027-01-01", "2027-03-31", "2027-Q1"),
-    ],
-)
-def test_quarters(day, start, end, label):
-    period = report_period_containing(d(day))
-    assert (period.start, period.end, period.label) == (d(start), d(end), label)
-
-
-@pytest.mark.parametrize(
-    ("day", "start", "end", "label"),
-    [
-        ("2026-02-10", "2026-02-01", "2026-02-28", "2026-02"),
-        ("2028-02-29", "2028-02-01", "2028-02-29", "2028-02"),
-        ("2026-12-15", "2026-12-01", "2026-12-31", "2026-12"),
-        ("2027-01-31", "2027-01-01", "2027-01-31", "2027-01"),
-    ],
-)
-def test_months_with_broker_report_period_month(settings, day, start, end, label):
-    settings.BROKER_REPORT_PERIOD = "month"
-    period = report_period_containing(d(day))
-    assert (period.start, period.end, period.label) == (d(start), d(end), label)
-
-
-def test_a_report_is_due_the_grace_days_after_its_period(settings):
-    q1 = ReportPeriod(d("2026-01-01"), d("2026-03-31"))
-    assert report_period_due_on(q1) == d("2026-04-15")
-    settings.BROKER_REPORT_GRACE_DAYS = 0
-    assert report_period_due_on(q1) == d("2026-03-31")
-
-
-def test_periods_start_with_the_one_containing_the_issue_date_and_cross_years(settings):
-    def labels(issued: str, ended: str) -> list[str]:
-        return [p.label for p in report_periods(issued_on=d(issued), ended_by=d(ended))]
-
-    assert labels("2026-02-10", "2026-09-29") == ["2026-Q1", "2026-Q2"]
-    assert labels("2026-02-10", "2026-09-30") == ["2026-Q1", "2026-Q2", "2026-Q3"]
-    assert labels("2025-11-20", "2026-04-01") == ["2025-Q4", "2026-Q1"]
-    assert labels("2026-02-10", "2026-03-30") == []
-    settings.BROKER_REPORT_PERIOD = "month"
-    assert labels("2025-12-15", "2026-02-28") == ["2025-12", "2026-01", "2026-02"]
 
 
 # --- filing ------------------------------------------------------------------------------------
