@@ -14,9 +14,9 @@ from django.utils import timezone
 from accounts.models import Notification, Organization
 from audit.models import AuditEvent
 from brokers.models import Authorization
+from brokers.selectors import broker_directory
 from brokers.services import mandates
-from brokers.services.api_keys import api_key_create
-from brokers.services.licences import licence_reinstate, licence_revoke, licence_suspend
+from brokers.services.licences import licence_reinstate, licence_suspend
 from brokers.services.mandates import (
     authorization_accept,
     authorization_change_start,
@@ -310,79 +310,9 @@ def test_the_start_can_move_only_while_in_the_future(trader_owner, broker, broke
     )
 
 
-def test_licence_suspension_cascades_and_reinstatement_restores_only_what_it_suspended(
-    trader, trader_owner, broker, broker_owner, officer
-):
-    first = authorization_accept(mandate=grant(trader_owner, broker, **window(days=30)), actor=broker_owner)
-    second = authorization_accept(mandate=grant(trader_owner, broker, scopes=("export",)), actor=broker_owner)
-    key, _secret = api_key_create(actor=broker_owner, holder=broker_owner, name="ecus", scopes=["read"])
-    licence = broker.licence
-    licence_suspend(licence=licence, actor=officer, reason="three missed reports")
-    for mandate in (first, second):
-        mandate.refresh_from_db()
-        assert mandate.status == "suspended"
-    key.refresh_from_db()
-    assert key.suspended_at is not None
-    # While suspended, the trader revokes one mandate: it must stay revoked.
-    authorization_revoke(mandate=second, actor=trader_owner, reason="changing broker")
-    licence_reinstate(licence=licence, actor=officer, reason="reports filed")
-    first.refresh_from_db()
-    second.refresh_from_db()
-    key.refresh_from_db()
-    assert (first.status, second.status, key.suspended_at) == ("active", "revoked", None)
-    licence.refresh_from_db()
-    assert licence.status == "active"
-    assert Notification.objects.filter(user=trader_owner, kind="licence_suspended").exists()
-
-
-def test_licence_changes_need_an_officer_and_a_reason(broker, broker_owner, officer):
-    assert code_of(lambda: licence_suspend(licence=broker.licence, actor=broker_owner, reason="x")) == (
-        "not_allowed"
-    )
-    assert code_of(lambda: licence_suspend(licence=broker.licence, actor=officer, reason=" ")) == (
-        "reason_required"
-    )
-    assert code_of(lambda: licence_reinstate(licence=broker.licence, actor=officer, reason="x")) == (
-        "invalid_transition"
-    )
-    licence_revoke(licence=broker.licence, actor=officer, reason="fraud")
-    assert code_of(lambda: licence_suspend(licence=broker.licence, actor=officer, reason="x")) == (
-        "invalid_transition"
-    )
-    events = AuditEvent.objects.filter(action="licence.revoked")
-    assert events.count() == 1 and events.get().data["reason"] == "fraud"
-
-
-def test_licence_revocation_ends_every_live_mandate_and_key(trader_owner, broker, broker_owner, officer):
-    active = authorization_accept(mandate=grant(trader_owner, broker), actor=broker_owner)
-    pending = grant(trader_owner, broker, scopes=("export",))
-    key, _secret = api_key_create(actor=broker_owner, holder=broker_owner, name="k", scopes=["read"])
-    licence_revoke(licence=broker.licence, actor=officer, reason="fraud")
-    for row in (active, pending, key):
-        row.refresh_from_db()
-    assert (active.status, pending.status, key.revoked) == ("revoked", "revoked", True)
-    assert active.ended_by_party == "officer"
-
-
 def test_the_directory_hides_nothing_public_and_shows_nothing_private(broker, broker_agent):
     other = BrokerLicenceFactory(organization__name="Đại lý Bến Thành", organization__province="Đà Nẵng")
-    from brokers.selectors import broker_directory
-
     assert list(broker_directory(query="Bến")) == [other]
     assert list(broker_directory(province="Đà Nẵng")) == [other]
     assert list(broker_directory(query=broker.tax_code)) == [broker.licence]
     assert list(broker_directory(query=broker.licence.number)) == [broker.licence]
-
-
-def test_the_licence_command(broker):
-    import io
-
-    from django.core.management import CommandError, call_command
-
-    out = io.StringIO()
-    call_command("broker_licence", "suspend", broker.licence.number, "--reason", "audit", stdout=out)
-    assert out.getvalue().strip() == f"{broker.licence.number}: suspended"
-    with pytest.raises(CommandError, match="invalid_transition"):
-        call_command("broker_licence", "suspend", broker.licence.number, "--reason", "again")
-    with pytest.raises(CommandError, match="reason_required"):
-        call_command("broker_licence", "reinstate", broker.licence.number, "--reason", " ")
