@@ -22,8 +22,9 @@ from audit.models import AuditEvent
 from audit.selectors import AuditNotSealed, audit_receipt_build
 from core.errors import ERROR_RESPONSES, ApplicationError, ErrorSerializer
 from core.queries import custom_plans
-from signatures import selectors, services
+from signatures import selectors
 from signatures.models import Certificate, Declaration, IdempotencyRecord, SignatureRecord
+from signatures.services import binding, signing
 
 
 class CertificateOutputSerializer(serializers.ModelSerializer):
@@ -95,7 +96,7 @@ class CertificateListApi(APIView):
         details = CertificateUploadSerializer(data=request.data)
         details.is_valid(raise_exception=True)
         data = _binary(request, "file", "certificate")
-        certificate = services.certificate_upload(actor=request.user, data=data, **details.validated_data)
+        certificate = binding.certificate_upload(actor=request.user, data=data, **details.validated_data)
         return Response(CertificateOutputSerializer(certificate).data, status=status.HTTP_201_CREATED)
 
 
@@ -115,7 +116,7 @@ class CertificateProofApi(APIView):
         if certificate is None:
             raise ApplicationError("No such certificate.", code="not_found", status_code=404)
         proof = _binary(request, "file", "signature")
-        certificate = services.certificate_prove(certificate=certificate, proof=proof, actor=request.user)
+        certificate = binding.certificate_prove(certificate=certificate, proof=proof, actor=request.user)
         return Response(CertificateOutputSerializer(certificate).data)
 
 
@@ -245,7 +246,7 @@ class DeclarationInputSerializer(serializers.Serializer):
         choices=[("direct", "direct"), ("indirect", "indirect")], required=False
     )
     document = Base64Field(
-        max_bytes=services.MAX_DOCUMENT_BYTES, help_text="base64 of the exact document bytes that were signed"
+        max_bytes=signing.MAX_DOCUMENT_BYTES, help_text="base64 of the exact document bytes that were signed"
     )
     signature = Base64Field(
         max_bytes=1024 * 1024, help_text="base64 of the detached CMS (PKCS#7) SignedData, DER"
@@ -286,7 +287,7 @@ class DeclarationListApi(GenericAPIView):
         if not data.is_valid():
             return 400, {"code": "invalid_input", "detail": "The request is invalid.", "fields": data.errors}
         values = data.validated_data
-        record = services.declaration_sign(
+        record = signing.declaration_sign(
             actor=request.user,
             number=values["number"],
             kind=values["kind"],

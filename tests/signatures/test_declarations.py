@@ -24,8 +24,10 @@ from audit.services import audit_seal
 from audit.verify_receipt import verify_receipt
 from brokers import services as broker_services
 from brokers.models import Authorization
-from signatures import services
 from signatures.models import Declaration, SignatureRecord
+from signatures.services.lifecycle import certificate_suspend
+from signatures.services.signing import MAX_DOCUMENT_BYTES, declaration_sign
+from signatures.services.trust import crl_import
 from tests.signatures.helpers import bind_certificate, crl_bytes, trust
 from tests.signatures.pki_factory import make_crl, openssl_cms_sign
 
@@ -64,7 +66,7 @@ class World:
         signature = openssl_cms_sign(document, identity, **cms)
         # Loaded afresh, as each request loads its user: nothing cached from an earlier step.
         actor = type(actor).objects.get(pk=actor.pk)
-        return services.declaration_sign(
+        return declaration_sign(
             actor=actor, number=number, kind=kind, trader_tax_code=self.trader.tax_code,
             representation="direct", document=document + (b" " if tamper else b""), signature=signature,
         )  # fmt: skip
@@ -104,7 +106,7 @@ def test_a_cryptography_pkcs7_signature_is_accepted(world):
         .add_signer(world.trader_key.certificate, world.trader_key.key, hashes.SHA256())
         .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary])
     )
-    record = services.declaration_sign(
+    record = declaration_sign(
         actor=world.trader_signer, number="1099", kind="export", trader_tax_code=world.trader.tax_code,
         representation="", document=document, signature=signature,
     )  # fmt: skip
@@ -175,14 +177,12 @@ def test_owners_and_administrators_do_not_sign(world):
 
 def test_a_certificate_revoked_after_binding(world):
     crl = make_crl(world.pki.intermediate, revoked=[world.trader_key.certificate])
-    services.crl_import(data=crl_bytes(crl), actor=world.officer)
+    crl_import(data=crl_bytes(crl), actor=world.officer)
     _expect(world.sign(world.trader_signer, world.trader_key), "certificate_revoked")
 
 
 def test_a_suspended_certificate(world):
-    services.certificate_suspend(
-        certificate=world.trader_certificate, actor=world.trader_owner, reason="lost"
-    )
+    certificate_suspend(certificate=world.trader_certificate, actor=world.trader_owner, reason="lost")
     _expect(world.sign(world.trader_signer, world.trader_key), "certificate_suspended")
 
 
@@ -191,7 +191,7 @@ def test_an_expired_certificate(world):
     document = b"<ToKhai/>"
     signature = openssl_cms_sign(document, world.trader_key)
     with time_machine.travel(later):
-        record = services.declaration_sign(
+        record = declaration_sign(
             actor=world.trader_signer, number="2001", kind="import", trader_tax_code=world.trader.tax_code,
             representation="", document=document, signature=signature,
         )  # fmt: skip
@@ -246,12 +246,12 @@ def test_two_signers_racing_for_one_number_get_one_declaration_and_one_kept_refu
 
 
 def test_bad_input(world):
-    record = services.declaration_sign(
+    record = declaration_sign(
         actor=world.trader_signer, number="1", kind="import", trader_tax_code="123", representation="",
         document=b"x", signature=b"y",
     )  # fmt: skip
     assert record.reason_code == "invalid_tax_code"
-    record = services.declaration_sign(
+    record = declaration_sign(
         actor=world.trader_signer, number="1", kind="import", trader_tax_code=world.trader.tax_code,
         representation="", document=b"x", signature=b"garbage",
     )  # fmt: skip
@@ -263,7 +263,7 @@ def test_the_signing_path_makes_a_bounded_number_of_queries(world):
     document = b"<ToKhai so='q'/>"
     signature = openssl_cms_sign(document, world.broker_key)
     with CaptureQueriesContext(connection) as queries:
-        record = services.declaration_sign(
+        record = declaration_sign(
             actor=world.broker_agent, number="Q-1", kind="import", trader_tax_code=world.trader.tax_code,
             representation="", document=document, signature=signature,
         )  # fmt: skip
@@ -337,7 +337,7 @@ def test_the_api_refuses_with_the_rule_code(world, agent_api):
         ("document", "not base64!", "not valid base64"),
         ("signature", "\u00e9t\u00e9", "not valid base64"),
         ("signature", "\ud800AAAA", "not valid base64"),
-        ("document", "A" * (services.MAX_DOCUMENT_BYTES * 4 // 3 + 12), "too large"),
+        ("document", "A" * (MAX_DOCUMENT_BYTES * 4 // 3 + 12), "too large"),
         ("signature", None, "This field may not be null."),
     ],
 )
