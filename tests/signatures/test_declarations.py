@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -258,11 +257,14 @@ def test_bad_input(world):
     assert record.reason_code == "signature_malformed"
 
 
-def test_the_signing_path_makes_a_bounded_number_of_queries(world):
+def test_the_signing_path_makes_a_bounded_number_of_queries(world, django_assert_num_queries):
     world.sign(world.broker_agent, world.broker_key)  # warm the chain verdict cache
     document = b"<ToKhai so='q'/>"
     signature = openssl_cms_sign(document, world.broker_key)
-    with CaptureQueriesContext(connection) as queries:
+    # The trader; the certificate presented with its custodianship and current CRL; the broker's
+    # licence; the mandates; then the declaration, its signature record and the audit event. The
+    # other two are the savepoint of the test's own outer transaction and its release.
+    with django_assert_num_queries(8) as queries:
         record = declaration_sign(
             actor=world.broker_agent, number="Q-1", kind="import", trader_tax_code=world.trader.tax_code,
             representation="", document=document, signature=signature,
@@ -271,6 +273,19 @@ def test_the_signing_path_makes_a_bounded_number_of_queries(world):
     # Savepoints are the test's own outer transaction; in a request they are BEGIN and COMMIT.
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
     assert len(statements) <= 10, statements
+
+
+def test_the_declaration_keeps_the_exact_document_bytes(world):
+    document = b"<ToKhai so='b'/>\x00\xff" + bytes(range(256)) * 40
+    signature = openssl_cms_sign(document, world.trader_key)
+    record = declaration_sign(
+        actor=world.trader_signer, number="B-1", kind="import", trader_tax_code=world.trader.tax_code,
+        representation="", document=document, signature=signature,
+    )  # fmt: skip
+    assert record.outcome == "accepted", record.reason_code
+    stored = Declaration.objects.get(pk=record.declaration.pk)
+    assert bytes(stored.document) == document
+    assert stored.created_at == record.declaration.created_at is not None
 
 
 # --- the API ----------------------------------------------------------------------------------------
