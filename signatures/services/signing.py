@@ -105,6 +105,8 @@ def declaration_sign(
 
 
 def _apply_rules(attempt: SignatureRecord, actor: User, document: bytes, signature: bytes) -> None:
+    """The checks in the order their codes are documented: the first to fail decides the refusal.
+    The last two are exclusive: a trader's own staff, or a broker signing in the trader's name."""
     now = _now()
     tax_code = check_input(attempt, document)
     check_trader(attempt, tax_code)

@@ -257,6 +257,26 @@ def test_bad_input(world):
     assert record.reason_code == "signature_malformed"
 
 
+def test_the_first_rule_that_fails_decides_the_refusal(world):
+    # A blank number with an invalid tax code and a garbage signature: the input is checked first.
+    record = declaration_sign(
+        actor=world.trader_signer, number=" ", kind="import", trader_tax_code="123", representation="",
+        document=b"x", signature=b"y",
+    )  # fmt: skip
+    assert record.reason_code == "invalid_input"
+    # An unknown trader is found out before the signature is looked at.
+    record = declaration_sign(
+        actor=world.trader_signer, number="1", kind="import", trader_tax_code="0100109106",
+        representation="", document=b"x", signature=b"garbage",
+    )  # fmt: skip
+    assert record.reason_code == "trader_not_found"
+    # An owner presenting another organisation's certificate: the certificate before the signer.
+    _expect(world.sign(world.trader_owner, world.broker_key), "certificate_foreign_use")
+    # An owner (who may not sign) of a verified trader with its own certificate, on a kind the
+    # broker's mandate does not cover: the signer's role before anything about mandates.
+    _expect(world.sign(world.trader_owner, world.trader_key, kind="export"), "signer_role_not_allowed")
+
+
 def test_the_signing_path_makes_a_bounded_number_of_queries(world, django_assert_num_queries):
     world.sign(world.broker_agent, world.broker_key)  # warm the chain verdict cache
     document = b"<ToKhai so='q'/>"
