@@ -38,7 +38,6 @@ from audit.selectors import (
 from audit.verify_receipt import key_id, verify_consistency
 from core.bulk import bulk_insert_rows, bulk_insert_values, bulk_update_rows
 from core.context import RequestContext, current_context, normalise_ip
-from core.prepared import PreparedInsert
 from core.tasks import publish_safely
 
 logger = logging.getLogger(__name__)
@@ -104,10 +103,6 @@ def _audit_event_build(**arguments) -> AuditEvent:
     return event
 
 
-# Every audited action inserts one event: compiled once per process (core.prepared).
-_insert_event = PreparedInsert(AuditEvent)
-
-
 def audit_event_record(
     *,
     action: str,
@@ -134,7 +129,7 @@ def audit_event_record(
         context=context,
         occurred_at=occurred_at,
     )
-    _insert_event(event)
+    event.save(force_insert=True)
     transaction.on_commit(_queue_seal)
     return event
 

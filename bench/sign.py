@@ -77,8 +77,8 @@ def build_world(count: int) -> tuple[str, list[str], list[str]]:
     from brokers.services.api_keys import api_key_create
     from brokers.services.licences import broker_licence_grant
     from brokers.services.mandates import authorization_accept, authorization_grant
-    from signatures import services
     from signatures.demo_pki import _builder
+    from signatures.services import binding, trust
 
     run = secrets.token_hex(3)
 
@@ -92,7 +92,7 @@ def build_world(count: int) -> tuple[str, list[str], list[str]]:
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, f"Bench CA {run}")])
     ca = _builder(ca_name, ca_name, ca_key.public_key(), ca=True).sign(ca_key, hashes.SHA256())
-    services.trusted_issuer_add(
+    trust.trusted_issuer_add(
         data=ca.public_bytes(serialization.Encoding.PEM), name=f"Bench {run}", actor=None
     )
 
@@ -128,13 +128,13 @@ def build_world(count: int) -> tuple[str, list[str], list[str]]:
         ]
     )
     cert = _builder(subject, ca_name, key.public_key(), ca=False).sign(ca_key, hashes.SHA256())
-    certificate = services.certificate_upload(
+    certificate = binding.certificate_upload(
         actor=broker_owner, data=cert.public_bytes(serialization.Encoding.PEM), signer_name="Bench",
         signer_id_number="001203004567",
     )  # fmt: skip
     proof = key.sign(certificate.challenge.encode(), ec.ECDSA(hashes.SHA256()))
-    certificate = services.certificate_prove(certificate=certificate, proof=proof, actor=broker_owner)
-    services.custodians_set(certificate=certificate, users=[agent], actor=broker_owner)
+    certificate = binding.certificate_prove(certificate=certificate, proof=proof, actor=broker_owner)
+    binding.custodians_set(certificate=certificate, users=[agent], actor=broker_owner)
     today = timezone.localdate()
     mandate = authorization_grant(
         actor=trader_owner, broker=broker, scopes=["import"], representation="direct", contract_number="B",

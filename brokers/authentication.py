@@ -7,20 +7,19 @@ from rest_framework import authentication, exceptions, permissions
 
 from brokers.models import OrganizationAPIKey
 from core.context import current_context, normalise_ip
-from core.prepared import PreparedQuery
 
-# One query for the key, its holder and the holder's agent record and licence, compiled once per
-# process (core.prepared): it runs on every API call, and the library's own lookup loads each
-# of them separately. The prefix is unique (the library's index serves it).
-_usable_key_by_prefix = PreparedQuery(
-    lambda prefix: (
+
+def _usable_key_by_prefix(prefix: str) -> OrganizationAPIKey | None:
+    """The usable key with this prefix, its holder and the holder's agent record and licence in one
+    query: it runs on every API call, and the library's own lookup loads each of them separately.
+    The prefix is unique (the library's index serves it)."""
+    found = (
         OrganizationAPIKey.objects.get_usable_keys()
         .select_related("user", "user__agent_profile__licence")
         .filter(prefix=prefix)
         .order_by()[:1]  # found by the unique prefix's index, not walked in the model's order
-    ),
-    prefix=str,
-)
+    )
+    return found[0] if found else None
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -36,8 +35,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if not header.startswith(self.keyword + " "):
             return None
         secret = header[len(self.keyword) + 1 :].strip()
-        found = _usable_key_by_prefix(prefix=secret.partition(".")[0])
-        key = found[0] if found else None
+        key = _usable_key_by_prefix(secret.partition(".")[0])
         # One message for unknown, revoked, expired and suspended keys: the caller learns only "no".
         if key is None or key.has_expired or key.suspended_at is not None or not key.is_valid(secret):
             raise exceptions.AuthenticationFailed(_("This API key is not valid."))

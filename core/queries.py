@@ -7,7 +7,6 @@ from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
-from django.db.models.query import ModelIterable
 
 
 @contextmanager
@@ -36,30 +35,43 @@ def custom_plans(using: str = DEFAULT_DB_ALIAS) -> Iterator[None]:
 
 class IdsFirst:
     """``queryset`` a page at a time, in two steps: the page's ids, planned for this call's values
-    (``custom_plans``: whose records they are decides the plan), then those ids' rows from ``rows``
-    (the joins and columns a page shows, by primary key alone) under a prepared plan. Planning the
-    joins on every call would cost more than the page's queries; loading with the search's own
-    filters again would read every record the filter matches (a certificate's thirty thousand)."""
+    (``custom_plans``: whose records they are decides the plan), then those ids' rows under a
+    prepared plan, loaded by primary key alone: model instances from ``rows``, or the named tuples
+    of ``values`` (a ``values_list(..., named=True)`` that includes ``"pk"``). Planning the joins on
+    every call would cost more than the page's queries; loading with the search's own filters
+    again would read every record the filter matches (a certificate's thirty thousand)."""
 
-    def __init__(self, queryset: QuerySet, *, rows: QuerySet):
-        self.queryset, self.rows = queryset, rows
+    def __init__(self, queryset: QuerySet, *, rows: QuerySet | None = None, values: QuerySet | None = None):
+        if (rows is None) == (values is None):
+            raise TypeError("IdsFirst loads either instances (rows) or named values (values)")
+        self.queryset, self.rows, self.values = queryset, rows, values
 
     def __getitem__(self, window: slice) -> list:
         if not isinstance(window, slice):
             raise TypeError("IdsFirst is read a page (a slice) at a time")
         with custom_plans(self.queryset.db):
             ids = list(self.queryset.values_list("pk", flat=True)[window])
-        return rows_in_order(self.rows, ids)
+        if self.rows is not None:
+            return rows_in_order(self.rows, ids)
+        return values_in_order(self.values, ids)
 
 
 def rows_in_order(rows: QuerySet, ids: list) -> list:
-    """The rows of ``rows`` with these primary keys, in one query by key alone, in ``ids``' order:
-    instances, or the tuples of a ``values_list`` whose first value is the primary key."""
-    if issubclass(rows._iterable_class, ModelIterable):
-        by_id = rows.order_by().in_bulk(ids)
-    else:
-        meta = rows.model._meta
-        if not rows._fields or rows._fields[0] not in ("pk", meta.pk.name, meta.pk.attname):
-            raise ValueError("a values_list's rows are loaded in order by their first value, the primary key")
-        by_id = {row[0]: row for row in rows.order_by().filter(pk__in=ids)}
+    """The instances of ``rows`` with these primary keys, in one query by key alone, in ``ids``'
+    order."""
+    by_id = rows.order_by().in_bulk(ids)
+    return [by_id[pk] for pk in ids]
+
+
+def values_in_order(values: QuerySet, ids: list) -> list:
+    """The rows of ``values``, a ``values_list(..., named=True)`` that includes ``"pk"``, with these
+    primary keys, in one query by key alone, in ``ids``' order."""
+    by_id = {}
+    for row in values.order_by().filter(pk__in=ids):
+        try:
+            by_id[row.pk] = row
+        except AttributeError:
+            raise ValueError(
+                "values are loaded in order by their primary key: use values_list(..., 'pk', ..., named=True)"
+            ) from None
     return [by_id[pk] for pk in ids]

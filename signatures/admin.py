@@ -34,7 +34,7 @@ from audit.officers import (
 )
 from core.pagination import UncountedPage
 from core.reversing import reverse_each
-from signatures import selectors, services
+from signatures import selectors
 from signatures.forms import CrlUploadForm, IssuerUploadForm, SignatureSearchForm
 from signatures.models import (
     AbuseReport,
@@ -46,6 +46,7 @@ from signatures.models import (
 )
 from signatures.policies import reason_text
 from signatures.rows import who_signed_rows
+from signatures.services import compliance_pending, lifecycle, trust
 
 _REGISTRY = "signatures.change_trustedissuer"
 _CERTIFICATES = "signatures.change_certificate"
@@ -63,7 +64,7 @@ class TrustedIssuerAdmin(ActionsModelAdmin):
             "retire",
             _("Retire (stop trusting)"),
             _REGISTRY,
-            lambda issuer, actor, data: services.trusted_issuer_set_status(
+            lambda issuer, actor, data: trust.trusted_issuer_set_status(
                 issuer=issuer, status=TrustedIssuer.Status.RETIRED, actor=actor
             ),
             form_class=ConfirmForm,
@@ -74,7 +75,7 @@ class TrustedIssuerAdmin(ActionsModelAdmin):
             "activate",
             _("Trust again"),
             _REGISTRY,
-            lambda issuer, actor, data: services.trusted_issuer_set_status(
+            lambda issuer, actor, data: trust.trusted_issuer_set_status(
                 issuer=issuer, status=TrustedIssuer.Status.ACTIVE, actor=actor
             ),
             form_class=ConfirmForm,
@@ -111,7 +112,7 @@ class CertificateAdmin(ActionsModelAdmin):
             "suspend",
             _("Suspend"),
             _CERTIFICATES,
-            lambda cert, actor, data: services.certificate_suspend(
+            lambda cert, actor, data: lifecycle.certificate_suspend(
                 certificate=cert, actor=actor, reason=data["reason"]
             ),
             available=lambda cert: cert.status == Certificate.Status.ACTIVE,
@@ -121,7 +122,7 @@ class CertificateAdmin(ActionsModelAdmin):
             "reinstate",
             _("Reinstate"),
             _CERTIFICATES,
-            lambda cert, actor, data: services.certificate_reinstate(certificate=cert, actor=actor),
+            lambda cert, actor, data: lifecycle.certificate_reinstate(certificate=cert, actor=actor),
             form_class=ConfirmForm,
             available=lambda cert: cert.status == Certificate.Status.SUSPENDED,
         ),
@@ -129,7 +130,7 @@ class CertificateAdmin(ActionsModelAdmin):
             "revoke",
             _("Revoke"),
             _CERTIFICATES,
-            lambda cert, actor, data: services.certificate_revoke(
+            lambda cert, actor, data: lifecycle.certificate_revoke(
                 certificate=cert, actor=actor, reason=data["reason"]
             ),
             available=lambda cert: (
@@ -203,7 +204,7 @@ class OrganizationAdmin(ActionsModelAdmin):
             "classify",
             _("Set the compliance level"),
             _CLASSIFY,
-            lambda org, actor, data: services.compliance_override_set(
+            lambda org, actor, data: compliance_pending.compliance_override_set(
                 organization=org, level=data["level"], reason=data["reason"], actor=actor
             ),
             form_class=ClassifyForm,
@@ -215,7 +216,7 @@ class OrganizationAdmin(ActionsModelAdmin):
             "clear-classification",
             _("Clear the officer's level"),
             _CLASSIFY,
-            lambda org, actor, data: services.compliance_override_clear(
+            lambda org, actor, data: compliance_pending.compliance_override_clear(
                 organization=org, reason=data["reason"], actor=actor
             ),
             available=lambda org: bool(org.compliance_override_level),
@@ -224,7 +225,7 @@ class OrganizationAdmin(ActionsModelAdmin):
             "reclassify",
             _("Recompute the level now"),
             _CLASSIFY,
-            lambda org, actor, data: services.compliance_classify(organization=org),
+            lambda org, actor, data: compliance_pending.compliance_classify(organization=org),
             form_class=ConfirmForm,
         ),
         ObjectAction(
@@ -448,7 +449,7 @@ def issuer_upload(request):
         permission="signatures.add_trustedissuer",
         form_class=IssuerUploadForm,
         title=gettext("Add a trusted issuer"),
-        run=lambda actor, data: services.trusted_issuer_add(
+        run=lambda actor, data: trust.trusted_issuer_add(
             data=data["certificate"], name=data["name"], crl_url=data["crl_url"], actor=actor
         ),
         done_url=reverse("officers:signatures_trustedissuer_changelist"),
@@ -461,7 +462,7 @@ def crl_upload(request):
         permission="signatures.add_revocationlist",
         form_class=CrlUploadForm,
         title=gettext("Load a revocation list (CRL)"),
-        run=lambda actor, data: services.crl_import(data=data["crl"], actor=actor),
+        run=lambda actor, data: trust.crl_import(data=data["crl"], actor=actor),
         done_url=reverse("officers:signatures_revocationlist_changelist"),
     )
 

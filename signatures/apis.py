@@ -22,8 +22,9 @@ from audit.models import AuditEvent
 from audit.selectors import AuditNotSealed, audit_receipt_build
 from core.errors import ERROR_RESPONSES, ApplicationError, ErrorSerializer
 from core.queries import custom_plans
-from signatures import selectors, services
+from signatures import selectors
 from signatures.models import Certificate, Declaration, IdempotencyRecord, SignatureRecord
+from signatures.services import binding, signing
 
 
 class CertificateOutputSerializer(serializers.ModelSerializer):
@@ -95,7 +96,7 @@ class CertificateListApi(APIView):
         details = CertificateUploadSerializer(data=request.data)
         details.is_valid(raise_exception=True)
         data = _binary(request, "file", "certificate")
-        certificate = services.certificate_upload(actor=request.user, data=data, **details.validated_data)
+        certificate = binding.certificate_upload(actor=request.user, data=data, **details.validated_data)
         return Response(CertificateOutputSerializer(certificate).data, status=status.HTTP_201_CREATED)
 
 
@@ -115,7 +116,7 @@ class CertificateProofApi(APIView):
         if certificate is None:
             raise ApplicationError("No such certificate.", code="not_found", status_code=404)
         proof = _binary(request, "file", "signature")
-        certificate = services.certificate_prove(certificate=certificate, proof=proof, actor=request.user)
+        certificate = binding.certificate_prove(certificate=certificate, proof=proof, actor=request.user)
         return Response(CertificateOutputSerializer(certificate).data)
 
 
@@ -160,49 +161,6 @@ class DeclarationSerializer(serializers.Serializer):
         return reverse("api_declaration_receipt", args=[declaration.pk])
 
 
-_timestamp = serializers.DateTimeField()
-
-
-def _text(value) -> str | None:
-    return None if value is None else str(value)
-
-
-def declaration_body(declaration: Declaration) -> dict:
-    """``DeclarationSerializer``'s output for one declaration, built directly: the filing endpoint
-    answers it on every call, and a serializer deep-copies its declared fields (about sixty of
-    them here) for each instance. The API tests hold the two to the same output (the filing
-    answer equals the declaration read back)."""
-    record, trader = declaration.signature, declaration.trader
-    return {
-        "id": declaration.pk,
-        "number": str(declaration.number),
-        "kind": str(declaration.kind),
-        "trader_tax_code": str(trader.tax_code),
-        "representation": str(declaration.representation),
-        "document_sha256": str(declaration.document_sha256),
-        "created_at": _timestamp.to_representation(declaration.created_at),
-        "signature": {
-            "id": record.pk,
-            "outcome": str(record.outcome),
-            "reason_code": str(record.reason_code),
-            "declaration_number": str(record.declaration_number),
-            "declaration_kind": str(record.declaration_kind),
-            "trader_tax_code": str(record.trader_tax_code),
-            "signer": str(record.signer.username),
-            "signer_organization": str(record.signer_organization.tax_code),
-            "agent_number": str(record.agent_number),
-            "certificate_fingerprint": str(record.certificate_fingerprint),
-            "certificate_serial": _text(record.certificate.serial_number) if record.certificate else None,
-            "authorization": record.authorization_id,
-            "representation": str(record.representation),
-            "document_sha256": str(record.document_sha256),
-            "created_at": _timestamp.to_representation(record.created_at),
-        },
-        "receipt": reverse("api_declaration_receipt", args=[declaration.pk]),
-        "suggested_channel": trader.suggested_channel,
-    }
-
-
 @extend_schema_field(OpenApiTypes.STR)
 class Base64Field(serializers.Field):
     """Base64 text decoded to bytes. Not a ``CharField``: its validators walk the text character by
@@ -245,7 +203,7 @@ class DeclarationInputSerializer(serializers.Serializer):
         choices=[("direct", "direct"), ("indirect", "indirect")], required=False
     )
     document = Base64Field(
-        max_bytes=services.MAX_DOCUMENT_BYTES, help_text="base64 of the exact document bytes that were signed"
+        max_bytes=signing.MAX_DOCUMENT_BYTES, help_text="base64 of the exact document bytes that were signed"
     )
     signature = Base64Field(
         max_bytes=1024 * 1024, help_text="base64 of the detached CMS (PKCS#7) SignedData, DER"
@@ -286,7 +244,7 @@ class DeclarationListApi(GenericAPIView):
         if not data.is_valid():
             return 400, {"code": "invalid_input", "detail": "The request is invalid.", "fields": data.errors}
         values = data.validated_data
-        record = services.declaration_sign(
+        record = signing.declaration_sign(
             actor=request.user,
             number=values["number"],
             kind=values["kind"],
@@ -303,7 +261,7 @@ class DeclarationListApi(GenericAPIView):
                 "detail": refusal.message,
                 "fields": {"signature_record": record.pk},
             }
-        return 201, declaration_body(record.declaration)
+        return 201, DeclarationSerializer(record.declaration).data
 
 
 def idempotent(request, key: str, produce) -> Response:

@@ -8,8 +8,8 @@ from django.utils.translation import gettext
 
 from accounts.risk.signals import certificates_suspend_requested, signin_disowned
 from audit.models import Flag
-from signatures import services
 from signatures.models import Certificate
+from signatures.services import lifecycle, misuse
 
 
 def _signable_certificates(user) -> list[Certificate]:
@@ -26,7 +26,7 @@ def _signin_disowned(sender, event, reporter, user, **_kwargs) -> bool:
     if reporter.organization_id is None or user is None or user.organization_id != reporter.organization_id:
         return False
     flag_ids = [reason["flag"] for reason in event.risk_reasons or [] if reason.get("flag")]
-    services.abuse_report(
+    misuse.abuse_report(
         reporter=reporter,
         reported_user=user,
         certificates=_signable_certificates(user),
@@ -41,7 +41,7 @@ def _signin_disowned(sender, event, reporter, user, **_kwargs) -> bool:
 def _certificates_suspend_requested(sender, user, event, reason, **_kwargs) -> int:
     suspended = 0
     for certificate in _signable_certificates(user):
-        services.certificate_suspend(
+        lifecycle.certificate_suspend(
             certificate=certificate,
             actor=None,
             reason=gettext("Suspended automatically after a risky sign-in (%(signin)s).")

@@ -72,7 +72,7 @@ from signatures.models import (
     SignatureRecord,
     TrustedIssuer,
 )
-from signatures.services import CHALLENGE_PREFIX
+from signatures.services.binding import CHALLENGE_PREFIX
 
 
 class ScaleRefused(Exception):

@@ -11,7 +11,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import Organization, User
-from core.queries import IdsFirst, custom_plans, rows_in_order
+from core.queries import IdsFirst, custom_plans, rows_in_order, values_in_order
 from signatures.models import Certificate, Declaration, RevocationList, SignatureRecord, TrustedIssuer
 
 
@@ -79,7 +79,7 @@ _ROW_SHOWN = (
 )  # fmt: skip
 _HISTORY_SHOWN = (*_ROW_SHOWN, "representation", "trader__compliance_level")
 # Who-signed's rows are plain named tuples of these values, the primary key first
-# (core.queries.rows_in_order): turning 50 records and their five related rows into objects
+# (core.queries.values_in_order): turning 50 records and their five related rows into objects
 # each was a third of a search's time.
 _SEARCH_VALUES = (
     "pk", "created_at", "declaration_number", "declaration_kind", "trader_tax_code", "agent_number",
@@ -125,29 +125,30 @@ class SignatureHistory:
         if not connection.features.supports_slicing_ordering_in_compound:
             # SQLite (the embedded default, small data) has no LIMIT inside a UNION's parts.
             return list(signature_records_for(viewer=self.viewer).order_by(*_NEWEST_FIRST)[start:stop])
-        return _merged_newest_first(
-            SignatureRecord.objects.select_related(*_HISTORY_RELATED).only(*_HISTORY_SHOWN),
+        ids = _merged_newest_first(
             in_its_name=SignatureRecord.objects.filter(trader_id=self.organization_id),
             signed_by=SignatureRecord.objects.filter(signer_organization_id=self.organization_id),
             signer_is_broker=self.viewer.organization.kind == self.viewer.organization.Kind.BROKER,
             window=(start, stop),
             disjoint=True,
         )
+        return rows_in_order(
+            SignatureRecord.objects.select_related(*_HISTORY_RELATED).only(*_HISTORY_SHOWN), ids
+        )
 
 
 def _merged_newest_first(
-    rows: QuerySet[SignatureRecord],
     *,
     in_its_name: QuerySet[SignatureRecord],
     signed_by: QuerySet[SignatureRecord],
     signer_is_broker: bool,
     window: tuple[int, int],
     disjoint: bool,
-) -> list[SignatureRecord]:
-    """A page of "in a party's name, or signed by it for another", newest first, as two index reads
-    merged: the OR of the two defeats both indexes (PostgreSQL reads every match into a bitmap and
-    sorts them all for each page). ``rows`` loads the page's records; ``disjoint`` says whether the
-    two parts can share a record (UNION ALL then, else UNION)."""
+) -> list[int]:
+    """The ids of a page of "in a party's name, or signed by it for another", newest first, as two
+    index reads merged: the OR of the two defeats both indexes (PostgreSQL reads every match into a
+    bitmap and sorts them all for each page). ``disjoint`` says whether the two parts can share a
+    record (UNION ALL then, else UNION)."""
     start, stop = window
     in_its_name = in_its_name.order_by(*_NEWEST_FIRST).values_list("pk", "created_at")[:stop]
     # Signed for another party: the partial index signature_signed_for_others.
@@ -160,9 +161,8 @@ def _merged_newest_first(
     merged = in_its_name.union(for_others, all=disjoint).order_by(*_NEWEST_FIRST)[start:stop]
     # Planned for this party: a generic plan, made for the average party's forty records, read a
     # large filer's thirty thousand and sorted them (core.queries.custom_plans).
-    with custom_plans(rows.db):
-        ids = [pk for pk, _at in merged]
-    return rows_in_order(rows, ids)
+    with custom_plans(merged.db):
+        return [pk for pk, _at in merged]
 
 
 def signature_search(
@@ -181,10 +181,10 @@ def signature_search(
     signer's organisation; ``certificate`` a serial number (hex, any case, colons allowed) or a
     SHA-256 fingerprint; ``user`` a username exactly. Dates are inclusive, in the site's time
     zone. Non-officers get nothing."""
-    rows = SignatureRecord.objects.values_list(*_SEARCH_VALUES, named=True)
+    values = SignatureRecord.objects.values_list(*_SEARCH_VALUES, named=True)
     if not viewer.is_officer:
-        return IdsFirst(SignatureRecord.objects.none(), rows=rows)
-    # Not derived from ``rows``: the joins of its values would stay in the ids' query.
+        return IdsFirst(SignatureRecord.objects.none(), values=values)
+    # Not derived from ``values``: its joins would stay in the ids' query.
     records = SignatureRecord.objects.order_by("-created_at", "-pk")
     # Each criterion has its index, read newest first so the page stops early. An OR across a
     # join, or with a sub-select, has none to use and reads all the signature records: a
@@ -221,9 +221,9 @@ def signature_search(
             )
         )
     if tax_code:
-        return TaxCodeSearch(records, tax_code.strip(), rows=rows)
+        return TaxCodeSearch(records, tax_code.strip(), values=values)
     # A certificate or an agent may have signed five records or thirty thousand.
-    return IdsFirst(records, rows=rows)
+    return IdsFirst(records, values=values)
 
 
 class TaxCodeSearch:
@@ -233,8 +233,8 @@ class TaxCodeSearch:
     after the page. As one ``OR`` PostgreSQL reads every match, a large filer's tens of thousands,
     to sort them for each search."""
 
-    def __init__(self, records: QuerySet[SignatureRecord], tax_code: str, *, rows: QuerySet):
-        self.records, self.tax_code, self.rows = records, tax_code, rows
+    def __init__(self, records: QuerySet[SignatureRecord], tax_code: str, *, values: QuerySet):
+        self.records, self.tax_code, self.values = records, tax_code, values
 
     def __getitem__(self, window: slice) -> list:
         start, stop = window.start or 0, window.stop
@@ -244,17 +244,17 @@ class TaxCodeSearch:
         if not connection.features.supports_slicing_ordering_in_compound:
             # SQLite (the embedded default, small data) has no LIMIT inside a UNION's parts.
             either = in_its_name | self.records.filter(signer_organization_id__in=organizations)
-            return rows_in_order(self.rows, list(either.values_list("pk", flat=True)[start:stop]))
+            return values_in_order(self.values, list(either.values_list("pk", flat=True)[start:stop]))
         # UNION, not UNION ALL: a record can be in both parts (a broker naming its own tax code as
         # the trader's, which is then no trader), and the page holds each once.
-        return _merged_newest_first(
-            self.rows,
+        ids = _merged_newest_first(
             in_its_name=in_its_name,
             signed_by=self.records.filter(signer_organization_id__in=organizations),
             signer_is_broker=Organization.Kind.BROKER in kinds.values(),
             window=(start, stop),
             disjoint=False,
         )
+        return values_in_order(self.values, ids)
 
 
 def signature_audit_events(records: list[SignatureRecord]) -> dict[int, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from signatures import services
+from signatures.services import compliance_pending, lifecycle, notices, trust
 
 
 @shared_task(name="signatures.tasks.certificates_housekeeping", acks_late=True)
@@ -13,9 +13,9 @@ def certificates_housekeeping_task() -> dict:
     """Expiry, expiry reminders and stale revocation lists; idempotent, so running it hourly
     rather than daily only makes it prompter."""
     return {
-        "expired": services.certificates_expire(),
-        "reminded": services.certificates_remind_expiry(),
-        "stale_crls": services.crls_flag_stale(),
+        "expired": lifecycle.certificates_expire(),
+        "reminded": lifecycle.certificates_remind_expiry(),
+        "stale_crls": trust.crls_flag_stale(),
     }
 
 
@@ -23,20 +23,20 @@ def certificates_housekeeping_task() -> dict:
 def crls_refresh_task() -> dict:
     if not settings.CRL_FETCH:
         return {}
-    return services.crls_refresh()
+    return trust.crls_refresh()
 
 
 @shared_task(name="signatures.tasks.declarations_notice", acks_late=True)
 def declarations_notice_task() -> int:
-    return services.declarations_notice()
+    return notices.declarations_notice()
 
 
 @shared_task(name="signatures.tasks.declarations_digest", acks_late=True)
 def declarations_digest_task() -> int:
-    return services.declarations_digest()
+    return notices.declarations_digest()
 
 
 @shared_task(name="signatures.tasks.compliance_classify_all", acks_late=True)
 def compliance_classify_all_task() -> dict:
     """Nightly; idempotent (a re-run recomputes the same levels and records nothing new)."""
-    return services.compliance_classify_all()
+    return compliance_pending.compliance_classify_all()

@@ -13,7 +13,7 @@ from accounts import services as account_services
 from accounts.reauth import reauthentication_required, reauthentication_required_for_changes
 from core.errors import ApplicationError
 from core.pagination import UncountedPage
-from signatures import selectors, services
+from signatures import selectors
 from signatures.forms import (
     AbuseReportForm,
     CertificateUploadForm,
@@ -25,6 +25,7 @@ from signatures.forms import (
 )
 from signatures.models import Certificate
 from signatures.rows import declaration_history_rows
+from signatures.services import binding, lifecycle, misuse, signing
 
 
 def _certificate_or_404(request, pk: int) -> Certificate:
@@ -52,7 +53,7 @@ def certificate_upload(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data["certificate"].read(settings.MAX_CERT_UPLOAD_BYTES + 1)
         try:
-            certificate = services.certificate_upload(
+            certificate = binding.certificate_upload(
                 actor=request.user,
                 data=data,
                 signer_name=form.cleaned_data["signer_name"],
@@ -80,7 +81,7 @@ def certificate_proof(request, pk: int):
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
-            services.certificate_prove(
+            binding.certificate_prove(
                 certificate=certificate,
                 proof=form.cleaned_data["proof"].read(1024 * 1024 + 1),
                 actor=request.user,
@@ -131,18 +132,20 @@ def certificate_detail(request, pk: int):
         action = request.POST.get("action")
         try:
             if action == "custodians" and custodians_form.is_valid():
-                services.custodians_set(
+                binding.custodians_set(
                     certificate=certificate,
                     users=list(custodians_form.cleaned_data["custodians"]),
                     actor=request.user,
                 )
                 messages.success(request, _("The custodians are saved."))
             elif action in ("suspend", "revoke") and reason_form.is_valid():
-                change = services.certificate_suspend if action == "suspend" else services.certificate_revoke
+                change = (
+                    lifecycle.certificate_suspend if action == "suspend" else lifecycle.certificate_revoke
+                )
                 change(certificate=certificate, actor=request.user, reason=reason_form.cleaned_data["reason"])
                 messages.success(request, _("The certificate's status is changed."))
             elif action == "reinstate":
-                services.certificate_reinstate(certificate=certificate, actor=request.user)
+                lifecycle.certificate_reinstate(certificate=certificate, actor=request.user)
                 messages.success(request, _("The certificate is active again."))
             else:
                 status = 400
@@ -176,7 +179,7 @@ def abuse_report(request):
     )
     if request.method == "POST" and form.is_valid():
         chosen = list(form.cleaned_data["certificates"]) or None
-        services.abuse_report(
+        misuse.abuse_report(
             reporter=request.user,
             description=form.cleaned_data["description"],
             reported_user=form.cleaned_data["reported_user"],
@@ -233,13 +236,13 @@ def declaration_sign(request):
     form = DeclarationForm(request.POST or None, request.FILES or None, initial=initial)
     status = 200
     if request.method == "POST" and form.is_valid():
-        record = services.declaration_sign(
+        record = signing.declaration_sign(
             actor=request.user,
             number=form.cleaned_data["number"],
             kind=form.cleaned_data["kind"],
             trader_tax_code=form.cleaned_data["trader_tax_code"],
             representation="",
-            document=form.cleaned_data["document"].read(services.MAX_DOCUMENT_BYTES + 1),
+            document=form.cleaned_data["document"].read(signing.MAX_DOCUMENT_BYTES + 1),
             signature=form.cleaned_data["signature"].read(1024 * 1024 + 1),
             channel="portal",
         )

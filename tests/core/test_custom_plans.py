@@ -65,11 +65,11 @@ def test_pages_of_values_come_as_the_values_list_rows_in_the_querysets_order():
         OrganizationFactory(name=f"Công ty {n % 2}")
     queryset = Organization.objects.order_by("name", "-pk")
     rows = Organization.objects.values_list("pk", "name", "tax_code", named=True)
-    pages = IdsFirst(queryset, rows=rows)
+    pages = IdsFirst(queryset, values=rows)
     expected = list(queryset.values_list("pk", "name", "tax_code"))
     for window in (slice(0, 2), slice(2, 5), slice(4, 9)):
         page = pages[window]
         assert [tuple(row) for row in page] == expected[window]
         assert all(row.pk == row[0] for row in page)
     with pytest.raises(ValueError, match="primary key"):
-        IdsFirst(queryset, rows=Organization.objects.values_list("name", "pk"))[0:2]
+        IdsFirst(queryset, values=Organization.objects.values_list("name", "pk"))[0:2]

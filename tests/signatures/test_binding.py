@@ -13,8 +13,9 @@ from django.utils import timezone
 from accounts.models import Notification, Organization
 from audit.models import AuditEvent, Flag
 from core.errors import ApplicationError
-from signatures import services
 from signatures.models import Certificate, CertificateCustodian
+from signatures.services.binding import certificate_prove, certificate_upload
+from signatures.services.trust import crl_import, trusted_issuer_set_status
 from tests.factories import OrganizationFactory, UserFactory
 from tests.signatures.helpers import crl_bytes, trust
 from tests.signatures.pki_factory import make_crl, openssl_cms_sign, openssl_dgst_sign, resign_with_weak_hash
@@ -37,7 +38,7 @@ def holder(pki, trader):
 
 def upload(actor, identity_or_bytes, **details):
     data = identity_or_bytes if isinstance(identity_or_bytes, bytes) else identity_or_bytes.cert_pem
-    return services.certificate_upload(actor=actor, data=data, **(SIGNER | details))
+    return certificate_upload(actor=actor, data=data, **(SIGNER | details))
 
 
 def refused_code(call) -> str:
@@ -53,7 +54,7 @@ def test_upload_then_raw_proof_binds_and_verifies_the_enterprise(trusted, holder
     assert certificate.challenge.startswith(f"csg-proof-of-possession:{trader.tax_code}:")
     assert (certificate.subject_tax_code, certificate.signer_id_number) == (trader.tax_code, "001203004567")
     proof = openssl_dgst_sign(certificate.challenge.encode(), holder)
-    bound = services.certificate_prove(certificate=certificate, proof=proof, actor=trader_owner)
+    bound = certificate_prove(certificate=certificate, proof=proof, actor=trader_owner)
     assert bound.status == "active" and bound.bound_at is not None
     trader.refresh_from_db()
     assert trader.status == "active"
@@ -71,15 +72,12 @@ def test_cms_and_ec_proofs_bind_too(pki, trusted, trader, trader_owner, form):
         proof = openssl_dgst_sign(challenge, holder)
     else:
         proof = openssl_cms_sign(challenge, holder, noattr=form == "cms-noattr")
-    assert (
-        services.certificate_prove(certificate=certificate, proof=proof, actor=trader_owner).status
-        == "active"
-    )
+    assert certificate_prove(certificate=certificate, proof=proof, actor=trader_owner).status == "active"
 
 
 def test_a_signer_who_binds_becomes_the_first_custodian(trusted, holder, trader_signer):
     certificate = upload(trader_signer, holder)
-    services.certificate_prove(
+    certificate_prove(
         certificate=certificate,
         proof=openssl_dgst_sign(certificate.challenge.encode(), holder),
         actor=trader_signer,
@@ -151,12 +149,12 @@ def test_each_bad_certificate_has_its_own_code_and_binds_nothing(pki, trusted, t
 
 
 def test_a_revoked_certificate_is_refused(pki, trusted, holder, trader_owner):
-    services.crl_import(data=crl_bytes(make_crl(pki.intermediate, revoked=[holder.certificate])), actor=None)
+    crl_import(data=crl_bytes(make_crl(pki.intermediate, revoked=[holder.certificate])), actor=None)
     assert refused_code(lambda: upload(trader_owner, holder)) == "certificate_revoked"
 
 
 def test_a_retired_issuer_no_longer_vouches(trusted, holder, trader_owner):
-    services.trusted_issuer_set_status(issuer=trusted[0], status="retired", actor=None)
+    trusted_issuer_set_status(issuer=trusted[0], status="retired", actor=None)
     assert refused_code(lambda: upload(trader_owner, holder)) == "certificate_untrusted"
 
 
@@ -165,7 +163,7 @@ def test_a_broker_presenting_the_traders_certificate_is_refused_and_flagged(
 ):
     trader_holder = pki.signer(tax_code=trader_owner.organization.tax_code, slot=8)
     first = upload(trader_owner, trader_holder)
-    services.certificate_prove(
+    certificate_prove(
         certificate=first,
         proof=openssl_dgst_sign(first.challenge.encode(), trader_holder),
         actor=trader_owner,
@@ -203,22 +201,16 @@ def test_proof_errors(pki, trusted, holder, trader_owner):
     stranger = pki.signer(tax_code=trader_owner.organization.tax_code, slot=10)
     wrong_key = openssl_dgst_sign(certificate.challenge.encode(), stranger)
     assert (
-        refused_code(
-            lambda: services.certificate_prove(certificate=certificate, proof=wrong_key, actor=trader_owner)
-        )
+        refused_code(lambda: certificate_prove(certificate=certificate, proof=wrong_key, actor=trader_owner))
         == "proof_invalid"
     )
     wrong_text = openssl_dgst_sign(b"something else", holder)
     assert (
-        refused_code(
-            lambda: services.certificate_prove(certificate=certificate, proof=wrong_text, actor=trader_owner)
-        )
+        refused_code(lambda: certificate_prove(certificate=certificate, proof=wrong_text, actor=trader_owner))
         == "proof_invalid"
     )
     assert (
-        refused_code(
-            lambda: services.certificate_prove(certificate=certificate, proof=b"garbage", actor=trader_owner)
-        )
+        refused_code(lambda: certificate_prove(certificate=certificate, proof=b"garbage", actor=trader_owner))
         == "proof_invalid"
     )
     certificate.refresh_from_db()
@@ -228,16 +220,14 @@ def test_proof_errors(pki, trusted, holder, trader_owner):
     renewed = upload(trader_owner, holder)
     assert renewed.pk == certificate.pk and renewed.challenge != certificate.challenge
     assert (
-        refused_code(
-            lambda: services.certificate_prove(certificate=renewed, proof=old_proof, actor=trader_owner)
-        )
+        refused_code(lambda: certificate_prove(certificate=renewed, proof=old_proof, actor=trader_owner))
         == "proof_invalid"
     )
     good = openssl_dgst_sign(renewed.challenge.encode(), holder)
-    services.certificate_prove(certificate=renewed, proof=good, actor=trader_owner)
+    certificate_prove(certificate=renewed, proof=good, actor=trader_owner)
     # Replaying the proof that worked.
     assert (
-        refused_code(lambda: services.certificate_prove(certificate=renewed, proof=good, actor=trader_owner))
+        refused_code(lambda: certificate_prove(certificate=renewed, proof=good, actor=trader_owner))
         == "challenge_used"
     )
     assert refused_code(lambda: upload(trader_owner, holder)) == "certificate_already_bound"
@@ -249,9 +239,7 @@ def test_an_expired_challenge_is_refused(trusted, holder, trader_owner, settings
     later = timezone.now() + datetime.timedelta(seconds=settings.CERTIFICATE_CHALLENGE_SECONDS + 1)
     with time_machine.travel(later):
         assert (
-            refused_code(
-                lambda: services.certificate_prove(certificate=certificate, proof=proof, actor=trader_owner)
-            )
+            refused_code(lambda: certificate_prove(certificate=certificate, proof=proof, actor=trader_owner))
             == "challenge_expired"
         )
     certificate.refresh_from_db()
@@ -260,14 +248,12 @@ def test_an_expired_challenge_is_refused(trusted, holder, trader_owner, settings
 
 def test_revoked_between_upload_and_proof_is_refused(pki, trusted, holder, trader_owner):
     certificate = upload(trader_owner, holder)
-    services.crl_import(data=crl_bytes(make_crl(pki.intermediate, revoked=[holder.certificate])), actor=None)
+    crl_import(data=crl_bytes(make_crl(pki.intermediate, revoked=[holder.certificate])), actor=None)
     certificate.refresh_from_db()
     assert certificate.status == "revoked"
     proof = openssl_dgst_sign(certificate.challenge.encode(), holder)
     assert (
-        refused_code(
-            lambda: services.certificate_prove(certificate=certificate, proof=proof, actor=trader_owner)
-        )
+        refused_code(lambda: certificate_prove(certificate=certificate, proof=proof, actor=trader_owner))
         == "challenge_used"
     )
 
@@ -276,7 +262,7 @@ def test_another_enterprise_cannot_prove_our_upload(trusted, holder, trader_owne
     certificate = upload(trader_owner, holder)
     proof = openssl_dgst_sign(certificate.challenge.encode(), holder)
     assert (
-        refused_code(lambda: services.certificate_prove(certificate=certificate, proof=proof, actor=outsider))
+        refused_code(lambda: certificate_prove(certificate=certificate, proof=proof, actor=outsider))
         == "not_found"
     )
 

@@ -13,7 +13,6 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import pkcs7
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -27,8 +26,10 @@ from brokers.services.agents import agent_leave
 from brokers.services.api_keys import api_key_create
 from brokers.services.licences import licence_suspend
 from brokers.services.mandates import authorization_accept, authorization_grant
-from signatures import services
 from signatures.models import Declaration, SignatureRecord
+from signatures.services.lifecycle import certificate_suspend
+from signatures.services.signing import MAX_DOCUMENT_BYTES, declaration_sign
+from signatures.services.trust import crl_import
 from tests.signatures.helpers import bind_certificate, crl_bytes, trust
 from tests.signatures.pki_factory import make_crl, openssl_cms_sign
 
@@ -67,7 +68,7 @@ class World:
         signature = openssl_cms_sign(document, identity, **cms)
         # Loaded afresh, as each request loads its user: nothing cached from an earlier step.
         actor = type(actor).objects.get(pk=actor.pk)
-        return services.declaration_sign(
+        return declaration_sign(
             actor=actor, number=number, kind=kind, trader_tax_code=self.trader.tax_code,
             representation="direct", document=document + (b" " if tamper else b""), signature=signature,
         )  # fmt: skip
@@ -107,7 +108,7 @@ def test_a_cryptography_pkcs7_signature_is_accepted(world):
         .add_signer(world.trader_key.certificate, world.trader_key.key, hashes.SHA256())
         .sign(serialization.Encoding.DER, [pkcs7.PKCS7Options.DetachedSignature, pkcs7.PKCS7Options.Binary])
     )
-    record = services.declaration_sign(
+    record = declaration_sign(
         actor=world.trader_signer, number="1099", kind="export", trader_tax_code=world.trader.tax_code,
         representation="", document=document, signature=signature,
     )  # fmt: skip
@@ -178,14 +179,12 @@ def test_owners_and_administrators_do_not_sign(world):
 
 def test_a_certificate_revoked_after_binding(world):
     crl = make_crl(world.pki.intermediate, revoked=[world.trader_key.certificate])
-    services.crl_import(data=crl_bytes(crl), actor=world.officer)
+    crl_import(data=crl_bytes(crl), actor=world.officer)
     _expect(world.sign(world.trader_signer, world.trader_key), "certificate_revoked")
 
 
 def test_a_suspended_certificate(world):
-    services.certificate_suspend(
-        certificate=world.trader_certificate, actor=world.trader_owner, reason="lost"
-    )
+    certificate_suspend(certificate=world.trader_certificate, actor=world.trader_owner, reason="lost")
     _expect(world.sign(world.trader_signer, world.trader_key), "certificate_suspended")
 
 
@@ -194,7 +193,7 @@ def test_an_expired_certificate(world):
     document = b"<ToKhai/>"
     signature = openssl_cms_sign(document, world.trader_key)
     with time_machine.travel(later):
-        record = services.declaration_sign(
+        record = declaration_sign(
             actor=world.trader_signer, number="2001", kind="import", trader_tax_code=world.trader.tax_code,
             representation="", document=document, signature=signature,
         )  # fmt: skip
@@ -249,24 +248,47 @@ def test_two_signers_racing_for_one_number_get_one_declaration_and_one_kept_refu
 
 
 def test_bad_input(world):
-    record = services.declaration_sign(
+    record = declaration_sign(
         actor=world.trader_signer, number="1", kind="import", trader_tax_code="123", representation="",
         document=b"x", signature=b"y",
     )  # fmt: skip
     assert record.reason_code == "invalid_tax_code"
-    record = services.declaration_sign(
+    record = declaration_sign(
         actor=world.trader_signer, number="1", kind="import", trader_tax_code=world.trader.tax_code,
         representation="", document=b"x", signature=b"garbage",
     )  # fmt: skip
     assert record.reason_code == "signature_malformed"
 
 
-def test_the_signing_path_makes_a_bounded_number_of_queries(world):
+def test_the_first_rule_that_fails_decides_the_refusal(world):
+    # A blank number with an invalid tax code and a garbage signature: the input is checked first.
+    record = declaration_sign(
+        actor=world.trader_signer, number=" ", kind="import", trader_tax_code="123", representation="",
+        document=b"x", signature=b"y",
+    )  # fmt: skip
+    assert record.reason_code == "invalid_input"
+    # An unknown trader is found out before the signature is looked at.
+    record = declaration_sign(
+        actor=world.trader_signer, number="1", kind="import", trader_tax_code="0100109106",
+        representation="", document=b"x", signature=b"garbage",
+    )  # fmt: skip
+    assert record.reason_code == "trader_not_found"
+    # An owner presenting another organisation's certificate: the certificate before the signer.
+    _expect(world.sign(world.trader_owner, world.broker_key), "certificate_foreign_use")
+    # An owner (who may not sign) of a verified trader with its own certificate, on a kind the
+    # broker's mandate does not cover: the signer's role before anything about mandates.
+    _expect(world.sign(world.trader_owner, world.trader_key, kind="export"), "signer_role_not_allowed")
+
+
+def test_the_signing_path_makes_a_bounded_number_of_queries(world, django_assert_num_queries):
     world.sign(world.broker_agent, world.broker_key)  # warm the chain verdict cache
     document = b"<ToKhai so='q'/>"
     signature = openssl_cms_sign(document, world.broker_key)
-    with CaptureQueriesContext(connection) as queries:
-        record = services.declaration_sign(
+    # The trader; the certificate presented with its custodianship and current CRL; the broker's
+    # licence; the mandates; then the declaration, its signature record and the audit event. The
+    # other two are the savepoint of the test's own outer transaction and its release.
+    with django_assert_num_queries(8) as queries:
+        record = declaration_sign(
             actor=world.broker_agent, number="Q-1", kind="import", trader_tax_code=world.trader.tax_code,
             representation="", document=document, signature=signature,
         )  # fmt: skip
@@ -274,6 +296,19 @@ def test_the_signing_path_makes_a_bounded_number_of_queries(world):
     # Savepoints are the test's own outer transaction; in a request they are BEGIN and COMMIT.
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
     assert len(statements) <= 10, statements
+
+
+def test_the_declaration_keeps_the_exact_document_bytes(world):
+    document = b"<ToKhai so='b'/>\x00\xff" + bytes(range(256)) * 40
+    signature = openssl_cms_sign(document, world.trader_key)
+    record = declaration_sign(
+        actor=world.trader_signer, number="B-1", kind="import", trader_tax_code=world.trader.tax_code,
+        representation="", document=document, signature=signature,
+    )  # fmt: skip
+    assert record.outcome == "accepted", record.reason_code
+    stored = Declaration.objects.get(pk=record.declaration.pk)
+    assert bytes(stored.document) == document
+    assert stored.created_at == record.declaration.created_at is not None
 
 
 # --- the API ----------------------------------------------------------------------------------------
@@ -340,7 +375,7 @@ def test_the_api_refuses_with_the_rule_code(world, agent_api):
         ("document", "not base64!", "not valid base64"),
         ("signature", "\u00e9t\u00e9", "not valid base64"),
         ("signature", "\ud800AAAA", "not valid base64"),
-        ("document", "A" * (services.MAX_DOCUMENT_BYTES * 4 // 3 + 12), "too large"),
+        ("document", "A" * (MAX_DOCUMENT_BYTES * 4 // 3 + 12), "too large"),
         ("signature", None, "This field may not be null."),
     ],
 )

@@ -15,8 +15,15 @@ from django.utils import timezone
 
 from audit.models import AuditEvent, Flag
 from core.errors import ApplicationError
-from signatures import services
 from signatures.models import Certificate, RevocationList, TrustedIssuer
+from signatures.services.binding import certificate_prove, certificate_upload
+from signatures.services.trust import (
+    crl_import,
+    crls_flag_stale,
+    crls_refresh,
+    trusted_issuer_add,
+    trusted_issuer_set_status,
+)
 from tests.signatures.helpers import crl_bytes, trust
 from tests.signatures.pki_factory import make_crl, openssl_dgst_sign
 
@@ -32,13 +39,13 @@ def refused_code(call) -> str:
 
 
 def bind(actor, holder):
-    certificate = services.certificate_upload(actor=actor, data=holder.cert_pem, **SIGNER)
+    certificate = certificate_upload(actor=actor, data=holder.cert_pem, **SIGNER)
     proof = openssl_dgst_sign(certificate.challenge.encode(), holder)
-    return services.certificate_prove(certificate=certificate, proof=proof, actor=actor)
+    return certificate_prove(certificate=certificate, proof=proof, actor=actor)
 
 
 def test_adding_an_issuer(pki, officer):
-    issuer = services.trusted_issuer_add(data=pki.root.cert_der, name="Root", actor=officer)
+    issuer = trusted_issuer_add(data=pki.root.cert_der, name="Root", actor=officer)
     assert (issuer.status, issuer.name) == ("active", "Root")
     assert AuditEvent.objects.filter(action="issuer.added", actor=officer).count() == 1
 
@@ -51,7 +58,7 @@ def test_adding_an_issuer(pki, officer):
 def test_bad_issuers_are_refused(pki, officer, case, code):
     now = datetime.datetime.now(datetime.UTC)
     if case == "twice":
-        services.trusted_issuer_add(data=pki.root.cert_pem, name="", actor=officer)
+        trusted_issuer_add(data=pki.root.cert_pem, name="", actor=officer)
     data = {
         "leaf": pki.trader.cert_pem,
         "garbage": b"not a certificate",
@@ -63,26 +70,26 @@ def test_bad_issuers_are_refused(pki, officer, case, code):
         ).cert_pem,
         "p521": pki.ca("P-521 CA", key="p521", slot=150).cert_pem,
     }[case]
-    assert refused_code(lambda: services.trusted_issuer_add(data=data, name="", actor=officer)) == code
+    assert refused_code(lambda: trusted_issuer_add(data=data, name="", actor=officer)) == code
     assert TrustedIssuer.objects.count() == (1 if case == "twice" else 0)
 
 
 def test_only_officers_manage_issuers_and_crls(pki, trader_owner):
-    assert refused_code(
-        lambda: services.trusted_issuer_add(data=pki.root.cert_pem, name="", actor=trader_owner)
-    ) == ("not_allowed")
+    assert refused_code(lambda: trusted_issuer_add(data=pki.root.cert_pem, name="", actor=trader_owner)) == (
+        "not_allowed"
+    )
     issuer = trust(pki.intermediate)[0]
-    retire = lambda: services.trusted_issuer_set_status(issuer=issuer, status="retired", actor=trader_owner)  # noqa: E731
+    retire = lambda: trusted_issuer_set_status(issuer=issuer, status="retired", actor=trader_owner)  # noqa: E731
     assert refused_code(retire) == "not_allowed"
     crl = crl_bytes(make_crl(pki.intermediate))
-    assert refused_code(lambda: services.crl_import(data=crl, actor=trader_owner)) == "not_allowed"
+    assert refused_code(lambda: crl_import(data=crl, actor=trader_owner)) == "not_allowed"
 
 
 def test_a_crl_revokes_a_bound_certificate_and_it_stops_working(pki, trader, trader_owner, officer):
     trust(pki.intermediate)
     holder = pki.signer(tax_code=trader.tax_code, slot=20)
     certificate = bind(trader_owner, holder)
-    revocation_list = services.crl_import(
+    revocation_list = crl_import(
         data=crl_bytes(make_crl(pki.intermediate, revoked=[holder.certificate])), actor=officer
     )
     assert revocation_list.revoked_count == 1
@@ -90,9 +97,7 @@ def test_a_crl_revokes_a_bound_certificate_and_it_stops_working(pki, trader, tra
     assert certificate.status == "revoked"
     assert AuditEvent.objects.filter(action="certificate.revoked", target_id=str(certificate.pk)).exists()
     # The same certificate cannot come back.
-    code = refused_code(
-        lambda: services.certificate_upload(actor=trader_owner, data=holder.cert_pem, **SIGNER)
-    )
+    code = refused_code(lambda: certificate_upload(actor=trader_owner, data=holder.cert_pem, **SIGNER))
     assert code == "certificate_revoked"
 
 
@@ -105,7 +110,7 @@ def test_bad_crls_are_refused_and_change_nothing(pki, officer, case, code):
     trust(pki.intermediate)
     now = datetime.datetime.now(datetime.UTC)
     if case == "older":
-        services.crl_import(data=crl_bytes(make_crl(pki.intermediate)), actor=officer)
+        crl_import(data=crl_bytes(make_crl(pki.intermediate)), actor=officer)
     data = {
         "forged": crl_bytes(make_crl(pki.intermediate, signing_key=pki.other_root.key)),
         "unknown_issuer": crl_bytes(make_crl(pki.other_root)),
@@ -121,7 +126,7 @@ def test_bad_crls_are_refused_and_change_nothing(pki, officer, case, code):
         "delta": crl_bytes(make_crl(pki.intermediate, delta=True)),
     }[case]
     before = RevocationList.objects.count()
-    assert refused_code(lambda: services.crl_import(data=data, actor=officer)) == code
+    assert refused_code(lambda: crl_import(data=data, actor=officer)) == code
     assert RevocationList.objects.count() == before
     assert AuditEvent.objects.filter(action="crl.refused").latest("pk").data["code"] == code
 
@@ -129,17 +134,17 @@ def test_bad_crls_are_refused_and_change_nothing(pki, officer, case, code):
 def test_loading_the_same_crl_twice_is_harmless(pki, officer):
     trust(pki.intermediate)
     data = crl_bytes(make_crl(pki.intermediate))
-    first = services.crl_import(data=data, actor=officer)
-    assert services.crl_import(data=data, actor=officer).pk == first.pk
+    first = crl_import(data=data, actor=officer)
+    assert crl_import(data=data, actor=officer).pk == first.pk
     assert RevocationList.objects.count() == 1
 
 
 def test_a_crl_that_goes_stale_is_flagged(pki, officer):
     trust(pki.intermediate)
-    services.crl_import(data=crl_bytes(make_crl(pki.intermediate)), actor=officer)
-    assert services.crls_flag_stale() == 0
+    crl_import(data=crl_bytes(make_crl(pki.intermediate)), actor=officer)
+    assert crls_flag_stale() == 0
     later = timezone.now() + datetime.timedelta(days=8)
-    assert services.crls_flag_stale(now=later) == 1
+    assert crls_flag_stale(now=later) == 1
     flag = Flag.objects.get(kind="crl_stale")
     assert flag.severity == "medium" and flag.organization is None
 
@@ -171,14 +176,14 @@ def test_crl_fetch_loads_from_the_distribution_point_and_keeps_the_last_good_one
     issuer.crl_url = f"http://127.0.0.1:{crl_server.server_port}/intermediate.crl"
     issuer.save()
     _CrlServer.payload = crl_bytes(make_crl(pki.intermediate))
-    assert services.crls_refresh() == {issuer.fingerprint_sha256: "loaded"}
+    assert crls_refresh() == {issuer.fingerprint_sha256: "loaded"}
     good = RevocationList.objects.get()
     assert good.source == "fetch"
     _CrlServer.payload = crl_bytes(make_crl(pki.intermediate, signing_key=pki.other_root.key))
-    assert services.crls_refresh() == {issuer.fingerprint_sha256: "crl_invalid"}
+    assert crls_refresh() == {issuer.fingerprint_sha256: "crl_invalid"}
     issuer.crl_url = "http://127.0.0.1:9/nothing-listens-here"
     issuer.save()
-    assert services.crls_refresh() == {issuer.fingerprint_sha256: "unreachable"}
+    assert crls_refresh() == {issuer.fingerprint_sha256: "unreachable"}
     assert list(RevocationList.objects.all()) == [good]
 
 

@@ -12,8 +12,16 @@ from django.utils import timezone
 from accounts.models import Notification, UserSession
 from audit.models import AuditEvent, Case, Flag
 from core.errors import ApplicationError
-from signatures import services
 from signatures.models import AbuseReport, Certificate
+from signatures.services.binding import certificate_prove, certificate_upload, custodians_set
+from signatures.services.lifecycle import (
+    certificate_reinstate,
+    certificate_revoke,
+    certificate_suspend,
+    certificates_expire,
+    certificates_remind_expiry,
+)
+from signatures.services.misuse import abuse_report
 from tests.factories import UserFactory
 from tests.helpers import sign_in
 from tests.signatures.helpers import trust
@@ -34,20 +42,20 @@ def refused_code(call) -> str:
 def bound(pki, trader, trader_owner):
     trust(pki.intermediate)
     holder = pki.signer(tax_code=trader.tax_code, slot=30)
-    certificate = services.certificate_upload(actor=trader_owner, data=holder.cert_pem, **SIGNER)
+    certificate = certificate_upload(actor=trader_owner, data=holder.cert_pem, **SIGNER)
     proof = openssl_dgst_sign(certificate.challenge.encode(), holder)
-    return services.certificate_prove(certificate=certificate, proof=proof, actor=trader_owner)
+    return certificate_prove(certificate=certificate, proof=proof, actor=trader_owner)
 
 
 def test_custodians_are_signers_of_the_enterprise_named_by_a_manager(
     bound, trader, trader_owner, trader_signer
 ):
-    services.custodians_set(certificate=bound, users=[trader_signer], actor=trader_owner)
+    custodians_set(certificate=bound, users=[trader_signer], actor=trader_owner)
     assert list(bound.custodians.all()) == [trader_signer]
     event = AuditEvent.objects.get(action="certificate.custodians_changed")
     assert event.data == {"added": [str(trader_signer.pk)], "removed": []}
     assert Notification.objects.filter(user=trader_owner, kind="custodians_changed").exists()
-    services.custodians_set(certificate=bound, users=[], actor=trader_owner)
+    custodians_set(certificate=bound, users=[], actor=trader_owner)
     assert not bound.custodians.exists()
 
 
@@ -57,7 +65,7 @@ def test_who_may_not_be_a_custodian_or_name_one(bound, trader, trader_owner, tra
     for candidate in (trader_owner, viewer, foreign_signer):
         assert (
             refused_code(
-                lambda candidate=candidate: services.custodians_set(
+                lambda candidate=candidate: custodians_set(
                     certificate=bound, users=[candidate], actor=trader_owner
                 )
             )
@@ -66,9 +74,7 @@ def test_who_may_not_be_a_custodian_or_name_one(bound, trader, trader_owner, tra
     for actor in (trader_signer, outsider):
         assert (
             refused_code(
-                lambda actor=actor: services.custodians_set(
-                    certificate=bound, users=[trader_signer], actor=actor
-                )
+                lambda actor=actor: custodians_set(certificate=bound, users=[trader_signer], actor=actor)
             )
             == "not_allowed"
         )
@@ -78,16 +84,13 @@ def test_who_may_not_be_a_custodian_or_name_one(bound, trader, trader_owner, tra
 def test_an_owner_suspension_is_lifted_by_the_owner_an_officer_suspension_only_by_an_officer(
     bound, trader_owner, officer
 ):
-    services.certificate_suspend(certificate=bound, actor=trader_owner, reason="token mislaid")
+    certificate_suspend(certificate=bound, actor=trader_owner, reason="token mislaid")
     bound.refresh_from_db()
     assert (bound.status, bound.suspended_by) == ("suspended", "owner")
-    services.certificate_reinstate(certificate=bound, actor=trader_owner)
-    services.certificate_suspend(certificate=bound, actor=officer, reason="under investigation")
-    assert (
-        refused_code(lambda: services.certificate_reinstate(certificate=bound, actor=trader_owner))
-        == "not_allowed"
-    )
-    services.certificate_reinstate(certificate=bound, actor=officer)
+    certificate_reinstate(certificate=bound, actor=trader_owner)
+    certificate_suspend(certificate=bound, actor=officer, reason="under investigation")
+    assert refused_code(lambda: certificate_reinstate(certificate=bound, actor=trader_owner)) == "not_allowed"
+    certificate_reinstate(certificate=bound, actor=officer)
     bound.refresh_from_db()
     assert bound.status == "active"
     actions = list(
@@ -101,25 +104,22 @@ def test_an_owner_suspension_is_lifted_by_the_owner_an_officer_suspension_only_b
 
 
 def test_revocation_is_final(bound, trader_owner, officer, outsider):
-    assert refused_code(
-        lambda: services.certificate_revoke(certificate=bound, actor=outsider, reason="x")
-    ) == ("not_allowed")
-    services.certificate_revoke(certificate=bound, actor=trader_owner, reason="key lost")
-    assert (
-        refused_code(lambda: services.certificate_reinstate(certificate=bound, actor=officer))
-        == "invalid_status"
+    assert refused_code(lambda: certificate_revoke(certificate=bound, actor=outsider, reason="x")) == (
+        "not_allowed"
     )
-    assert refused_code(
-        lambda: services.certificate_suspend(certificate=bound, actor=officer, reason="x")
-    ) == ("invalid_status")
+    certificate_revoke(certificate=bound, actor=trader_owner, reason="key lost")
+    assert refused_code(lambda: certificate_reinstate(certificate=bound, actor=officer)) == "invalid_status"
+    assert refused_code(lambda: certificate_suspend(certificate=bound, actor=officer, reason="x")) == (
+        "invalid_status"
+    )
 
 
 def test_expiry_and_its_reminders(bound, trader_owner, trader_signer):
-    services.custodians_set(certificate=bound, users=[trader_signer], actor=trader_owner)
+    custodians_set(certificate=bound, users=[trader_signer], actor=trader_owner)
     end = bound.not_after
     for days_before, expected_step in ((40, None), (29, 30), (20, None), (6, 7), (0.5, 1)):
         now = end - datetime.timedelta(days=days_before)
-        sent = services.certificates_remind_expiry(now=now)
+        sent = certificates_remind_expiry(now=now)
         bound.refresh_from_db()
         assert bound.expiry_reminded_days == (expected_step or bound.expiry_reminded_days)
         assert sent == (1 if expected_step else 0)
@@ -127,24 +127,24 @@ def test_expiry_and_its_reminders(bound, trader_owner, trader_signer):
     assert sorted(reminders.values_list("user__username", flat=True)) == sorted(
         ["trader.owner", "trader.signer"] * 3
     )
-    assert services.certificates_expire(now=end - datetime.timedelta(seconds=1)) == 0
-    assert services.certificates_expire(now=end + datetime.timedelta(seconds=1)) == 1
-    assert services.certificates_expire(now=end + datetime.timedelta(days=1)) == 0
+    assert certificates_expire(now=end - datetime.timedelta(seconds=1)) == 0
+    assert certificates_expire(now=end + datetime.timedelta(seconds=1)) == 1
+    assert certificates_expire(now=end + datetime.timedelta(days=1)) == 0
     bound.refresh_from_db()
     assert bound.status == "expired"
 
 
 def test_a_reminder_missed_for_days_still_comes_once(bound):
-    assert services.certificates_remind_expiry(now=bound.not_after - datetime.timedelta(hours=3)) == 1
+    assert certificates_remind_expiry(now=bound.not_after - datetime.timedelta(hours=3)) == 1
     bound.refresh_from_db()
     assert bound.expiry_reminded_days == 1
-    assert services.certificates_remind_expiry(now=bound.not_after - datetime.timedelta(hours=2)) == 0
+    assert certificates_remind_expiry(now=bound.not_after - datetime.timedelta(hours=2)) == 0
 
 
 def test_a_misuse_report_suspends_signs_out_and_flags(bound, trader, trader_owner, trader_signer, officer):
     victim = Client()
     assert sign_in(victim, "trader.signer").status_code == 302
-    report = services.abuse_report(
+    report = abuse_report(
         reporter=trader_owner,
         description="Someone filed declarations we never made.",
         reported_user=trader_signer,
@@ -164,21 +164,16 @@ def test_a_misuse_report_suspends_signs_out_and_flags(bound, trader, trader_owne
     assert Notification.objects.filter(user=officer, kind="abuse_reported").exists()
     assert AuditEvent.objects.filter(action="abuse.reported", actor=trader_owner).count() == 1
     # Only an officer lifts a suspension the system imposed.
-    assert (
-        refused_code(lambda: services.certificate_reinstate(certificate=bound, actor=trader_owner))
-        == "not_allowed"
-    )
+    assert refused_code(lambda: certificate_reinstate(certificate=bound, actor=trader_owner)) == "not_allowed"
 
 
 def test_a_report_cannot_reach_into_another_enterprise(bound, outsider, trader_signer):
     assert (
-        refused_code(
-            lambda: services.abuse_report(reporter=outsider, description="x", reported_user=trader_signer)
-        )
+        refused_code(lambda: abuse_report(reporter=outsider, description="x", reported_user=trader_signer))
         == "not_found"
     )
     assert (
-        refused_code(lambda: services.abuse_report(reporter=outsider, description="x", certificates=[bound]))
+        refused_code(lambda: abuse_report(reporter=outsider, description="x", certificates=[bound]))
         == "not_found"
     )
     bound.refresh_from_db()

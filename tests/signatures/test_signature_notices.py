@@ -18,8 +18,8 @@ from accounts import services as account_services
 from accounts.models import Notification, Organization, User
 from audit.models import AuditEvent
 from core.errors import ApplicationError
-from signatures import services
 from signatures.models import SignatureRecord
+from signatures.services.notices import DIGEST_NUMBERS_SHOWN, declarations_digest, declarations_notice
 from tests.signatures.test_declarations import world  # noqa: F401 - the shared cast
 
 pytestmark = pytest.mark.django_db
@@ -42,13 +42,13 @@ def _told(user, kind="declaration_signed"):
 def test_each_signature_is_told_once_to_the_owner(world, django_capture_on_commit_callbacks):  # noqa: F811
     _signed_unnoticed(world, ["7001", "7002"], django_capture_on_commit_callbacks)
     assert _told(world.trader_owner) == []
-    assert services.declarations_notice() == 2
+    assert declarations_notice() == 2
     told = _told(world.trader_owner)
     assert [n.params["number"] for n in told] == ["7001", "7002"]
     assert told[0].params["signer"] == world.broker.name
     assert told[0].params["agent"] == world.broker_agent.agent_profile.agent_number
     # A second sweep (or a redelivered task) tells nobody again; the signer's side is not told.
-    assert services.declarations_notice() == 0
+    assert declarations_notice() == 0
     assert len(_told(world.trader_owner)) == 2 and _told(world.broker_owner) == []
     assert not SignatureRecord.objects.filter(outcome="accepted", noticed_at__isnull=True).exists()
 
@@ -57,7 +57,7 @@ def test_a_refused_attempt_is_not_announced_as_a_signature(world, django_capture
     with django_capture_on_commit_callbacks(execute=True):
         record = world.sign(world.broker_agent, world.trader_key)  # foreign use: refused
     assert record.outcome == "rejected"
-    assert services.declarations_notice() == 0 and _told(world.trader_owner) == []
+    assert declarations_notice() == 0 and _told(world.trader_owner) == []
 
 
 def test_without_a_beat_the_sweep_runs_at_commit(world, django_capture_on_commit_callbacks):  # noqa: F811
@@ -82,13 +82,13 @@ def test_a_daily_digest_lists_yesterdays_signatures_after_the_digest_hour(
         for number in ("8001", "8002", "8003"):
             world.sign(world.broker_agent, world.broker_key, number=number)
     # A digest trader is not told one by one.
-    assert services.declarations_notice() == 0 and _told(world.trader_owner) == []
+    assert declarations_notice() == 0 and _told(world.trader_owner) == []
     today = timezone.localdate()
     tomorrow = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time(), tzinfo=HANOI)
     # Not before the digest hour, and never the same day's signatures.
-    assert services.declarations_digest(now=tomorrow + datetime.timedelta(hours=6, minutes=59)) == 0
-    assert services.declarations_digest(now=tomorrow - datetime.timedelta(minutes=1)) == 0
-    assert services.declarations_digest(now=tomorrow + datetime.timedelta(hours=7, minutes=5)) == 3
+    assert declarations_digest(now=tomorrow + datetime.timedelta(hours=6, minutes=59)) == 0
+    assert declarations_digest(now=tomorrow - datetime.timedelta(minutes=1)) == 0
+    assert declarations_digest(now=tomorrow + datetime.timedelta(hours=7, minutes=5)) == 3
     (digest,) = _told(world.trader_owner, "declaration_digest")
     assert digest.params | {"username": None} == {
         "username": None,
@@ -96,7 +96,7 @@ def test_a_daily_digest_lists_yesterdays_signatures_after_the_digest_hour(
         "date": today.isoformat(),
         "numbers": "8001, 8002, 8003",
     }
-    assert services.declarations_digest(now=tomorrow + datetime.timedelta(hours=8)) == 0
+    assert declarations_digest(now=tomorrow + datetime.timedelta(hours=8)) == 0
     assert len(_told(world.trader_owner, "declaration_digest")) == 1
 
 
@@ -104,10 +104,10 @@ def test_the_digest_shortens_a_long_list(world, django_capture_on_commit_callbac
     account_services.organization_signature_notice_set(
         organization=world.trader, notice="daily", actor=world.trader_owner
     )
-    numbers = [f"81{index:02d}" for index in range(services.DIGEST_NUMBERS_SHOWN + 2)]
+    numbers = [f"81{index:02d}" for index in range(DIGEST_NUMBERS_SHOWN + 2)]
     _signed_unnoticed(world, numbers, django_capture_on_commit_callbacks)
     next_morning = timezone.localtime() + datetime.timedelta(days=1)
-    assert services.declarations_digest(now=next_morning.replace(hour=9)) == len(numbers)
+    assert declarations_digest(now=next_morning.replace(hour=9)) == len(numbers)
     (digest,) = _told(world.trader_owner, "declaration_digest")
     assert digest.params["count"] == len(numbers)
     assert digest.params["numbers"].endswith("…") and numbers[-1] not in digest.params["numbers"]
@@ -181,7 +181,7 @@ def test_two_sweeps_at_once_tell_each_signature_once(world, django_capture_on_co
     def sweep():
         try:
             barrier.wait()
-            counts.append(services.declarations_notice())
+            counts.append(declarations_notice())
         finally:
             connection.close()
 

@@ -2,7 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from signatures import services
+from signatures.exceptions import CertificateRefused
+from signatures.services import trust
 
 
 class Command(BaseCommand):
@@ -15,9 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, name: str, crl_url: str, **options):
         try:
-            issuer = services.trusted_issuer_add(
-                data=file.read_bytes(), name=name, actor=None, crl_url=crl_url
-            )
-        except services.CertificateRefused as refusal:
+            issuer = trust.trusted_issuer_add(data=file.read_bytes(), name=name, actor=None, crl_url=crl_url)
+        except CertificateRefused as refusal:
             raise CommandError(f"{refusal.code}: {refusal.detail}") from None
         self.stdout.write(f"trusted: {issuer.name} ({issuer.fingerprint_sha256})")

@@ -2,7 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from signatures import services
+from signatures.exceptions import CertificateRefused
+from signatures.services import trust
 
 
 class Command(BaseCommand):
@@ -13,8 +14,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, **options):
         try:
-            crl = services.crl_import(data=file.read_bytes(), actor=None)
-        except services.CertificateRefused as refusal:
+            crl = trust.crl_import(data=file.read_bytes(), actor=None)
+        except CertificateRefused as refusal:
             raise CommandError(f"{refusal.code}: {refusal.detail}") from None
         self.stdout.write(
             f"loaded: {crl.issuer.name}, issued {crl.this_update:%Y-%m-%d %H:%M} UTC, "

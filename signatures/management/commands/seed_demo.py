@@ -25,9 +25,9 @@ from brokers.models import AgentStaff, BrokerLicence
 from brokers.periods import report_period_containing
 from brokers.services.agents import agent_register
 from brokers.services.licences import broker_licence_grant
-from signatures import services as signature_services
 from signatures.demo_pki import demo_pki
 from signatures.models import TrustedIssuer
+from signatures.services import compliance_pending, trust
 
 TRADER = {
     "tax_code": "0100686209",
@@ -147,9 +147,7 @@ class Command(BaseCommand):
             x509.load_pem_x509_certificate(files["ca"].read_bytes()).public_bytes(serialization.Encoding.DER)
         ).hexdigest()
         if not TrustedIssuer.objects.filter(fingerprint_sha256=fingerprint).exists():
-            signature_services.trusted_issuer_add(
-                data=files["ca"].read_bytes(), name="CSG Demo CA", actor=None
-            )
+            trust.trusted_issuer_add(data=files["ca"].read_bytes(), name="CSG Demo CA", actor=None)
         self.stdout.write(
             f"Demo certificates and keys to bind: {directory}/hoabinh.pem, hoabinh.key (trader),"
         )
@@ -181,7 +179,7 @@ class Command(BaseCommand):
                     explanation="Demo: the trader's certificate was presented by another organisation.",
                     evidence={"demo": True, "used_by": organizations["broker"].tax_code},
                 )
-        signature_services.compliance_classify_all()
+        compliance_pending.compliance_classify_all()
 
     def _organization(self, kind: str, data: dict) -> Organization:
         existing = Organization.objects.filter(tax_code=data["tax_code"]).first()

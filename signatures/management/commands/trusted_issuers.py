@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from signatures import services
 from signatures.models import TrustedIssuer
 from signatures.selectors import current_crls
+from signatures.services import trust
 
 
 class Command(BaseCommand):
@@ -19,7 +19,7 @@ class Command(BaseCommand):
             if issuer is None:
                 raise CommandError("no trusted issuer has this SHA-256 fingerprint")
             status = TrustedIssuer.Status.RETIRED if retire else TrustedIssuer.Status.ACTIVE
-            services.trusted_issuer_set_status(issuer=issuer, status=status, actor=None)
+            trust.trusted_issuer_set_status(issuer=issuer, status=status, actor=None)
         newest = {pk: crl for pk, (_issuer, crl) in current_crls().items()}
         for issuer in TrustedIssuer.objects.all():
             crl = newest.get(issuer.pk)

@@ -60,20 +60,20 @@ def risky_signin(trader_signer, broker_used_device_yesterday):
 @pytest.fixture
 def signer_certificate(trader, trader_owner, trader_signer):
     """An active certificate of the trader with ``trader_signer`` as its custodian."""
-    from signatures import services
+    from signatures.services import binding
     from tests.signatures.helpers import trust
     from tests.signatures.pki_factory import Pki, openssl_dgst_sign
 
     pki = Pki()
     trust(pki.intermediate)
     holder = pki.signer(tax_code=trader.tax_code, slot=31)
-    certificate = services.certificate_upload(
+    certificate = binding.certificate_upload(
         actor=trader_owner,
         data=holder.cert_pem,
         signer_name="Nguyễn Thị Lan",
         signer_id_number="001203004567",
     )
     proof = openssl_dgst_sign(certificate.challenge.encode(), holder)
-    certificate = services.certificate_prove(certificate=certificate, proof=proof, actor=trader_owner)
-    services.custodians_set(certificate=certificate, users=[trader_signer], actor=trader_owner)
+    certificate = binding.certificate_prove(certificate=certificate, proof=proof, actor=trader_owner)
+    binding.custodians_set(certificate=certificate, users=[trader_signer], actor=trader_owner)
     return certificate
