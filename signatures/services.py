@@ -24,15 +24,13 @@ from django.utils.translation import gettext
 
 from accounts.models import Notification, Organization, User
 from accounts.services import (
-    case_open,
     notification_send,
     organization_verify,
     require_officer,
-    require_reason,
     sessions_end_all,
 )
 from accounts.validators import normalize_tax_code
-from audit.models import Action, Case, Flag
+from audit.models import Action, Flag
 from audit.services import audit_event_record, flag_raise
 from brokers.models import AgentStaff, Authorization, BrokerLicence
 from brokers.services import agent_is_current
@@ -51,6 +49,7 @@ from signatures.models import (
     TrustedIssuer,
 )
 from signatures.selectors import current_crls, trusted_issuer_certificates
+from signatures.signals import abuse_reported
 
 logger = logging.getLogger(__name__)
 
@@ -794,9 +793,9 @@ def abuse_report(
 ) -> AbuseReport:
     """ "My signature or account was misused" (any member of the enterprise). Suspends the chosen
     certificates (every active one by default), ends the reported account's sessions and forces its
-    password change, opens a high-severity ``abuse_report`` flag and a case for officers with it
-    (and ``related_flags``, such as those of a sign-in disowned as "not me" that are in no open
-    case yet), and tells every officer."""
+    password change, opens a high-severity ``abuse_report`` flag, sends ``abuse_reported`` (the
+    officers' app opens a case with the flag and ``related_flags``, such as those of a sign-in
+    disowned as "not me" that are in no open case yet), and tells every officer."""
     organization = reporter.organization
     if organization is None:
         raise ApplicationError(
@@ -847,11 +846,9 @@ def abuse_report(
     )
     report.flag = flag
     report.save(update_fields=["flag"])
-    # A misuse report is a case for officers from the start, not only a flag in their queue.
-    free = [f for f in [flag, *related_flags] if not f.cases.filter(status=Case.Status.OPEN).exists()]
-    if flag in free:
-        title = gettext("Misuse reported by %(organization)s") % {"organization": organization.name}
-        case_open(flags=free, actor=None, title=title)
+    # A misuse report is a case for officers from the start (officers.receivers opens it, in this
+    # transaction: a failure there undoes the report too, as any step of it would).
+    abuse_reported.send(sender=AbuseReport, report=report, flags=[flag, *related_flags])
     audit_event_record(
         action=Action.ABUSE_REPORTED,
         actor=reporter,
@@ -1295,137 +1292,3 @@ def declarations_digest(*, now: datetime.datetime | None = None) -> int:
                         numbers=shown,
                     )
             told += len(records)
-
-
-# --- compliance classification ----------------------------------------------------------------------
-
-
-def _apply_level(organization: Organization, *, source: str, actor: User | None, reason: str = "") -> None:
-    """Set the effective level (an officer's override wins over the computed one) and record
-    ``organization.classified`` when it changed, or always for an officer's decision."""
-    from signatures.policies import Level
-
-    level = (
-        organization.compliance_override_level or organization.compliance_computed_level or Level.UNCLASSIFIED
-    )
-    previous = organization.compliance_level
-    organization.compliance_level = level
-    if level != previous or actor is not None:
-        audit_event_record(
-            action=Action.ORGANIZATION_CLASSIFIED,
-            actor=actor,
-            organization=organization,
-            target=organization,
-            data={
-                "level": level,
-                "previous": previous,
-                "computed": organization.compliance_computed_level,
-                "source": source,
-                "signals": [signal["code"] for signal in organization.compliance_reasons],
-                "reason": reason[:500],
-            },
-        )
-
-
-@transaction.atomic
-def compliance_classify(*, organization: Organization, now: datetime.datetime | None = None) -> Organization:
-    """Recompute one enterprise's level from its signals over ``COMPLIANCE_WINDOW_DAYS`` (confirmed
-    misuse cases, misuse reports, non-cooperation, missed broker reports, certificate lending,
-    account sharing) and keep the reasons. An officer's override stays in force; the computed level
-    is kept beside it. Records ``organization.classified`` when the effective level changes."""
-    from signatures.policies import Signals, classify
-    from signatures.selectors import compliance_signals
-
-    now = now or _now()
-    organization = Organization.objects.select_for_update().get(pk=organization.pk)
-    since = now - datetime.timedelta(days=settings.COMPLIANCE_WINDOW_DAYS)
-    counts = compliance_signals(organization_ids=[organization.pk], since=since)[organization.pk]
-    signals = Signals(non_cooperation=int(organization.non_cooperation), **counts)
-    level, reasons = classify(signals, verified_at=organization.verified_at, now=now)
-    organization.compliance_computed_level = level
-    organization.compliance_reasons = reasons
-    organization.compliance_classified_at = now
-    _apply_level(organization, source="computed", actor=None)
-    organization.save(
-        update_fields=[
-            "compliance_level", "compliance_computed_level", "compliance_reasons", "compliance_classified_at",
-            "updated_at",
-        ]
-    )  # fmt: skip
-    return organization
-
-
-def compliance_classify_all(*, now: datetime.datetime | None = None) -> dict[str, int]:
-    """Nightly: classify every enterprise that is not suspended, one short transaction each (an
-    error on one does not stop the others; the next night retries it)."""
-    now = now or _now()
-    done = failed = 0
-    ids = Organization.objects.exclude(status=Organization.Status.SUSPENDED).values_list("pk", flat=True)
-    for organization in Organization.objects.filter(pk__in=list(ids)).iterator():
-        try:
-            compliance_classify(organization=organization, now=now)
-        except Exception:  # one broken row must not stop the night's run
-            logger.exception("compliance classification failed for organisation %s", organization.pk)
-            failed += 1
-        else:
-            done += 1
-    return {"classified": done, "failed": failed}
-
-
-@transaction.atomic
-def compliance_override_set(
-    *, organization: Organization, level: str, reason: str, actor: User
-) -> Organization:
-    """An officer sets an enterprise's level by hand, with the reason (it then holds until cleared).
-    Records ``organization.classified``. Raises ``ApplicationError``: ``not_allowed`` (an officer
-    without the classify right), ``reason_required``, ``level_invalid``."""
-    from signatures.policies import Level
-
-    _require_classifier(actor)
-    reason = require_reason(reason)
-    if level not in Level.values or level == Level.UNCLASSIFIED:
-        raise ApplicationError(gettext("Choose a level on the five-level scale."), code="level_invalid")
-    organization = Organization.objects.select_for_update().get(pk=organization.pk)
-    organization.compliance_override_level = level
-    organization.compliance_override_reason = reason
-    organization.compliance_override_by = actor
-    organization.compliance_override_at = _now()
-    _apply_level(organization, source="override", actor=actor, reason=reason)
-    organization.save(
-        update_fields=[
-            "compliance_level", "compliance_override_level", "compliance_override_reason",
-            "compliance_override_by", "compliance_override_at", "updated_at",
-        ]
-    )  # fmt: skip
-    return organization
-
-
-def _require_classifier(actor: User | None) -> None:
-    if actor is None or not actor.is_officer or not actor.has_perm("audit.classify_enterprise"):
-        raise ApplicationError(
-            gettext("Only an officer who classifies enterprises can do this."),
-            code="not_allowed",
-            status_code=403,
-        )
-
-
-@transaction.atomic
-def compliance_override_clear(*, organization: Organization, reason: str, actor: User) -> Organization:
-    """Drop an officer's level: the computed one applies again. Same rights and errors as setting it."""
-    _require_classifier(actor)
-    reason = require_reason(reason)
-    organization = Organization.objects.select_for_update().get(pk=organization.pk)
-    if not organization.compliance_override_level:
-        raise ApplicationError(gettext("No level was set by an officer."), code="invalid_transition")
-    organization.compliance_override_level = ""
-    organization.compliance_override_reason = ""
-    organization.compliance_override_by = None
-    organization.compliance_override_at = None
-    _apply_level(organization, source="override_cleared", actor=actor, reason=reason)
-    organization.save(
-        update_fields=[
-            "compliance_level", "compliance_override_level", "compliance_override_reason",
-            "compliance_override_by", "compliance_override_at", "updated_at",
-        ]
-    )  # fmt: skip
-    return organization

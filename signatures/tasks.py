@@ -34,9 +34,3 @@ def declarations_notice_task() -> int:
 @shared_task(name="signatures.tasks.declarations_digest", acks_late=True)
 def declarations_digest_task() -> int:
     return services.declarations_digest()
-
-
-@shared_task(name="signatures.tasks.compliance_classify_all", acks_late=True)
-def compliance_classify_all_task() -> dict:
-    """Nightly; idempotent (a re-run recomputes the same levels and records nothing new)."""
-    return services.compliance_classify_all()

@@ -15,8 +15,9 @@ from brokers import services as broker_services
 from brokers.models import OperationReport
 from config.schedules import SCHEDULES
 from core.errors import ApplicationError
-from signatures import services
-from signatures.policies import Signals, classify
+from officers.policies import Signals, classify
+from officers.services import compliance as services
+from officers.services.cases import case_close, case_open
 from tests.helpers import sign_in
 from tests.officers.helpers import officer_in
 
@@ -53,12 +54,8 @@ def test_classification_counts_each_signal_and_lists_the_reasons(trader, outside
     flag(trader, "foreign_party_device")
     flag(outsider.organization, "certificate_foreign_use")  # someone else's
     investigator = officer_in("investigator")
-    from accounts import services as account_services
-
-    case = account_services.case_open(flags=[flag(trader, "abuse_report")], actor=investigator)
-    account_services.case_close(
-        case=case, outcome=Case.Outcome.CONFIRMED_MISUSE, note="yes", actor=investigator
-    )
+    case = case_open(flags=[flag(trader, "abuse_report")], actor=investigator)
+    case_close(case=case, outcome=Case.Outcome.CONFIRMED_MISUSE, note="yes", actor=investigator)
     organization = services.compliance_classify(organization=trader)
     codes = {reason["code"]: reason["count"] for reason in organization.compliance_reasons}
     assert codes == {"certificate_lending": 1, "account_sharing": 1, "confirmed_misuse": 1}
@@ -88,7 +85,7 @@ def test_the_nightly_run_classifies_everyone_and_is_scheduled(trader, outsider):
     assert result == {"classified": 2, "failed": 0}
     trader.refresh_from_db()
     assert trader.compliance_level == "high" and trader.compliance_classified_at is not None
-    assert SCHEDULES["compliance-classification"].task == "signatures.tasks.compliance_classify_all"
+    assert SCHEDULES["compliance-classification"].task == "officers.tasks.compliance_classify_all"
 
 
 def test_an_investigator_classifies_an_enterprise_and_its_channel_changes(world, console):

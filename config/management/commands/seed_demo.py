@@ -20,9 +20,11 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import services as account_services
 from accounts.models import Organization, User
 from audit.models import Flag
-from audit.services import flag_raise, officer_group_set, officer_groups_sync
+from audit.services import flag_raise
 from brokers import services as broker_services
 from brokers.models import AgentStaff, BrokerLicence
+from officers.services.compliance import compliance_classify_all
+from officers.services.groups import officer_group_set, officer_groups_sync
 from signatures import services as signature_services
 from signatures.demo_pki import demo_pki
 from signatures.models import TrustedIssuer
@@ -179,7 +181,7 @@ class Command(BaseCommand):
                     explanation="Demo: the trader's certificate was presented by another organisation.",
                     evidence={"demo": True, "used_by": organizations["broker"].tax_code},
                 )
-        signature_services.compliance_classify_all()
+        compliance_classify_all()
 
     def _organization(self, kind: str, data: dict) -> Organization:
         existing = Organization.objects.filter(tax_code=data["tax_code"]).first()
