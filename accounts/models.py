@@ -66,7 +66,7 @@ class Organization(models.Model):
     )
     non_cooperation = models.BooleanField(_("marked non-cooperative"), default=False)
     non_cooperation_reason = models.TextField(_("non-cooperation reason"), blank=True)
-    # The nightly classification (signatures.services.compliance_classify) and an officer's override:
+    # The nightly classification (officers.services.compliance.compliance_classify) and an officer's override:
     # the override, while set, decides ``compliance_level``; the computed level is kept beside it.
     compliance_computed_level = models.CharField(
         _("computed compliance level"), max_length=16, choices=ComplianceLevel.choices, blank=True

@@ -270,8 +270,8 @@ def explain_all(accounts: dict) -> None:
     from accounts import selectors as account_selectors
     from brokers import selectors as broker_selectors
     from core.pagination import UncountedPage
+    from officers.who_signed import PAGE_SIZE
     from signatures import selectors as signature_selectors
-    from signatures.admin import PAGE_SIZE
 
     owner = next(u for u in accounts["owners"] if u.organization_id in accounts["big"])
     officer = accounts["officer"]

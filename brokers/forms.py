@@ -6,17 +6,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from brokers.models import Authorization, OrganizationAPIKey
-from core.widgets import WrittenTextInput
 
 
 class DirectorySearchForm(forms.Form):
-    # Written out in Python (core.widgets): the public directory is searched all day.
-    q = forms.CharField(
-        label=_("Name, tax code or licence number"), max_length=100, required=False, widget=WrittenTextInput
-    )
-    province = forms.CharField(
-        label=_("Province or city"), max_length=64, required=False, widget=WrittenTextInput
-    )
+    q = forms.CharField(label=_("Name, tax code or licence number"), max_length=100, required=False)
+    province = forms.CharField(label=_("Province or city"), max_length=64, required=False)
 
 
 class MandateForm(forms.Form):

@@ -25,21 +25,3 @@ class ConfigConfig(AppConfig):
         post_migrate.connect(
             install_schedules_after_migrate, sender=apps.get_app_config("django_celery_beat")
         )
-        # The officer console's groups, once the last app's permissions exist (apps are migrated,
-        # and their permissions created, in INSTALLED_APPS order; signatures is the last of ours).
-        post_migrate.connect(
-            officer_groups_after_migrate,
-            sender=apps.get_app_config("signatures"),
-            dispatch_uid="config.officer_groups",
-        )
-
-
-def officer_groups_after_migrate(sender, using="default", **kwargs) -> None:
-    import logging
-
-    from audit.services import officer_groups_sync
-
-    try:
-        officer_groups_sync()
-    except LookupError as exc:  # a partial migrate (one app back to an old state): fix on the next one
-        logging.getLogger(__name__).warning("officer groups not updated: %s", exc)

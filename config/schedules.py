@@ -82,7 +82,7 @@ SCHEDULES: dict[str, Schedule] = {
         description="From SIGNATURE_DIGEST_HOUR, the daily digest for traders that prefer one.",
     ),
     "compliance-classification": Schedule(
-        task="signatures.tasks.compliance_classify_all",
+        task="officers.tasks.compliance_classify_all",
         every=timedelta(hours=24),
         queue=QUEUE_DEFAULT,
         description="Recompute every enterprise's compliance level and suggested channel from its signals.",

@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "accounts",
     "brokers",
     "signatures",
+    "officers",
 ]
 
 MIDDLEWARE = [

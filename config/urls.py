@@ -1,9 +1,9 @@
 from django.urls import include, path
 from django.views.i18n import set_language
 
-from audit.officers import officer_site
 from config import views
 from config.health import healthz
+from officers.site import officer_site
 
 urlpatterns = [
     path("", views.home, name="home"),

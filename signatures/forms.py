@@ -5,7 +5,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, User
 from accounts.validators import validate_citizen_id
-from core.widgets import WrittenDateInput, WrittenTextInput
 
 
 class CertificateUploadForm(forms.Form):
@@ -95,27 +94,17 @@ class SignatureNoticeForm(forms.Form):
 class SignatureSearchForm(forms.Form):
     """The officers' "who signed which declaration" search: at least one criterion, a sane range."""
 
-    # Written out in Python (core.widgets): the officers run this search all day.
-    declaration_number = forms.CharField(
-        label=_("Declaration number"), max_length=32, required=False, widget=WrittenTextInput
-    )
-    tax_code = forms.CharField(
-        label=_("Tax code (trader or signer)"), max_length=14, required=False, widget=WrittenTextInput
-    )
+    declaration_number = forms.CharField(label=_("Declaration number"), max_length=32, required=False)
+    tax_code = forms.CharField(label=_("Tax code (trader or signer)"), max_length=14, required=False)
     certificate = forms.CharField(
         label=_("Certificate serial or SHA-256 fingerprint"),
         max_length=100,
         required=False,
-        widget=WrittenTextInput,
     )
-    agent_number = forms.CharField(
-        label=_("Agent number"), max_length=64, required=False, widget=WrittenTextInput
-    )
-    user = forms.CharField(
-        label=_("Signer's username"), max_length=150, required=False, widget=WrittenTextInput
-    )
-    date_from = forms.DateField(label=_("From (inclusive)"), required=False, widget=WrittenDateInput)
-    date_to = forms.DateField(label=_("To (inclusive)"), required=False, widget=WrittenDateInput)
+    agent_number = forms.CharField(label=_("Agent number"), max_length=64, required=False)
+    user = forms.CharField(label=_("Signer's username"), max_length=150, required=False)
+    date_from = forms.DateField(label=_("From (inclusive)"), required=False)
+    date_to = forms.DateField(label=_("To (inclusive)"), required=False)
 
     CRITERIA = ("declaration_number", "tax_code", "certificate", "agent_number", "user")
 

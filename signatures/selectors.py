@@ -69,7 +69,7 @@ def declaration_list(*, viewer: User) -> QuerySet[Declaration]:
 
 _HISTORY_RELATED = ("signer", "signer_organization", "certificate", "authorization", "trader")
 # The columns a row of the portal's history (signatures/declarations.html) or of the officers'
-# who-signed page (signatures.admin._hit_row, its CSV too) shows: loading only these halves the
+# who-signed page (officers.who_signed._hit_row, its CSV too) shows: loading only these halves the
 # cost of turning a page's rows and their five related rows into objects.
 _ROW_SHOWN = (
     "created_at", "declaration_number", "declaration_kind", "trader_tax_code", "agent_number",
@@ -286,52 +286,3 @@ def declarations_by_signer_side(*, since: datetime.date) -> list[tuple[datetime.
         .order_by("day", "side")
     )
     return list(rows)
-
-
-def compliance_signals(*, organization_ids: list[int], since: datetime.datetime) -> dict[int, dict[str, int]]:
-    """The compliance classification's inputs per organisation, since ``since`` (a few grouped
-    queries for any number of organisations). Flags an officer closed as a false positive do not
-    count; a misuse report counts against the reported person's enterprise only when another
-    enterprise filed it (an enterprise reporting its own staff is doing the right thing)."""
-    from audit.models import Case as OfficerCase
-    from audit.models import Flag
-    from brokers.models import OperationReport
-    from signatures.models import AbuseReport
-
-    signals: dict[int, dict[str, int]] = {pk: {} for pk in organization_ids}
-
-    def add(name: str, rows) -> None:
-        for organization_id, count in rows:
-            if organization_id in signals:
-                signals[organization_id][name] = count
-
-    add(
-        "confirmed_misuse",
-        OfficerCase.objects.filter(
-            organization_id__in=organization_ids,
-            status=OfficerCase.Status.CLOSED,
-            outcome=OfficerCase.Outcome.CONFIRMED_MISUSE,
-            closed_at__gte=since,
-        )
-        .values_list("organization_id")
-        .annotate(count=Count("id")),
-    )
-    flags = Flag.objects.filter(organization_id__in=organization_ids, first_seen_at__gte=since).exclude(
-        outcome=OfficerCase.Outcome.FALSE_POSITIVE
-    )
-    for name, kind in (
-        ("certificate_lending", "certificate_foreign_use"),
-        ("account_sharing", "foreign_party_device"),
-    ):
-        add(name, flags.filter(kind=kind).values_list("organization_id").annotate(count=Count("id")))
-    add(
-        "abuse_reports",
-        AbuseReport.objects.filter(reported_user__organization_id__in=organization_ids, created_at__gte=since)
-        .exclude(organization_id=F("reported_user__organization_id"))
-        .values_list("reported_user__organization_id")
-        .annotate(count=Count("id")),
-    )
-    reports = OperationReport.objects.filter(broker_id__in=organization_ids, due_on__gte=since.date())
-    for name, status in (("missed_reports", "missing"), ("late_reports", "late")):
-        add(name, reports.filter(status=status).values_list("broker_id").annotate(count=Count("id")))
-    return signals

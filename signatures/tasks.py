@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from signatures.services import compliance_pending, lifecycle, notices, trust
+from signatures.services import lifecycle, notices, trust
 
 
 @shared_task(name="signatures.tasks.certificates_housekeeping", acks_late=True)
@@ -34,9 +34,3 @@ def declarations_notice_task() -> int:
 @shared_task(name="signatures.tasks.declarations_digest", acks_late=True)
 def declarations_digest_task() -> int:
     return notices.declarations_digest()
-
-
-@shared_task(name="signatures.tasks.compliance_classify_all", acks_late=True)
-def compliance_classify_all_task() -> dict:
-    """Nightly; idempotent (a re-run recomputes the same levels and records nothing new)."""
-    return compliance_pending.compliance_classify_all()

@@ -24,7 +24,6 @@ from signatures.forms import (
     SignatureNoticeForm,
 )
 from signatures.models import Certificate
-from signatures.rows import declaration_history_rows
 from signatures.services import binding, lifecycle, misuse, signing
 
 
@@ -205,7 +204,7 @@ def declaration_list(request):
     return render(
         request,
         "signatures/declarations.html",
-        {"page": page, "rows": declaration_history_rows(page.object_list), "notice_form": notice_form},
+        {"page": page, "notice_form": notice_form},
     )
 
 

@@ -7,12 +7,13 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from accounts.models import Notification, User
-from accounts.services import case_open, notification_send, sessions_end_all
-from audit.models import Action, Case, Flag
+from accounts.services import notification_send, sessions_end_all
+from audit.models import Action, Flag
 from audit.services import audit_event_record, flag_raise
 from core.errors import ApplicationError
 from signatures.models import AbuseReport, Certificate
 from signatures.services.lifecycle import certificate_locked, certificate_status_set
+from signatures.signals import abuse_reported
 
 
 @transaction.atomic
@@ -26,9 +27,9 @@ def abuse_report(
 ) -> AbuseReport:
     """ "My signature or account was misused" (any member of the enterprise). Suspends the chosen
     certificates (every active one by default), ends the reported account's sessions and forces its
-    password change, opens a high-severity ``abuse_report`` flag and a case for officers with it
-    (and ``related_flags``, such as those of a sign-in disowned as "not me" that are in no open
-    case yet), and tells every officer."""
+    password change, opens a high-severity ``abuse_report`` flag, sends ``abuse_reported`` (the
+    officers' app opens a case with the flag and ``related_flags``, such as those of a sign-in
+    disowned as "not me" that are in no open case yet), and tells every officer."""
     organization = reporter.organization
     if organization is None:
         raise ApplicationError(
@@ -79,11 +80,9 @@ def abuse_report(
     )
     report.flag = flag
     report.save(update_fields=["flag"])
-    # A misuse report is a case for officers from the start, not only a flag in their queue.
-    free = [f for f in [flag, *related_flags] if not f.cases.filter(status=Case.Status.OPEN).exists()]
-    if flag in free:
-        title = gettext("Misuse reported by %(organization)s") % {"organization": organization.name}
-        case_open(flags=free, actor=None, title=title)
+    # A misuse report is a case for officers from the start (officers.receivers opens it, in this
+    # transaction: a failure there undoes the report too, as any step of it would).
+    abuse_reported.send(sender=AbuseReport, report=report, flags=[flag, *related_flags])
     audit_event_record(
         action=Action.ABUSE_REPORTED,
         actor=reporter,

@@ -10,7 +10,7 @@ from accounts import services
 from accounts.models import Organization, User
 from accounts.password_validation import fold, name_variants, phone_variants
 from audit.models import AuditEvent
-from signatures.management.commands.seed_demo import PEOPLE
+from config.management.commands.seed_demo import PEOPLE
 
 
 @pytest.fixture

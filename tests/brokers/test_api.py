@@ -10,6 +10,7 @@ import time_machine
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django.asserts import assertInHTML
 
 from accounts.models import SignInEvent
 from audit.models import AuditEvent
@@ -333,6 +334,17 @@ def test_the_directory_pages_through_every_match_in_name_order_without_counting(
     # A page beyond the end, or not a number, answers (empty, or the first page).
     assert client.get(reverse("broker_directory"), {"q": "Thử", "page": 9}).context["page"].object_list == []
     assert client.get(reverse("broker_directory"), {"page": "x"}).context["page"].number == 1
+
+
+def test_the_directory_search_keeps_its_names_ids_and_what_was_typed_as_text(client):
+    body = client.get(reverse("broker_directory"), {"q": '"><b>x</b>', "province": "Hà Nội"}).content.decode()
+    assert "<b>x</b>" not in body
+    assertInHTML(
+        '<input type="text" name="q" value="&quot;&gt;&lt;b&gt;x&lt;/b&gt;" maxlength="100" id="id_q">', body
+    )
+    assertInHTML('<input type="text" name="province" value="Hà Nội" maxlength="64" id="id_province">', body)
+    empty = client.get(reverse("broker_directory")).content.decode()
+    assertInHTML('<input type="text" name="q" maxlength="100" id="id_q">', empty)
 
 
 @pytest.mark.parametrize(

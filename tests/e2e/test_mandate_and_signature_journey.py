@@ -15,8 +15,8 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import Notification, Organization, User
-from audit.services import officer_group_set
 from brokers.models import Authorization
+from officers.services.groups import officer_group_set
 from tests.factories import (
     TEST_PASSWORD,
     AgentStaffFactory,

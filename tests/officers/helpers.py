@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from officers.services.groups import officer_group_set
 from tests.factories import TEST_PASSWORD, TEST_TOTP_KEY, OfficerFactory, totp_code
 
 CONSOLE_LOGIN = "/officers/login/"
@@ -21,8 +22,6 @@ def console_sign_in(client, username: str, password: str = TEST_PASSWORD):
 
 
 def officer_in(*groups: str, **kwargs):
-    from audit.services import officer_group_set
-
     officer = OfficerFactory(**kwargs)
     officer_group_set(officer=officer, groups=list(groups))
     return officer

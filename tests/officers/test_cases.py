@@ -8,10 +8,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from accounts import services
 from accounts.models import Notification
 from audit.models import Action, AuditEvent, Case, Flag
 from core.errors import ApplicationError
+from officers.services import cases as services
 from tests.officers.helpers import officer_in
 
 pytestmark = pytest.mark.django_db

@@ -15,8 +15,9 @@ from brokers.models import OperationReport
 from brokers.services.api_keys import api_key_create
 from config.schedules import SCHEDULES
 from core.errors import ApplicationError
-from signatures.policies import Signals, classify
-from signatures.services import compliance_pending
+from officers.policies import Signals, classify
+from officers.services import compliance as services
+from officers.services.cases import case_close, case_open
 from tests.helpers import sign_in
 from tests.officers.helpers import officer_in
 
@@ -53,13 +54,9 @@ def test_classification_counts_each_signal_and_lists_the_reasons(trader, outside
     flag(trader, "foreign_party_device")
     flag(outsider.organization, "certificate_foreign_use")  # someone else's
     investigator = officer_in("investigator")
-    from accounts import services as account_services
-
-    case = account_services.case_open(flags=[flag(trader, "abuse_report")], actor=investigator)
-    account_services.case_close(
-        case=case, outcome=Case.Outcome.CONFIRMED_MISUSE, note="yes", actor=investigator
-    )
-    organization = compliance_pending.compliance_classify(organization=trader)
+    case = case_open(flags=[flag(trader, "abuse_report")], actor=investigator)
+    case_close(case=case, outcome=Case.Outcome.CONFIRMED_MISUSE, note="yes", actor=investigator)
+    organization = services.compliance_classify(organization=trader)
     codes = {reason["code"]: reason["count"] for reason in organization.compliance_reasons}
     assert codes == {"certificate_lending": 1, "account_sharing": 1, "confirmed_misuse": 1}
     assert organization.compliance_level == "poor"  # 2 + 1 + 4 points
@@ -67,7 +64,7 @@ def test_classification_counts_each_signal_and_lists_the_reasons(trader, outside
     event = AuditEvent.objects.get(action=Action.ORGANIZATION_CLASSIFIED, organization=trader)
     assert event.actor is None and event.data["level"] == "poor" and event.data["previous"] == "unclassified"
     # Nothing new, nothing recorded.
-    compliance_pending.compliance_classify(organization=trader)
+    services.compliance_classify(organization=trader)
     assert AuditEvent.objects.filter(action=Action.ORGANIZATION_CLASSIFIED, organization=trader).count() == 1
 
 
@@ -78,22 +75,22 @@ def test_missed_broker_reports_count_against_the_broker(broker):
     )  # fmt: skip
     broker.non_cooperation = True
     broker.save(update_fields=["non_cooperation"])
-    broker = compliance_pending.compliance_classify(organization=broker)
+    broker = services.compliance_classify(organization=broker)
     assert {r["code"] for r in broker.compliance_reasons} == {"missed_reports", "non_cooperation"}
     assert broker.compliance_level == "poor"
 
 
 def test_the_nightly_run_classifies_everyone_and_is_scheduled(trader, outsider):
-    result = compliance_pending.compliance_classify_all()
+    result = services.compliance_classify_all()
     assert result == {"classified": 2, "failed": 0}
     trader.refresh_from_db()
     assert trader.compliance_level == "high" and trader.compliance_classified_at is not None
-    assert SCHEDULES["compliance-classification"].task == "signatures.tasks.compliance_classify_all"
+    assert SCHEDULES["compliance-classification"].task == "officers.tasks.compliance_classify_all"
 
 
 def test_an_investigator_classifies_an_enterprise_and_its_channel_changes(world, console):
     record = world.sign(world.trader_signer, world.trader_key)
-    compliance_pending.compliance_classify(organization=world.trader)
+    services.compliance_classify(organization=world.trader)
     owner = Client(HTTP_ACCEPT_LANGUAGE="en")
     sign_in(owner, world.trader_owner.username)
     page = owner.get(reverse("declaration_list"))
@@ -122,7 +119,7 @@ def test_an_investigator_classifies_an_enterprise_and_its_channel_changes(world,
     rows = api.get(reverse("api_declarations")).json()["results"]
     assert {row["number"]: row["suggested_channel"] for row in rows}["777"] == "red"
     # The nightly run keeps the officer's level; clearing it lets the computed one apply again.
-    compliance_pending.compliance_classify_all()
+    services.compliance_classify_all()
     world.trader.refresh_from_db()
     assert world.trader.compliance_level == "non_compliant"
     clear = f"/officers/accounts/organization/{world.trader.pk}/do/clear-classification/"
@@ -139,9 +136,7 @@ def test_only_investigators_and_administrators_classify(trader, console, group):
     )
     assert response.status_code == 403
     with pytest.raises(ApplicationError) as refusal:
-        compliance_pending.compliance_override_set(
-            organization=trader, level="poor", reason="x", actor=client.officer
-        )
+        services.compliance_override_set(organization=trader, level="poor", reason="x", actor=client.officer)
     assert refusal.value.code == "not_allowed"
     trader.refresh_from_db()
     assert trader.compliance_level == "unclassified"
@@ -149,7 +144,7 @@ def test_only_investigators_and_administrators_classify(trader, console, group):
 
 def test_an_override_to_an_unknown_level_is_refused(trader):
     with pytest.raises(ApplicationError) as refusal:
-        compliance_pending.compliance_override_set(
+        services.compliance_override_set(
             organization=trader, level="unclassified", reason="x", actor=officer_in("administrator")
         )
     assert refusal.value.code == "level_invalid"

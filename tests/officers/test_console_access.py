@@ -10,7 +10,9 @@ from django.urls import URLPattern, URLResolver
 
 from accounts.models import SignInEvent
 from audit.models import Action, AuditEvent, Flag
-from audit.officers import OFFICER_GROUPS, officer_site
+from officers.permissions import OFFICER_GROUPS
+from officers.services.cases import case_note_add, case_open
+from officers.site import officer_site
 from tests.factories import OfficerFactory
 from tests.helpers import sign_in
 from tests.officers.helpers import CONSOLE_LOGIN, CONSOLE_VERIFY, console_sign_in, officer_in
@@ -149,7 +151,7 @@ def test_the_console_password_page_is_the_portals(console):
 def test_groups_are_created_with_their_permissions(db):
     from django.contrib.auth.models import Group
 
-    from audit.services import officer_groups_sync
+    from officers.services.groups import officer_groups_sync
 
     counts = officer_groups_sync()
     assert set(counts) == {f"officer {name}" for name in OFFICER_GROUPS}
@@ -195,15 +197,14 @@ def test_an_officer_in_no_group_sees_nothing(console):
 
 def test_an_administrator_opens_every_page_without_an_error(world, console, settings):
     """Every console URL with real rows behind it renders (no 500, no template error)."""
-    from accounts import services as account_services
     from audit.services import audit_seal
 
     settings.AUDIT_CHECKPOINT_EVENTS = 1
     world.sign(world.broker_agent, world.trader_key)  # a refusal and a flag
     world.sign(world.broker_agent, world.broker_key)
     client = console("administrator")
-    case = account_services.case_open(flags=list(Flag.objects.all()), actor=client.officer)
-    account_services.case_note_add(case=case, text="first look", actor=client.officer)
+    case = case_open(flags=list(Flag.objects.all()), actor=client.officer)
+    case_note_add(case=case, text="first look", actor=client.officer)
     audit_seal()
     statuses = {}
     for url in console_urls():

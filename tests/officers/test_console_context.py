@@ -7,7 +7,7 @@ import pytest
 from django.contrib.admin import AdminSite
 from django.test import RequestFactory
 
-from audit.officers import officer_site
+from officers.site import officer_site
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,11 @@ import re
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 from django.utils import dateformat, translation
+from django.utils.html import escape
 from django.utils.timezone import localdate, localtime
+from pytest_django.asserts import assertInHTML
 
 from audit.models import Action, AuditEvent
 from audit.services import audit_seal
@@ -133,7 +136,7 @@ def test_the_search_is_not_for_non_officers(world, trader_owner):
 
 
 def test_results_come_a_page_at_a_time_newest_first(world, console, monkeypatch):
-    monkeypatch.setattr("signatures.admin.PAGE_SIZE", 2)
+    monkeypatch.setattr("officers.who_signed.PAGE_SIZE", 2)
     records = [world.sign(world.broker_agent, world.broker_key) for _ in range(3)]
     client = console("viewer")
     criteria = {"tax_code": world.broker.tax_code}
@@ -184,3 +187,54 @@ def test_a_console_page_does_not_count_the_officers_portal_notifications(world, 
         assert client.get(URL, {"declaration_number": "102345678901"}).status_code == 200
     assert not [q for q in queries.captured_queries if "accounts_notification" in q["sql"]]
     assert any("audit_auditevent" in q["sql"] for q in queries.captured_queries)  # the page did query
+
+
+def test_each_row_links_its_own_record_and_its_own_receipt(world, console):
+    records = [world.sign(world.broker_agent, world.broker_key, number=f"60{n}") for n in range(3)]
+    client = console("viewer")
+    page = client.get(URL, {"tax_code": world.broker.tax_code}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    body = page[page.index("<tbody>") : page.index("</tbody>")]
+    rows = body.split("<tr>")[1:]
+    assert len(rows) == 3
+    signed = AuditEvent.objects.filter(action="declaration.signed", target_type="signatures.signaturerecord")
+    events = dict(signed.values_list("target_id", "event_id"))
+    for row, record in zip(rows, records[::-1], strict=True):
+        change = reverse("officers:signatures_signaturerecord_change", args=[record.pk])
+        assert f'<a href="{change}">{record.declaration_number}</a>' in row
+        receipt = reverse("officers:receipt", args=[events[str(record.pk)]])
+        assert f'<a href="{receipt}">receipt</a>' in row
+
+
+def test_the_search_inputs_keep_their_names_ids_and_the_values_typed_as_text(console):
+    criteria = {
+        "declaration_number": "102345678901",
+        "tax_code": '"><script>x</script>',  # too long for a tax code: shown back, escaped, as an error
+        "certificate": "ab & cd",
+        "agent_number": "DL-1",
+        "user": "anh",
+        "date_from": "2026-01-01",
+        "date_to": "not-a-date",
+    }
+    response = console("viewer").get(URL, criteria, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "<script>" not in page
+    maxlength = {
+        "declaration_number": 32,
+        "tax_code": 14,
+        "certificate": 100,
+        "agent_number": 64,
+        "user": 150,
+    }
+    for name, value in criteria.items():
+        invalid = name in ("tax_code", "date_to")
+        attributes = {
+            "type": "text",
+            "name": name,
+            "value": value,
+            "id": f"id_{name}",
+            **({"maxlength": str(maxlength[name])} if name in maxlength else {}),
+            **({"aria-invalid": "true", "aria-describedby": f"id_{name}_error"} if invalid else {}),
+        }
+        expected = "<input " + " ".join(f'{key}="{escape(item)}"' for key, item in attributes.items()) + ">"
+        assertInHTML(expected, page, count=1)

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from signatures.management.commands.seed_demo import DEMO_TOTP_KEY_HEX
+from config.management.commands.seed_demo import DEMO_TOTP_KEY_HEX
 from signatures.models import Certificate
 from tests.factories import totp_code
 

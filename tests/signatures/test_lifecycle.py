@@ -22,6 +22,7 @@ from signatures.services.lifecycle import (
     certificates_remind_expiry,
 )
 from signatures.services.misuse import abuse_report
+from signatures.signals import abuse_reported
 from tests.factories import UserFactory
 from tests.helpers import sign_in
 from tests.signatures.helpers import trust
@@ -165,6 +166,28 @@ def test_a_misuse_report_suspends_signs_out_and_flags(bound, trader, trader_owne
     assert AuditEvent.objects.filter(action="abuse.reported", actor=trader_owner).count() == 1
     # Only an officer lifts a suspension the system imposed.
     assert refused_code(lambda: certificate_reinstate(certificate=bound, actor=trader_owner)) == "not_allowed"
+
+
+def test_a_misuse_report_announces_itself_with_its_flag_first(trader, trader_owner, trader_signer):
+    now = timezone.now()
+    related = Flag.objects.create(
+        kind="off_hours", severity="low", organization=trader, explanation="x", first_seen_at=now,
+        last_seen_at=now,
+    )  # fmt: skip
+    heard = []
+
+    def listen(sender, report, flags, **_kwargs):
+        heard.append((sender, report, flags))
+        return "never read"
+
+    abuse_reported.connect(listen, dispatch_uid="test.listen")
+    try:
+        report = abuse_report(
+            reporter=trader_owner, description="x", reported_user=trader_signer, related_flags=[related]
+        )
+    finally:
+        abuse_reported.disconnect(dispatch_uid="test.listen")
+    assert heard == [(AbuseReport, report, [report.flag, related])]
 
 
 def test_a_report_cannot_reach_into_another_enterprise(bound, outsider, trader_signer):

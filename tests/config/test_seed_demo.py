@@ -8,7 +8,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Organization, User
 from brokers.models import AgentStaff, BrokerLicence
-from signatures.management.commands.seed_demo import DEMO_TOTP_KEY_BASE32, DEMO_TOTP_KEY_HEX, PEOPLE
+from config.management.commands.seed_demo import DEMO_TOTP_KEY_BASE32, DEMO_TOTP_KEY_HEX, PEOPLE
 from tests.factories import totp_code
 
 

@@ -20,14 +20,16 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import services as account_services
 from accounts.models import Organization, User
 from audit.models import Flag
-from audit.services import flag_raise, officer_group_set, officer_groups_sync
+from audit.services import flag_raise
 from brokers.models import AgentStaff, BrokerLicence
 from brokers.periods import report_period_containing
 from brokers.services.agents import agent_register
 from brokers.services.licences import broker_licence_grant
+from officers.services.compliance import compliance_classify_all
+from officers.services.groups import officer_group_set, officer_groups_sync
 from signatures.demo_pki import demo_pki
 from signatures.models import TrustedIssuer
-from signatures.services import compliance_pending, trust
+from signatures.services import trust
 
 TRADER = {
     "tax_code": "0100686209",
@@ -179,7 +181,7 @@ class Command(BaseCommand):
                     explanation="Demo: the trader's certificate was presented by another organisation.",
                     evidence={"demo": True, "used_by": organizations["broker"].tax_code},
                 )
-        compliance_pending.compliance_classify_all()
+        compliance_classify_all()
 
     def _organization(self, kind: str, data: dict) -> Organization:
         existing = Organization.objects.filter(tax_code=data["tax_code"]).first()

@@ -1,6 +1,6 @@
 """The officer console's sign-in (``/officers/login/``): the password, then the second factor.
 
-Registered on ``audit.officers.officer_site`` by ``accounts.admin``. The session then carries
+``officers.site.OfficerSite`` serves these as its login pages. The session then carries
 ``OFFICER_SESSION`` and django-otp's verification; the request path puts the sign-in records on the
 ``officers`` channel. Officers always have a second factor: one without gets sent to set it up.
 """
@@ -26,7 +26,24 @@ from django.views.decorators.debug import sensitive_post_parameters
 from accounts import services
 from accounts.forms import MfaCodeForm
 from accounts.views import wrong_second_factor
-from audit.officers import OFFICER_SESSION, PENDING, PENDING_SECONDS, PENDING_TRIES
+
+OFFICER_SESSION = "officers.signed_in"
+PENDING = "officers.mfa_pending"
+PENDING_SECONDS = 300
+PENDING_TRIES = 5
+
+
+def is_console_session(request) -> bool:
+    """An active officer who signed in at the console, with the second factor, in this session."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if not getattr(user, "is_officer", False) or user.suspended_at is not None:
+        return False
+    verified = getattr(user, "is_verified", None)
+    if verified is None or not verified():
+        return False
+    return request.session.get(OFFICER_SESSION) == user.pk
 
 
 class OfficerAuthenticationForm(AuthenticationForm):

@@ -1,4 +1,5 @@
-"""Organisations, people and sign-ins in the officer console."""
+"""Flags, cases and audit checkpoints in the officer console, and an audit event's receipt. Working
+flags into cases calls ``officers.services.cases``."""
 
 from __future__ import annotations
 
@@ -6,70 +7,23 @@ import datetime
 
 from django import forms
 from django.contrib import admin
-from django.db.models import Q
+from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts import officer_views, selectors, services
-from accounts.models import SignInEvent, User
+from accounts.models import User
 from audit import selectors as audit_selectors
-from audit.charts import day_series, stacked_bars
-from audit.models import Case, CaseNote, Flag
-from audit.officers import (
-    DASHBOARD_DAYS,
-    ActionsModelAdmin,
-    ObjectAction,
-    OfficerModelAdmin,
-    Panel,
-    bulk_action_form,
-    officer_site,
-)
-
-# Organisations are registered by ``signatures.admin``: their classification actions call the
-# compliance services there (which need signature and broker data; accounts imports neither).
-
-
-@admin.register(User, site=officer_site)
-class UserAdmin(OfficerModelAdmin):
-    personal_data = True
-    list_display = ("username", "first_name", "last_name", "organization", "role", "is_active", "last_login")
-    list_filter = ("role", "is_active")
-    search_fields = ("username", "first_name", "last_name", "email", "organization__tax_code")
-    list_select_related = ("organization",)
-    exclude = ("password", "user_permissions")
-
-
-@admin.register(SignInEvent, site=officer_site)
-class SignInEventAdmin(OfficerModelAdmin):
-    personal_data = True
-    list_display = ("occurred_at", "user", "organization", "channel", "outcome", "factor", "ip", "risk_score")
-    list_filter = ("channel", "outcome", "factor")
-    search_fields = ("user__username", "organization__tax_code", "ip", "network")
-    list_select_related = ("user", "organization")
-    date_hierarchy = "occurred_at"
-
-
-# --- flags and cases (audit's models; registered here because their services are accounts') -------
+from audit.models import AuditCheckpoint, Case, CaseNote, Flag
+from audit.selectors import AuditNotSealed, audit_event_for_reader, audit_receipt_build
+from officers import selectors
+from officers.actions import ActionsModelAdmin, ObjectAction, bulk_action_form
+from officers.services.cases import case_assign, case_close, case_flags_add, case_note_add, case_open
+from officers.site import OfficerModelAdmin, officer_site, require_perm
 
 _INVESTIGATE = "audit.change_case"
-
-
-def investigators():
-    return (
-        User.objects.filter(role=User.Role.OFFICER, is_active=True, suspended_at__isnull=True)
-        .filter(
-            Q(
-                groups__permissions__codename="change_case",
-                groups__permissions__content_type__app_label="audit",
-            )
-            | Q(is_superuser=True)
-        )
-        .distinct()
-        .order_by("username")
-    )
 
 
 class AssigneeField(forms.ModelChoiceField):
@@ -83,7 +37,7 @@ class CaseOpenForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = investigators()
+        self.fields["assignee"].queryset = selectors.investigators()
 
 
 class AddToCaseForm(forms.Form):
@@ -99,7 +53,7 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = investigators()
+        self.fields["assignee"].queryset = selectors.investigators()
 
 
 class NoteForm(forms.Form):
@@ -183,7 +137,7 @@ class FlagAdmin(InvestigateMixin, OfficerModelAdmin):
             action="open_case",
             form_class=CaseOpenForm,
             title=gettext("Open a case"),
-            run=lambda flags, data: services.case_open(
+            run=lambda flags, data: case_open(
                 flags=flags, actor=request.user, title=data["title"], assignee=data["assignee"]
             ),
         )
@@ -197,9 +151,7 @@ class FlagAdmin(InvestigateMixin, OfficerModelAdmin):
             action="add_to_case",
             form_class=AddToCaseForm,
             title=gettext("Add to a case"),
-            run=lambda flags, data: services.case_flags_add(
-                case=data["case"], flags=flags, actor=request.user
-            ),
+            run=lambda flags, data: case_flags_add(case=data["case"], flags=flags, actor=request.user),
         )
 
 
@@ -236,7 +188,7 @@ class CaseAdmin(InvestigateMixin, ActionsModelAdmin):
             "assign",
             _("Assign"),
             _INVESTIGATE,
-            lambda case, actor, data: services.case_assign(case=case, assignee=data["assignee"], actor=actor),
+            lambda case, actor, data: case_assign(case=case, assignee=data["assignee"], actor=actor),
             form_class=AssignForm,
             available=_is_open,
         ),
@@ -244,14 +196,14 @@ class CaseAdmin(InvestigateMixin, ActionsModelAdmin):
             "note",
             _("Add a note"),
             _INVESTIGATE,
-            lambda case, actor, data: services.case_note_add(case=case, text=data["text"], actor=actor),
+            lambda case, actor, data: case_note_add(case=case, text=data["text"], actor=actor),
             form_class=NoteForm,
         ),
         ObjectAction(
             "close",
             _("Close with an outcome"),
             _INVESTIGATE,
-            lambda case, actor, data: services.case_close(
+            lambda case, actor, data: case_close(
                 case=case, outcome=data["outcome"], note=data["text"], actor=actor
             ),
             form_class=CloseForm,
@@ -281,8 +233,7 @@ class CaseAdmin(InvestigateMixin, ActionsModelAdmin):
             form_class=AssignForm,
             title=gettext("Assign cases"),
             run=lambda cases, data: [
-                services.case_assign(case=case, assignee=data["assignee"], actor=request.user)
-                for case in cases
+                case_assign(case=case, assignee=data["assignee"], actor=request.user) for case in cases
             ],
         )
 
@@ -296,31 +247,61 @@ class CaseAdmin(InvestigateMixin, ActionsModelAdmin):
             form_class=CloseForm,
             title=gettext("Close cases"),
             run=lambda cases, data: [
-                services.case_close(case=case, outcome=data["outcome"], note=data["text"], actor=request.user)
+                case_close(case=case, outcome=data["outcome"], note=data["text"], actor=request.user)
                 for case in cases
             ],
         )
 
 
-def signins_panel() -> Panel:
-    days = audit_selectors.dashboard_days(DASHBOARD_DAYS)
-    # Shown in the reader's language: the stored values are codes.
-    rows = [
-        (day, str(SignInEvent.Channel(channel).label), str(SignInEvent.Outcome(outcome).label), count)
-        for day, channel, outcome, count in selectors.signins_per_day(since=days[0])
-    ]
-    labels = [day.isoformat() for day in days]
-    by_outcome = day_series(labels, [(day.isoformat(), outcome, count) for day, _c, outcome, count in rows])
-    return Panel(
-        key="signins",
-        title=gettext("Sign-ins per day by outcome (last %(days)s days)") % {"days": DASHBOARD_DAYS},
-        columns=[gettext("day"), gettext("channel"), gettext("outcome"), gettext("sign-ins")],
-        rows=[[day.isoformat(), channel, outcome, count] for day, channel, outcome, count in rows],
-        svg=stacked_bars(labels, by_outcome, title=gettext("Sign-ins per day")) if rows else "",
-    )
+@admin.register(AuditCheckpoint, site=officer_site)
+class AuditCheckpointAdmin(OfficerModelAdmin):
+    """Each checkpoint's proof status (DESIGN §8): the log's signature and the witnesses'."""
+
+    list_display = ("sequence", "tree_size", "issued_at", "key_id", "log_signature", "witnesses")
+    exclude = ("root_hash", "chain_hash", "prev_checkpoint_hash", "signature")
+    readonly_fields = ("root", "log_signature", "witnesses")
+
+    @admin.display(description=_("root"))
+    def root(self, obj) -> str:
+        return bytes(obj.root_hash).hex()
+
+    @admin.display(description=_("log signature"))
+    def log_signature(self, obj) -> str:
+        return (
+            gettext("valid")
+            if audit_selectors.checkpoint_proof_status(obj)["log_signature"]
+            else gettext("INVALID")
+        )
+
+    @admin.display(description=_("witness co-signatures"))
+    def witnesses(self, obj) -> str:
+        statuses = audit_selectors.checkpoint_proof_status(obj)["witnesses"]
+        return (
+            ", ".join(f"{kid}: {gettext('valid') if ok else gettext('INVALID')}" for kid, ok in statuses)
+            or "—"
+        )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("witness_signatures")
 
 
-officer_site.register_panel("signins", signins_panel, order=10)
+def receipt(request, event_id):
+    """An audit event's receipt (event, inclusion proof, signed checkpoint) for offline checking."""
+    require_perm(request, "audit.search_signatures")
+    event = audit_event_for_reader(user=request.user, event_id=event_id)
+    if event is None:
+        raise Http404
+    try:
+        body = audit_receipt_build(event=event)
+    except AuditNotSealed:
+        return HttpResponse(
+            gettext("The receipt is not ready yet: the event is not sealed. Try again in a minute."),
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = JsonResponse(body, json_dumps_params={"indent": 2})
+    response["Content-Disposition"] = f'attachment; filename="receipt-{event.event_id}.json"'
+    return response
 
 
-officer_site.register_sign_in(login=officer_views.console_login, verify=officer_views.console_login_verify)
+officer_site.register_page("receipts/<uuid:event_id>/", receipt, name="receipt")

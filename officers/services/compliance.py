@@ -1,5 +1,6 @@
-"""The compliance classification, waiting here to move to ``officers/`` (issue 19): the block below
-is the one of the former ``signatures/services.py``, unchanged."""
+"""The compliance classification (DESIGN §1): each enterprise's level on Vietnam's five-level scale,
+computed nightly from its signals (``officers.policies`` decides), or set by an officer, whose level
+holds until cleared. The level steers the suggested control channel of its declarations."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from accounts.services import require_reason
 from audit.models import Action
 from audit.services import audit_event_record
 from core.errors import ApplicationError
+from officers.policies import Level, Signals, classify
+from officers.selectors import compliance_signals
 
 logger = logging.getLogger(__name__)
 
@@ -24,14 +27,9 @@ def _now() -> datetime.datetime:
     return timezone.now()
 
 
-# --- compliance classification ----------------------------------------------------------------------
-
-
 def _apply_level(organization: Organization, *, source: str, actor: User | None, reason: str = "") -> None:
     """Set the effective level (an officer's override wins over the computed one) and record
     ``organization.classified`` when it changed, or always for an officer's decision."""
-    from signatures.policies import Level
-
     level = (
         organization.compliance_override_level or organization.compliance_computed_level or Level.UNCLASSIFIED
     )
@@ -60,9 +58,6 @@ def compliance_classify(*, organization: Organization, now: datetime.datetime | 
     misuse cases, misuse reports, non-cooperation, missed broker reports, certificate lending,
     account sharing) and keep the reasons. An officer's override stays in force; the computed level
     is kept beside it. Records ``organization.classified`` when the effective level changes."""
-    from signatures.policies import Signals, classify
-    from signatures.selectors import compliance_signals
-
     now = now or _now()
     organization = Organization.objects.select_for_update().get(pk=organization.pk)
     since = now - datetime.timedelta(days=settings.COMPLIANCE_WINDOW_DAYS)
@@ -106,8 +101,6 @@ def compliance_override_set(
     """An officer sets an enterprise's level by hand, with the reason (it then holds until cleared).
     Records ``organization.classified``. Raises ``ApplicationError``: ``not_allowed`` (an officer
     without the classify right), ``reason_required``, ``level_invalid``."""
-    from signatures.policies import Level
-
     _require_classifier(actor)
     reason = require_reason(reason)
     if level not in Level.values or level == Level.UNCLASSIFIED:

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from audit.charts import horizontal_bars
-from audit.officers import ActionsModelAdmin, ObjectAction, OfficerModelAdmin, Panel, officer_site
-from brokers import selectors
 from brokers.models import AgentStaff, Authorization, BrokerLicence, OperationReport
 from brokers.services.licences import licence_reinstate, licence_revoke, licence_suspend
+from officers.actions import ActionsModelAdmin, ObjectAction
+from officers.site import OfficerModelAdmin, officer_site
 
 _CHANGE = "brokers.change_brokerlicence"
 
@@ -85,38 +83,3 @@ class OperationReportAdmin(OfficerModelAdmin):
 
     def organization_of(self, obj):
         return obj.broker
-
-
-def reports_panel() -> Panel:
-    rows = selectors.brokers_with_failed_reports()
-    return Panel(
-        key="missing-reports",
-        title=gettext("Brokers with missing or late operations reports"),
-        columns=[
-            gettext("broker"),
-            gettext("tax code"),
-            gettext("licence"),
-            gettext("licence status"),
-            gettext("missing"),
-            gettext("late"),
-            gettext("last missing period"),
-        ],
-        rows=[
-            [
-                row["broker__name"],
-                row["broker__tax_code"],
-                row["broker__licence__number"],
-                row["broker__licence__status"],
-                row["missing"],
-                row["late"],
-                row["last_missing"].isoformat() if row["last_missing"] else "",
-            ]
-            for row in rows
-        ],
-        svg=horizontal_bars([(row["broker__name"], row["missing"]) for row in rows], title=gettext("Missing"))
-        if rows
-        else "",
-    )
-
-
-officer_site.register_panel("missing-reports", reports_panel, order=40)
