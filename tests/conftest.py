@@ -1,4 +1,5 @@
-"""The fixed cast, and the Celery modes tests run in.
+"""The fixed cast (and, in ``world``, the cast at work: tests/cast.py), and the Celery modes tests
+run in.
 
 Tests run tasks eagerly (in the test's own thread) unless marked ``real_worker``: those need
 ``REDIS_URL`` and a file-backed database and get a real ``celery worker`` process started
@@ -23,6 +24,7 @@ from django.db import connection
 from accounts.models import Organization, User
 from config.celery import QUEUES
 from config.celery import app as celery_app
+from tests.cast import World
 from tests.factories import (
     AgentStaffFactory,
     BrokerLicenceFactory,
@@ -30,6 +32,7 @@ from tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
+from tests.signatures.pki_factory import Pki
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -85,6 +88,18 @@ def outsider(db) -> User:
 @pytest.fixture
 def officer(db) -> User:
     return OfficerFactory(username="officer")
+
+
+@pytest.fixture(scope="session")
+def pki() -> Pki:
+    """A throw-away CA and intermediate the cast's certificates come from; made once per run."""
+    return Pki()
+
+
+@pytest.fixture
+def world(pki, trader, trader_owner, trader_signer, broker, broker_owner, broker_agent, officer) -> World:
+    """The cast with bound certificates and an import mandate from the trader to the broker."""
+    return World(pki, trader, trader_owner, trader_signer, broker, broker_owner, broker_agent, officer)
 
 
 @pytest.fixture(autouse=True)

@@ -17,8 +17,6 @@ from brokers import services as broker_services
 from brokers.models import Authorization
 from signatures.models import Certificate, Declaration
 from tests.helpers import sign_in
-from tests.signatures.conftest import pki  # noqa: F401 - the test PKI the cast's certificates come from
-from tests.signatures.test_declarations import world  # noqa: F401 - the shared cast
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +86,7 @@ def test_the_public_pages_answer_without_an_account(client):
 # --- another organisation, URL by URL -------------------------------------------------------------
 
 
-def _invitation(world):  # noqa: F811
+def _invitation(world):
     account_services.staff_invite(
         actor=world.trader_owner, email="moi@hoabinh.example", first_name="Lan", last_name="Trần",
         national_id_number="001203009999", role="viewer",
@@ -96,13 +94,13 @@ def _invitation(world):  # noqa: F811
     return StaffInvitation.objects.get(email="moi@hoabinh.example")
 
 
-def _declaration(world):  # noqa: F811
+def _declaration(world):
     record = world.sign(world.trader_signer, world.trader_key, number="ACL-1")
     assert record.outcome == "accepted"
     return record.declaration
 
 
-def _pending_mandate(world):  # noqa: F811
+def _pending_mandate(world):
     return broker_services.authorization_invite(
         actor=world.broker_owner, trader_tax_code=world.trader.tax_code,
         trader_registered_on=world.trader.created_at.astimezone().date(), scopes=["export"],
@@ -172,7 +170,7 @@ def outsider_api(outsider):
 
 
 @pytest.mark.parametrize("name", sorted(OBJECT_URLS))
-def test_another_organisation_can_neither_read_nor_change_it(name, world, outsider, outsider_api):  # noqa: F811
+def test_another_organisation_can_neither_read_nor_change_it(name, world, outsider, outsider_api):
     make, unchanged = OBJECT_URLS[name]
     target = make(world)
     _route, pattern = _named_urls()[name]
