@@ -16,9 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Notification
+from accounts.models import Notification, Organization
 from audit.keys import signing_key
-from audit.models import AuditEvent, Flag
+from audit.models import Action, AuditEvent, Flag
 from audit.services import audit_seal
 from audit.verify_receipt import verify_receipt
 from brokers import services as broker_services
@@ -82,6 +82,14 @@ def _expect(record, code):
     assert (record.outcome, record.reason_code) == ("rejected", code)
     assert SignatureRecord.objects.filter(pk=record.pk, outcome="rejected").exists()  # kept as evidence
     assert not Declaration.objects.filter(number=record.declaration_number).exists()
+    # The refusal is in the audit trail: one event for this attempt, by the person who presented
+    # the signature, in the name of the trader the declaration was for.
+    event = AuditEvent.objects.get(
+        action=Action.DECLARATION_REJECTED, target_type="signatures.signaturerecord", target_id=str(record.pk)
+    )
+    assert (event.data["outcome"], event.data["reason"]) == ("rejected", code)
+    assert event.actor_id == record.signer_id
+    assert event.organization == Organization.objects.get(tax_code=record.trader_tax_code)
 
 
 def test_a_tampered_document(world):
