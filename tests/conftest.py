@@ -20,6 +20,7 @@ import pytest
 from celery.result import allow_join_result
 from django.conf import settings
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from accounts.models import Organization, User
 from config.celery import QUEUES
@@ -32,9 +33,22 @@ from tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
+from tests.fuzz import examples
 from tests.signatures.pki_factory import Pki
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# CI's fuzz pass (tests/fuzz.py): more examples from the seed CI draws, and no deadline, since a
+# slow example on a busy machine is not the failure the pass is looking for.
+hypothesis_settings.register_profile(
+    "ci-fuzz",
+    max_examples=examples(hypothesis_settings.get_profile("default").max_examples),
+    derandomize=False,
+    deadline=None,
+    print_blob=True,
+)
+if "HYPOTHESIS_PROFILE" in os.environ:
+    hypothesis_settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 
 # --- the fixed cast ------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from core.error_codes import ERROR_CODES
 from signatures import cms
 from signatures.cms import SignatureError
+from tests.fuzz import examples
 from tests.signatures.pki_factory import openssl_cms_sign, openssl_dgst_sign
 
 DOCUMENT = "Tờ khai hải quan 305123456789, hàng nhập khẩu\n".encode()
@@ -279,7 +280,7 @@ def test_an_oversized_signature_is_refused_before_parsing(signed):
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # cryptography's, on odd names and serials
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(data=st.binary(max_size=4096))
 def test_random_bytes_never_raise_anything_but_a_signature_error(pki, data):
     for verify, arguments in (
@@ -293,7 +294,7 @@ def test_random_bytes_never_raise_anything_but_a_signature_error(pki, data):
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(position=st.integers(min_value=0), flip=st.integers(min_value=1, max_value=255))
 def test_a_corrupted_signature_verifies_or_raises_a_signature_error(pki, signed, position, flip):
     corrupted = bytearray(signed)
