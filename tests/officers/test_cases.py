@@ -87,7 +87,8 @@ def test_an_investigator_works_flags_into_a_closed_case(console, trader, trader_
     assert told.params["outcome"] == "confirmed_misuse"
     # A closed case takes no more closing.
     response = client.post(url + "close/", {"outcome": "false_positive", "text": "again"})
-    assert response.status_code == 404 or response.context["form"].non_field_errors()
+    assert response.status_code == 400
+    assert [error.code for error in response.context["form"].non_field_errors().as_data()] == ["case_closed"]
 
 
 def test_a_flag_in_an_open_case_cannot_open_another(trader):
