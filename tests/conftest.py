@@ -1,4 +1,5 @@
-"""The fixed cast, and the Celery modes tests run in.
+"""The fixed cast (and, in ``world``, the cast at work: tests/cast.py), and the Celery modes tests
+run in.
 
 Tests run tasks eagerly (in the test's own thread) unless marked ``real_worker``: those need
 ``REDIS_URL`` and a file-backed database and get a real ``celery worker`` process started
@@ -19,10 +20,12 @@ import pytest
 from celery.result import allow_join_result
 from django.conf import settings
 from django.db import connection
+from hypothesis import settings as hypothesis_settings
 
 from accounts.models import Organization, User
 from config.celery import QUEUES
 from config.celery import app as celery_app
+from tests.cast import World
 from tests.factories import (
     AgentStaffFactory,
     BrokerLicenceFactory,
@@ -30,8 +33,22 @@ from tests.factories import (
     OrganizationFactory,
     UserFactory,
 )
+from tests.fuzz import examples
+from tests.signatures.pki_factory import Pki
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# CI's fuzz pass (tests/fuzz.py): more examples from the seed CI draws, and no deadline, since a
+# slow example on a busy machine is not the failure the pass is looking for.
+hypothesis_settings.register_profile(
+    "ci-fuzz",
+    max_examples=examples(hypothesis_settings.get_profile("default").max_examples),
+    derandomize=False,
+    deadline=None,
+    print_blob=True,
+)
+if "HYPOTHESIS_PROFILE" in os.environ:
+    hypothesis_settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 
 # --- the fixed cast ------------------------------------------------------------------------
@@ -85,6 +102,18 @@ def outsider(db) -> User:
 @pytest.fixture
 def officer(db) -> User:
     return OfficerFactory(username="officer")
+
+
+@pytest.fixture(scope="session")
+def pki() -> Pki:
+    """A throw-away CA and intermediate the cast's certificates come from; made once per run."""
+    return Pki()
+
+
+@pytest.fixture
+def world(pki, trader, trader_owner, trader_signer, broker, broker_owner, broker_agent, officer) -> World:
+    """The cast with bound certificates and an import mandate from the trader to the broker."""
+    return World(pki, trader, trader_owner, trader_signer, broker, broker_owner, broker_agent, officer)
 
 
 @pytest.fixture(autouse=True)

@@ -27,9 +27,8 @@ from audit.services import audit_event_record
 from audit.verification import audit_verify
 from config.celery import QUEUE_AUDIT
 from config.celery import app as celery_app
+from tests.cast import filing_body
 from tests.conftest import _database_url_for_worker
-from tests.signatures.conftest import pki  # noqa: F401 - the test PKI of the cast
-from tests.signatures.test_declarations import world  # noqa: F401 - the shared cast
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -260,7 +259,7 @@ def redis_stopped(settings):
 
 def test_with_redis_stopped_sign_ins_and_signatures_are_kept_and_derived_after_it_returns(
     real_worker,
-    world,  # noqa: F811 - the fixture imported above
+    world,
     settings,
     caplog,
 ):
@@ -275,7 +274,6 @@ def test_with_redis_stopped_sign_ins_and_signatures_are_kept_and_derived_after_i
     from tests.accounts.risk.test_worker import settle
     from tests.conftest import wait_until
     from tests.helpers import sign_in
-    from tests.signatures.test_declarations import _body
 
     _key, secret = api_key_create(
         actor=world.broker_owner, holder=world.broker_agent, name="ecus", scopes=["read", "declare"]
@@ -285,7 +283,7 @@ def test_with_redis_stopped_sign_ins_and_signatures_are_kept_and_derived_after_i
         person = Client()
         assert sign_in(person, world.trader_owner.username).status_code == 302
         tool = Client(HTTP_AUTHORIZATION=f"Api-Key {secret}")
-        filed = tool.post(reverse("api_declarations"), _body(world, world.broker_key, "7777"),
+        filed = tool.post(reverse("api_declarations"), filing_body(world, world.broker_key, "7777"),
                           content_type="application/json")  # fmt: skip
         assert filed.status_code == 201, filed.content
     assert "could not enqueue" in caplog.text

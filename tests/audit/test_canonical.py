@@ -16,6 +16,7 @@ from audit.models import Action, AuditEvent
 from audit.selectors import event_canonical_bytes, sealed_canonical_rows, unsealed_canonical_rows
 from audit.services import audit_event_record, audit_seal
 from core.context import RequestContext, bound_context
+from tests.fuzz import examples
 
 FIXED = {
     "event_id": uuid.UUID("7c9e6679-7425-40de-944b-e07fc1f90ae7"),
@@ -69,7 +70,7 @@ json_values = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(
     action=text,
     actor=st.none() | st.integers(1, 10**12),

@@ -46,6 +46,7 @@ from audit.verify_receipt import (
     verify_inclusion,
     verify_receipt,
 )
+from tests.fuzz import examples
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -378,13 +379,13 @@ def test_every_inclusion_and_consistency_proof_of_small_trees():
             assert verify_consistency(m, n, root_of(m), root_of(n), consistency_proof(source, m, n)), (m, n)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(n=st.integers(0, MAX_LEAVES))
 def test_merkle_root_equals_range_hash(n):
     assert merkle_root(LEAVES[:n]) == range_hash(ListSource(LEAVES[:n]), 0, n)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(data=st.data())
 def test_range_hash_of_any_slice_is_the_mth_of_that_slice(data):
     start = data.draw(st.integers(0, 300), label="start")
@@ -392,7 +393,7 @@ def test_range_hash_of_any_slice_is_the_mth_of_that_slice(data):
     assert range_hash(ListSource(LEAVES[:300]), start, end) == reference_mth(LEAVES[start:end])
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(data=st.data())
 def test_inclusion_proofs_verify_and_reject_tampering(data):
     n = data.draw(st.integers(1, MAX_LEAVES), label="tree_size")
@@ -434,7 +435,7 @@ def test_inclusion_proofs_verify_and_reject_tampering(data):
     assert not verify_inclusion(i, n, leaf, [extra, *proof], root)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(150), deadline=None)
 @given(data=st.data())
 def test_consistency_proofs_verify_and_reject_tampering(data):
     n = data.draw(st.integers(0, MAX_LEAVES), label="second_size")
@@ -483,7 +484,7 @@ class CountingSource:
         return hashlib.sha256(b"%d/%d" % (start, size)).digest()
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(data=st.data())
 def test_proofs_need_only_logarithmically_many_subtree_requests(data):
     n = data.draw(st.integers(2, 1 << 40), label="tree_size")

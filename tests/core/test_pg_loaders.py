@@ -11,6 +11,8 @@ from django.db.backends.postgresql.psycopg_any import BaseTzLoader
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.fuzz import examples
+
 pytestmark = [
     pytest.mark.django_db,
     pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL connection's loaders"),
@@ -62,7 +64,7 @@ def test_the_same_instant_and_time_zone_as_djangos_loader(moment):
     assert loaded.utcoffset() == _django_loaded(moment).utcoffset()
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 # hypothesis takes naive bounds and adds the time zone itself
 @given(st.datetimes(min_value=datetime.datetime(1900, 1, 1), timezones=st.just(datetime.UTC)))  # noqa: DTZ001
 def test_any_instant_reads_back_unchanged(moment):

@@ -18,13 +18,3 @@ def console(db):
         return client
 
     return make
-
-
-from tests.signatures.conftest import pki  # noqa: E402,F401 - the session's test PKI, shared
-from tests.signatures.test_declarations import World  # noqa: E402
-
-
-@pytest.fixture
-def world(pki, trader, trader_owner, trader_signer, broker, broker_owner, broker_agent, officer):  # noqa: F811
-    """The cast with bound certificates and an import mandate (tests/signatures/test_declarations.py)."""
-    return World(pki, trader, trader_owner, trader_signer, broker, broker_owner, broker_agent, officer)

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import contextlib
 import datetime
 
 import pytest
@@ -10,8 +9,10 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.error_codes import ERROR_CODES
 from signatures import cms
 from signatures.cms import SignatureError
+from tests.fuzz import examples
 from tests.signatures.pki_factory import openssl_cms_sign, openssl_dgst_sign
 
 DOCUMENT = "Tờ khai hải quan 305123456789, hàng nhập khẩu\n".encode()
@@ -279,23 +280,33 @@ def test_an_oversized_signature_is_refused_before_parsing(signed):
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # cryptography's, on odd names and serials
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(data=st.binary(max_size=4096))
 def test_random_bytes_never_raise_anything_but_a_signature_error(pki, data):
-    with contextlib.suppress(SignatureError):
-        cms.verify_detached(data, DOCUMENT)
-    with contextlib.suppress(SignatureError):
-        cms.verify_proof_of_possession(pki.trader.certificate, data, CHALLENGE)
+    for verify, arguments in (
+        (cms.verify_detached, (data, DOCUMENT)),
+        (cms.verify_proof_of_possession, (pki.trader.certificate, data, CHALLENGE)),
+    ):
+        try:
+            verify(*arguments)
+        except SignatureError as error:
+            assert error.code in ERROR_CODES  # a documented refusal, never a crash
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(position=st.integers(min_value=0), flip=st.integers(min_value=1, max_value=255))
-def test_a_corrupted_signature_verifies_or_raises_a_signature_error(signed, position, flip):
+def test_a_corrupted_signature_verifies_or_raises_a_signature_error(pki, signed, position, flip):
     corrupted = bytearray(signed)
     corrupted[position % len(corrupted)] ^= flip
-    with contextlib.suppress(SignatureError):
-        cms.verify_detached(bytes(corrupted), DOCUMENT)
+    try:
+        result = cms.verify_detached(bytes(corrupted), DOCUMENT)
+    except SignatureError as error:
+        assert error.code in ERROR_CODES
+    else:
+        # Only a byte outside what was signed can change (a certificate's own signature, say):
+        # whatever still verifies was signed with the trader's key.
+        assert result.signer_certificate.public_key() == pki.trader.certificate.public_key()
 
 
 # --- signing time --------------------------------------------------------------------------------
@@ -333,6 +344,10 @@ def test_a_raw_signature_proves_possession(pki, key, md):
     proof = openssl_dgst_sign(CHALLENGE, signer, md=md)
     cms.verify_raw_signature(signer.certificate, proof, CHALLENGE)
     cms.verify_proof_of_possession(signer.certificate, proof, CHALLENGE)
+    # It proves possession for this challenge only, so the checks above really looked.
+    assert (
+        code_of(cms.verify_proof_of_possession, signer.certificate, proof, b"another") == "signature_invalid"
+    )
 
 
 @pytest.mark.parametrize("key", ["rsa2048", "p256"])
@@ -367,6 +382,11 @@ def test_a_cms_proves_possession(pki, detached, key):
     signer = pki.signer(key=key)
     proof = openssl_cms_sign(CHALLENGE, signer, detached=detached)
     cms.verify_proof_of_possession(signer.certificate, proof, CHALLENGE)
+    # It proves possession for this challenge only, so the check above really looked.
+    assert (
+        code_of(cms.verify_proof_of_possession, signer.certificate, proof, b"another")
+        == "signature_digest_mismatch"
+    )
 
 
 def test_a_cms_by_another_certificate_proves_nothing(pki):

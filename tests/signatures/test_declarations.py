@@ -3,7 +3,6 @@ cryptography, each rule refusing with its own code, refusals kept as evidence.""
 
 from __future__ import annotations
 
-import base64
 import datetime
 import threading
 
@@ -16,67 +15,24 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import Notification
+from accounts.models import Notification, Organization
 from audit.keys import signing_key
-from audit.models import AuditEvent, Flag
+from audit.models import Action, AuditEvent, Flag
 from audit.services import audit_seal
 from audit.verify_receipt import verify_receipt
 from brokers.models import Authorization
 from brokers.services.agents import agent_leave
 from brokers.services.api_keys import api_key_create
 from brokers.services.licences import licence_suspend
-from brokers.services.mandates import authorization_accept, authorization_grant
 from signatures.models import Declaration, SignatureRecord
 from signatures.services.lifecycle import certificate_suspend
 from signatures.services.signing import MAX_DOCUMENT_BYTES, declaration_sign
 from signatures.services.trust import crl_import
-from tests.signatures.helpers import bind_certificate, crl_bytes, trust
+from tests.cast import DOCUMENT, filing_body
+from tests.signatures.helpers import crl_bytes
 from tests.signatures.pki_factory import make_crl, openssl_cms_sign
 
 pytestmark = pytest.mark.django_db
-
-DOCUMENT = "<ToKhai so='{number}'><Loai>import</Loai><TriGia>1250000000</TriGia></ToKhai>"
-
-
-class World:
-    """The cast with their bound certificates and an import mandate from the trader to the broker."""
-
-    def __init__(self, pki, trader, trader_owner, trader_signer, broker, broker_owner, broker_agent, officer):
-        trust(pki.intermediate)
-        self.pki, self.trader, self.broker, self.officer = pki, trader, broker, officer
-        self.trader_owner, self.trader_signer = trader_owner, trader_signer
-        self.broker_owner, self.broker_agent = broker_owner, broker_agent
-        self.trader_key = pki.signer(tax_code=trader.tax_code, slot=60)
-        self.broker_key = pki.signer(tax_code=broker.tax_code, slot=61, key="p256")
-        self.trader_certificate = self.bind(trader_owner, self.trader_key, [trader_signer])
-        self.broker_certificate = self.bind(broker_owner, self.broker_key, [broker_agent])
-        today = timezone.localdate()
-        self.mandate = authorization_grant(
-            actor=trader_owner, broker=broker, scopes=["import"], representation="direct",
-            contract_number="HĐ-01", valid_from=today, valid_until=today + datetime.timedelta(days=90),
-        )  # fmt: skip
-        authorization_accept(mandate=self.mandate, actor=broker_owner)
-        self.counter = 0
-
-    def bind(self, owner, identity, custodians):
-        return bind_certificate(owner, identity, custodians)
-
-    def sign(self, actor, identity, *, kind="import", number=None, tamper=False, **cms):
-        self.counter += 1
-        number = number or f"10{self.counter:010d}"
-        document = DOCUMENT.format(number=number).encode()
-        signature = openssl_cms_sign(document, identity, **cms)
-        # Loaded afresh, as each request loads its user: nothing cached from an earlier step.
-        actor = type(actor).objects.get(pk=actor.pk)
-        return declaration_sign(
-            actor=actor, number=number, kind=kind, trader_tax_code=self.trader.tax_code,
-            representation="direct", document=document + (b" " if tamper else b""), signature=signature,
-        )  # fmt: skip
-
-
-@pytest.fixture
-def world(pki, trader, trader_owner, trader_signer, broker, broker_owner, broker_agent, officer):
-    return World(pki, trader, trader_owner, trader_signer, broker, broker_owner, broker_agent, officer)
 
 
 def test_the_traders_own_signer_signs(world, django_capture_on_commit_callbacks):
@@ -129,6 +85,14 @@ def _expect(record, code):
     assert (record.outcome, record.reason_code) == ("rejected", code)
     assert SignatureRecord.objects.filter(pk=record.pk, outcome="rejected").exists()  # kept as evidence
     assert not Declaration.objects.filter(number=record.declaration_number).exists()
+    # The refusal is in the audit trail: one event for this attempt, by the person who presented
+    # the signature, in the name of the trader the declaration was for.
+    event = AuditEvent.objects.get(
+        action=Action.DECLARATION_REJECTED, target_type="signatures.signaturerecord", target_id=str(record.pk)
+    )
+    assert (event.data["outcome"], event.data["reason"]) == ("rejected", code)
+    assert event.actor_id == record.signer_id
+    assert event.organization == Organization.objects.get(tax_code=record.trader_tax_code)
 
 
 def test_a_tampered_document(world):
@@ -314,16 +278,6 @@ def test_the_declaration_keeps_the_exact_document_bytes(world):
 # --- the API ----------------------------------------------------------------------------------------
 
 
-def _body(world, identity, number, **changes):
-    document = DOCUMENT.format(number=number).encode()
-    return {
-        "number": number, "kind": "import", "trader_tax_code": world.trader.tax_code,
-        "representation": "direct",
-        "document": base64.b64encode(document).decode(),
-        "signature": base64.b64encode(openssl_cms_sign(document, identity)).decode(),
-    } | changes  # fmt: skip
-
-
 @pytest.fixture
 def agent_api(world):
     _key, secret = api_key_create(
@@ -334,7 +288,7 @@ def agent_api(world):
 
 def test_the_api_files_a_declaration_and_returns_a_receipt_that_verifies_offline(world, agent_api, settings):
     settings.AUDIT_CHECKPOINT_EVENTS = 1
-    response = agent_api.post(reverse("api_declarations"), _body(world, world.broker_key, "4001"),
+    response = agent_api.post(reverse("api_declarations"), filing_body(world, world.broker_key, "4001"),
                               content_type="application/json")  # fmt: skip
     assert response.status_code == 201, response.json()
     body = response.json()
@@ -361,7 +315,7 @@ def test_the_api_files_a_declaration_and_returns_a_receipt_that_verifies_offline
 
 
 def test_the_api_refuses_with_the_rule_code(world, agent_api):
-    response = agent_api.post(reverse("api_declarations"), _body(world, world.trader_key, "4002"),
+    response = agent_api.post(reverse("api_declarations"), filing_body(world, world.trader_key, "4002"),
                               content_type="application/json")  # fmt: skip
     assert response.status_code == 403 and response.json()["code"] == "certificate_foreign_use"
     assert response.json()["fields"]["signature_record"] == SignatureRecord.objects.get().pk
@@ -380,7 +334,7 @@ def test_the_api_refuses_with_the_rule_code(world, agent_api):
     ],
 )
 def test_the_api_refuses_a_document_or_signature_that_is_not_base64(world, agent_api, field, value, message):
-    body = _body(world, world.broker_key, "4010") | {field: value}
+    body = filing_body(world, world.broker_key, "4010") | {field: value}
     response = agent_api.post(reverse("api_declarations"), body, content_type="application/json")
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "invalid_input"
@@ -389,14 +343,14 @@ def test_the_api_refuses_a_document_or_signature_that_is_not_base64(world, agent
 
 
 def test_base64_with_a_trailing_newline_is_accepted(world, agent_api):
-    body = _body(world, world.broker_key, "4011")
+    body = filing_body(world, world.broker_key, "4011")
     body["document"] += "\n"
     response = agent_api.post(reverse("api_declarations"), body, content_type="application/json")
     assert response.status_code == 201, response.json()
 
 
 def test_an_idempotency_key_replays_the_first_answer(world, agent_api):
-    body = _body(world, world.broker_key, "4003")
+    body = filing_body(world, world.broker_key, "4003")
     first = agent_api.post(reverse("api_declarations"), body, content_type="application/json",
                            HTTP_IDEMPOTENCY_KEY="abc-1")  # fmt: skip
     again = agent_api.post(reverse("api_declarations"), body, content_type="application/json",
@@ -404,7 +358,7 @@ def test_an_idempotency_key_replays_the_first_answer(world, agent_api):
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json() and again["Idempotent-Replay"] == "true"
     assert SignatureRecord.objects.count() == 1
-    other = agent_api.post(reverse("api_declarations"), _body(world, world.broker_key, "4004"),
+    other = agent_api.post(reverse("api_declarations"), filing_body(world, world.broker_key, "4004"),
                            content_type="application/json", HTTP_IDEMPOTENCY_KEY="abc-1")  # fmt: skip
     assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
 
@@ -414,7 +368,7 @@ def test_an_idempotency_key_replays_the_first_answer(world, agent_api):
 def test_two_identical_requests_racing_get_one_answer(world, agent_api):
     if connection.vendor != "postgresql":
         pytest.skip("concurrent writers: PostgreSQL only")
-    body = _body(world, world.broker_key, "4005")
+    body = filing_body(world, world.broker_key, "4005")
     barrier = threading.Barrier(2)
     answers = []
 
@@ -441,14 +395,16 @@ def test_a_key_without_the_declare_scope_cannot_file(world):
         actor=world.broker_owner, holder=world.broker_agent, name="ro", scopes=["read"]
     )
     response = Client(HTTP_AUTHORIZATION=f"Api-Key {secret}").post(
-        reverse("api_declarations"), _body(world, world.broker_key, "4006"), content_type="application/json"
+        reverse("api_declarations"),
+        filing_body(world, world.broker_key, "4006"),
+        content_type="application/json",
     )
     assert response.status_code == 403 and response.json()["code"] == "scope_missing"
     assert not SignatureRecord.objects.exists()
 
 
 def test_another_organisation_cannot_read_our_declarations(world, agent_api, outsider):
-    filed = agent_api.post(reverse("api_declarations"), _body(world, world.broker_key, "4007"),
+    filed = agent_api.post(reverse("api_declarations"), filing_body(world, world.broker_key, "4007"),
                            content_type="application/json").json()  # fmt: skip
     _key, secret = api_key_create(actor=outsider, holder=outsider, name="x", scopes=["read"])
     intruder = Client(HTTP_AUTHORIZATION=f"Api-Key {secret}")

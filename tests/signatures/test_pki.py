@@ -93,9 +93,14 @@ def test_a_certificate_is_not_mistaken_for_a_crl(pki):
 @pytest.mark.filterwarnings("ignore::UserWarning")  # cryptography's, on odd names and serials
 @given(st.binary(max_size=2048))
 def test_random_bytes_never_raise_anything_but_a_certificate_error(data):
-    for load in (checks.load_certificate, checks.load_crl):
-        with contextlib.suppress(CertificateError):
+    for load, code in (
+        (checks.load_certificate, "certificate_malformed"),
+        (checks.load_crl, "crl_malformed"),
+    ):
+        try:
             load(data)
+        except CertificateError as error:
+            assert error.code == code
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
@@ -136,7 +141,9 @@ def test_a_ca_certificate_is_not_an_end_entity(pki):
 
 @pytest.mark.parametrize("key", ["rsa2048", "rsa3072", "p256", "p384"])
 def test_it_accepts_rsa_2048_and_up_and_ec_p256_and_p384(pki, key):
-    checks.check_algorithm_policy(pki.signer(key=key).certificate)
+    certificate = pki.signer(key=key).certificate
+    assert certificate.public_key().key_size == int(key.removeprefix("rsa").removeprefix("p"))
+    checks.check_algorithm_policy(certificate)  # raises CertificateError when refused
 
 
 @pytest.mark.parametrize("key", ["rsa1024", "p521"])
@@ -149,7 +156,9 @@ def test_it_refuses_a_short_rsa_key_and_curves_other_than_p256_and_p384(pki, key
 
 @pytest.mark.parametrize("hash_algorithm", [hashes.SHA384(), hashes.SHA512()])
 def test_it_accepts_sha384_and_sha512_signatures(pki, hash_algorithm):
-    checks.check_algorithm_policy(pki.signer(hash_algorithm=hash_algorithm).certificate)
+    certificate = pki.signer(hash_algorithm=hash_algorithm).certificate
+    assert certificate.signature_hash_algorithm.name == hash_algorithm.name
+    checks.check_algorithm_policy(certificate)  # raises CertificateError when refused
 
 
 @pytest.mark.parametrize("hash_name", ["sha1", "md5"])
@@ -174,7 +183,9 @@ def test_it_refuses_an_ecdsa_sha1_certificate(pki):
     ids=["digitalSignature", "nonRepudiation"],
 )
 def test_it_accepts_digital_signature_or_non_repudiation(pki, usage):
-    checks.check_key_usage(pki.signer(usage=usage).certificate)
+    certificate = pki.signer(usage=usage).certificate
+    assert certificate.extensions.get_extension_for_class(x509.KeyUsage).value == usage
+    checks.check_key_usage(certificate)  # raises CertificateError when refused
 
 
 @pytest.mark.parametrize(

@@ -20,14 +20,13 @@ from audit.models import AuditEvent
 from core.errors import ApplicationError
 from signatures.models import SignatureRecord
 from signatures.services.notices import DIGEST_NUMBERS_SHOWN, declarations_digest, declarations_notice
-from tests.signatures.test_declarations import world  # noqa: F401 - the shared cast
 
 pytestmark = pytest.mark.django_db
 
 HANOI = zoneinfo.ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def _signed_unnoticed(world, numbers, django_capture_on_commit_callbacks):  # noqa: F811
+def _signed_unnoticed(world, numbers, django_capture_on_commit_callbacks):
     # The after-commit nudge is not run: these wait for the sweep, as with a real worker.
     with django_capture_on_commit_callbacks(execute=False):
         records = [world.sign(world.broker_agent, world.broker_key, number=number) for number in numbers]
@@ -39,7 +38,7 @@ def _told(user, kind="declaration_signed"):
     return list(Notification.objects.filter(user=user, kind=kind).order_by("pk"))
 
 
-def test_each_signature_is_told_once_to_the_owner(world, django_capture_on_commit_callbacks):  # noqa: F811
+def test_each_signature_is_told_once_to_the_owner(world, django_capture_on_commit_callbacks):
     _signed_unnoticed(world, ["7001", "7002"], django_capture_on_commit_callbacks)
     assert _told(world.trader_owner) == []
     assert declarations_notice() == 2
@@ -53,14 +52,14 @@ def test_each_signature_is_told_once_to_the_owner(world, django_capture_on_commi
     assert not SignatureRecord.objects.filter(outcome="accepted", noticed_at__isnull=True).exists()
 
 
-def test_a_refused_attempt_is_not_announced_as_a_signature(world, django_capture_on_commit_callbacks):  # noqa: F811
+def test_a_refused_attempt_is_not_announced_as_a_signature(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         record = world.sign(world.broker_agent, world.trader_key)  # foreign use: refused
     assert record.outcome == "rejected"
     assert declarations_notice() == 0 and _told(world.trader_owner) == []
 
 
-def test_without_a_beat_the_sweep_runs_at_commit(world, django_capture_on_commit_callbacks):  # noqa: F811
+def test_without_a_beat_the_sweep_runs_at_commit(world, django_capture_on_commit_callbacks):
     # Tests run tasks eagerly, as the embedded default does: the signature is told at commit.
     with django_capture_on_commit_callbacks(execute=True):
         record = world.sign(world.broker_agent, world.broker_key, number="7003")
@@ -70,7 +69,7 @@ def test_without_a_beat_the_sweep_runs_at_commit(world, django_capture_on_commit
 
 
 def test_a_daily_digest_lists_yesterdays_signatures_after_the_digest_hour(
-    world,  # noqa: F811
+    world,
     django_capture_on_commit_callbacks,
     settings,
 ):
@@ -100,7 +99,7 @@ def test_a_daily_digest_lists_yesterdays_signatures_after_the_digest_hour(
     assert len(_told(world.trader_owner, "declaration_digest")) == 1
 
 
-def test_the_digest_shortens_a_long_list(world, django_capture_on_commit_callbacks, settings):  # noqa: F811
+def test_the_digest_shortens_a_long_list(world, django_capture_on_commit_callbacks, settings):
     account_services.organization_signature_notice_set(
         organization=world.trader, notice="daily", actor=world.trader_owner
     )
@@ -113,7 +112,7 @@ def test_the_digest_shortens_a_long_list(world, django_capture_on_commit_callbac
     assert digest.params["numbers"].endswith("…") and numbers[-1] not in digest.params["numbers"]
 
 
-def test_only_the_owner_or_an_administrator_chooses_and_the_choice_is_audited(world):  # noqa: F811
+def test_only_the_owner_or_an_administrator_chooses_and_the_choice_is_audited(world):
     for actor in (world.trader_signer, world.broker_owner):
         with pytest.raises(ApplicationError) as refused:
             account_services.organization_signature_notice_set(
@@ -135,7 +134,7 @@ def test_only_the_owner_or_an_administrator_chooses_and_the_choice_is_audited(wo
     assert event.organization_id == world.trader.pk
 
 
-def test_the_owner_sets_it_in_the_portal_after_reauthenticating(world, client, settings):  # noqa: F811
+def test_the_owner_sets_it_in_the_portal_after_reauthenticating(world, client, settings):
     from tests.helpers import sign_in
 
     settings.REAUTH_SECONDS = 300
@@ -152,7 +151,7 @@ def test_the_owner_sets_it_in_the_portal_after_reauthenticating(world, client, s
     assert Organization.objects.get(pk=world.trader.pk).signature_notice == "daily"
 
 
-def test_a_signer_has_no_such_choice(world, client):  # noqa: F811
+def test_a_signer_has_no_such_choice(world, client):
     from tests.helpers import sign_in
 
     sign_in(client, world.trader_signer.username)
@@ -168,7 +167,7 @@ def test_a_signer_has_no_such_choice(world, client):  # noqa: F811
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_two_sweeps_at_once_tell_each_signature_once(world, django_capture_on_commit_callbacks):  # noqa: F811
+def test_two_sweeps_at_once_tell_each_signature_once(world, django_capture_on_commit_callbacks):
     if connection.vendor != "postgresql":
         pytest.skip("concurrent sweeps: PostgreSQL only")
     _signed_unnoticed(world, [f"90{index:02d}" for index in range(30)], django_capture_on_commit_callbacks)

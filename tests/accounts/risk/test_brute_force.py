@@ -46,4 +46,5 @@ def test_the_evidence_names_no_secret():
     from audit.canonical import validate_data
 
     [finding] = brute_force(event(outcome="failed"), history(password_failures=50))
+    assert set(finding.evidence) == {"failed_attempts", "network"}
     validate_data(finding.evidence, "evidence")  # raises for keys such as "password…"
