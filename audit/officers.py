@@ -272,7 +272,7 @@ class OfficerModelAdmin(admin.ModelAdmin):
 
 def officer_view_record(request, *, target, organization=None, data: dict | None = None) -> None:
     from audit.models import Action
-    from audit.services import audit_event_record
+    from audit.services.events import audit_event_record
 
     audit_event_record(
         action=Action.OFFICER_VIEWED,

@@ -16,7 +16,8 @@ from accounts.models import Notification, Organization, User
 from accounts.services import notification_send, require_officer, require_reason
 from accounts.validators import normalize_tax_code
 from audit.models import Action, Flag
-from audit.services import audit_event_record, flag_raise
+from audit.services.events import audit_event_record
+from audit.services.flags import flag_raise
 from brokers.models import (
     AgentStaff,
     Authorization,

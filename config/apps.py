@@ -37,7 +37,7 @@ class ConfigConfig(AppConfig):
 def officer_groups_after_migrate(sender, using="default", **kwargs) -> None:
     import logging
 
-    from audit.services import officer_groups_sync
+    from audit.services.officer_groups_pending import officer_groups_sync
 
     try:
         officer_groups_sync()

@@ -61,7 +61,7 @@ from audit.models import (
     Flag,
 )
 from audit.models import Case as OfficerCase
-from audit.services import BulkSealer
+from audit.services.sealing import BulkSealer
 from audit.verify_receipt import canonical_json
 from brokers.models import AgentStaff, Authorization, BrokerLicence
 from signatures.models import (
@@ -763,7 +763,7 @@ class ScaleSeeder:
                 )
         from django.contrib.auth.models import Group
 
-        from audit.services import officer_groups_sync
+        from audit.services.officer_groups_pending import officer_groups_sync
 
         officer_groups_sync()
         groups = list(Group.objects.filter(name__in=["officer investigator", "officer administrator"]))

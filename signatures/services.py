@@ -33,7 +33,8 @@ from accounts.services import (
 )
 from accounts.validators import normalize_tax_code
 from audit.models import Action, Case, Flag
-from audit.services import audit_event_record, flag_raise
+from audit.services.events import audit_event_record
+from audit.services.flags import flag_raise
 from brokers.models import AgentStaff, Authorization, BrokerLicence
 from brokers.services import agent_is_current
 from core.errors import ApplicationError

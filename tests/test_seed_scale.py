@@ -12,7 +12,8 @@ from django.db import connection, transaction
 
 from accounts.models import Organization, SignInEvent, User
 from audit.models import AuditCheckpoint, AuditEvent, AuditTreeNode
-from audit.services import audit_event_record, audit_seal
+from audit.services.events import audit_event_record
+from audit.services.sealing import audit_seal
 from audit.verification import audit_verify
 from brokers.models import AgentStaff, Authorization, BrokerLicence
 from signatures.models import Certificate, CertificateCustodian, Declaration, SignatureRecord

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from audit.canonical import AuditDataError
 from audit.models import AuditEvent, Flag
-from audit.services import flag_raise
+from audit.services.flags import flag_raise
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from audit.canonical import AuditDataError
 from audit.middleware import RequestContextMiddleware
 from audit.models import Action, AuditEvent
 from audit.selectors import event_canonical_bytes
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record
 from core.context import Channel, RequestContext, bound_context
 
 

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import Flag
-from audit.services import flag_raise
+from audit.services.flags import flag_raise
 from core.bulk import bulk_update_rows
 
 pytestmark = pytest.mark.django_db
@@ -218,7 +218,7 @@ def test_inserted_values_are_the_rows_bulk_create_inserts(trader_signer):
 def test_audit_events_record_writes_what_audit_event_record_writes_and_checks_first(trader_signer):
     from audit.canonical import AuditDataError
     from audit.models import AuditEvent
-    from audit.services import audit_event_record, audit_events_record
+    from audit.services.events import audit_event_record, audit_events_record
 
     organization = trader_signer.organization
     at = timezone.now()

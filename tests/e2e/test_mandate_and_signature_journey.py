@@ -15,7 +15,7 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import Notification, Organization, User
-from audit.services import officer_group_set
+from audit.services.officer_groups_pending import officer_group_set
 from brokers.models import Authorization
 from tests.factories import (
     TEST_PASSWORD,

@@ -12,7 +12,7 @@ from django.core import mail
 
 from accounts.models import Notification, Organization
 from audit.models import Case, Flag
-from audit.services import officer_group_set
+from audit.services.officer_groups_pending import officer_group_set
 from signatures.models import Certificate
 from tests.factories import (
     TEST_PASSWORD,

@@ -21,7 +21,7 @@ def console_sign_in(client, username: str, password: str = TEST_PASSWORD):
 
 
 def officer_in(*groups: str, **kwargs):
-    from audit.services import officer_group_set
+    from audit.services.officer_groups_pending import officer_group_set
 
     officer = OfficerFactory(**kwargs)
     officer_group_set(officer=officer, groups=list(groups))

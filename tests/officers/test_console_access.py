@@ -149,7 +149,7 @@ def test_the_console_password_page_is_the_portals(console):
 def test_groups_are_created_with_their_permissions(db):
     from django.contrib.auth.models import Group
 
-    from audit.services import officer_groups_sync
+    from audit.services.officer_groups_pending import officer_groups_sync
 
     counts = officer_groups_sync()
     assert set(counts) == {f"officer {name}" for name in OFFICER_GROUPS}
@@ -196,7 +196,7 @@ def test_an_officer_in_no_group_sees_nothing(console):
 def test_an_administrator_opens_every_page_without_an_error(world, console, settings):
     """Every console URL with real rows behind it renders (no 500, no template error)."""
     from accounts import services as account_services
-    from audit.services import audit_seal
+    from audit.services.sealing import audit_seal
 
     settings.AUDIT_CHECKPOINT_EVENTS = 1
     world.sign(world.broker_agent, world.trader_key)  # a refusal and a flag

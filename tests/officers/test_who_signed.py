@@ -12,7 +12,7 @@ from django.utils import dateformat, translation
 from django.utils.timezone import localdate, localtime
 
 from audit.models import Action, AuditEvent
-from audit.services import audit_seal
+from audit.services.sealing import audit_seal
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db

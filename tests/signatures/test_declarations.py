@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.models import Notification
 from audit.keys import signing_key
 from audit.models import AuditEvent, Flag
-from audit.services import audit_seal
+from audit.services.sealing import audit_seal
 from audit.verify_receipt import verify_receipt
 from brokers import services as broker_services
 from brokers.models import Authorization

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.services import officer_group_set, officer_groups_sync
+from audit.services.officer_groups_pending import officer_group_set, officer_groups_sync
 
 
 class Command(BaseCommand):

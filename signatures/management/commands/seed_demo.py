@@ -20,7 +20,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import services as account_services
 from accounts.models import Organization, User
 from audit.models import Flag
-from audit.services import flag_raise, officer_group_set, officer_groups_sync
+from audit.services.flags import flag_raise
+from audit.services.officer_groups_pending import officer_group_set, officer_groups_sync
 from brokers import services as broker_services
 from brokers.models import AgentStaff, BrokerLicence
 from signatures import services as signature_services

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts import risk, selectors, services
 from accounts.models import KnownPlace, Notification, SignInEvent, SignInReview, User
 from audit.models import AuditEvent, Flag
-from audit.services import Sighting, flags_raise
+from audit.services.flags import Sighting, flags_raise
 from tests.accounts.risk.conftest import BROKER_DEVICE, record
 
 pytestmark = pytest.mark.django_db
