@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from audit import keys, selectors
 from audit.canonical import leaf_and_chain
-from audit.merkle import CompactRange, merkle_root
+from audit.merkle import merkle_root
 from audit.models import AuditCheckpoint, AuditEvent, AuditSealState, AuditTreeNode
 from audit.selectors import (
     checkpoint_body_bytes,
@@ -187,71 +187,3 @@ def audit_seal(*, now: datetime.datetime | None = None) -> SealResult:
             result.tree_size = state.tree_size
         if sealed_in_batch < batch:
             return result
-
-
-class BulkSealer:
-    """Seals a stream of events into an **empty** trail in memory, exactly as ``audit_seal`` would
-    have sealed them one batch after another: positions in the order given, the hash chain, RFC
-    6962 leaves, the stored subtree nodes every ``NODE_STRIDE`` levels and a checkpoint signed with
-    the server's key every ``AUDIT_CHECKPOINT_EVENTS`` events (and one at the end).
-
-    For ``seed_scale``, which writes millions of events with ``COPY``: sealing them afterwards
-    would rewrite every row once more. ``seal()`` returns each event's seal for its row; once the
-    rows are written, ``finish()`` writes the checkpoints, the tree nodes and the sealer's cursor,
-    so ``verify_audit`` checks the trail and the site's own events are sealed on top of it.
-    """
-
-    def __init__(self):
-        self.every = settings.AUDIT_CHECKPOINT_EVENTS
-        self._key, self._key_id = keys.signing_key(), keys.signing_key_id()
-        self.nodes: list[tuple[int, int, bytes]] = []
-        self.tree = CompactRange(
-            on_subtree=lambda level, index, node: self.nodes.append((level, index, node)),
-            every=selectors.NODE_STRIDE,
-        )
-        self.checkpoints: list[AuditCheckpoint] = []
-        self.chain = bytes(32)
-        self._sealed_at: datetime.datetime | None = None
-
-    def seal(self, canonical: bytes, sealed_at: datetime.datetime) -> tuple[int, bytes, bytes]:
-        """``(position, chain hash, leaf hash)`` of the next event, from its canonical bytes."""
-        position = self.tree.size
-        leaf, self.chain = leaf_and_chain(self.chain, canonical)
-        self.tree.append(leaf)
-        self._sealed_at = sealed_at
-        if self.tree.size % self.every == 0:
-            self._checkpoint(sealed_at)
-        return position, self.chain, leaf
-
-    def _checkpoint(self, issued_at: datetime.datetime) -> None:
-        last = self.checkpoints[-1] if self.checkpoints else None
-        checkpoint = AuditCheckpoint(
-            sequence=(last.sequence + 1) if last else 1,
-            tree_size=self.tree.size,
-            root_hash=self.tree.root(),
-            chain_hash=self.chain,
-            prev_checkpoint_hash=hashlib.sha256(checkpoint_body_bytes(last)).digest() if last else b"",
-            issued_at=issued_at,
-            key_id=self._key_id,
-        )
-        checkpoint.signature = self._key.sign(checkpoint_body_bytes(checkpoint))
-        self.checkpoints.append(checkpoint)
-
-    @transaction.atomic
-    def finish(self) -> SealResult:
-        """Write the checkpoints, the tree nodes and the sealer's cursor (after the events)."""
-        if self._sealed_at is not None and self.tree.size % self.every:
-            self._checkpoint(self._sealed_at)
-        AuditCheckpoint.objects.bulk_create(self.checkpoints, batch_size=2000)
-        AuditTreeNode.objects.bulk_create(
-            [AuditTreeNode(level=level, index=index, hash=node) for level, index, node in self.nodes],
-            batch_size=5000,
-        )
-        AuditSealState.objects.update_or_create(
-            pk=1, defaults={"tree_size": self.tree.size, "last_chain_hash": self.chain}
-        )
-        return SealResult(
-            sealed=self.tree.size,
-            checkpoints=[c.sequence for c in self.checkpoints],
-            tree_size=self.tree.size,
-        )
