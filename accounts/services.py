@@ -43,7 +43,8 @@ from accounts.models import (
 from accounts.tokens import email_verification_read, email_verification_token
 from accounts.validators import normalize_tax_code
 from audit.models import Action, Flag
-from audit.services import Sighting, audit_event_record, audit_events_record, flag_raise, flags_raise
+from audit.services.events import audit_event_record, audit_events_record
+from audit.services.flags import Sighting, flag_raise, flags_raise
 from core.bulk import bulk_insert_rows, bulk_insert_values, bulk_update_rows
 from core.context import current_context, normalise_ip
 from core.errors import ApplicationError

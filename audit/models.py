@@ -129,7 +129,7 @@ class Action(models.TextChoices):
 
 
 class AuditEvent(models.Model):
-    """One fact. Inserted in the caller's transaction; sealed later by ``audit.services.audit_seal``."""
+    """One fact. Inserted in the caller's transaction; sealed later by ``audit.services.sealing``."""
 
     event_id = models.UUIDField(_("event id"), default=uuid.uuid4, unique=True, editable=False)
     occurred_at = models.DateTimeField(_("occurred at"))

@@ -8,16 +8,19 @@ import threading
 import uuid
 from collections import OrderedDict
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from audit import keys
 from audit.canonical import ZERO_HASH, canonical_event, canonical_from_text, format_timestamp
 from audit.merkle import ListSource, consistency_proof, inclusion_proof, range_hash
 from audit.models import EVENT_FACT_FIELDS, AuditCheckpoint, AuditEvent, AuditTreeNode, Flag
-from audit.verify_receipt import RECEIPT_VERSION, canonical_json
+from audit.verify_receipt import RECEIPT_VERSION, canonical_json, key_id
 
 # Subtree hashes are stored for every level that is a multiple of NODE_STRIDE; a proof then reads
 # at most one block of BLOCK_SIZE hashes per band of NODE_STRIDE levels.
@@ -354,12 +357,6 @@ def checkpoint_proof_status(checkpoint: AuditCheckpoint) -> dict:
     server trusts, and does each witness co-signature verify with the witness key stored beside it
     (whose id must match)? An independent check with the witnesses' own keys is ``verify_audit
     --witness-key``; this one catches a tampered row or a forged co-signature."""
-    from cryptography.exceptions import InvalidSignature
-    from cryptography.hazmat.primitives import serialization
-
-    from audit import keys
-    from audit.verify_receipt import key_id
-
     body = checkpoint_body_bytes(checkpoint)
     log_key = keys.trusted_public_keys().get(checkpoint.key_id)
     try:

@@ -7,7 +7,7 @@ import contextlib
 from celery import shared_task
 from django.core.cache import cache
 
-from audit import services
+from audit.services.sealing import SEAL_QUEUED_KEY, audit_seal
 
 
 @shared_task(name="audit.tasks.audit_seal", acks_late=True, time_limit=600, soft_time_limit=540)
@@ -16,6 +16,6 @@ def audit_seal_task() -> dict:
     # Cleared before sealing, so an event committed from now on queues a fresh run.
     # The lock in audit_seal, not the cache, is what keeps sealing correct.
     with contextlib.suppress(Exception):
-        cache.delete(services.SEAL_QUEUED_KEY)
-    result = services.audit_seal()
+        cache.delete(SEAL_QUEUED_KEY)
+    result = audit_seal()
     return {"sealed": result.sealed, "checkpoints": result.checkpoints, "tree_size": result.tree_size}

@@ -20,23 +20,13 @@ from django.db import connection
 from django.db.models import Max
 
 from audit import keys, selectors, verification_worker
-from audit.canonical import ZERO_HASH, leaf_and_chain
 from audit.merkle import CompactRange
 from audit.models import AuditCheckpoint, AuditEvent, AuditSealState, AuditTreeNode
-from audit.selectors import checkpoint_body_bytes, sealed_canonical_rows
+from audit.selectors import checkpoint_body_bytes
+from audit.verification_chunks import Chunk, Problem, hex_of, verify_chunk
 from audit.verify_receipt import key_id
 
-STREAM_CHUNK = 10_000
 PARALLEL_CHUNK = 50_000
-
-
-@dataclass
-class Problem:
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
 
 
 @dataclass
@@ -57,10 +47,6 @@ class VerificationReport:
         return self.problems[0] if self.problems else None
 
 
-def _hex(value: bytes | None) -> str:
-    return bytes(value).hex() if value is not None else "nothing"
-
-
 class _NodeChecker:
     """Compares every stored subtree node with the one the recomputed leaves give."""
 
@@ -78,7 +64,7 @@ class _NodeChecker:
                 Problem(
                     f"tree node level {level} index {index}",
                     "stored hash does not match the events below it; "
-                    f"expected {node.hex()}, found {_hex(stored)}",
+                    f"expected {node.hex()}, found {hex_of(stored)}",
                 )
             )
 
@@ -92,80 +78,13 @@ class _NodeChecker:
             )
 
 
-@dataclass
-class _Chunk:
-    """What one worker found in positions [start, end): leaf hashes, link problems, and the stored
-    chain hashes the checkpoints ending inside it must match."""
-
-    start: int
-    count: int = 0
-    leaves: bytes = b""
-    problems: list[Problem] = field(default_factory=list)
-    chains: dict[int, bytes] = field(default_factory=dict)
-    gap: bool = False
-
-
-def verify_chunk(task: tuple[int, int, frozenset[int]]) -> _Chunk:
-    """Check every link and leaf in positions [start, end). Runs in a worker process or inline."""
-    start, end, wanted_chains = task
-    chunk = _Chunk(start=start)
-    # Each link is checked against the stored previous hash, so one edit gives one problem; when
-    # every link holds, the stored chain is the recomputed chain and checkpoints compare to it.
-    if start == 0:
-        previous = ZERO_HASH
-    else:
-        stored = AuditEvent.objects.filter(position=start - 1).values_list("chain_hash", flat=True).first()
-        previous = bytes(stored) if stored is not None else ZERO_HASH
-    leaves: list[bytes] = []
-    expected = start
-    while expected < end and not chunk.gap:
-        rows = sealed_canonical_rows(expected, min(STREAM_CHUNK, end - expected))
-        if not rows:
-            chunk.problems.append(Problem(f"event position {expected}", "missing; no later event is stored"))
-            chunk.gap = True
-        for position, chain_hash, stored_leaf, event_id, canonical in rows:
-            if position != expected:
-                chunk.problems.append(
-                    Problem(
-                        f"event position {expected}",
-                        f"missing; the next stored event has position {position}",
-                    )
-                )
-                # Nothing after a gap can match a checkpoint: report it once and stop here.
-                chunk.gap = True
-                break
-            leaf, link = leaf_and_chain(previous, canonical)
-            if link != chain_hash:
-                chunk.problems.append(
-                    Problem(
-                        f"event position {position} (event {event_id})",
-                        f"chain hash does not match; expected {link.hex()}, found {chain_hash.hex()}",
-                    )
-                )
-            if stored_leaf != leaf:
-                chunk.problems.append(
-                    Problem(
-                        f"event position {position} (event {event_id})",
-                        f"leaf hash does not match; expected {leaf.hex()}, found {_hex(stored_leaf)}",
-                    )
-                )
-            if position in wanted_chains:
-                chunk.chains[position] = chain_hash
-            previous = chain_hash
-            leaves.append(leaf)
-            expected += 1
-    chunk.count = len(leaves)
-    chunk.leaves = b"".join(leaves)
-    return chunk
-
-
 def default_jobs() -> int:
     """One process per CPU (measured with bench/audit.py at 1,000,000 events on 2 CPUs:
     1 job ~85k events/s, 2 jobs ~175k, 3 jobs ~140k, 4 jobs ~150k)."""
     return min(os.cpu_count() or 1, 8)
 
 
-def _chunks(jobs: int, wanted_chains: frozenset[int]) -> Iterator[_Chunk]:
+def _chunks(jobs: int, wanted_chains: frozenset[int]) -> Iterator[Chunk]:
     """The chunks in chain order, computed inline or by ``jobs`` forked processes."""
     last = AuditEvent.objects.filter(position__isnull=False).aggregate(last=Max("position"))["last"]
     size = 0 if last is None else last + 1
@@ -219,7 +138,7 @@ def audit_verify(*, witness_keys: tuple[Ed25519PublicKey, ...] = (), jobs: int =
                 Problem(
                     where,
                     f"root hash does not match the events; expected {root.hex()}, "
-                    f"found {_hex(checkpoint.root_hash)}",
+                    f"found {hex_of(checkpoint.root_hash)}",
                 )
             )
         if bytes(checkpoint.chain_hash) != stored_chain:
@@ -227,7 +146,7 @@ def audit_verify(*, witness_keys: tuple[Ed25519PublicKey, ...] = (), jobs: int =
                 Problem(
                     where,
                     f"chain hash does not match event {checkpoint.tree_size - 1}; "
-                    f"expected {_hex(stored_chain)}, found {_hex(checkpoint.chain_hash)}",
+                    f"expected {hex_of(stored_chain)}, found {hex_of(checkpoint.chain_hash)}",
                 )
             )
         expected_prev = (

@@ -25,6 +25,7 @@ def start(database: dict) -> None:
 
 
 def verify_chunk(task):
-    from audit.verification import verify_chunk as verify
+    # Imported here, once start() has set Django up: the module reads models.
+    from audit.verification_chunks import verify_chunk as verify
 
     return verify(task)

@@ -46,7 +46,7 @@ def main() -> int:
 
     from audit.models import AuditCheckpoint, AuditEvent, AuditSealState, AuditTreeNode, AuditWitnessSignature
     from audit.selectors import audit_receipt_build, complete_blocks
-    from audit.services import audit_seal
+    from audit.services.sealing import audit_seal
     from audit.verification import audit_verify, default_jobs
     from audit.verify_receipt import canonical_json
 

@@ -176,7 +176,7 @@ def sign_in(login_path: str, verify_path: str, username: str, password: str, key
 
 
 def request_lists(accounts: dict, cookies: dict[str, str]) -> dict[str, list[tuple[str, str]]]:
-    from signatures.scale import PROVINCES, WORDS
+    from bench.seed.values import PROVINCES, WORDS
 
     rng = random.Random(11)
     owners = [u for u in accounts["owners"] if u.username in cookies]

@@ -23,7 +23,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from audit.models import Action
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record
 from officers import dashboard
 from officers.views import console_login, console_login_verify, is_console_session
 

@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from audit.models import Action, AuditEvent, AuditSealState
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record
 from audit.verification import audit_verify
 from config.celery import QUEUE_AUDIT
 from config.celery import app as celery_app
@@ -81,7 +81,7 @@ def test_a_worker_killed_mid_task_has_its_task_redelivered_and_the_work_done_onc
 ):
     events = 3000
     # Only the drill's workers may seal these: no after-commit message to the suite's broker.
-    monkeypatch.setattr("audit.services._queue_seal", lambda: None)
+    monkeypatch.setattr("audit.services.events._queue_seal", lambda: None)
     with transaction.atomic():
         for index in range(events):
             audit_event_record(action=Action.ORGANIZATION_SETTINGS_CHANGED, actor=None, data={"n": index})

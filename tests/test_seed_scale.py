@@ -5,6 +5,7 @@ an audit trail that ``verify_audit`` accepts and the sealer extends."""
 from __future__ import annotations
 
 import io
+import sys
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -12,11 +13,12 @@ from django.db import connection, transaction
 
 from accounts.models import Organization, SignInEvent, User
 from audit.models import AuditCheckpoint, AuditEvent, AuditTreeNode
-from audit.services import audit_event_record, audit_seal
+from audit.services.events import audit_event_record
+from audit.services.sealing import audit_seal
 from audit.verification import audit_verify
+from bench.seed.scale import ScaleRefused, Sizes, database_check, seed_scale
 from brokers.models import AgentStaff, Authorization, BrokerLicence
 from signatures.models import Certificate, CertificateCustodian, Declaration, SignatureRecord
-from signatures.scale import ScaleRefused, Sizes, database_check, seed_scale
 
 SIZES = Sizes(
     enterprises=40, brokers=4, declarations=400, signins=600, audit_events=2_500, officers=2, days=30
@@ -32,6 +34,12 @@ def test_it_refuses_a_database_not_named_for_benchmarks(monkeypatch):
     with pytest.raises(ScaleRefused):
         database_check()
     with pytest.raises(CommandError):
+        call_command("seed_scale", "--enterprises", "1", stdout=io.StringIO())
+
+
+def test_the_command_says_what_is_missing_where_bench_is_not_installed(monkeypatch):
+    monkeypatch.setitem(sys.modules, "bench.seed.scale", None)  # as in an installed wheel
+    with pytest.raises(CommandError, match=r"bench/seed/"):
         call_command("seed_scale", "--enterprises", "1", stdout=io.StringIO())
 
 

@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from accounts.models import User
 from accounts.services import signin_record
 from audit.models import Action
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record
 from brokers.models import OrganizationAPIKey
 from core.errors import ApplicationError
 

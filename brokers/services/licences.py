@@ -12,7 +12,7 @@ from django.utils.translation import gettext
 from accounts.models import Notification, Organization, User
 from accounts.services import notification_send, require_officer, require_reason
 from audit.models import Action
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record
 from brokers.models import Authorization, BrokerLicence, OrganizationAPIKey
 from brokers.selectors import manager_list
 from brokers.services.mandates import authorization_end

@@ -15,7 +15,7 @@ from accounts.models import Notification, Organization, User
 from accounts.services import notification_send
 from accounts.validators import normalize_tax_code
 from audit.models import Action
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record
 from brokers.models import Authorization, BrokerLicence
 from brokers.selectors import manager_list
 from core.errors import ApplicationError

@@ -16,7 +16,8 @@ from django.utils.translation import gettext
 from accounts.models import Notification, User
 from accounts.services import notification_send
 from audit.models import Action, Flag
-from audit.services import audit_event_record, flag_raise
+from audit.services.events import audit_event_record
+from audit.services.flags import flag_raise
 from brokers.models import BrokerLicence, OperationReport
 from brokers.periods import (
     ReportPeriod,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext
 from accounts.models import Organization, User
 from accounts.services import require_reason
 from audit.models import Action
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record
 from core.errors import ApplicationError
 from officers.policies import Level, Signals, classify
 from officers.selectors import compliance_signals

@@ -10,7 +10,7 @@ from django.utils.translation import gettext
 from accounts.models import Organization, User
 from accounts.services import require_officer, require_reason
 from audit.models import Action
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record
 from core.errors import ApplicationError
 
 

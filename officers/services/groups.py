@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from audit.models import Action
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record
 from officers.permissions import OFFICER_GROUPS
 
 

@@ -21,7 +21,8 @@ from django.utils.translation import gettext
 from accounts.models import Notification, Organization, User
 from accounts.services import organization_verify
 from audit.models import Action, Flag
-from audit.services import audit_event_record, flag_raise
+from audit.services.events import audit_event_record
+from audit.services.flags import flag_raise
 from core.errors import ApplicationError
 from signatures import pki
 from signatures.cms import SignatureError, verify_proof_of_possession

@@ -9,7 +9,8 @@ from django.utils.translation import gettext
 from accounts.models import Notification, User
 from accounts.services import notification_send, sessions_end_all
 from audit.models import Action, Flag
-from audit.services import audit_event_record, flag_raise
+from audit.services.events import audit_event_record
+from audit.services.flags import flag_raise
 from core.errors import ApplicationError
 from signatures.models import AbuseReport, Certificate
 from signatures.services.lifecycle import certificate_locked, certificate_status_set

@@ -21,7 +21,8 @@ from django.utils.translation import gettext
 from accounts.models import Organization, User
 from accounts.validators import normalize_tax_code
 from audit.models import Action, Flag
-from audit.services import audit_event_record, flag_raise
+from audit.services.events import audit_event_record
+from audit.services.flags import flag_raise
 from brokers.models import AgentStaff, Authorization, BrokerLicence
 from brokers.services.agents import agent_is_current
 from core.tasks import run_on_commit_without_beat

@@ -21,7 +21,8 @@ from django.utils.translation import gettext
 from accounts.models import User
 from accounts.services import require_officer
 from audit.models import Action, Flag
-from audit.services import audit_event_record, flag_raise
+from audit.services.events import audit_event_record
+from audit.services.flags import flag_raise
 from signatures import pki
 from signatures.exceptions import CertificateRefused
 from signatures.models import Certificate, RevocationList, TrustedIssuer

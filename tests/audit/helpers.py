@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from audit.models import Action, AuditEvent
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record
 
 
 def record_many(count: int, *, organization=None, start: int = 0) -> list[AuditEvent]:

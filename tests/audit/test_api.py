@@ -10,7 +10,8 @@ from django.urls import reverse
 
 from audit.keys import signing_key, signing_key_id
 from audit.models import Action
-from audit.services import audit_event_record, audit_seal
+from audit.services.events import audit_event_record
+from audit.services.sealing import audit_seal
 from audit.verify_receipt import verify_receipt
 from tests.conftest import ROOT
 

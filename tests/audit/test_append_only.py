@@ -8,7 +8,7 @@ import pytest
 from django.db import IntegrityError, InternalError, ProgrammingError, connection, transaction
 
 from audit.models import AuditCheckpoint, AuditEvent, AuditTreeNode
-from audit.services import audit_seal
+from audit.services.sealing import audit_seal
 from tests.audit.helpers import record_many
 from tests.conftest import ROOT
 
@@ -80,12 +80,12 @@ WRITES = re.compile(
 
 def test_only_the_audit_service_layer_writes_audit_tables():
     """On SQLite there is no trigger: the guarantee is that no other code path writes these tables."""
-    allowed = {ROOT / "audit" / "services.py", ROOT / "audit" / "models.py"}
+    services, allowed = ROOT / "audit" / "services", {ROOT / "audit" / "models.py"}
     offenders = []
     for path in ROOT.glob("*/**/*.py"):
         # bench/ seeds its own throw-away database directly; it is not a path the application runs.
         skipped = {".venv", "tests", "migrations", "bench"}
-        if skipped & set(path.relative_to(ROOT).parts) or path in allowed:
+        if skipped & set(path.relative_to(ROOT).parts) or path in allowed or path.is_relative_to(services):
             continue
         for number, line in enumerate(path.read_text().splitlines(), 1):
             if WRITES.search(line) and "import" not in line and "isinstance" not in line:

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from audit.canonical import AuditDataError, canonical_event, canonical_from_text, format_timestamp
 from audit.models import Action, AuditEvent
 from audit.selectors import event_canonical_bytes, sealed_canonical_rows, unsealed_canonical_rows
-from audit.services import audit_event_record, audit_seal
+from audit.services.events import audit_event_record
+from audit.services.sealing import audit_seal
 from core.context import RequestContext, bound_context
 from tests.fuzz import examples
 

@@ -11,7 +11,8 @@ import pytest
 from django.db import close_old_connections, connection, transaction
 
 from audit.models import Action, AuditEvent
-from audit.services import audit_event_record, audit_seal
+from audit.services.events import audit_event_record
+from audit.services.sealing import audit_seal
 from audit.verification import audit_verify
 from tests.conftest import ROOT, _database_url_for_worker
 
@@ -75,7 +76,7 @@ RECORD_SCRIPT = """
 import os
 from django.db import transaction
 from audit.models import Action
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record
 index = int(os.environ["WRITER_INDEX"])
 for n in range({count}):
     with transaction.atomic():
@@ -84,7 +85,7 @@ for n in range({count}):
 
 SEAL_SCRIPT = """
 import time
-from audit.services import audit_seal
+from audit.services.sealing import audit_seal
 deadline = time.monotonic() + 60
 while time.monotonic() < deadline:
     audit_seal()

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from audit.canonical import AuditDataError
 from audit.models import AuditEvent, Flag
-from audit.services import flag_raise
+from audit.services.flags import Sighting, flag_raise, flags_raise
 
 pytestmark = pytest.mark.django_db
 
@@ -60,3 +60,30 @@ def test_evidence_cannot_carry_secrets(trader):
     with pytest.raises(AuditDataError):
         flag_raise(kind="x", severity="low", explanation="x", organization=trader, evidence={"password": "p"})
     assert not Flag.objects.exists()
+
+
+def test_flags_raise_counts_as_flag_raise_one_at_a_time(trader_signer, trader_owner):
+    def seen(severity, user=trader_signer, kind="new_device"):
+        return Sighting(
+            kind=kind,
+            severity=severity,
+            explanation=f"seen {severity}",
+            user=user,
+            organization=user.organization if user else None,
+            evidence={"n": severity},
+        )
+
+    raised = flags_raise(sightings=[seen("low"), seen("high"), seen("medium"), seen("low", trader_owner)])
+    assert [created for _flag, created in raised] == [True, False, False, True]
+    signer_flag = raised[0][0]
+    signer_flag.refresh_from_db()
+    assert (signer_flag.count, signer_flag.severity, signer_flag.evidence) == (3, "high", {"n": "medium"})
+    events = AuditEvent.objects.filter(action="flag.raised").order_by("id")
+    assert [(e.data["severity"], e.data["user"]) for e in events] == [
+        ("low", str(trader_signer.pk)),
+        ("low", str(trader_owner.pk)),
+    ]
+    again = flags_raise(sightings=[seen("low"), seen("low", None, kind="password_spray")])
+    assert [(flag.pk == signer_flag.pk, created) for flag, created in again] == [(True, False), (False, True)]
+    signer_flag.refresh_from_db()
+    assert signer_flag.count == 4 and again[1][0].user is None

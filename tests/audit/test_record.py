@@ -13,7 +13,7 @@ from audit.canonical import AuditDataError
 from audit.middleware import RequestContextMiddleware
 from audit.models import Action, AuditEvent
 from audit.selectors import event_canonical_bytes
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record, audit_events_record
 from core.context import Channel, RequestContext, bound_context
 
 
@@ -196,3 +196,32 @@ def test_forwarded_addresses_are_believed_only_from_configured_proxies(
     settings.TRUSTED_PROXIES = proxies
     request = RequestFactory().get("/", REMOTE_ADDR="198.51.100.9", HTTP_X_FORWARDED_FOR=forwarded)
     assert client_ip(request) == expected
+
+
+def _stored(pk, leave_out=()) -> dict:
+    row = AuditEvent.objects.filter(pk=pk).values().get()
+    return {name: value for name, value in row.items() if name not in {"id", *leave_out}}
+
+
+@pytest.mark.django_db
+def test_audit_events_record_writes_what_audit_event_record_writes_and_checks_first(trader_signer):
+    organization = trader_signer.organization
+    at = datetime.datetime.now(datetime.UTC)
+    arguments = {
+        "action": "flag.raised",
+        "actor": trader_signer,
+        "organization": organization,
+        "target": ("audit.flag", "12"),
+        "data": {"kind": "new_device", "n": 1},
+        "occurred_at": at,
+    }
+    one = audit_event_record(**arguments)
+    [many] = audit_events_record(events=[arguments])
+    leave_out = {"event_id"}
+    assert _stored(many, leave_out) == _stored(one.pk, leave_out)
+    count = AuditEvent.objects.count()
+    with pytest.raises(AuditDataError):
+        audit_events_record(events=[arguments, {**arguments, "data": {"password": "x"}}])
+    with pytest.raises(ValueError, match="unknown audit action"):
+        audit_events_record(events=[arguments, {**arguments, "action": "no.such"}])
+    assert AuditEvent.objects.count() == count  # nothing of a refused batch is written

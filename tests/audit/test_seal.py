@@ -20,7 +20,8 @@ from audit.selectors import (
     checkpoint_body_bytes,
     event_canonical_bytes,
 )
-from audit.services import audit_event_record, audit_seal
+from audit.services.events import audit_event_record
+from audit.services.sealing import audit_seal
 from audit.verification import audit_verify
 from audit.verify_receipt import verify_consistency, verify_receipt
 from tests.audit.helpers import record_many

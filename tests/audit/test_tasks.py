@@ -6,7 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.models import Action, AuditEvent
-from audit.services import SEAL_QUEUED_KEY, audit_event_record
+from audit.services.events import audit_event_record
+from audit.services.sealing import SEAL_QUEUED_KEY
 from audit.tasks import audit_seal_task
 from config.schedules import SCHEDULES
 from tests.conftest import wait_until

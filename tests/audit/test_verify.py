@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from audit.models import AuditCheckpoint, AuditEvent, AuditTreeNode
-from audit.services import audit_seal
+from audit.services.sealing import audit_seal
 from audit.verification import audit_verify
 from tests.audit.conftest import bypassing_triggers
 from tests.audit.helpers import record_many
@@ -165,10 +165,10 @@ def test_parallel_verification_finds_what_the_serial_one_finds(settings, monkeyp
     """On PostgreSQL, forked workers check ranges on their own connections (committed data)."""
     if connection.vendor != "postgresql":
         pytest.skip("parallel verification runs on PostgreSQL only")
-    from audit import verification
+    from audit import verification, verification_chunks
 
     monkeypatch.setattr(verification, "PARALLEL_CHUNK", 64)
-    monkeypatch.setattr(verification, "STREAM_CHUNK", 25)
+    monkeypatch.setattr(verification_chunks, "STREAM_CHUNK", 25)
     settings.AUDIT_CHECKPOINT_EVENTS = 100
     record_many(EVENTS)
     audit_seal()

@@ -14,7 +14,8 @@ from django.db import connection
 from audit import keys
 from audit.models import AuditCheckpoint, AuditEvent, AuditWitnessSignature
 from audit.selectors import audit_receipt_build
-from audit.services import WitnessRefusal, audit_checkpoints_witness, audit_seal
+from audit.services.sealing import audit_seal
+from audit.services.witnesses import WitnessRefusal, audit_checkpoints_witness
 from audit.verification import audit_verify
 from audit.verify_receipt import key_id, verify_receipt
 from tests.audit.conftest import bypassing_triggers

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from audit.models import Flag
-from audit.services import flag_raise
+from audit.services.flags import flag_raise
 from core.bulk import bulk_update_rows
 
 pytestmark = pytest.mark.django_db
@@ -213,30 +213,3 @@ def test_inserted_values_are_the_rows_bulk_create_inserts(trader_signer):
     stored = Notification.objects.get(pk=notice)
     assert stored.created_at >= before and stored.params == {} and stored.read_at is None
     assert bulk_insert_values(Notification, []) == []
-
-
-def test_audit_events_record_writes_what_audit_event_record_writes_and_checks_first(trader_signer):
-    from audit.canonical import AuditDataError
-    from audit.models import AuditEvent
-    from audit.services import audit_event_record, audit_events_record
-
-    organization = trader_signer.organization
-    at = timezone.now()
-    arguments = {
-        "action": "flag.raised",
-        "actor": trader_signer,
-        "organization": organization,
-        "target": ("audit.flag", "12"),
-        "data": {"kind": "new_device", "n": 1},
-        "occurred_at": at,
-    }
-    one = audit_event_record(**arguments)
-    [many] = audit_events_record(events=[arguments])
-    leave_out = {"event_id"}
-    assert _stored(AuditEvent, many, leave_out) == _stored(AuditEvent, one.pk, leave_out)
-    count = AuditEvent.objects.count()
-    with pytest.raises(AuditDataError):
-        audit_events_record(events=[arguments, {**arguments, "data": {"password": "x"}}])
-    with pytest.raises(ValueError, match="unknown audit action"):
-        audit_events_record(events=[arguments, {**arguments, "action": "no.such"}])
-    assert AuditEvent.objects.count() == count  # nothing of a refused batch is written

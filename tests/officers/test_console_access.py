@@ -226,7 +226,7 @@ def _administrator_answer(url: str) -> tuple[int, str | None]:
 
 def test_an_administrator_opens_every_page_without_an_error(world, console, settings):
     """Every console URL with real rows behind it renders (no 500, no template error)."""
-    from audit.services import audit_seal
+    from audit.services.sealing import audit_seal
 
     settings.AUDIT_CHECKPOINT_EVENTS = 1
     world.sign(world.broker_agent, world.trader_key)  # a refusal and a flag

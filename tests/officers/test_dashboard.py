@@ -12,7 +12,8 @@ from django.utils import timezone, translation
 
 from accounts.models import SignInEvent
 from audit.models import Action, Flag
-from audit.services import audit_event_record, audit_seal
+from audit.services.events import audit_event_record
+from audit.services.sealing import audit_seal
 from brokers.models import OperationReport
 
 pytestmark = pytest.mark.django_db
@@ -110,7 +111,7 @@ def test_the_console_shows_each_checkpoints_proof_status(console, settings):
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
     from audit.models import AuditCheckpoint, AuditWitnessSignature
-    from audit.services import audit_checkpoints_witness
+    from audit.services.witnesses import audit_checkpoints_witness
     from audit.verify_receipt import key_id
     from tests.audit.conftest import bypassing_triggers
     from tests.audit.helpers import record_many

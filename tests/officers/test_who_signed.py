@@ -15,7 +15,7 @@ from django.utils.timezone import localdate, localtime
 from pytest_django.asserts import assertInHTML
 
 from audit.models import Action, AuditEvent
-from audit.services import audit_seal
+from audit.services.sealing import audit_seal
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db

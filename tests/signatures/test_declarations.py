@@ -18,7 +18,7 @@ from django.utils import timezone
 from accounts.models import Notification, Organization
 from audit.keys import signing_key
 from audit.models import Action, AuditEvent, Flag
-from audit.services import audit_seal
+from audit.services.sealing import audit_seal
 from audit.verify_receipt import verify_receipt
 from brokers.models import Authorization
 from brokers.services.agents import agent_leave

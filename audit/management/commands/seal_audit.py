@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from audit.services import audit_seal
+from audit.services.sealing import audit_seal
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from audit.models import Action
-from audit.services import audit_event_record
+from audit.services.events import audit_event_record
 from audit.verification import audit_verify, default_jobs
 from audit.verify_receipt import InputError, load_public_key
 

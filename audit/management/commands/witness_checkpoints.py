@@ -4,7 +4,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.services import WitnessRefusal, audit_checkpoints_witness
+from audit.services.witnesses import WitnessRefusal, audit_checkpoints_witness
 from audit.verify_receipt import key_id
 
 

@@ -20,7 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from accounts import services as account_services
 from accounts.models import Organization, User
 from audit.models import Flag
-from audit.services import flag_raise
+from audit.services.flags import flag_raise
 from brokers.models import AgentStaff, BrokerLicence
 from brokers.periods import report_period_containing
 from brokers.services.agents import agent_register

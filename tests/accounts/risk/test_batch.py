@@ -13,7 +13,6 @@ from django.utils import timezone
 from accounts import risk, selectors, services
 from accounts.models import KnownPlace, Notification, SignInEvent, SignInReview, User
 from audit.models import AuditEvent, Flag
-from audit.services import Sighting, flags_raise
 from tests.accounts.risk.conftest import BROKER_DEVICE, record
 
 pytestmark = pytest.mark.django_db
@@ -153,33 +152,6 @@ def test_a_batch_raises_responds_and_asks_as_one_at_a_time_would(trader_signer, 
     )
     trader_signer.refresh_from_db()
     assert trader_signer.step_up_required_at is not None
-
-
-def test_flags_raise_counts_as_flag_raise_one_at_a_time(trader_signer, trader_owner):
-    def seen(severity, user=trader_signer, kind="new_device"):
-        return Sighting(
-            kind=kind,
-            severity=severity,
-            explanation=f"seen {severity}",
-            user=user,
-            organization=user.organization if user else None,
-            evidence={"n": severity},
-        )
-
-    raised = flags_raise(sightings=[seen("low"), seen("high"), seen("medium"), seen("low", trader_owner)])
-    assert [created for _flag, created in raised] == [True, False, False, True]
-    signer_flag = raised[0][0]
-    signer_flag.refresh_from_db()
-    assert (signer_flag.count, signer_flag.severity, signer_flag.evidence) == (3, "high", {"n": "medium"})
-    events = AuditEvent.objects.filter(action="flag.raised").order_by("id")
-    assert [(e.data["severity"], e.data["user"]) for e in events] == [
-        ("low", str(trader_signer.pk)),
-        ("low", str(trader_owner.pk)),
-    ]
-    again = flags_raise(sightings=[seen("low"), seen("low", None, kind="password_spray")])
-    assert [(flag.pk == signer_flag.pk, created) for flag, created in again] == [(True, False), (False, True)]
-    signer_flag.refresh_from_db()
-    assert signer_flag.count == 4 and again[1][0].user is None
 
 
 def test_a_failing_batch_is_evaluated_one_by_one(trader_signer, monkeypatch, caplog):

@@ -52,7 +52,7 @@ def settle() -> None:
     so that the test database is not flushed under a busy worker."""
     from django.core.cache import cache
 
-    from audit.services import SEAL_QUEUED_KEY
+    from audit.services.sealing import SEAL_QUEUED_KEY
     from audit.tasks import audit_seal_task
 
     wait_until(
