@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization
 from accounts.password_validation import password_strength, user_context
+from accounts.services.mfa import mfa_verify
 from accounts.validators import normalize_phone, normalize_tax_code, validate_citizen_id
 
 
@@ -209,8 +210,6 @@ class ReauthenticationForm(forms.Form):
         if password:
             own_password(self.user, password, _("Your password is not correct."))
         elif code:
-            from accounts.services import mfa_verify
-
             if mfa_verify(user=self.user, token=code) is None:
                 raise ValidationError(_("That code is not right."), code="mfa_code_invalid")
         elif "password" in self.fields:

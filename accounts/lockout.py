@@ -11,6 +11,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from accounts.models import Lockout
+from accounts.services.signins import username_digest
 
 
 class LockoutHandler(AxesDatabaseHandler):
@@ -33,8 +34,6 @@ def cool_off(request=None) -> datetime.timedelta:
     base = datetime.timedelta(minutes=settings.LOCKOUT_MINUTES)
     if request is None:
         return base
-    from accounts.services import username_digest  # services imports this module's neighbours
-
     ip = getattr(request, "axes_ip_address", None)
     username = request.POST.get("username", "") if request.method == "POST" else ""
     since = timezone.now() - datetime.timedelta(hours=settings.LOCKOUT_PROGRESSIVE_HOURS)

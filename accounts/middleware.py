@@ -9,6 +9,8 @@ from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 
+from accounts.services.mfa import mfa_enabled, mfa_required
+
 DEVICE_COOKIE = "csg_device"
 DEVICE_COOKIE_SALT = "accounts.device"
 DEVICE_COOKIE_AGE = 2 * 365 * 24 * 3600
@@ -80,13 +82,16 @@ class MfaEnrolmentMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            from accounts.services import mfa_enabled, mfa_required
-
-            if mfa_required(user) and not _verified_by_authenticator(user) and not mfa_enabled(user):
-                allowed = [reverse(name) for name in self.ALLOWED]
-                if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
-                    return redirect("mfa")
+        if (
+            user is not None
+            and user.is_authenticated
+            and mfa_required(user)
+            and not _verified_by_authenticator(user)
+            and not mfa_enabled(user)
+        ):
+            allowed = [reverse(name) for name in self.ALLOWED]
+            if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
+                return redirect("mfa")
         return self.get_response(request)
 
 

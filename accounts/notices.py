@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import Notification, SignInReview, User
+from accounts.tokens import signin_review_token
 from audit.models import Case
 
 Kind = Notification.Kind
@@ -22,6 +24,15 @@ DETECTOR_NAMES = {
     "brute_force": _("many failed attempts"),
     "password_spray": _("attempts on many accounts"),
     "dormant_account": _("a long unused account"),
+}
+
+# What each automatic response of the risk engine did (``RISK_RESPONSES``), as a risk-response
+# notification names them.
+RESPONSE_LABELS = {
+    "step_up": gettext_noop("confirm it is you at your next step"),
+    "end_sessions": gettext_noop("all your sessions were ended"),
+    "lock_account": gettext_noop("the account is locked until your enterprise's owner reactivates it"),
+    "suspend_certificates": gettext_noop("the certificates you may sign with are suspended"),
 }
 
 TEXT = {
@@ -109,8 +120,6 @@ TEXT = {
 def signin_review_link(notification: Notification) -> str:
     """The absolute "was this you?" link of a ``signin_review`` notification ("" for others). It is
     rendered from the review's id, not stored: the row holds no bearer link."""
-    from accounts.tokens import signin_review_token
-
     review_id = notification.params.get("review") if notification.kind == Kind.SIGNIN_REVIEW else None
     review = SignInReview.objects.filter(pk=review_id).only("pk", "nonce").first() if review_id else None
     if review is None:
@@ -125,8 +134,6 @@ def notification_text(notification: Notification) -> str:
         params["link"] = signin_review_link(notification)
         params["reasons"] = ", ".join(str(DETECTOR_NAMES.get(r, r)) for r in params.get("reasons", []))
     if notification.kind == Kind.RISK_RESPONSE:
-        from accounts.services import RESPONSE_LABELS
-
         params["responses"] = "; ".join(
             str(_(RESPONSE_LABELS[r])) for r in params.get("responses", []) if r in RESPONSE_LABELS
         )

@@ -14,7 +14,6 @@ urlpatterns = [
     path("sessions/", views.session_list, name="session_list"),
     path("reauthenticate/", views.reauthenticate, name="reauthenticate"),
     path("step-up/", views.step_up, name="step_up"),
-    path("sign-in-review/<str:token>/", views.signin_review, name="signin_review"),
     path("contact/", views.contact_edit, name="contact_edit"),
     path("mfa/", views.mfa, name="mfa"),
     path("notifications/", views.notifications, name="notifications"),

@@ -9,7 +9,6 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
@@ -23,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.qr import write_qrcode_image
 
-from accounts import selectors, services
+from accounts import selectors
 from accounts.forms import (
     STRENGTH_CONTEXT_FIELDS,
     ContactForm,
@@ -45,6 +44,23 @@ from accounts.reauth import (
     reauthentication_required,
     reauthentication_required_for_changes,
 )
+from accounts.services import staff as staff_services
+from accounts.services.mfa import (
+    mfa_disable,
+    mfa_enabled,
+    mfa_recovery_codes_regenerate,
+    mfa_recovery_codes_remaining,
+    mfa_required,
+    mfa_totp_begin,
+    mfa_totp_confirm,
+    mfa_verify,
+)
+from accounts.services.notifications import notifications_mark_read
+from accounts.services.organizations import organization_register, organization_working_hours_set
+from accounts.services.passwords import password_set
+from accounts.services.sessions import sessions_end
+from accounts.services.signins import signin_record
+from accounts.services.users import CONTACT_FIELDS, contact_update, email_verify, user_reactivate
 from core.errors import ApplicationError
 from core.pagination import UncountedPage
 
@@ -75,7 +91,7 @@ def login(request):
     form = AuthenticationForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
-        if services.mfa_enabled(user):
+        if mfa_enabled(user):
             request.session.cycle_key()
             request.session[MFA_PENDING] = {
                 "user": user.pk,
@@ -94,7 +110,7 @@ def wrong_second_factor(request, user, form, session_key: str, max_tries: int) -
     """A wrong code at the second step of a sign-in (the portal's or the officer console's): it is
     recorded as a failed sign-in by its factor (a stolen password shows this way), and after
     ``max_tries`` the sign-in starts over. Returns whether it must."""
-    services.signin_record(
+    signin_record(
         user=user,
         username=user.username,
         succeeded=False,
@@ -125,7 +141,7 @@ def login_verify(request):
         return redirect("login")
     form = MfaCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = services.mfa_verify(user=user, token=form.cleaned_data["code"])
+        device = mfa_verify(user=user, token=form.cleaned_data["code"])
         if device is not None:
             del request.session[MFA_PENDING]
             user.backend = pending["backend"]
@@ -170,7 +186,7 @@ def register(request):
     form = RegistrationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.organization_register(
+            organization_register(
                 organization=form.organization_data(),
                 owner=form.owner_data(),
                 password=form.cleaned_data["password1"],
@@ -188,7 +204,7 @@ def register_done(request):
 
 def verify_email(request, token):
     try:
-        services.email_verify(token=token)
+        email_verify(token=token)
     except ApplicationError as error:
         return render(request, "accounts/verify_email.html", {"error": error}, status=400)
     messages.success(request, _("Your email address is verified. You can sign in."))
@@ -202,9 +218,7 @@ def password_change(request):
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.password_set(
-                user=request.user, password=form.cleaned_data["password1"], actor=request.user
-            )
+            password_set(user=request.user, password=form.cleaned_data["password1"], actor=request.user)
         except ValidationError as error:
             form.add_error("password1", error)
         else:
@@ -234,7 +248,7 @@ def session_list(request):
             if not chosen:
                 context = {"sessions": sessions, "current": request.session.session_key, "missing": True}
                 return render(request, "accounts/sessions.html", context, status=404)
-        ended = services.sessions_end(user=request.user, sessions=chosen, actor=request.user)
+        ended = sessions_end(user=request.user, sessions=chosen, actor=request.user)
         messages.success(
             request,
             ngettext("%(count)d session ended.", "%(count)d sessions ended.", ended) % {"count": ended},
@@ -249,9 +263,7 @@ def session_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def reauthenticate(request):
-    form = ReauthenticationForm(
-        request.user, request.POST or None, mfa_enabled=services.mfa_enabled(request.user)
-    )
+    form = ReauthenticationForm(request.user, request.POST or None, mfa_enabled=mfa_enabled(request.user))
     next_url = _safe_next(request)
     if request.method == "POST" and form.is_valid():
         mark_reauthenticated(request)
@@ -270,12 +282,10 @@ def reauthenticate(request):
 @require_http_methods(["GET", "POST"])
 def contact_edit(request):
     user = request.user
-    form = ContactForm(
-        request.POST or None, initial={name: getattr(user, name) for name in services.CONTACT_FIELDS}
-    )
+    form = ContactForm(request.POST or None, initial={name: getattr(user, name) for name in CONTACT_FIELDS})
     if request.method == "POST" and form.is_valid():
         try:
-            services.contact_update(user=user, actor=user, **form.cleaned_data)
+            contact_update(user=user, actor=user, **form.cleaned_data)
         except ValidationError as error:
             form.add_service_errors(error)
         else:
@@ -307,7 +317,7 @@ def mfa(request):
     setup_device = None
     form = None
     if action == "begin":
-        setup_device = services.mfa_totp_begin(user=user)
+        setup_device = mfa_totp_begin(user=user)
         request.session[MFA_SETUP] = setup_device.pk
         form = MfaCodeForm()
     elif action == "confirm":
@@ -319,9 +329,7 @@ def mfa(request):
         form = MfaCodeForm(request.POST)
         if form.is_valid():
             try:
-                codes = services.mfa_totp_confirm(
-                    user=user, device=setup_device, token=form.cleaned_data["code"]
-                )
+                codes = mfa_totp_confirm(user=user, device=setup_device, token=form.cleaned_data["code"])
             except ApplicationError as error:
                 form.add_error("code", error.detail)
             else:
@@ -330,23 +338,23 @@ def mfa(request):
                 return render(request, "accounts/mfa_codes.html", {"codes": codes})
     elif action == "codes":
         try:
-            codes = services.mfa_recovery_codes_regenerate(user=user)
+            codes = mfa_recovery_codes_regenerate(user=user)
         except ApplicationError as error:
             messages.error(request, error.detail)
             return redirect("mfa")
         return render(request, "accounts/mfa_codes.html", {"codes": codes})
     elif action == "disable":
         try:
-            services.mfa_disable(user=user, actor=user)
+            mfa_disable(user=user, actor=user)
         except ApplicationError as error:
             messages.error(request, error.detail)
         else:
             messages.success(request, _("Two-factor authentication is off."))
         return redirect("mfa")
     context = {
-        "enabled": services.mfa_enabled(user),
-        "required": services.mfa_required(user),
-        "remaining_codes": services.mfa_recovery_codes_remaining(user),
+        "enabled": mfa_enabled(user),
+        "required": mfa_required(user),
+        "remaining_codes": mfa_recovery_codes_remaining(user),
         "setup_device": setup_device,
         "form": form,
     }
@@ -393,7 +401,7 @@ def staff_invite(request):
     form = StaffInviteForm(request.POST or None, roles=_grantable_roles(request.user))
     if request.method == "POST" and form.is_valid():
         try:
-            invitation = services.staff_invite(actor=request.user, **form.cleaned_data)
+            invitation = staff_services.staff_invite(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
             form.add_service_errors(error)
         else:
@@ -411,7 +419,7 @@ def staff_invitation_cancel(request, pk: int):
     invitation = selectors.invitation_list(viewer=request.user).filter(pk=pk).first()
     if invitation is None:
         raise Http404
-    services.invitation_cancel(invitation=invitation, actor=request.user)
+    staff_services.invitation_cancel(invitation=invitation, actor=request.user)
     messages.success(request, _("The invitation was cancelled."))
     return redirect("staff")
 
@@ -431,13 +439,15 @@ def staff_member(request, pk: int):
         action = request.POST.get("action")
         try:
             if action == "role" and form.is_valid():
-                services.member_role_change(member=member, role=form.cleaned_data["role"], actor=request.user)
+                staff_services.member_role_change(
+                    member=member, role=form.cleaned_data["role"], actor=request.user
+                )
                 messages.success(request, _("The role was changed."))
             elif action == "deactivate":
-                services.member_deactivate(member=member, actor=request.user)
+                staff_services.member_deactivate(member=member, actor=request.user)
                 messages.success(request, _("The account was deactivated and its sessions ended."))
             elif action == "reactivate":
-                services.user_reactivate(user=member, actor=request.user)
+                user_reactivate(user=member, actor=request.user)
                 messages.success(request, _("The account was reactivated."))
             else:
                 return render(
@@ -456,13 +466,13 @@ def staff_member(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request, token: str):
     try:
-        invitation = services.invitation_read(token=token)
+        invitation = staff_services.invitation_read(token=token)
     except ApplicationError as error:
         return render(request, "accounts/invitation_invalid.html", {"error": error}, status=400)
     form = InvitationAcceptForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.invitation_accept(
+            staff_services.invitation_accept(
                 token=token, username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
             )
         except ApplicationError as error:
@@ -487,7 +497,7 @@ def invitation_accept(request, token: str):
 @require_http_methods(["GET", "POST"])
 def notifications(request):
     if request.method == "POST":
-        services.notifications_mark_read(user=request.user)
+        notifications_mark_read(user=request.user)
         return redirect("notifications")
     page = Paginator(selectors.notification_list(user=request.user), 50).get_page(request.GET.get("page"))
     return render(request, "accounts/notifications.html", {"page": page})
@@ -513,7 +523,7 @@ def password_strength_view(request):
 def step_up(request):
     """After a risky sign-in (``StepUpMiddleware``): the authenticator code where the account has
     one (the password may be what was stolen), else the password."""
-    has_mfa = services.mfa_enabled(request.user)
+    has_mfa = mfa_enabled(request.user)
     form = ReauthenticationForm(request.user, request.POST or None, mfa_enabled=has_mfa, code_only=has_mfa)
     next_url = _safe_next(request)
     if request.method == "POST" and form.is_valid():
@@ -522,28 +532,6 @@ def step_up(request):
     return render(
         request, "accounts/step_up.html", {"form": form, "next": next_url}, status=400 if form.errors else 200
     )
-
-
-@never_cache
-@require_http_methods(["GET", "POST"])
-def signin_review(request, token: str):
-    """ "Was this you?": the question (GET, so that mail scanners that fetch links answer nothing)
-    and the answer (POST). "This was me" needs its recipient signed in; "this was not me" works
-    from the link alone."""
-    try:
-        if request.method == "POST":
-            review = services.signin_review_answer(
-                token=token, answer=request.POST.get("answer", ""), actor=request.user
-            )
-            return render(request, "accounts/signin_review_done.html", {"review": review})
-        review = services.signin_review_get(token=token, actor=request.user)
-    except ApplicationError as error:
-        if error.code == "not_authenticated":
-            return redirect_to_login(request.get_full_path())
-        return render(
-            request, "accounts/signin_review_invalid.html", {"error": error}, status=error.status_code
-        )
-    return render(request, "accounts/signin_review.html", {"review": review, "event": review.event})
 
 
 @login_required
@@ -563,7 +551,7 @@ def working_hours(request):
     form = WorkingHoursForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.organization_working_hours_set(
+            organization_working_hours_set(
                 organization=organization,
                 actor=request.user,
                 start=form.cleaned_data["start"],

@@ -9,14 +9,14 @@ Needs a PostgreSQL database whose name contains "bench": its accounts tables are
 COPY, then evaluates ``--events`` new sign-ins twice, in ``--workers`` processes (each with
 ``--threads`` threads, default 1, each thread its own connection):
 
-1. detectors only: load the sign-ins, their histories (``risk_histories_get`` for a batch,
-   ``risk_history_get`` one at a time) and every detector of ``RISK_DETECTORS``; nothing written;
+1. detectors only: load the sign-ins, their histories (``risk.selectors.risk_histories_get``, a
+   batch at a time) and every detector of ``RISK_DETECTORS``; nothing written;
 2. the whole evaluation: claim, detectors, score, flags, responses, "was this you?" questions
    and notifications. With ``--batch N`` (default 100) each process calls
-   ``signin_evaluate_batch`` for N pending sign-ins at a time until none is left (what workers do
-   under load: each task takes the backlog along, the sweep goes through the rest); with
-   ``--batch 1`` it calls ``signin_evaluate`` per sign-in, one transaction each (a task with no
-   backlog). Publishing Celery messages after the commits is stubbed out (counted, not sent):
+   ``risk.services.evaluation.signin_evaluate_batch`` for N pending sign-ins at a time until none
+   is left (what workers do under load: each task takes the backlog along, the sweep goes through
+   the rest); with ``--batch 1`` it calls ``signin_evaluate`` per sign-in, one transaction each (a
+   task with no backlog). Publishing Celery messages after the commits is stubbed out (counted, not sent):
    Redis is not what is measured.
 
 Prints events/s per worker process (with the process's CPU time: on a shared machine the rest of
@@ -25,8 +25,8 @@ per process, p99 < 20 ms); the CPU time per sign-in of the process and of its Po
 (read from /proc when the server is on this machine), which the machine's other load hardly
 changes, so runs on a busy machine can be compared; for batches also each batch's time, which is
 how long its sign-ins wait for their results. Then the EXPLAIN (ANALYZE, BUFFERS) plan of every
-query of a sign-in's history, of a batch's history and of a batch's claim, and whether each uses
-an index.
+query of a sign-in's history (a batch of one), of a batch's history and of a batch's claim, and
+whether each uses an index.
 
 ``--reuse-seed`` keeps a seed of the same sizes from a previous run (undoing what that run wrote)
 instead of seeding again, for comparing changes back to back.
@@ -308,8 +308,9 @@ def new_events(args, users, now) -> list[int]:
 
 def _detectors_only(ids, batch):
     """The read path: load the sign-ins, their histories, every detector; nothing written."""
-    from accounts import risk, selectors
     from accounts.models import SignInEvent
+    from risk import findings
+    from risk.selectors import risk_histories_get
 
     timings = []
     latencies = []
@@ -317,13 +318,9 @@ def _detectors_only(ids, batch):
         chunk = ids[start : start + batch]
         t0 = time.perf_counter()
         events = list(SignInEvent.objects.select_related("user", "organization").filter(pk__in=chunk))
-        created_at = {event.user_id: event.user.date_joined for event in events if event.user_id is not None}
-        if batch == 1:
-            histories = {events[0].id: selectors.risk_history_get(event=events[0])}
-        else:
-            histories = selectors.risk_histories_get(events=events, created_at=created_at)
+        histories = risk_histories_get(events=events)
         for event in events:
-            risk.evaluate(event, histories[event.id])
+            findings.evaluate(event, histories[event.id])
         seconds = time.perf_counter() - t0
         timings += [seconds / len(chunk)] * len(chunk)
         latencies.append(seconds)
@@ -335,21 +332,21 @@ def _full_service(ids, batch):
     (the sweep) claiming ``batch`` pending sign-ins at a time until none is left."""
     from django.utils import timezone
 
-    from accounts import services
+    from risk.services.evaluation import signin_evaluate, signin_evaluate_batch
 
     timings = []
     latencies = []
     if batch == 1:
         for event_id in ids:
             t0 = time.perf_counter()
-            services.signin_evaluate(event_id=event_id)
+            signin_evaluate(event_id=event_id)
             timings.append(time.perf_counter() - t0)
         return timings, timings
     older_than = timezone.now() + datetime.timedelta(days=2)
     after = 0
     while True:
         t0 = time.perf_counter()
-        result = services.signin_evaluate_batch(older_than=older_than, after=after, limit=batch)
+        result = signin_evaluate_batch(older_than=older_than, after=after, limit=batch)
         seconds = time.perf_counter() - t0
         if result.claimed:
             # Each sign-in of a batch has its result when the batch commits: its latency is the
@@ -509,24 +506,25 @@ def explain(sample_ids: list[int], batch_ids: list[int]) -> None:
     batch's statements (the sweep's path): the claim (in a transaction rolled back) and the
     history of ``batch_ids`` at once."""
     from django.db import connection, transaction
+    from django.db.models import Q
     from django.test.utils import CaptureQueriesContext
     from django.utils import timezone
 
-    from accounts import selectors, services
     from accounts.models import SignInEvent
+    from risk.selectors import risk_histories_get
+    from risk.services.evaluation import signins_claim
 
     print("\nEXPLAIN of each detector query (ANALYZE, BUFFERS):")
     for event_id in sample_ids:
         event = SignInEvent.objects.select_related("user", "organization").get(pk=event_id)
         with CaptureQueriesContext(connection) as captured:
-            selectors.risk_history_get(event=event)
+            risk_histories_get(events=[event])
         print(f"\n=== sign-in {event_id} ({event.outcome}, {len(captured.captured_queries)} queries) ===")
         for query in captured.captured_queries:
             _print_plan(query["sql"])
     events = list(SignInEvent.objects.select_related("user", "organization").filter(pk__in=batch_ids))
-    created_at = {event.user_id: event.user.date_joined for event in events if event.user_id is not None}
     with CaptureQueriesContext(connection) as captured:
-        selectors.risk_histories_get(events=events, created_at=created_at)
+        risk_histories_get(events=events)
     print(f"\n=== a batch of {len(events)} sign-ins ({len(captured.captured_queries)} queries) ===")
     for query in captured.captured_queries:
         _print_plan(query["sql"])
@@ -534,8 +532,8 @@ def explain(sample_ids: list[int], batch_ids: list[int]) -> None:
         SignInEvent.objects.filter(pk__in=batch_ids).update(evaluated_at=None)
         with CaptureQueriesContext(connection) as captured, transaction.atomic():
             # Taken, then undone, so that the plan below claims the same sign-ins.
-            services._signins_claim(
-                older_than=timezone.now() + datetime.timedelta(days=2), limit=len(batch_ids)
+            signins_claim(
+                claimable=Q(occurred_at__lt=timezone.now() + datetime.timedelta(days=2)), limit=len(batch_ids)
             )
             transaction.set_rollback(True)
         print("\n=== the batch's claim (rolled back) ===")

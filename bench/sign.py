@@ -71,8 +71,9 @@ def build_world(count: int) -> tuple[str, list[str], list[str]]:
     from django.utils import timezone
     from stdnum.vn import mst
 
-    from accounts import services as accounts_services
     from accounts.models import Organization
+    from accounts.services.organizations import organization_create
+    from accounts.services.users import user_create
     from brokers.services.agents import agent_register
     from brokers.services.api_keys import api_key_create
     from brokers.services.licences import broker_licence_grant
@@ -97,12 +98,12 @@ def build_world(count: int) -> tuple[str, list[str], list[str]]:
     )
 
     def organization(kind):
-        return accounts_services.organization_create(
+        return organization_create(
             kind=kind, tax_code=tax_code(), name=f"Bench {kind} {run}", actor=None, status="active"
         )
 
     def person(org, role, name):
-        return accounts_services.user_create(
+        return user_create(
             username=f"{name}.{run}", email=f"{name}.{run}@bench.example", role=role, organization=org,
             actor=None, password=secrets.token_urlsafe(24),
         )  # fmt: skip

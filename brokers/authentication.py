@@ -27,7 +27,7 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
     def authenticate(self, request):
         # Imported here: DRF loads this class while the services' own imports are still running.
-        from accounts.services import network_of
+        from accounts.services.signins import network_of
         from brokers.services.agents import agent_is_current
         from brokers.services.api_keys import api_key_used
 

@@ -32,7 +32,7 @@ SCHEDULES: dict[str, Schedule] = {
         description="Seal audit events whose after-commit message was lost, and close due checkpoints.",
     ),
     "risk-evaluate-sweep": Schedule(
-        task="accounts.tasks.evaluate_sign_ins_pending",
+        task="risk.tasks.evaluate_sign_ins_pending",
         every=timedelta(seconds=60),
         queue=QUEUE_RISK,
         description="Evaluate sign-ins still unevaluated RISK_SWEEP_AFTER_SECONDS after they happened "

@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     "accounts",
     "brokers",
     "signatures",
+    "risk",
     "officers",
 ]
 
@@ -382,7 +383,7 @@ COMPLIANCE_WINDOW_DAYS = env_int("COMPLIANCE_WINDOW_DAYS", 365, minimum=30, maxi
 RISK_DETECTORS = env_list(
     "RISK_DETECTORS",
     [
-        f"accounts.risk.detectors.{name}"
+        f"risk.detectors.{name}"
         for name in (
             "new_device",
             "new_network",

@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("accounts/", include("accounts.urls")),
+    path("accounts/", include("risk.urls")),
     path("certificates/", include("signatures.urls")),
     path("brokers/", include("brokers.urls")),
     path("declarations/", include("signatures.declaration_urls")),

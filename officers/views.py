@@ -23,8 +23,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 
-from accounts import services
 from accounts.forms import MfaCodeForm
+from accounts.services.mfa import mfa_enabled, mfa_verify
+from accounts.services.signins import signin_record
 from accounts.views import wrong_second_factor
 
 OFFICER_SESSION = "officers.signed_in"
@@ -53,7 +54,7 @@ class OfficerAuthenticationForm(AuthenticationForm):
     def confirm_login_allowed(self, user):
         super().confirm_login_allowed(user)
         if not getattr(user, "is_officer", False):
-            services.signin_record(user=user, username=user.get_username(), succeeded=False)
+            signin_record(user=user, username=user.get_username(), succeeded=False)
             raise self.get_invalid_login_error()
 
 
@@ -65,7 +66,7 @@ def console_login(request, *, site):
     form = OfficerAuthenticationForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
-        if not services.mfa_enabled(user):
+        if not mfa_enabled(user):
             # Officers always have a second factor; the portal makes them set one up first.
             form.add_error(
                 None,
@@ -105,7 +106,7 @@ def console_login_verify(request, *, site):
         return redirect("officers:login")
     form = MfaCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        device = services.mfa_verify(user=user, token=form.cleaned_data["code"])
+        device = mfa_verify(user=user, token=form.cleaned_data["code"])
         if device is not None:
             del request.session[PENDING]
             user.backend = pending["backend"]

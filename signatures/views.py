@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
-from accounts import services as account_services
 from accounts.reauth import reauthentication_required, reauthentication_required_for_changes
+from accounts.services.organizations import organization_signature_notice_set
 from core.errors import ApplicationError
 from core.pagination import UncountedPage
 from signatures import selectors
@@ -217,7 +217,7 @@ def signature_notice(request):
         messages.error(request, _("Choose one of the offered settings."))
         return redirect("declaration_list")
     try:
-        account_services.organization_signature_notice_set(
+        organization_signature_notice_set(
             organization=request.user.organization, notice=form.cleaned_data["notice"], actor=request.user
         )
     except ApplicationError as error:

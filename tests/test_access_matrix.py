@@ -10,8 +10,8 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from accounts import services as account_services
 from accounts.models import StaffInvitation
+from accounts.services.staff import staff_invite
 from audit.models import AuditEvent
 from brokers.models import Authorization
 from brokers.services.api_keys import api_key_create
@@ -91,7 +91,7 @@ def test_the_public_pages_answer_without_an_account(client):
 
 
 def _invitation(world):
-    account_services.staff_invite(
+    staff_invite(
         actor=world.trader_owner, email="moi@hoabinh.example", first_name="Lan", last_name="Trần",
         national_id_number="001203009999", role="viewer",
     )  # fmt: skip

@@ -250,8 +250,8 @@ def _answers(address: tuple[str, int], path: str) -> int | None:
 def redis_stopped(settings):
     """Redis gone for this process: its Celery publisher and its cache point at a closed port (the
     suite's worker keeps its own connection, as a worker on another machine would)."""
-    from tests.accounts.risk.test_worker import broker_at
     from tests.helpers import UNREACHABLE_REDIS, cache_unreachable
+    from tests.risk.test_worker import broker_at
 
     with cache_unreachable(settings), broker_at(UNREACHABLE_REDIS):
         yield
@@ -267,13 +267,13 @@ def test_with_redis_stopped_sign_ins_and_signatures_are_kept_and_derived_after_i
     from django.urls import reverse
 
     from accounts.models import Notification, SignInEvent
-    from accounts.tasks import evaluate_sign_ins_pending_task
     from brokers.services.api_keys import api_key_create
+    from risk.tasks import evaluate_sign_ins_pending_task
     from signatures.models import Declaration, SignatureRecord
     from signatures.tasks import declarations_notice_task
-    from tests.accounts.risk.test_worker import settle
     from tests.conftest import wait_until
     from tests.helpers import sign_in
+    from tests.risk.test_worker import settle
 
     _key, secret = api_key_create(
         actor=world.broker_owner, holder=world.broker_agent, name="ecus", scopes=["read", "declare"]

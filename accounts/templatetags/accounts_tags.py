@@ -2,6 +2,7 @@ from django import template
 
 from accounts.devices import describe_user_agent
 from accounts.notices import notification_text
+from accounts.reasons import reason_text
 
 register = template.Library()
 
@@ -19,6 +20,4 @@ def notice(notification) -> str:
 @register.filter
 def risk_reason(reason: dict) -> str:
     """A stored risk reason in the reader's language (the English sentence if it no longer fits)."""
-    from accounts.risk.messages import reason_text
-
     return reason_text(reason)

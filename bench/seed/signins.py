@@ -8,7 +8,7 @@ import random
 from collections.abc import Iterator
 
 from accounts.models import SignInEvent
-from accounts.services import network_of, username_digest
+from accounts.services.signins import network_of, username_digest
 from bench.seed.state import Seed
 from bench.seed.tables import Table
 from bench.seed.values import AGENTS, pick

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import User
-from accounts.services import signin_record
+from accounts.services.signins import signin_record
 from audit.models import Action
 from audit.services.events import audit_event_record
 from brokers.models import OrganizationAPIKey

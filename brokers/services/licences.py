@@ -10,7 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import Notification, Organization, User
-from accounts.services import notification_send, require_officer, require_reason
+from accounts.services.notifications import notification_send
+from accounts.services.permissions import require_officer, require_reason
 from audit.models import Action
 from audit.services.events import audit_event_record
 from brokers.models import Authorization, BrokerLicence, OrganizationAPIKey

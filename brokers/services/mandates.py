@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import Notification, Organization, User
-from accounts.services import notification_send
+from accounts.services.notifications import notification_send
 from accounts.validators import normalize_tax_code
 from audit.models import Action
 from audit.services.events import audit_event_record

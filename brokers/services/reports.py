@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import Notification, User
-from accounts.services import notification_send
+from accounts.services.notifications import notification_send
 from audit.models import Action, Flag
 from audit.services.events import audit_event_record
 from audit.services.flags import flag_raise

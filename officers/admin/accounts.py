@@ -8,8 +8,8 @@ from django.contrib import admin
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from accounts import services as account_services
 from accounts.models import Organization, SignInEvent, User
+from accounts.services.organizations import organization_verify
 from officers.actions import ActionsModelAdmin, ConfirmForm, ObjectAction, ReasonForm
 from officers.policies import reason_text
 from officers.services import compliance, decisions
@@ -88,7 +88,7 @@ class OrganizationAdmin(ActionsModelAdmin):
             "verify",
             _("Verify"),
             _ORGANIZATIONS,
-            lambda org, actor, data: account_services.organization_verify(
+            lambda org, actor, data: organization_verify(
                 organization=org, actor=actor, reason=data["reason"]
             ),
             available=lambda org: org.status == Organization.Status.PENDING_VERIFICATION,

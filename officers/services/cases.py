@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import Notification, User
-from accounts.services import notification_send
+from accounts.services.notifications import notification_send
 from audit.models import Action, Case, CaseNote, Flag
 from audit.services.events import audit_event_record
 from core.errors import ApplicationError

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import Organization, User
-from accounts.services import require_reason
+from accounts.services.permissions import require_reason
 from audit.models import Action
 from audit.services.events import audit_event_record
 from core.errors import ApplicationError

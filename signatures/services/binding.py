@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import Notification, Organization, User
-from accounts.services import organization_verify
+from accounts.services.organizations import organization_verify
 from audit.models import Action, Flag
 from audit.services.events import audit_event_record
 from audit.services.flags import flag_raise

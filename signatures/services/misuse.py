@@ -7,7 +7,8 @@ from django.db import transaction
 from django.utils.translation import gettext
 
 from accounts.models import Notification, User
-from accounts.services import notification_send, sessions_end_all
+from accounts.services.notifications import notification_send
+from accounts.services.sessions import sessions_end_all
 from audit.models import Action, Flag
 from audit.services.events import audit_event_record
 from audit.services.flags import flag_raise

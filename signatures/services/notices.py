@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Notification, Organization, User
-from accounts.services import notification_send
+from accounts.services.notifications import notification_send
 from signatures.models import SignatureRecord
 
 

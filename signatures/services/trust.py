@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import User
-from accounts.services import require_officer
+from accounts.services.permissions import require_officer
 from audit.models import Action, Flag
 from audit.services.events import audit_event_record
 from audit.services.flags import flag_raise

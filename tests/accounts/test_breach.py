@@ -13,9 +13,10 @@ from django.core import mail
 from django.db import transaction
 from django.utils import translation
 
-from accounts import services
 from accounts.breach_corpus import is_breached
 from accounts.models import Notification
+from accounts.services.breaches import password_breach_check
+from accounts.services.passwords import password_set
 from audit.models import AuditEvent
 from tests.conftest import ROOT
 
@@ -63,7 +64,7 @@ def corpus(settings):
 @pytest.mark.django_db(transaction=True)
 def test_a_breached_password_forces_a_change_and_tells_the_user(corpus, trader_owner):
     with transaction.atomic():
-        services.password_set(user=trader_owner, password=BREACHED, actor=trader_owner)
+        password_set(user=trader_owner, password=BREACHED, actor=trader_owner)
     trader_owner.refresh_from_db()
     assert trader_owner.must_change_password is True
     assert AuditEvent.objects.filter(action="password.breached", target_id=str(trader_owner.pk)).count() == 1
@@ -81,7 +82,7 @@ def test_a_breached_password_forces_a_change_and_tells_the_user(corpus, trader_o
 @pytest.mark.django_db(transaction=True)
 def test_a_clean_password_changes_nothing(corpus, trader_owner):
     with transaction.atomic():
-        services.password_set(user=trader_owner, password=CLEAN, actor=trader_owner)
+        password_set(user=trader_owner, password=CLEAN, actor=trader_owner)
     trader_owner.refresh_from_db()
     assert trader_owner.must_change_password is False
     assert not AuditEvent.objects.filter(action="password.breached").exists()
@@ -89,16 +90,14 @@ def test_a_clean_password_changes_nothing(corpus, trader_owner):
 
 @pytest.mark.django_db
 def test_a_late_result_for_an_older_password_is_ignored(corpus, trader_owner):
-    services.password_set(user=trader_owner, password=CLEAN, actor=trader_owner)
+    password_set(user=trader_owner, password=CLEAN, actor=trader_owner)
     trader_owner.refresh_from_db()
-    assert not services.password_breach_check(
-        user_id=trader_owner.pk, sha1=sha1(BREACHED), changed_at="2020-01-01"
-    )
-    assert services.password_breach_check(
+    assert not password_breach_check(user_id=trader_owner.pk, sha1=sha1(BREACHED), changed_at="2020-01-01")
+    assert password_breach_check(
         user_id=trader_owner.pk, sha1=sha1(BREACHED), changed_at=trader_owner.password_changed_at.isoformat()
     )
     # Redelivered: nothing happens twice.
-    assert not services.password_breach_check(
+    assert not password_breach_check(
         user_id=trader_owner.pk, sha1=sha1(BREACHED), changed_at=trader_owner.password_changed_at.isoformat()
     )
     assert AuditEvent.objects.filter(action="password.breached").count() == 1
@@ -115,7 +114,7 @@ def test_the_plaintext_goes_into_no_task_message_log_record_or_database_row(corp
     caplog.set_level(logging.DEBUG)
     try:
         with transaction.atomic():
-            services.password_set(user=trader_owner, password=BREACHED, actor=trader_owner)
+            password_set(user=trader_owner, password=BREACHED, actor=trader_owner)
     finally:
         signals.task_prerun.disconnect(capture)
     assert any("evaluate_password_breach" in message and sha1(BREACHED) in message for message in sent)

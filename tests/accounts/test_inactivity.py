@@ -6,8 +6,9 @@ import datetime
 
 import pytest
 
-from accounts import services
 from accounts.models import User
+from accounts.services.inactivity import accounts_suspend_inactive
+from accounts.services.users import user_reactivate
 from audit.models import AuditEvent
 from core.errors import ApplicationError
 from tests.factories import TEST_PASSWORD, UserFactory
@@ -27,8 +28,8 @@ def test_only_accounts_past_the_limit_are_suspended_once(trader, officer, settin
     never = UserFactory(organization=trader, role="viewer", last_login=None, date_joined=days_ago(120))
     recent = UserFactory(organization=trader, role="declarant", last_login=days_ago(89))
     User.objects.filter(pk=officer.pk).update(last_login=days_ago(400))
-    assert services.accounts_suspend_inactive(now=NOW) == 2
-    assert services.accounts_suspend_inactive(now=NOW) == 0
+    assert accounts_suspend_inactive(now=NOW) == 2
+    assert accounts_suspend_inactive(now=NOW) == 0
     suspended = set(User.objects.filter(suspended_at__isnull=False).values_list("username", flat=True))
     assert suspended == {stale.username, never.username}
     assert recent.username not in suspended and officer.username not in suspended
@@ -48,11 +49,11 @@ def test_the_owner_reactivates_and_others_cannot(trader_owner, trader_signer, ou
     trader_signer.refresh_from_db()
     for actor in (outsider, trader_signer):
         with pytest.raises(ApplicationError) as refused:
-            services.user_reactivate(user=trader_signer, actor=actor)
+            user_reactivate(user=trader_signer, actor=actor)
         assert refused.value.code == "not_allowed"
     trader_signer.refresh_from_db()
     assert trader_signer.suspended_at is not None
-    services.user_reactivate(user=trader_signer, actor=trader_owner)
+    user_reactivate(user=trader_signer, actor=trader_owner)
     trader_signer.refresh_from_db()
     assert trader_signer.suspended_at is None and trader_signer.last_login is not None
     assert AuditEvent.objects.filter(action="user.reactivated", actor=trader_owner).count() == 1

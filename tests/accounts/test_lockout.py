@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.lockout import cool_off
 from accounts.models import Lockout, Notification, SignInEvent
-from accounts.services import username_digest
+from accounts.services.signins import username_digest
 from audit.models import AuditEvent
 from tests.factories import TEST_PASSWORD
 

@@ -15,9 +15,19 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import services
 from accounts.models import Notification, RecoveryCode, SignInEvent
+from accounts.services.mfa import (
+    mfa_disable,
+    mfa_enabled,
+    mfa_recovery_codes_regenerate,
+    mfa_recovery_codes_remaining,
+    mfa_required,
+    mfa_totp_begin,
+    mfa_totp_confirm,
+    mfa_verify,
+)
 from audit.models import AuditEvent
+from core.errors import ApplicationError
 from tests.factories import TEST_PASSWORD, TEST_TOTP_KEY, UserFactory, totp_code
 from tests.helpers import sign_in
 
@@ -117,7 +127,7 @@ def test_a_code_works_once(trader_owner):
 
 
 def test_a_recovery_code_signs_in_once_and_is_told(trader_owner, django_capture_on_commit_callbacks):
-    codes = services.mfa_recovery_codes_regenerate(user=trader_owner)
+    codes = mfa_recovery_codes_regenerate(user=trader_owner)
     client = Client()
     password_step(client, "trader.owner")
     assert client.post(reverse("login_verify"), {"code": codes[0].lower()}).status_code == 302
@@ -125,33 +135,33 @@ def test_a_recovery_code_signs_in_once_and_is_told(trader_owner, django_capture_
     other = Client()
     password_step(other, "trader.owner")
     assert other.post(reverse("login_verify"), {"code": codes[0]}).status_code == 400
-    assert services.mfa_recovery_codes_remaining(trader_owner) == 9
+    assert mfa_recovery_codes_remaining(trader_owner) == 9
 
 
 def test_new_recovery_codes_void_the_old_ones(trader_owner):
-    old = services.mfa_recovery_codes_regenerate(user=trader_owner)
-    new = services.mfa_recovery_codes_regenerate(user=trader_owner)
-    assert services.mfa_verify(user=trader_owner, token=old[0]) is None
+    old = mfa_recovery_codes_regenerate(user=trader_owner)
+    new = mfa_recovery_codes_regenerate(user=trader_owner)
+    assert mfa_verify(user=trader_owner, token=old[0]) is None
     # A failure slows the next try down (django-otp's throttling), so wait it out.
     with time_machine.travel(time.time() + 5):
-        assert services.mfa_verify(user=trader_owner, token=new[0]) is not None
+        assert mfa_verify(user=trader_owner, token=new[0]) is not None
 
 
 def test_a_required_role_cannot_turn_it_off_but_others_can(trader_owner, trader_signer):
-    with pytest.raises(services.ApplicationError) as refused:
-        services.mfa_disable(user=trader_owner, actor=trader_owner)
+    with pytest.raises(ApplicationError) as refused:
+        mfa_disable(user=trader_owner, actor=trader_owner)
     assert refused.value.code == "mfa_required"
-    assert services.mfa_enabled(trader_owner)
+    assert mfa_enabled(trader_owner)
     TOTPDevice.objects.create(user=trader_signer, key=TEST_TOTP_KEY, confirmed=True)
-    services.mfa_disable(user=trader_signer, actor=trader_signer)
-    assert not services.mfa_enabled(trader_signer)
+    mfa_disable(user=trader_signer, actor=trader_signer)
+    assert not mfa_enabled(trader_signer)
     assert Notification.objects.filter(user=trader_signer, kind="mfa_disabled").exists()
 
 
 def test_replacing_the_authenticator_keeps_the_old_one_until_the_new_one_is_confirmed(trader_owner):
-    device = services.mfa_totp_begin(user=trader_owner)
-    assert services.mfa_verify(user=trader_owner, token=totp_code()) is not None  # the old one still works
-    services.mfa_totp_confirm(user=trader_owner, device=device, token=code_for(device))
+    device = mfa_totp_begin(user=trader_owner)
+    assert mfa_verify(user=trader_owner, token=totp_code()) is not None  # the old one still works
+    mfa_totp_confirm(user=trader_owner, device=device, token=code_for(device))
     assert list(TOTPDevice.objects.filter(user=trader_owner, confirmed=True)) == [device]
 
 
@@ -172,7 +182,7 @@ def test_reauthentication_accepts_a_code_instead_of_the_password(client, trader_
 
 def test_officers_always_need_a_second_factor(officer, settings):
     settings.MFA_REQUIRED_ROLES = []
-    assert services.mfa_required(officer)
+    assert mfa_required(officer)
     client = Client()
     assert password_step(client, "officer").url == reverse("login_verify")
 

@@ -10,10 +10,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
-from accounts import services
 from accounts.devices import describe_user_agent
 from accounts.models import Notification
 from accounts.notices import notification_text
+from accounts.services.mail import notification_email
+from accounts.services.notifications import notification_send
 from tests.factories import TEST_PASSWORD
 from tests.helpers import sign_in
 
@@ -56,7 +57,7 @@ def test_the_email_task_carries_only_the_id(trader_signer, django_capture_on_com
     signals.task_prerun.connect(capture)
     try:
         with django_capture_on_commit_callbacks(execute=True):
-            notification = services.notification_send(user=trader_signer, kind="password_changed")
+            notification = notification_send(user=trader_signer, kind="password_changed")
     finally:
         signals.task_prerun.disconnect(capture)
     assert ran == [("accounts.tasks.notify_by_email", (notification.pk,), {})]
@@ -64,12 +65,12 @@ def test_the_email_task_carries_only_the_id(trader_signer, django_capture_on_com
     assert notification.emailed_at is not None
     assert [message.to for message in mail.outbox] == [[trader_signer.email]]
     # A redelivered task does not send it twice.
-    assert services.notification_email(notification_id=notification.pk) is False
+    assert notification_email(notification_id=notification.pk) is False
     assert len(mail.outbox) == 1
 
 
 def test_the_text_is_in_the_readers_language(trader_signer):
-    notification = services.notification_send(
+    notification = notification_send(
         user=trader_signer, kind="role_changed", email=False, organization="Hòa Bình", role="viewer"
     )
     with translation.override("en"):
@@ -81,8 +82,8 @@ def test_the_text_is_in_the_readers_language(trader_signer):
 
 
 def test_each_person_sees_only_their_own_and_can_mark_them_read(client, trader_signer, outsider):
-    services.notification_send(user=trader_signer, kind="password_changed", email=False)
-    services.notification_send(user=outsider, kind="mfa_enabled", email=False)
+    notification_send(user=trader_signer, kind="password_changed", email=False)
+    notification_send(user=outsider, kind="mfa_enabled", email=False)
     sign_in(client, "trader.signer")
     page = client.get(reverse("notifications"))
     assert [n.kind for n in page.context["page"]] == ["password_changed"]

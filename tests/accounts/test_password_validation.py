@@ -6,9 +6,10 @@ import pytest
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 
-from accounts import services
 from accounts.models import Organization, User
 from accounts.password_validation import fold, name_variants, phone_variants
+from accounts.services.passwords import password_set
+from accounts.services.users import user_create
 from audit.models import AuditEvent
 from config.management.commands.seed_demo import PEOPLE
 
@@ -123,7 +124,7 @@ def test_folding_and_phone_variants():
 
 def test_creating_an_account_with_a_refused_password_creates_nothing(trader, officer):
     with pytest.raises(ValidationError) as refused:
-        services.user_create(
+        user_create(
             username="minh.tran",
             email="minh@example.test",
             role="signer",
@@ -154,11 +155,11 @@ def member(trader_owner):
 
 
 def test_the_current_and_last_passwords_cannot_be_reused_or_reversed(member):
-    services.password_set(user=member, password=PASSPHRASES[0], actor=member)
-    services.password_set(user=member, password=PASSPHRASES[1], actor=member)
+    password_set(user=member, password=PASSPHRASES[0], actor=member)
+    password_set(user=member, password=PASSPHRASES[1], actor=member)
     for reused in (PASSPHRASES[0], PASSPHRASES[1], PASSPHRASES[0][::-1]):
         with pytest.raises(ValidationError) as refused:
-            services.password_set(user=member, password=reused, actor=member)
+            password_set(user=member, password=reused, actor=member)
         assert [e.code for e in refused.value.error_list] == ["password_reused"]
     member.refresh_from_db()
     assert member.check_password(PASSPHRASES[1])
@@ -166,15 +167,15 @@ def test_the_current_and_last_passwords_cannot_be_reused_or_reversed(member):
 
 def test_a_password_older_than_the_last_five_may_return(member, settings):
     for passphrase in PASSPHRASES[:6]:
-        services.password_set(user=member, password=passphrase, actor=member)
+        password_set(user=member, password=passphrase, actor=member)
     assert member.password_history.count() == settings.PASSWORD_HISTORY - 1
-    services.password_set(user=member, password=PASSPHRASES[0], actor=member)  # six changes ago
+    password_set(user=member, password=PASSPHRASES[0], actor=member)  # six changes ago
     with pytest.raises(ValidationError):
-        services.password_set(user=member, password=PASSPHRASES[2], actor=member)
+        password_set(user=member, password=PASSPHRASES[2], actor=member)
 
 
 def test_a_password_change_is_audited_without_the_password(member):
-    services.password_set(user=member, password=PASSPHRASES[3], actor=member)
+    password_set(user=member, password=PASSPHRASES[3], actor=member)
     event = AuditEvent.objects.get(action="password.changed")
     assert (event.actor, event.target_id, event.data) == (member, str(member.pk), {"by_self": True})
     member.refresh_from_db()

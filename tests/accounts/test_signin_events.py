@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from accounts.middleware import DEVICE_COOKIE
 from accounts.models import SignInEvent
-from accounts.services import network_of, username_digest
+from accounts.services.signins import network_of, username_digest
 from audit.models import AuditEvent
 from tests.helpers import sign_in
 

@@ -15,8 +15,16 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts import services
 from accounts.models import Notification, StaffInvitation, User, UserSession
+from accounts.services.staff import (
+    invitation_accept,
+    invitation_cancel,
+    invitation_token,
+    member_deactivate,
+    member_role_change,
+    staff_invite,
+)
+from accounts.services.users import user_reactivate
 from audit.models import AuditEvent
 from core.errors import ApplicationError
 from tests.factories import UserFactory
@@ -83,11 +91,11 @@ def test_the_owner_invites_a_signer_who_takes_the_account(
 
 
 def test_the_invited_person_password_must_pass_the_policy_with_their_own_data(trader_owner):
-    invitation = services.staff_invite(
+    invitation = staff_invite(
         actor=trader_owner, email="lan@example.test", first_name="Lan", last_name="Trần",
         national_id_number="001203004567", role="viewer",
     )  # fmt: skip
-    token = services.invitation_token(invitation)
+    token = invitation_token(invitation)
     response = Client().post(
         reverse("invitation_accept", args=[token]),
         {"username": "lan.tran", "password1": "001203004567lantran", "password2": "001203004567lantran"},
@@ -133,12 +141,12 @@ def test_an_email_already_in_use_is_refused(owner_client, trader_signer):
 def test_an_administrator_cannot_appoint_administrators_and_staff_cannot_invite(trader):
     admin = UserFactory(organization=trader, role="administrator")
     with pytest.raises(Exception) as refused:
-        services.staff_invite(actor=admin, email="a@example.test", first_name="A", last_name="B",
+        staff_invite(actor=admin, email="a@example.test", first_name="A", last_name="B",
                               national_id_number="001203004567", role="administrator")  # fmt: skip
     assert "not_allowed" in str(refused.value.error_dict["role"][0].code)
     signer = UserFactory(organization=trader, role="signer")
     with pytest.raises(ApplicationError) as denied:
-        services.staff_invite(actor=signer, email="a@example.test", first_name="A", last_name="B",
+        staff_invite(actor=signer, email="a@example.test", first_name="A", last_name="B",
                               national_id_number="001203004567", role="viewer")  # fmt: skip
     assert denied.value.code == "not_allowed"
     client = Client()
@@ -148,11 +156,11 @@ def test_an_administrator_cannot_appoint_administrators_and_staff_cannot_invite(
 
 
 def test_expired_tampered_and_cancelled_links(trader_owner):
-    invitation = services.staff_invite(
+    invitation = staff_invite(
         actor=trader_owner, email="lan@example.test", first_name="Lan", last_name="Trần",
         national_id_number="001203004567", role="viewer",
     )  # fmt: skip
-    token = services.invitation_token(invitation)
+    token = invitation_token(invitation)
     url = reverse("invitation_accept", args=[token])
     assert (
         Client().get(reverse("invitation_accept", args=[token[:-2] + "xx"])).context["error"].code
@@ -160,7 +168,7 @@ def test_expired_tampered_and_cancelled_links(trader_owner):
     )
     with time_machine.travel(timezone.now() + datetime.timedelta(days=8)):
         assert Client().get(url).context["error"].code == "link_expired"
-    services.invitation_cancel(invitation=invitation, actor=trader_owner)
+    invitation_cancel(invitation=invitation, actor=trader_owner)
     assert Client().get(url).context["error"].code == "link_used"
 
 
@@ -186,9 +194,9 @@ def test_nobody_changes_the_owner_or_themselves(trader_owner, trader):
         (trader_owner, trader_owner),
     ]:
         with pytest.raises(ApplicationError) as refused:
-            services.member_role_change(member=member, role="viewer", actor=actor)
+            member_role_change(member=member, role="viewer", actor=actor)
         assert refused.value.code == "not_allowed"
-    member = services.member_role_change(member=other_admin, role="viewer", actor=trader_owner)
+    member = member_role_change(member=other_admin, role="viewer", actor=trader_owner)
     assert member.role == "viewer"
 
 
@@ -222,7 +230,7 @@ def test_an_inactivity_suspension_is_lifted_by_the_owner(owner_client, trader_si
 
 
 def test_another_enterprise_cannot_see_or_touch_our_people(client, outsider, trader_signer, trader_owner):
-    invitation = services.staff_invite(
+    invitation = staff_invite(
         actor=trader_owner, email="lan@example.test", first_name="Lan", last_name="Trần",
         national_id_number="001203004567", role="viewer",
     )  # fmt: skip
@@ -239,9 +247,9 @@ def test_another_enterprise_cannot_see_or_touch_our_people(client, outsider, tra
     invitation.refresh_from_db()
     assert trader_signer.is_active and invitation.status == "pending"
     with pytest.raises(ApplicationError):
-        services.member_deactivate(member=trader_signer, actor=outsider)
+        member_deactivate(member=trader_signer, actor=outsider)
     with pytest.raises(ApplicationError):
-        services.user_reactivate(user=trader_signer, actor=outsider)
+        user_reactivate(user=trader_signer, actor=outsider)
 
 
 @pytest.mark.postgres
@@ -249,11 +257,11 @@ def test_another_enterprise_cannot_see_or_touch_our_people(client, outsider, tra
 def test_two_concurrent_acceptances_make_one_account(trader_owner):
     if connection.vendor != "postgresql":
         pytest.skip("row locks are PostgreSQL's")
-    invitation = services.staff_invite(
+    invitation = staff_invite(
         actor=trader_owner, email="lan@example.test", first_name="Lan", last_name="Trần",
         national_id_number="001203004567", role="viewer",
     )  # fmt: skip
-    token = services.invitation_token(invitation)
+    token = invitation_token(invitation)
     barrier = threading.Barrier(2)
     outcomes = []
 
@@ -261,7 +269,7 @@ def test_two_concurrent_acceptances_make_one_account(trader_owner):
         try:
             barrier.wait()
             with transaction.atomic():
-                services.invitation_accept(token=token, username=username, password=NEW_PASSWORD)
+                invitation_accept(token=token, username=username, password=NEW_PASSWORD)
             outcomes.append("ok")
         except Exception as error:
             outcomes.append(getattr(error, "code", type(error).__name__))

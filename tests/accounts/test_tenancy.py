@@ -7,8 +7,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from accounts import services
 from accounts.models import UserSession
+from accounts.services.notifications import notification_send
+from accounts.services.staff import staff_invite
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -24,8 +25,8 @@ def our_traces(trader_owner, trader_signer):
     """Sign-ins, a session, a notification and an invitation of the trader's people."""
     for username in ("trader.owner", "trader.signer"):
         assert sign_in(Client(HTTP_USER_AGENT="Firefox/140"), username).status_code == 302
-    services.notification_send(user=trader_signer, kind="password_changed", email=False)
-    services.staff_invite(
+    notification_send(user=trader_signer, kind="password_changed", email=False)
+    staff_invite(
         actor=trader_owner, email="secret.hire@example.test", first_name="Bí", last_name="Mật",
         national_id_number="001203004567", role="viewer",
     )  # fmt: skip

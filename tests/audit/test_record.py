@@ -8,7 +8,8 @@ from django.db import transaction
 from django.http import HttpResponse
 from django.test import RequestFactory
 
-from accounts import services as account_services
+from accounts.services.organizations import organization_create
+from accounts.services.users import user_create
 from audit.canonical import AuditDataError
 from audit.middleware import RequestContextMiddleware
 from audit.models import Action, AuditEvent
@@ -120,10 +121,8 @@ def test_the_canonical_bytes_survive_the_database_round_trip():
 
 @pytest.mark.django_db
 def test_services_write_their_audit_event_in_the_same_transaction(officer):
-    organization = account_services.organization_create(
-        kind="trader", tax_code="3500807781", name="Công ty A", actor=officer
-    )
-    user = account_services.user_create(
+    organization = organization_create(kind="trader", tax_code="3500807781", name="Công ty A", actor=officer)
+    user = user_create(
         username="a.owner",
         email="a@example.test",
         role="owner",
@@ -154,7 +153,7 @@ def test_a_refused_change_leaves_no_audit_event(officer):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        account_services.organization_create(kind="trader", tax_code="3500807780", name="Sai", actor=officer)
+        organization_create(kind="trader", tax_code="3500807780", name="Sai", actor=officer)
     assert not AuditEvent.objects.exists()
 
 

@@ -31,7 +31,8 @@ def _queue_of(task_name: str) -> str:
     ("task_name", "queue"),
     [
         ("audit.tasks.audit_seal", "audit"),
-        ("accounts.tasks.evaluate_signin", "risk"),
+        ("risk.tasks.evaluate_sign_in", "risk"),
+        ("accounts.tasks.evaluate_password_breach", "risk"),
         ("accounts.tasks.notify_signin", "notifications"),
         ("config.tasks.ping", "default"),
     ],

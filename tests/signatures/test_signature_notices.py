@@ -14,8 +14,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from accounts import services as account_services
 from accounts.models import Notification, Organization, User
+from accounts.services.organizations import organization_signature_notice_set
 from audit.models import AuditEvent
 from core.errors import ApplicationError
 from signatures.models import SignatureRecord
@@ -74,9 +74,7 @@ def test_a_daily_digest_lists_yesterdays_signatures_after_the_digest_hour(
     settings,
 ):
     settings.SIGNATURE_DIGEST_HOUR = 7
-    account_services.organization_signature_notice_set(
-        organization=world.trader, notice="daily", actor=world.trader_owner
-    )
+    organization_signature_notice_set(organization=world.trader, notice="daily", actor=world.trader_owner)
     with django_capture_on_commit_callbacks(execute=True):
         for number in ("8001", "8002", "8003"):
             world.sign(world.broker_agent, world.broker_key, number=number)
@@ -100,9 +98,7 @@ def test_a_daily_digest_lists_yesterdays_signatures_after_the_digest_hour(
 
 
 def test_the_digest_shortens_a_long_list(world, django_capture_on_commit_callbacks, settings):
-    account_services.organization_signature_notice_set(
-        organization=world.trader, notice="daily", actor=world.trader_owner
-    )
+    organization_signature_notice_set(organization=world.trader, notice="daily", actor=world.trader_owner)
     numbers = [f"81{index:02d}" for index in range(DIGEST_NUMBERS_SHOWN + 2)]
     _signed_unnoticed(world, numbers, django_capture_on_commit_callbacks)
     next_morning = timezone.localtime() + datetime.timedelta(days=1)
@@ -115,20 +111,14 @@ def test_the_digest_shortens_a_long_list(world, django_capture_on_commit_callbac
 def test_only_the_owner_or_an_administrator_chooses_and_the_choice_is_audited(world):
     for actor in (world.trader_signer, world.broker_owner):
         with pytest.raises(ApplicationError) as refused:
-            account_services.organization_signature_notice_set(
-                organization=world.trader, notice="daily", actor=actor
-            )
+            organization_signature_notice_set(organization=world.trader, notice="daily", actor=actor)
         assert refused.value.code == "not_allowed"
     with pytest.raises(ApplicationError) as refused:
-        account_services.organization_signature_notice_set(
-            organization=world.trader, notice="never", actor=world.trader_owner
-        )
+        organization_signature_notice_set(organization=world.trader, notice="never", actor=world.trader_owner)
     assert refused.value.code == "invalid_input"
     assert Organization.objects.get(pk=world.trader.pk).signature_notice == "each"
     assert not AuditEvent.objects.filter(action="organization.settings_changed").exists()
-    account_services.organization_signature_notice_set(
-        organization=world.trader, notice="daily", actor=world.trader_owner
-    )
+    organization_signature_notice_set(organization=world.trader, notice="daily", actor=world.trader_owner)
     event = AuditEvent.objects.get(action="organization.settings_changed")
     assert event.data == {"signature_notice": "daily", "previous": "each"}
     assert event.organization_id == world.trader.pk

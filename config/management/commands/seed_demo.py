@@ -17,8 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts import services as account_services
 from accounts.models import Organization, User
+from accounts.services.mfa import mfa_enabled, mfa_required
+from accounts.services.organizations import organization_create
+from accounts.services.users import user_create
 from audit.models import Flag
 from audit.services.flags import flag_raise
 from brokers.models import AgentStaff, BrokerLicence
@@ -98,7 +100,7 @@ class Command(BaseCommand):
             for username, role, org_key, first, last, password, agent_number in PEOPLE:
                 user = User.objects.filter(username=username).first()
                 if user is None:
-                    user = account_services.user_create(
+                    user = user_create(
                         username=username,
                         email=f"{username}@demo.example",
                         role=role,
@@ -120,7 +122,7 @@ class Command(BaseCommand):
                         joined_on=licence.issued_on,
                         actor=None,
                     )
-                if account_services.mfa_required(user) and not account_services.mfa_enabled(user):
+                if mfa_required(user) and not mfa_enabled(user):
                     # A published authenticator key, like the published passwords: demo only.
                     TOTPDevice.objects.create(
                         user=user, name="demo authenticator", key=DEMO_TOTP_KEY_HEX, confirmed=True
@@ -187,6 +189,4 @@ class Command(BaseCommand):
         existing = Organization.objects.filter(tax_code=data["tax_code"]).first()
         if existing:
             return existing
-        return account_services.organization_create(
-            kind=kind, status=Organization.Status.ACTIVE, actor=None, **data
-        )
+        return organization_create(kind=kind, status=Organization.Status.ACTIVE, actor=None, **data)

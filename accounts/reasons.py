@@ -1,0 +1,21 @@
+"""A sign-in's stored risk reasons rendered in the reader's language: for every page that shows
+them (the portal's sign-in history, the officers' console), and for the risk engine's findings."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext
+
+# Parameters kept in English and translated when shown: a weekday's name (Django's own catalogue
+# has them), so a reason stored once reads "Chủ nhật" to one reader and "Sunday" to another.
+TRANSLATED_PARAMS = frozenset({"day"})
+
+
+def translated_params(params: dict) -> dict:
+    return {name: gettext(value) if name in TRANSLATED_PARAMS else value for name, value in params.items()}
+
+
+def reason_text(reason: dict) -> str:
+    try:
+        return gettext(reason["template"]) % translated_params(reason.get("params", {}))
+    except (KeyError, TypeError, ValueError):
+        return str(reason.get("message", ""))
