@@ -17,9 +17,6 @@ class ConfigConfig(AppConfig):
         from core.pg_loaders import compiled_timestamp_loader
 
         connection_created.connect(compiled_timestamp_loader, dispatch_uid="config.compiled_timestamp_loader")
-        from core import lookups
-
-        lookups.register()
 
         # post_migrate is only sent for apps with models; the beat tables are what we write to.
         post_migrate.connect(
