@@ -2,7 +2,7 @@
 
 UTF-8 JSON, keys sorted, no insignificant whitespace, non-ASCII characters as themselves;
 timestamps in UTC ISO 8601 with microseconds and a ``Z``; ids as strings; absent values as
-``null``. The README documents the same shape::
+``null``. docs/audit-trail.md documents the same shape::
 
     {"action":"certificate.bound","actor":"12","context":{"channel":"portal","ip":"203.0.113.7",
      "request_id":"…","user_agent":"…"},"data":{…},"event_id":"<uuid>","occurred_at":

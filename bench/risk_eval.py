@@ -226,7 +226,7 @@ def _past_flags(args, users, now) -> None:
     flag table analysed: a running system's table holds them and autovacuum keeps its statistics,
     so the flag statements are planned for a table of that size instead of an empty, never
     analysed one. Open flags are still rare in those statistics: each batch's lookup of its
-    users' open flags reads the run's own open flags through ``flag_queue`` (README)."""
+    users' open flags reads the run's own open flags through ``flag_queue`` (docs/performance.md)."""
     from django.db import connection
 
     from audit.models import Flag

@@ -1,4 +1,4 @@
-"""Settings, driven only by the environment (see the README's configuration table).
+"""Settings, driven only by the environment (docs/configuration.md lists every variable).
 
 The defaults run the embedded set-up: SQLite in WAL mode under ``DATA_DIR`` and Celery in
 eager mode. Production differs only through the environment: ``DATABASE_URL``,
@@ -378,7 +378,7 @@ FLAG_WINDOW_HOURS = env_int("FLAG_WINDOW_HOURS", 24, minimum=1)
 
 # The nightly compliance classification looks at this many days of signals.
 COMPLIANCE_WINDOW_DAYS = env_int("COMPLIANCE_WINDOW_DAYS", 365, minimum=30, maximum=3650)
-# --- risk engine (DESIGN §9; README "Risk engine") ---------------------------------------------
+# --- risk engine (DESIGN §9; docs/risk-engine.md) -----------------------------------------------
 
 RISK_DETECTORS = env_list(
     "RISK_DETECTORS",

@@ -1,7 +1,7 @@
 """The sign-in detectors of DESIGN §9. Each is pure: ``(event, history) -> list[Finding]``.
 
 ``event`` is a ``SignInEvent`` (its ``organization`` loaded); ``history`` a
-``risk.history.History``. Thresholds and windows are settings (README "Risk engine").
+``risk.history.History``. Thresholds and windows are settings (docs/risk-engine.md).
 """
 
 from __future__ import annotations

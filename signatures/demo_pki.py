@@ -1,6 +1,7 @@
 """A throw-away certificate authority for the demo: a CA the demo trusts, and signing certificates
 with their private keys for the demo trader and broker, written under ``DATA_DIR/demo-pki`` so a
-person can bind them with the README's ``openssl`` commands. Never used outside ``seed_demo``."""
+person can bind them with the ``openssl`` commands of docs/certificates.md. Never used outside
+``seed_demo``."""
 
 from __future__ import annotations
 

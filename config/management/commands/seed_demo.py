@@ -141,7 +141,7 @@ class Command(BaseCommand):
         )
 
     def _demo_pki(self) -> None:
-        """A demo CA the demo trusts, and certificates with keys to bind (README, "Certificates")."""
+        """A demo CA the demo trusts, and certificates with keys to bind (docs/certificates.md)."""
         directory = settings.DATA_DIR / "demo-pki"
         files = demo_pki(
             directory,
