@@ -12,6 +12,8 @@ import re
 from django.views.debug import SafeExceptionReporterFilter
 from pythonjsonlogger.json import JsonFormatter
 
+from core.context import current_context
+
 REDACTED = "[redacted]"
 
 SENSITIVE_NAME = re.compile(
@@ -48,8 +50,6 @@ def redact(text: str) -> str:
 
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        from core.context import current_context
-
         context = current_context()
         record.request_id = context.request_id or "-"
         record.channel = context.channel

@@ -11,6 +11,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from accounts.models import Organization, User
+from audit.models import AuditEvent
 from core.queries import IdsFirst, custom_plans, rows_in_order, values_in_order
 from signatures.models import Certificate, Declaration, RevocationList, SignatureRecord, TrustedIssuer
 
@@ -259,8 +260,6 @@ class TaxCodeSearch:
 
 def signature_audit_events(records: list[SignatureRecord]) -> dict[int, str]:
     """The audit event id (for its receipt) of each signature record, in one query."""
-    from audit.models import AuditEvent
-
     events = AuditEvent.objects.filter(
         target_type="signatures.signaturerecord",
         target_id__in=[str(record.pk) for record in records],
