@@ -1,4 +1,5 @@
-"""Query helpers for pages whose best plan depends on whose records they read (ADR 0003)."""
+"""Query helpers: plans for pages whose best plan depends on whose records they read (ADR 0003),
+and the one bulk update by values (ADR 0007)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 
 
 @contextmanager
@@ -75,3 +76,54 @@ def values_in_order(values: QuerySet, ids: list) -> list:
                 "values are loaded in order by their primary key: use values_list(..., 'pk', ..., named=True)"
             ) from None
     return [by_id[pk] for pk in ids]
+
+
+VALUES_UPDATE_ROWS = 500  # rows per statement: well under SQLite's and PostgreSQL's parameter limits
+
+
+def update_from_values(
+    model: type[Model], objects: list[Model], fields: list[str], *, using=DEFAULT_DB_ALIAS
+) -> int:
+    """Write ``fields`` of each of ``objects`` (already loaded, primary key set) in one
+    ``UPDATE … FROM (VALUES …)`` per 500 rows; returns the rows updated.
+
+    What ``bulk_update`` does, without its ``CASE WHEN pk = … THEN …`` per row and field: building
+    those expressions cost the risk engine's batch a fifth of its time (ADR 0007). Values are
+    prepared by each field's ``get_db_prep_save``, as ``save()`` prepares them; on PostgreSQL each
+    is cast to its column's type, since a ``VALUES`` list has no column types of its own. No
+    signals are sent and ``auto_now`` fields are not touched, as with ``bulk_update``."""
+    if not objects:
+        return 0
+    connection = connections[using]
+    meta = model._meta
+    key = meta.pk
+    columns = [meta.get_field(name) for name in fields]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+
+    def slot(field) -> str:
+        return f"CAST(%s AS {field.db_type(connection)})" if connection.vendor == "postgresql" else "%s"
+
+    row = "(" + ", ".join(slot(field) for field in [key, *columns]) + ")"
+    # A VALUES list names its columns column1, column2, … on both PostgreSQL and SQLite.
+    assignments = ", ".join(
+        f"{quote(field.column)} = v.column{index + 2}" for index, field in enumerate(columns)
+    )
+    updated = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(objects), VALUES_UPDATE_ROWS):
+            chunk = objects[start : start + VALUES_UPDATE_ROWS]
+            params = []
+            for instance in chunk:
+                params.append(key.get_db_prep_save(instance.pk, connection))
+                params.extend(
+                    field.get_db_prep_save(getattr(instance, field.attname), connection) for field in columns
+                )
+            cursor.execute(
+                f"UPDATE {table} SET {assignments} "  # noqa: S608 - names are ours, values are parameters
+                f"FROM (VALUES {', '.join([row] * len(chunk))}) AS v "
+                f"WHERE {table}.{quote(key.column)} = v.column1",
+                params,
+            )
+            updated += cursor.rowcount
+    return updated

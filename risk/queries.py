@@ -109,34 +109,3 @@ def history_rows(events: list[SignInEvent]) -> dict[int, list[tuple]]:
         for row in cursor.fetchall():
             rows[row[0]].append(row[1:])
     return rows
-
-
-# Every sign-in of a batch written once, clean or not, in one statement whose text is the same for
-# every batch of the same size (so it is prepared). Django's bulk_update builds a CASE of
-# expressions per row and field: for a batch's results it took several times the Python time of
-# the rest of the evaluation's writes together (bench/risk_eval.py, docs/performance.md).
-_RESULTS = """
-    WITH v(id, score, reasons) AS (VALUES {rows})
-    UPDATE accounts_signinevent SET evaluated_at = %s, risk_score = v.score, risk_reasons = v.reasons
-    FROM v WHERE accounts_signinevent.id = v.id
-"""
-_RESULT = "(CAST(%s AS bigint), CAST(%s AS integer), %s)"
-
-
-def results_write(events: list[SignInEvent], *, evaluated_at: datetime.datetime) -> None:
-    """Each sign-in's ``evaluated_at`` (the same for the batch), ``risk_score`` and
-    ``risk_reasons``, as the fields themselves prepare them for the database."""
-    if not events:
-        return
-    score = SignInEvent._meta.get_field("risk_score")
-    reasons = SignInEvent._meta.get_field("risk_reasons")
-    params = []
-    for event in events:
-        params += [
-            event.id,
-            score.get_db_prep_save(event.risk_score, connection),
-            reasons.get_db_prep_save(event.risk_reasons, connection),
-        ]
-    at = SignInEvent._meta.get_field("evaluated_at").get_db_prep_save(evaluated_at, connection)
-    with connection.cursor() as cursor:
-        cursor.execute(_RESULTS.format(rows=", ".join([_RESULT] * len(events))), [*params, at])

@@ -12,6 +12,7 @@ from django.utils import timezone
 from audit.canonical import validate_data
 from audit.models import Action, Flag
 from audit.services.events import audit_event_record, audit_events_record
+from core.queries import update_from_values
 
 
 def _now() -> datetime.datetime:
@@ -164,8 +165,8 @@ def flags_raise(*, sightings: list[Sighting]) -> list[tuple[Flag, bool]]:
         results.append((flag, False))
     Flag.objects.bulk_create([flag for flag, _sighting in created])
     if counted:
-        Flag.objects.bulk_update(
-            list(counted.values()), ["count", "last_seen_at", "evidence", "explanation", "severity"]
+        update_from_values(
+            Flag, list(counted.values()), ["count", "last_seen_at", "evidence", "explanation", "severity"]
         )
     audit_events_record(
         events=[

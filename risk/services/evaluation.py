@@ -20,8 +20,8 @@ from django.utils import timezone
 
 from accounts.models import SignInEvent
 from audit.services.flags import Sighting, flags_raise
+from core.queries import update_from_values
 from risk import findings as engine
-from risk import queries
 from risk.findings import Finding
 from risk.selectors import risk_histories_get
 from risk.services.responses import risk_respond_many
@@ -74,11 +74,10 @@ def signins_claim(*, claimable: Q, limit: int, first: int | None = None) -> list
 
 def _results_write(events: list[SignInEvent]) -> None:
     """Each sign-in's ``evaluated_at``, score and reasons, every sign-in written once, in one
-    statement (``risk.queries``). The update that marks a sign-in evaluated cannot be a HOT update
-    (``evaluated_at`` is in ``signin_unevaluated``'s predicate): a second write would put a second
-    new version of the row in every index of the table."""
-    if events:
-        queries.results_write(events, evaluated_at=events[0].evaluated_at)
+    statement (``core.queries.update_from_values``). The update that marks a sign-in evaluated
+    cannot be a HOT update (``evaluated_at`` is in ``signin_unevaluated``'s predicate): a second
+    write would put a second new version of the row in every index of the table."""
+    update_from_values(SignInEvent, events, ["evaluated_at", "risk_score", "risk_reasons"])
 
 
 def _findings_record(*, found: list[tuple[SignInEvent, list[Finding]]], clean: list[SignInEvent]) -> None:
