@@ -366,3 +366,11 @@ def test_the_directory_offers_a_mandate_to_a_traders_owner_only(
     link = f'{reverse("mandate_grant")}?broker={broker.tax_code}"'
     assert (link in body) is offered
     assert f"?broker={suspended.organization.tax_code}" not in body  # only to an active licence
+
+
+@pytest.mark.parametrize("status", ["", "bogus"])
+def test_a_mandate_list_filtered_by_a_status_that_does_not_exist_is_refused(trader_owner, status):
+    response = api(key_for(trader_owner)).get(reverse("api_authorizations") + f"?status={status}")
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body) == {"code", "detail", "fields"} and list(body["fields"]) == ["status"]
