@@ -68,6 +68,7 @@ ACCOUNTS = {
     "reason_required",
     "invalid_input",
     "invalid_page_size",
+    "invalid_page",
 }
 
 AUDIT = {

@@ -10,10 +10,11 @@ class StrictPageSizeMixin:
     page_size_query_param = "page_size"
 
     def get_page_size(self, request):
-        raw = request.query_params.get(self.page_size_query_param)
-        if raw is None:
+        given = request.query_params.getlist(self.page_size_query_param)
+        if not given:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        raw = given[-1]
+        if len(given) > 1 or not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
             raise ValidationError(
                 {self.page_size_query_param: [f"a whole number from 1 to {self.max_page_size}"]},
                 code="invalid_page_size",
@@ -36,7 +37,25 @@ class CursorPagination(StrictPageSizeMixin, BaseCursorPagination):
 
 
 class PageNumberPagination(StrictPageSizeMixin, BasePageNumberPagination):
+    """A page number is a whole number from 1, given once; anything else (empty, repeated, "last")
+    is refused with 400 ``invalid_page`` rather than read as page 1."""
+
     max_page_size = 100
+
+    def get_page_number(self, request, paginator):
+        given = request.query_params.getlist(self.page_query_param)
+        if not given:
+            return 1
+        if len(given) > 1 or not given[0].isdigit() or int(given[0]) < 1:
+            raise ValidationError({self.page_query_param: ["a whole number from 1"]}, code="invalid_page")
+        return int(given[0])
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] |= {"minimum": 1}
+        return parameters
 
 
 class UncountedPage:

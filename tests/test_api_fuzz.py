@@ -118,7 +118,7 @@ def test_an_unknown_api_url_answers_json_and_the_portal_keeps_its_page(client):
     assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
 
 
-@pytest.mark.parametrize("page_size", ["0", "-1", "null", "201", "1.5"])
+@pytest.mark.parametrize("page_size", ["0", "-1", "null", "201", "1.5", ["10", "20"]])
 def test_a_malformed_page_size_is_refused_not_replaced(api_keys, client, page_size):
     response = client.get(
         "/api/v1/declarations/",
@@ -131,4 +131,15 @@ def test_a_malformed_page_size_is_refused_not_replaced(api_keys, client, page_si
         {"page_size": "200"},
         HTTP_AUTHORIZATION=f"Api-Key {api_keys['broker_agent']}",
     )
+    assert fine.status_code == 200
+
+
+@pytest.mark.parametrize("page", ["", "0", "-1", "last", "1.5", ["1", "2"], ["", ""]])
+def test_a_malformed_page_number_is_refused_not_read_as_the_first_page(api_keys, client, page):
+    response = client.get("/api/v1/brokers/", {"page": page, "page_size": "1"},
+                          HTTP_AUTHORIZATION=f"Api-Key {api_keys['broker_agent']}")  # fmt: skip
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_page" and list(response.json()["fields"]) == ["page"]
+    fine = client.get("/api/v1/brokers/", {"page": "1", "page_size": "1"},
+                      HTTP_AUTHORIZATION=f"Api-Key {api_keys['broker_agent']}")  # fmt: skip
     assert fine.status_code == 200
