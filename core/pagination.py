@@ -3,6 +3,19 @@ from rest_framework.pagination import CursorPagination as BaseCursorPagination
 from rest_framework.pagination import PageNumberPagination as BasePageNumberPagination
 
 
+def whole_number_param(request, name: str, *, default: int, low: int, high: int | None, code: str) -> int:
+    """The query parameter ``name``, given at most once, as a whole number from ``low`` to ``high``;
+    ``default`` when absent. Anything else (empty, repeated, a word) is a 400 with ``code``."""
+    given = request.query_params.getlist(name)
+    if not given:
+        return default
+    raw = given[0]
+    if len(given) > 1 or not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
+        bounds = f"from {low} to {high}" if high is not None else f"from {low}"
+        raise ValidationError({name: [f"a whole number {bounds}"]}, code=code)
+    return int(raw)
+
+
 class StrictPageSizeMixin:
     """A malformed ``page_size`` is refused (400 ``invalid_page_size``), not silently replaced by
     the default: the caller would page wrongly. The schema states the bounds."""
@@ -10,16 +23,10 @@ class StrictPageSizeMixin:
     page_size_query_param = "page_size"
 
     def get_page_size(self, request):
-        given = request.query_params.getlist(self.page_size_query_param)
-        if not given:
-            return self.page_size
-        raw = given[-1]
-        if len(given) > 1 or not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
-            raise ValidationError(
-                {self.page_size_query_param: [f"a whole number from 1 to {self.max_page_size}"]},
-                code="invalid_page_size",
-            )
-        return int(raw)
+        return whole_number_param(
+            request, self.page_size_query_param, default=self.page_size, low=1, high=self.max_page_size,
+            code="invalid_page_size",
+        )  # fmt: skip
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
@@ -43,12 +50,9 @@ class PageNumberPagination(StrictPageSizeMixin, BasePageNumberPagination):
     max_page_size = 100
 
     def get_page_number(self, request, paginator):
-        given = request.query_params.getlist(self.page_query_param)
-        if not given:
-            return 1
-        if len(given) > 1 or not given[0].isdigit() or int(given[0]) < 1:
-            raise ValidationError({self.page_query_param: ["a whole number from 1"]}, code="invalid_page")
-        return int(given[0])
+        return whole_number_param(
+            request, self.page_query_param, default=1, low=1, high=None, code="invalid_page"
+        )
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
