@@ -40,6 +40,8 @@ FRAMEWORK = {
     "does_not_exist",
     "incorrect_type",
     "not_a_dict",
+    "null_characters_not_allowed",
+    "surrogate_characters_not_allowed",
 }
 
 ACCOUNTS = {

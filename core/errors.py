@@ -86,7 +86,11 @@ def document_common_errors(result, generator, request, public):
     for path_item in result.get("paths", {}).values():
         for operation in path_item.values():
             responses = operation.setdefault("responses", {})
-            for status_code in COMMON_ERROR_STATUSES:
+            statuses = COMMON_ERROR_STATUSES
+            if "requestBody" in operation:
+                # A body in a media type the operation doesn't parse is refused before any field.
+                statuses += ("415",)
+            for status_code in statuses:
                 responses.setdefault(
                     status_code, {"content": {"application/json": {"schema": error}}, "description": ""}
                 )

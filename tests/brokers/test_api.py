@@ -374,3 +374,34 @@ def test_a_mandate_list_filtered_by_a_status_that_does_not_exist_is_refused(trad
     assert response.status_code == 400
     body = response.json()
     assert set(body) == {"code", "detail", "fields"} and list(body["fields"]) == ["status"]
+
+
+def test_a_nul_character_in_a_form_field_is_refused_with_a_listed_code(trader_owner, broker):
+    body = mandate_body(broker=broker.tax_code, contract_number="HĐ\x0001")
+    response = api(key_for(trader_owner)).post(reverse("api_authorizations"), body)  # multipart
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "null_characters_not_allowed",
+        "detail": "The request is invalid.",
+        "fields": {"contract_number": ["Null characters are not allowed."]},
+    }
+    assert not Authorization.objects.exists()
+
+
+def test_a_body_the_operation_cannot_parse_is_415_and_the_schema_says_so(broker_owner):
+    from drf_spectacular.generators import SchemaGenerator
+
+    response = api(key_for(broker_owner)).post(
+        reverse("api_operation_reports"), "declarations_filed=3", content_type="text/plain"
+    )
+    assert response.status_code == 415
+    assert response.json() == {
+        "code": "unsupported_media_type",
+        "detail": 'Unsupported media type "text/plain" in request.',
+        "fields": {},
+    }
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    writes = [op for item in schema["paths"].values() for verb, op in item.items() if verb in ("post", "put", "patch")]
+    assert writes and all("415" in op["responses"] for op in writes)
+    reads = [op for item in schema["paths"].values() for verb, op in item.items() if verb == "get"]
+    assert reads and not any("415" in op["responses"] for op in reads)
