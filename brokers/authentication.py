@@ -10,12 +10,13 @@ from core.context import current_context, normalise_ip
 
 
 def _usable_key_by_prefix(prefix: str) -> OrganizationAPIKey | None:
-    """The usable key with this prefix, its holder and the holder's agent record and licence in one
-    query: it runs on every API call, and the library's own lookup loads each of them separately.
+    """The usable key with this prefix, its holder, the holder's organisation and agent record and
+    licence in one query: it runs on every API call, and the library's own lookup loads each of
+    them separately.
     The prefix is unique (the library's index serves it)."""
     found = (
         OrganizationAPIKey.objects.get_usable_keys()
-        .select_related("user", "user__agent_profile__licence")
+        .select_related("user__organization", "user__agent_profile__licence")
         .filter(prefix=prefix)
         .order_by()[:1]  # found by the unique prefix's index, not walked in the model's order
     )

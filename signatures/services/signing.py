@@ -14,7 +14,6 @@ import hashlib
 from cryptography import x509
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -23,15 +22,14 @@ from accounts.validators import normalize_tax_code
 from audit.models import Action, Flag
 from audit.services.events import audit_event_record
 from audit.services.flags import flag_raise
-from brokers.models import AgentStaff, Authorization, BrokerLicence
+from brokers.models import AgentStaff, BrokerLicence
 from brokers.services.agents import agent_is_current
 from core.tasks import run_on_commit_without_beat
-from signatures import pki
+from signatures import pki, queries
 from signatures.cms import SignatureError, verify_detached
 from signatures.exceptions import SigningRefused
 from signatures.models import (
     Certificate,
-    CertificateCustodian,
     Declaration,
     RevocationList,
     SignatureRecord,
@@ -203,7 +201,7 @@ def check_input(attempt: SignatureRecord, document: bytes) -> str:
 
 def check_trader(attempt: SignatureRecord, tax_code: str) -> None:
     """A registered trader has this tax code; it becomes the attempt's trader."""
-    trader = Organization.objects.filter(tax_code=tax_code, kind=Organization.Kind.TRADER).first()
+    trader = queries.trader_by_tax_code(tax_code)
     if trader is None:
         raise SigningRefused(
             "trader_not_found", gettext("No enterprise with this tax code is registered."), 404
@@ -229,7 +227,7 @@ def check_certificate(
     """Rules 2 and 3: the certificate is bound to the signer's own organisation (one bound
     elsewhere is flagged for officers), may sign now, is within its validity and passes its chain
     and revocation checks. It becomes the attempt's certificate."""
-    bound = _certificates_presented(fingerprint, actor)
+    bound = queries.certificates_presented(fingerprint, actor.pk)
     own = next((c for c in bound if c.organization_id == actor.organization_id), None)
     foreign = [c for c in bound if c.organization_id != actor.organization_id]
     if foreign:
@@ -265,7 +263,8 @@ def check_signer(attempt: SignatureRecord, actor: User, certificate: Certificate
         raise SigningRefused(
             "signer_not_custodian", gettext("You are not a custodian of this certificate."), 403
         )
-    attempt.signer_organization = certificate.organization
+    # check_certificate keeps only a certificate bound to the signer's own organisation.
+    attempt.signer_organization = actor.organization
 
 
 def check_own_enterprise(attempt: SignatureRecord) -> None:
@@ -280,13 +279,13 @@ def check_broker_mandate(attempt: SignatureRecord, actor: User, today: datetime.
     with an active licence, the signer its current customs agent, and the trader's active mandate
     covers this kind of declaration today. The agent and the mandate (with its representation)
     become the attempt's."""
-    broker = attempt.signer_organization
-    if broker.pk == attempt.trader_id:
+    broker_id = attempt.signer_organization_id
+    if broker_id == attempt.trader_id:
         return
     # API-key authentication has already loaded the signer's agent record with its licence.
-    agent = _agent_of(actor, broker)
-    licence = agent.licence if agent else BrokerLicence.objects.filter(organization=broker).first()
-    if not broker.is_broker or licence is None or licence.status != BrokerLicence.Status.ACTIVE:
+    agent = _agent_of(actor, broker_id)
+    licence = agent.licence if agent else BrokerLicence.objects.filter(organization_id=broker_id).first()
+    if not actor.organization.is_broker or licence is None or licence.status != BrokerLicence.Status.ACTIVE:
         raise SigningRefused(
             "broker_licence_inactive",
             gettext("Only a broker with an active licence signs for a trader."),
@@ -297,15 +296,7 @@ def check_broker_mandate(attempt: SignatureRecord, actor: User, today: datetime.
             "agent_not_current", gettext("You are not a current customs agent of this broker."), 403
         )
     attempt.agent, attempt.agent_number = agent, agent.agent_number
-    mandates = list(
-        Authorization.objects.filter(
-            trader_id=attempt.trader_id,
-            broker_id=broker.pk,
-            status=Authorization.Status.ACTIVE,
-            valid_from__lte=today,
-            valid_until__gte=today,
-        )
-    )
+    mandates = queries.mandates_in_force(attempt.trader_id, broker_id, today)
     if not mandates:
         raise SigningRefused("no_active_authorization", gettext("No active mandate from this trader."), 403)
     covering = next((m for m in mandates if m.covers(attempt.declaration_kind, today)), None)
@@ -318,28 +309,6 @@ def check_broker_mandate(attempt: SignatureRecord, actor: User, today: datetime.
 
 
 # --- what the checks read ----------------------------------------------------------------------
-
-
-def _certificates_presented(fingerprint: str, actor: User) -> list[Certificate]:
-    """Every binding of the presented certificate but those still waiting for proof, in one query:
-    with its issuer and organisation, whether ``actor`` is a custodian, and the issuer's current
-    CRL. The DER blobs stay in the database unless the chain must be rebuilt (``_chain_verdict``)."""
-    return list(
-        Certificate.objects.select_related("issuer", "organization")
-        .defer("der", "issuer__der")
-        .filter(fingerprint_sha256=fingerprint)
-        .exclude(status=Certificate.Status.PENDING_PROOF)
-        .annotate(
-            signer_is_custodian=Exists(
-                CertificateCustodian.objects.filter(certificate=OuterRef("pk"), user_id=actor.pk)
-            ),
-            current_crl_id=Subquery(
-                RevocationList.objects.filter(issuer_id=OuterRef("issuer_id"))
-                .order_by("-this_update", "-pk")
-                .values("pk")[:1]
-            ),
-        )
-    )
 
 
 def _flag_foreign_use(
@@ -374,12 +343,12 @@ def _flag_foreign_use(
         )
 
 
-def _agent_of(actor: User, broker: Organization) -> AgentStaff | None:
+def _agent_of(actor: User, broker_id: int) -> AgentStaff | None:
     try:
         agent = actor.agent_profile
     except AgentStaff.DoesNotExist:
         return None
-    return agent if agent.licence.organization_id == broker.pk else None
+    return agent if agent.licence.organization_id == broker_id else None
 
 
 # Path validation is the expensive part of the hot path: its verdict for one certificate only
@@ -389,13 +358,12 @@ _chain_verdicts: dict[tuple, str | None] = {}
 
 
 def _chain_verdict(certificate: Certificate, crl_id: int | None) -> str | None:
-    issuer = certificate.issuer
     now = _now()
-    cache_key = (certificate.pk, issuer.pk, issuer.status, crl_id, now.date())
+    cache_key = (certificate.pk, certificate.issuer_id, certificate.issuer_status, crl_id, now.date())
     if cache_key in _chain_verdicts:
         return _chain_verdicts[cache_key]
     verdict = None
-    if issuer.status != TrustedIssuer.Status.ACTIVE:
+    if certificate.issuer_status != TrustedIssuer.Status.ACTIVE:
         verdict = "certificate_untrusted"
     else:
         # The DER columns are left out of the hot query; only a cache miss reads them.
@@ -403,12 +371,12 @@ def _chain_verdict(certificate: Certificate, crl_id: int | None) -> str | None:
             bytes(Certificate.objects.values_list("der", flat=True).get(pk=certificate.pk))
         )
         issuer_cert = x509.load_der_x509_certificate(
-            bytes(TrustedIssuer.objects.values_list("der", flat=True).get(pk=issuer.pk))
+            bytes(TrustedIssuer.objects.values_list("der", flat=True).get(pk=certificate.issuer_id))
         )
         crls = {}
         if crl_id is not None:
             crl_der = RevocationList.objects.values_list("der", flat=True).get(pk=crl_id)
-            crls = {issuer.fingerprint_sha256: x509.load_der_x509_crl(bytes(crl_der))}
+            crls = {certificate.issuer_fingerprint: x509.load_der_x509_crl(bytes(crl_der))}
         try:
             # Checked at the certificate's own mid-life: today's date is compared separately, and
             # a verdict must not depend on the day it was cached.
