@@ -62,6 +62,7 @@ from accounts.services.sessions import sessions_end
 from accounts.services.signins import signin_record
 from accounts.services.users import CONTACT_FIELDS, contact_update, email_verify, user_reactivate
 from core.errors import ApplicationError
+from core.numbers import whole_number
 from core.pagination import UncountedPage
 
 MFA_PENDING = "accounts.mfa_pending"
@@ -243,8 +244,8 @@ def session_list(request):
             chosen = list(sessions.exclude(session_key=request.session.session_key))
         else:
             # Only this user's sessions can be chosen: another's id is simply not found.
-            session_id = request.POST.get("session", "")
-            chosen = list(sessions.filter(pk=int(session_id))) if session_id.isdigit() else []
+            session_id = whole_number(request.POST.get("session", ""))
+            chosen = list(sessions.filter(pk=session_id)) if session_id is not None else []
             if not chosen:
                 context = {"sessions": sessions, "current": request.session.session_key, "missing": True}
                 return render(request, "accounts/sessions.html", context, status=404)

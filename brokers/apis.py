@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.permissions import AllowAny
@@ -99,8 +99,26 @@ class BrokerDirectoryApi(ListAPIView):
     pagination_class = DirectoryPagination
     filter_backends: list = []
 
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "q", str, description="name, tax code or licence number (the first 100 characters)"
+            ),
+            OpenApiParameter(
+                "province", str, description="part of the province's name (the first 64 characters)"
+            ),
+            OpenApiParameter("status", str, enum=BrokerLicence.Status.values),
+        ]
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
     def get_queryset(self):
         params = self.request.query_params
+        if params.get("status", "") and params["status"] not in BrokerLicence.Status.values:
+            raise ApplicationError(
+                "No licence has this status.", code="invalid_status", fields={"status": ["invalid_choice"]}
+            )
         return selectors.broker_directory(
             query=params.get("q", "")[:100],
             province=params.get("province", "")[:64],

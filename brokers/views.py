@@ -27,6 +27,7 @@ from brokers.services.mandates import (
     authorization_revoke,
 )
 from core.errors import ApplicationError
+from core.numbers import whole_number
 from core.pagination import UncountedPage
 
 DIRECTORY_PAGE_SIZE = 25
@@ -197,11 +198,8 @@ def agents(request):
     form = AgentForm(request.POST or None, organization=organization)
     status = 200
     if request.method == "POST" and request.POST.get("leave"):
-        agent = (
-            licence.agents.filter(pk=request.POST["leave"]).first()
-            if request.POST["leave"].isdigit()
-            else None
-        )
+        agent_id = whole_number(request.POST["leave"])
+        agent = licence.agents.filter(pk=agent_id).first() if agent_id is not None else None
         if agent is None:
             raise Http404
         try:

@@ -71,6 +71,7 @@ ACCOUNTS = {
     "invalid_input",
     "invalid_page_size",
     "invalid_page",
+    "invalid_cursor",
 }
 
 AUDIT = {

@@ -1,6 +1,8 @@
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination as BaseCursorPagination
 from rest_framework.pagination import PageNumberPagination as BasePageNumberPagination
+
+from core.numbers import whole_number
 
 
 def whole_number_param(request, name: str, *, default: int, low: int, high: int | None, code: str) -> int:
@@ -9,11 +11,11 @@ def whole_number_param(request, name: str, *, default: int, low: int, high: int 
     given = request.query_params.getlist(name)
     if not given:
         return default
-    raw = given[0]
-    if len(given) > 1 or not raw.isdigit() or int(raw) < low or (high is not None and int(raw) > high):
+    number = whole_number(given[0]) if len(given) == 1 else None
+    if number is None or number < low or (high is not None and number > high):
         bounds = f"from {low} to {high}" if high is not None else f"from {low}"
         raise ValidationError({name: [f"a whole number {bounds}"]}, code=code)
-    return int(raw)
+    return number
 
 
 class StrictPageSizeMixin:
@@ -37,10 +39,20 @@ class StrictPageSizeMixin:
 
 
 class CursorPagination(StrictPageSizeMixin, BaseCursorPagination):
-    """Stable pages over growing tables (new rows never shift a page); newest first by id."""
+    """Stable pages over growing tables (new rows never shift a page); newest first by id. A cursor
+    the list did not give is refused with 400 ``invalid_cursor``: the request is wrong, no resource
+    is missing (DRF answers 404)."""
 
     ordering = "-pk"
     max_page_size = 200
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise ValidationError(
+                {self.cursor_query_param: ["not a cursor this list gave"]}, code="invalid_cursor"
+            ) from None
 
 
 class PageNumberPagination(StrictPageSizeMixin, BasePageNumberPagination):

@@ -13,7 +13,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -80,7 +79,6 @@ class CertificateUploadRequestSerializer(CertificateUploadSerializer):
 
 
 class CertificateListApi(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
     required_scopes = {"GET": "read", "POST": "manage"}
 
     @extend_schema(responses=CertificateOutputSerializer(many=True))
@@ -101,7 +99,6 @@ class CertificateListApi(APIView):
 
 
 class CertificateProofApi(APIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
     required_scope = "manage"
 
     @extend_schema(

@@ -103,8 +103,13 @@ def _report_figures_checked(figures: dict[str, int], notes: str) -> str:
 
 
 def _report_period_checked(period_start: datetime.date, licence: BrokerLicence, today) -> ReportPeriod:
-    period = report_period_containing(period_start)
-    if period.start != period_start or period.end < report_period_containing(licence.issued_on).start:
+    # The last periods of year 9999 end in a year no date can hold; no licence reaches them anyway.
+    period = report_period_containing(period_start) if period_start.year < datetime.MAXYEAR else None
+    if (
+        period is None
+        or period.start != period_start
+        or period.end < report_period_containing(licence.issued_on).start
+    ):
         raise ApplicationError(
             gettext("Give the first day of a reporting period of your licence, such as %(example)s.")
             % {"example": report_period_containing(licence.issued_on).start.isoformat()},
