@@ -16,6 +16,7 @@ FRAMEWORK = {
     "parse_error",
     "throttled",
     "server_error",
+    "service_unavailable",
     "invalid",
     "required",
     "null",

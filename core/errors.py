@@ -6,9 +6,11 @@ Django's ``ValidationError`` are mapped here too, so no view formats an error by
 
 from __future__ import annotations
 
+import sys
+
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -75,8 +77,8 @@ ERROR_RESPONSES = dict.fromkeys((400, 401, 403, 404, 409, 429), ErrorSerializer)
 
 
 # Errors any operation can answer with: a malformed request, no or a dead key, a missing scope or
-# another organisation's object, an unknown id, the rate limit.
-COMMON_ERROR_STATUSES = ("400", "401", "403", "404", "429")
+# another organisation's object, an unknown id, the rate limit, the database out of reach.
+COMMON_ERROR_STATUSES = ("400", "401", "403", "404", "429", "503")
 
 
 def document_common_errors(result, generator, request, public):
@@ -106,9 +108,31 @@ def api_not_found(request, exception=None):
     return page_not_found(request, exception)
 
 
+# How long a client is asked to wait when the database cannot be reached: a restart or fail-over.
+RETRY_AFTER_SECONDS = 5
+
+
 def api_server_error(request):
+    """500 for an unexpected error; 503 with ``Retry-After`` when the database cannot be reached,
+    which is no fault of the request and passes. Django calls this inside its ``except`` block, so
+    the exception is the one being handled."""
+    from django.db import InterfaceError, OperationalError
+    from django.template import loader
     from django.views.defaults import server_error
 
+    unavailable = isinstance(sys.exc_info()[1], OperationalError | InterfaceError)
+    if unavailable:
+        if request.path.startswith("/api/"):
+            body = {
+                "code": "service_unavailable",
+                "detail": "The service is briefly unavailable; try again in a few seconds.",
+                "fields": {},
+            }
+            response = JsonResponse(body, status=503)
+        else:  # rendered without the request: its context processors would read the database
+            response = HttpResponse(loader.get_template("503.html").render(), status=503)
+        response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
     if request.path.startswith("/api/"):
         body = {"code": "server_error", "detail": "Something went wrong on our side.", "fields": {}}
         return JsonResponse(body, status=500)

@@ -17,9 +17,7 @@ class RefuseNulCharactersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        names = sorted(
-            {name for name, values in request.GET.lists() if "\x00" in name + "".join(values)}
-        )
+        names = sorted({name for name, values in request.GET.lists() if "\x00" in name + "".join(values)})
         if not names:
             return self.get_response(request)
         detail = gettext("Null characters are not allowed.")

@@ -10,6 +10,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -139,13 +140,25 @@ def test_the_site_answers_again_at_once_when_postgresql_drops_its_connections(dr
 
 @contextlib.contextmanager
 def _site(tmp_path: Path, broker_url: str):
-    """A gunicorn process (one sync worker) serving the site against the test database."""
+    """A gunicorn process (one sync worker) serving the site against the test database, with
+    production settings (``DEBUG=false``) but plain HTTP."""
     port = 18000 + os.getpid() % 1000
     log = tmp_path / "gunicorn.log"
+    key_file, static_root = tmp_path / "audit-signing-key.pem", tmp_path / "static"
     environment = os.environ | {
-        "DATABASE_URL": _database_url_for_worker(), "REDIS_URL": broker_url, "DEBUG": "true",
-        "ALLOWED_HOSTS": "127.0.0.1", "DATA_DIR": str(tmp_path),
+        "DATABASE_URL": _database_url_for_worker(), "REDIS_URL": broker_url, "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(64), "AUDIT_SIGNING_KEY_FILE": str(key_file),
+        "SECURE_SSL_REDIRECT": "false", "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false",
+        "ALLOWED_HOSTS": "127.0.0.1", "DATA_DIR": str(tmp_path), "STATIC_ROOT": str(static_root),
     }  # fmt: skip
+    if not key_file.exists():  # what a deployment prepares: the audit key and the static files
+        for command, env in (
+            (["audit_keygen", "--out", str(key_file)], os.environ | {"DEBUG": "true"}),
+            (["collectstatic", "--noinput"], environment),
+        ):
+            subprocess.run(
+                [sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True
+            )
     with log.open("wb") as out:
         server = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-w", "1",
@@ -176,8 +189,9 @@ def _postgresql_cluster() -> list[str]:
 
 
 def test_the_site_answers_again_within_seconds_of_a_postgresql_restart(drill_broker, tmp_path):
-    """A real restart of the server (stop, start): while it is down the site answers 5xx or the
-    health check says so; once it is up again the same site process answers within seconds,
+    """A real restart of the server (stop, start): while it is down the API answers 503
+    ``service_unavailable`` with ``Retry-After``, a portal page 503 too, and the health check says
+    so; once it is up again the same site process answers within seconds,
     without being restarted, and a write (a sign-in event) goes through."""
     cluster = _postgresql_cluster()
     url = "/api/v1/brokers/"
@@ -186,8 +200,11 @@ def test_the_site_answers_again_within_seconds_of_a_postgresql_restart(drill_bro
         assert _answers(address, url) == 200  # the worker now holds a persistent connection
         subprocess.run([*cluster, "stop", "-m", "fast"], check=True, capture_output=True, timeout=60)
         try:
-            down = _answers(address, url)
-            assert down is not None and down >= 500, f"PostgreSQL is stopped, yet the site answered {down}"
+            status, headers, body = _fetch(address, url)
+            assert (status, headers.get("Retry-After")) == (503, "5"), (status, body[:300])
+            assert json.loads(body)["code"] == "service_unavailable"
+            status, headers, body = _fetch(address, "/brokers/")
+            assert (status, headers.get("Retry-After")) == (503, "5"), (status, body[:300])
             assert _database_health(address) is False
         finally:
             subprocess.run([*cluster, "start"], check=True, capture_output=True, timeout=60)
@@ -233,6 +250,16 @@ def _post_sign_in(address: tuple[str, int]) -> int | None:
         connection_.close()
     assert SignInEvent.objects.count() == before + 1, "the failed sign-in was not recorded"
     return status
+
+
+def _fetch(address: tuple[str, int], path: str) -> tuple[int, dict, bytes]:
+    connection_ = http.client.HTTPConnection(*address, timeout=5)
+    try:
+        connection_.request("GET", path)
+        response = connection_.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection_.close()
 
 
 def _answers(address: tuple[str, int], path: str) -> int | None:
