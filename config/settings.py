@@ -437,6 +437,9 @@ LOGOUT_REDIRECT_URL = "home"
 
 # --- REST API --------------------------------------------------------------------------------
 
+# Refused filings allowed per API key (per portal user) in a sliding minute (signatures.refusal_limit).
+SIGNING_REFUSALS_PER_MINUTE = env_int("SIGNING_REFUSALS_PER_MINUTE", 30, minimum=1)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "brokers.authentication.ApiKeyAuthentication",

@@ -18,5 +18,6 @@ urlpatterns = [
     path("officers/", officer_site.urls),
 ]
 
+handler400 = "core.errors.bad_request"
 handler404 = "core.errors.api_not_found"
 handler500 = "core.errors.api_server_error"

@@ -17,6 +17,7 @@ FRAMEWORK = {
     "throttled",
     "server_error",
     "service_unavailable",
+    "request_too_large",
     "invalid",
     "required",
     "null",
@@ -147,6 +148,8 @@ SIGNATURES = {
     "file_too_large",
     # signing
     "signature_malformed",
+    "signature_too_large",
+    "too_many_refusals",
     "signature_invalid",
     "signature_digest_mismatch",
     "signature_algorithm_unsupported",

@@ -99,6 +99,25 @@ def document_common_errors(result, generator, request, public):
     return result
 
 
+def bad_request(request, exception=None):
+    """A request Django refuses before any view reads it: a body over ``DATA_UPLOAD_MAX_MEMORY_SIZE``
+    (413 ``request_too_large``), too many fields or a host not allowed (400 ``parse_error``). JSON
+    under /api/, the portal's page elsewhere."""
+    from django.core.exceptions import RequestDataTooBig
+    from django.shortcuts import render
+    from django.utils.translation import gettext
+
+    if isinstance(exception, RequestDataTooBig):
+        status_code, code = 413, "request_too_large"
+        detail = gettext("The request is too large.")
+    else:
+        status_code, code = 400, "parse_error"
+        detail = gettext("The request cannot be read.")
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": code, "detail": detail, "fields": {}}, status=status_code)
+    return render(request, "400.html", {"detail": detail}, status=status_code)
+
+
 def api_not_found(request, exception=None):
     """404 for a URL that matches no route: JSON under /api/, Django's page elsewhere."""
     from django.views.defaults import page_not_found

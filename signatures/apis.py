@@ -9,9 +9,10 @@ import hashlib
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +24,7 @@ from core.errors import ERROR_RESPONSES, ApplicationError, ErrorSerializer
 from core.queries import custom_plans
 from signatures import selectors
 from signatures.models import Certificate, Declaration, IdempotencyRecord, SignatureRecord
+from signatures.refusal_limit import filer_of, refusal_counted, refusals_wait
 from signatures.services import binding, signing
 
 
@@ -230,6 +232,14 @@ class DeclarationListApi(GenericAPIView):
         responses={201: DeclarationSerializer, **ERROR_RESPONSES, 422: ErrorSerializer},
     )
     def post(self, request):
+        ident = filer_of(request)
+        wait = refusals_wait(ident)
+        if wait is not None:
+            raise exceptions.Throttled(
+                wait,
+                detail=_("Too many refused filings from this API key; wait before filing again."),
+                code="too_many_refusals",
+            )
         key = request.headers.get("Idempotency-Key", "").strip()[:128]
         if key:
             return idempotent(request, key, lambda: self._file(request))
@@ -252,6 +262,7 @@ class DeclarationListApi(GenericAPIView):
             channel="api",
         )
         if record.outcome == SignatureRecord.Outcome.REJECTED:
+            refusal_counted(filer_of(request))
             refusal = record.refusal
             return refusal.status_code, {
                 "code": refusal.code,

@@ -12,7 +12,7 @@ import functools
 import hmac
 from dataclasses import dataclass
 
-from asn1crypto import cms, core, pem
+from asn1crypto import cms, core, parser, pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -21,7 +21,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 
 from signatures.pki import CertificateError, load_certificate
 
-MAX_CMS_BYTES = 1024 * 1024
+# Bounds on what a signature may make the server parse (docs/certificates.md). A real signature is
+# one signer's certificate and its chain, a few KiB; each bound leaves room for any of them.
+MAX_CMS_BYTES = 64 * 1024
+MAX_CMS_CERTIFICATES = 10
+MAX_SIGNED_ATTRIBUTES = 32
+# Elements of each structure read, by RFC 5652: ContentInfo, SignedData, EncapsulatedContentInfo,
+# SignerInfo and Attribute. Python's parser would otherwise read any number of extra ones.
+_FIELDS = {"content_info": 2, "signed_data": 6, "encapsulated": 2, "signer_info": 7, "attribute": 2}
 DIGESTS: dict[str, type[hashes.HashAlgorithm]] = {
     "sha256": hashes.SHA256,
     "sha384": hashes.SHA384,
@@ -161,21 +168,27 @@ def verify_proof_of_possession(cert: x509.Certificate, proof: bytes, challenge: 
 
 
 def _parse(data: bytes) -> _SignerInfo:
-    if len(data) > MAX_CMS_BYTES:
-        raise SignatureError("signature_malformed", "The signature is too large.")
+    if len(data) > MAX_CMS_BYTES:  # as sent, DER or PEM
+        raise _too_large()
     try:
         if pem.detect(data):
             armour, _, data = pem.unarmor(data)
             if armour not in ("PKCS7", "CMS"):
                 raise ValueError(armour)
         content_info = cms.ContentInfo.load(data, strict=True)
+        _bounded(content_info, _FIELDS["content_info"])
         if content_info["content_type"].native != "signed_data":
             raise ValueError("not SignedData")
         signed_data = content_info["content"]
-        if len(signed_data["signer_infos"]) != 1:
+        _bounded(signed_data, _FIELDS["signed_data"])
+        _bounded(signed_data["certificates"], MAX_CMS_CERTIFICATES, "certificates")
+        if _more_than(signed_data["signer_infos"].contents, 1) or not signed_data["signer_infos"].contents:
             raise SignatureError("signature_malformed", "The signature must have exactly one signer.")
         signer_info = signed_data["signer_infos"][0]
+        _bounded(signer_info, _FIELDS["signer_info"])
+        _bounded(signer_info["signed_attrs"], MAX_SIGNED_ATTRIBUTES, "signed attributes")
         encapsulated = signed_data["encap_content_info"]
+        _bounded(encapsulated, _FIELDS["encapsulated"])
         if encapsulated["content_type"].native != "data":
             raise SignatureError("signature_malformed", "The signed content type is not data.")
         return _SignerInfo(
@@ -192,8 +205,34 @@ def _parse(data: bytes) -> _SignerInfo:
             signature=signer_info["signature"].native,
             **_signed_attributes(signer_info["signed_attrs"]),
         )
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError, CertificateError):
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, RecursionError, CertificateError):
         raise SignatureError("signature_malformed", "This is not a CMS (PKCS#7) signature.") from None
+
+
+def _too_large() -> SignatureError:
+    return SignatureError("signature_too_large", f"The signature is larger than {MAX_CMS_BYTES // 1024} KiB.")
+
+
+def _bounded(element, limit: int, what: str | None = None) -> None:
+    """Refuse ``element`` (a constructed value, or an absent optional one) when it holds more than
+    ``limit`` elements, before anything parses them: parsing each costs far more than counting."""
+    if not isinstance(element, core.Void) and _more_than(element.contents, limit):
+        if what is None:
+            raise ValueError("more elements than the structure has fields")
+        raise SignatureError("signature_malformed", f"The signature carries more than {limit} {what}.")
+
+
+def _more_than(contents: bytes | None, limit: int) -> bool:
+    """Whether the encoded ``contents`` hold more than ``limit`` elements; reads at most ``limit``
+    headers (``asn1crypto.parser.parse`` also bounds indefinite-length nesting)."""
+    contents = contents or b""
+    pointer = 0
+    for _ in range(limit):
+        if pointer >= len(contents):
+            return False
+        _class, _method, _tag, header, body, trailer = parser.parse(contents[pointer:], strict=False)
+        pointer += len(header) + len(body) + len(trailer)
+    return pointer < len(contents)
 
 
 def _present(optional) -> list:
@@ -222,9 +261,14 @@ def _signed_attributes(attributes) -> dict:
         return {"signed_attributes": None, "content_type": None, "message_digest": None, "signing_time": None}
     values = {}
     for attribute in attributes:
+        _bounded(attribute, _FIELDS["attribute"])
         name = attribute["type"].native
         if name in ("content_type", "message_digest", "signing_time"):
-            if name in values or len(attribute["values"]) != 1:
+            if (
+                name in values
+                or _more_than(attribute["values"].contents, 1)
+                or not attribute["values"].contents
+            ):
                 # RFC 5652 §11: each of these occurs at most once, with exactly one value.
                 raise ValueError(f"repeated {name}")
             values[name] = attribute["values"][0].native

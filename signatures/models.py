@@ -302,7 +302,11 @@ class SignatureRecord(models.Model):
         related_name="signature_records",
     )
     representation = models.CharField(_("representation"), max_length=8, blank=True)
+    # Kept whole up to signatures.cms.MAX_CMS_BYTES; a larger one, always refused, only by its
+    # digest and size (docs/certificates.md, "What is kept").
     signature = models.BinaryField(_("signature (CMS)"))
+    signature_sha256 = models.CharField(_("signature SHA-256"), max_length=64, blank=True)
+    signature_size = models.PositiveIntegerField(_("signature size (bytes)"), default=0)
     document_sha256 = models.CharField(_("document SHA-256"), max_length=64)
     outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices)
     reason_code = models.CharField(_("reason"), max_length=64, blank=True)

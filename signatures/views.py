@@ -24,6 +24,7 @@ from signatures.forms import (
     SignatureNoticeForm,
 )
 from signatures.models import Certificate
+from signatures.refusal_limit import filer_of, refusal_counted, refusals_wait
 from signatures.services import binding, lifecycle, misuse, signing
 
 
@@ -234,7 +235,16 @@ def declaration_sign(request):
     initial = {"trader_tax_code": request.user.organization.tax_code if request.user.organization else ""}
     form = DeclarationForm(request.POST or None, request.FILES or None, initial=initial)
     status = 200
-    if request.method == "POST" and form.is_valid():
+    wait = refusals_wait(filer_of(request)) if request.method == "POST" else None
+    if wait is not None:
+        form.is_valid()  # the fields' own errors are shown too
+        form.add_error(
+            None,
+            _("Too many filings were refused in the last minute. Wait %(seconds)d seconds and try again.")
+            % {"seconds": wait},
+        )
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         record = signing.declaration_sign(
             actor=request.user,
             number=form.cleaned_data["number"],
@@ -248,6 +258,7 @@ def declaration_sign(request):
         if record.outcome == record.Outcome.ACCEPTED:
             messages.success(request, _("The declaration is filed and its signature recorded."))
             return redirect("declaration_list")
+        refusal_counted(filer_of(request))
         form.add_error(None, f"{record.refusal.message} ({record.reason_code})")
         status = record.refusal.status_code
     elif form.errors:

@@ -176,3 +176,21 @@ def test_a_session_or_agent_chosen_by_a_digit_int_refuses_is_not_found(world):
         assert client.post(reverse("session_list"), {"session": value}).status_code == 404
         assert client.post(reverse("agents"), {"leave": value}).status_code == 404
     assert world.broker_agent.agent_profile.left_on is None
+
+
+def test_a_body_over_the_upload_bound_is_a_json_413_under_the_api(world, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = _api_client(world.broker_agent).post(
+        reverse("api_declarations"), {"number": "X" * 2000}, content_type="application/json"
+    )
+    body = _assert_error_body(response, 413)
+    assert body == {"code": "request_too_large", "detail": "The request is too large.", "fields": {}}
+
+
+def test_a_portal_form_over_the_upload_bound_is_a_413_page(world, settings):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert sign_in(client, world.broker_owner.username).status_code == 302
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = client.post(reverse("contact_edit"), {"phone": "9" * 2000})
+    assert response.status_code == 413
+    assert "The request is too large." in response.content.decode()

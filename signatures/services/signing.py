@@ -26,7 +26,7 @@ from brokers.models import AgentStaff, BrokerLicence
 from brokers.services.agents import agent_is_current
 from core.tasks import run_on_commit_without_beat
 from signatures import pki, queries
-from signatures.cms import SignatureError, verify_detached
+from signatures.cms import MAX_CMS_BYTES, SignatureError, verify_detached
 from signatures.exceptions import SigningRefused
 from signatures.models import (
     Certificate,
@@ -74,7 +74,7 @@ def declaration_sign(
     ``certificate_expired``, ``certificate_untrusted``, ``signer_role_not_allowed`` (owners and
     administrators do not sign), ``signer_not_custodian``, ``organization_not_verified``,
     ``broker_licence_inactive``, ``agent_not_current``, ``no_active_authorization``,
-    ``authorization_scope``, ``duplicate_declaration`` (409)."""
+    ``authorization_scope``, ``duplicate_declaration`` (409), ``signature_too_large`` (413)."""
     document_sha256 = hashlib.sha256(document).hexdigest()
     attempt = SignatureRecord(
         declaration_number=number[:32],
@@ -83,7 +83,11 @@ def declaration_sign(
         signer=actor,
         signer_organization_id=actor.organization_id,
         representation=representation[:8],
-        signature=signature[: 1024 * 1024],
+        # One larger than any signature accepted is refused (signature_too_large) and kept only by
+        # its digest and size, so that refusals cannot fill the database.
+        signature=signature if len(signature) <= MAX_CMS_BYTES else b"",
+        signature_sha256=hashlib.sha256(signature).hexdigest(),
+        signature_size=len(signature),
         document_sha256=document_sha256,
         channel=channel,
     )
@@ -178,6 +182,7 @@ def _record_data(record: SignatureRecord) -> dict:
         "certificate": record.certificate_fingerprint,
         "authorization": str(record.authorization_id) if record.authorization_id else None,
         "document_sha256": record.document_sha256,
+        "signature_sha256": record.signature_sha256,
         "outcome": record.outcome,
         "reason": record.reason_code,
     }
@@ -193,10 +198,20 @@ def check_input(attempt: SignatureRecord, document: bytes) -> str:
         raise SigningRefused("invalid_input", gettext("Give the declaration's number and kind."), 400)
     if len(document) > MAX_DOCUMENT_BYTES:
         raise SigningRefused("document_too_large", gettext("The document is too large."), 413)
+    if attempt.signature_size > MAX_CMS_BYTES:
+        raise _signature_too_large()
     try:
         return normalize_tax_code(attempt.trader_tax_code)
     except ValidationError:
         raise SigningRefused("invalid_tax_code", gettext("This is not a valid tax code."), 400) from None
+
+
+def _signature_too_large() -> SigningRefused:
+    return SigningRefused(
+        "signature_too_large",
+        gettext("The signature is larger than %(size)d KiB.") % {"size": MAX_CMS_BYTES // 1024},
+        413,
+    )
 
 
 def check_trader(attempt: SignatureRecord, tax_code: str) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import base64
 import datetime
 
 import pytest
@@ -9,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench import hostile_cms
 from core.error_codes import ERROR_CODES
 from signatures import cms
 from signatures.cms import SignatureError
@@ -273,10 +275,55 @@ def test_trailing_bytes_are_malformed(signed):
     assert code_of(cms.verify_detached, signed + b"\x00", DOCUMENT) == "signature_malformed"
 
 
-def test_an_oversized_signature_is_refused_before_parsing(signed):
+# --- bounds: what a signature can make the server parse (issue "Hardening", finding 2) ----------
+
+
+def test_a_signature_over_the_size_bound_is_refused_before_parsing(signed):
     assert (
-        code_of(cms.verify_detached, signed + b"\x00" * cms.MAX_CMS_BYTES, DOCUMENT) == "signature_malformed"
+        code_of(cms.verify_detached, signed + b"\x00" * cms.MAX_CMS_BYTES, DOCUMENT) == "signature_too_large"
     )
+    pem = b"-----BEGIN CMS-----\n" + base64.encodebytes(signed * 100) + b"-----END CMS-----\n"
+    assert len(pem) > cms.MAX_CMS_BYTES
+    assert code_of(cms.verify_detached, pem, DOCUMENT) == "signature_too_large"  # as sent, not decoded
+
+
+def test_the_reviews_signature_of_3900_certificates_is_too_large(pki, signed):
+    hostile = hostile_cms.many_certificates(signed, pki.trader.cert_der, 3900)
+    assert len(hostile) > 900_000
+    assert code_of(cms.verify_detached, hostile, DOCUMENT) == "signature_too_large"
+
+
+def test_a_chain_up_to_the_certificate_bound_verifies(pki, signed):
+    carried = hostile_cms.many_certificates(signed, pki.trader.cert_der, cms.MAX_CMS_CERTIFICATES - 1)
+    result = cms.verify_detached(carried, DOCUMENT)
+    assert len(result.certificates) == cms.MAX_CMS_CERTIFICATES
+    one_more = hostile_cms.many_certificates(signed, pki.trader.cert_der, cms.MAX_CMS_CERTIFICATES)
+    assert code_of(cms.verify_detached, one_more, DOCUMENT) == "signature_malformed"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        hostile_cms.tiny_elements_in_certificates,
+        hostile_cms.tiny_elements_in_signer_infos,
+        hostile_cms.tiny_signed_attributes,
+        hostile_cms.many_values_in_an_attribute,
+        hostile_cms.tiny_elements_after_signed_data,
+        hostile_cms.deeply_nested_certificate,
+    ],
+)
+def test_thousands_of_elements_or_levels_within_the_size_bound_are_malformed(signed, make):
+    hostile = make(signed, cms.MAX_CMS_BYTES)
+    assert cms.MAX_CMS_BYTES - 2048 < len(hostile) <= cms.MAX_CMS_BYTES
+    assert code_of(cms.verify_detached, hostile, DOCUMENT) == "signature_malformed"
+
+
+def test_a_deeply_nested_unknown_attribute_is_never_parsed(signed):
+    # Within the size bound, 16,000 levels the parser never enters: the signature check fails on
+    # the changed attributes, as it does for any tampering.
+    hostile = hostile_cms.deeply_nested_attribute(signed, cms.MAX_CMS_BYTES)
+    assert len(hostile) > cms.MAX_CMS_BYTES - 2048
+    assert code_of(cms.verify_detached, hostile, DOCUMENT) == "signature_invalid"
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # cryptography's, on odd names and serials
