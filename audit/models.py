@@ -17,6 +17,20 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.verify_receipt import canonical_json
 
+
+def no_truncate(table: str) -> pgtrigger.Trigger:
+    """TRUNCATE fires no row trigger: without this a whole audit table, or every table referencing
+    one with CASCADE, could be emptied in one statement. (pgtrigger's Protect has no statement-level
+    TRUNCATE.)"""
+    return pgtrigger.Trigger(
+        name=f"{table}_no_truncate",
+        operation=pgtrigger.Truncate,
+        level=pgtrigger.Statement,
+        when=pgtrigger.Before,
+        func="RAISE EXCEPTION 'pgtrigger: Cannot truncate % table', TG_TABLE_NAME;",
+    )
+
+
 # Every column of an event that the canonical form covers; the trigger below lists the same.
 EVENT_FACT_FIELDS = (
     "event_id",
@@ -204,6 +218,7 @@ class AuditEvent(models.Model):
         ]
         triggers = [
             pgtrigger.Protect(name="audit_event_no_delete", operation=pgtrigger.Delete),
+            no_truncate("audit_event"),
             # The only UPDATE allowed: setting the seal of an unsealed event, facts unchanged.
             pgtrigger.Protect(
                 name="audit_event_only_seal_once",
@@ -230,7 +245,10 @@ class AuditSealState(models.Model):
 
     class Meta:
         verbose_name = _("audit seal state")
-        triggers = [pgtrigger.Protect(name="audit_seal_state_no_delete", operation=pgtrigger.Delete)]
+        triggers = [
+            pgtrigger.Protect(name="audit_seal_state_no_delete", operation=pgtrigger.Delete),
+            no_truncate("audit_seal_state"),
+        ]
 
     def __str__(self) -> str:
         return f"sealed up to {self.tree_size}"
@@ -249,7 +267,8 @@ class AuditTreeNode(models.Model):
         triggers = [
             pgtrigger.Protect(
                 name="audit_tree_node_append_only", operation=pgtrigger.Update | pgtrigger.Delete
-            )
+            ),
+            no_truncate("audit_tree_node"),
         ]
 
     def __str__(self) -> str:
@@ -276,7 +295,8 @@ class AuditCheckpoint(models.Model):
         triggers = [
             pgtrigger.Protect(
                 name="audit_checkpoint_append_only", operation=pgtrigger.Update | pgtrigger.Delete
-            )
+            ),
+            no_truncate("audit_checkpoint"),
         ]
 
     def __str__(self) -> str:
@@ -301,7 +321,10 @@ class AuditWitnessSignature(models.Model):
             models.UniqueConstraint(fields=["checkpoint", "key_id"], name="audit_witness_once_per_checkpoint")
         ]
         triggers = [
-            pgtrigger.Protect(name="audit_witness_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+            pgtrigger.Protect(
+                name="audit_witness_append_only", operation=pgtrigger.Update | pgtrigger.Delete
+            ),
+            no_truncate("audit_witness"),
         ]
 
     def __str__(self) -> str:

@@ -64,8 +64,9 @@ def main() -> int:
         if connection.vendor != "postgresql":
             print("the audit benchmark runs on PostgreSQL (set DATABASE_URL)")
             return 2
-        # TRUNCATE fires no row trigger; acceptable only because this is a benchmark database.
-        cursor.execute(f"TRUNCATE {', '.join(tables)}")
+        from bench.truncate import truncate
+
+        truncate(cursor, tables)
     AuditSealState.objects.update_or_create(pk=1, defaults={"tree_size": 0, "last_chain_hash": bytes(32)})
 
     print(f"database: {connection.vendor} {name}; events: {args.events:,}; seal batch: {args.batch:,}")

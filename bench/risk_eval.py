@@ -95,10 +95,12 @@ def _reusable_seed(args) -> list | None:
     if (organizations, users, history) != (args.organizations, args.users, args.history):
         return None
     with connection.cursor() as cursor:
-        # What the evaluation writes; TRUNCATE, as the seed's own CASCADE does (the audit trail's
-        # trigger refuses DELETE).
+        # What the evaluation writes, emptied as the seed's own CASCADE does (the audit trail's
+        # triggers refuse DELETE).
         written = [m._meta.db_table for m in (SignInReview, Notification, UserSession, Flag, AuditEvent)]
-        cursor.execute(f"TRUNCATE {', '.join(written)} CASCADE")
+        from bench.truncate import truncate
+
+        truncate(cursor, written, options="CASCADE")
     SignInEvent.objects.filter(pk__gt=args.history).delete()
     User.objects.filter(Q(step_up_required_at__isnull=False) | Q(suspended_at__isnull=False)).update(
         step_up_required_at=None, suspended_at=None, suspension_reason=""
@@ -125,7 +127,9 @@ def seed(args, now):
     rng = random.Random(8)
     with connection.cursor() as cursor:
         tables = [m._meta.db_table for m in (SignInEvent, User, Organization)]
-        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        from bench.truncate import truncate
+
+        truncate(cursor, tables, options="RESTART IDENTITY CASCADE")
     started = time.perf_counter()
     brokers = max(1, args.organizations // 5)
     Organization.objects.bulk_create(

@@ -51,6 +51,34 @@ if "HYPOTHESIS_PROFILE" in os.environ:
     hypothesis_settings.load_profile(os.environ["HYPOTHESIS_PROFILE"])
 
 
+# Django empties every table between transactional tests with one TRUNCATE, which the audit
+# tables refuse (audit.models.no_truncate). The test run alone lets its own emptying through, with
+# the superuser's switch that turns triggers off for a session, as an operator holding the owner
+# role could drop them; the tests of the guard truncate without it.
+@pytest.fixture(scope="session", autouse=True)
+def _flush_past_the_audit_truncate_guard():
+    from django.core.management.commands import flush
+    from django.db import connections
+
+    original = flush.Command.handle
+
+    def handle(self, *args, **options):
+        target = connections[options.get("database") or "default"]
+        if target.vendor != "postgresql":
+            return original(self, *args, **options)
+        with target.cursor() as cursor:
+            cursor.execute("SET session_replication_role = replica")
+        try:
+            return original(self, *args, **options)
+        finally:
+            with target.cursor() as cursor:
+                cursor.execute("SET session_replication_role = DEFAULT")
+
+    flush.Command.handle = handle
+    yield
+    flush.Command.handle = original
+
+
 # --- the fixed cast ------------------------------------------------------------------------
 
 

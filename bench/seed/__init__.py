@@ -20,7 +20,7 @@ Two shortcuts, both deliberate:
   ``verify_audit`` checks it and receipts can be built.
 
 Refuses any database that is not PostgreSQL with "scale" or "bench" in its name: it empties the
-tables it fills (``TRUNCATE``, which the audit triggers, being row triggers, do not see).
+tables it fills (``TRUNCATE``, with the triggers turned off for it: bench/truncate.py).
 
 ``bench.seed.scale.seed_scale`` runs it; ``manage.py seed_scale`` is a thin command over it.
 """

@@ -21,6 +21,7 @@ from audit.models import (
 from audit.models import Case as OfficerCase
 from bench.seed import audit_trail, brokers, certificates, declarations, people, signins
 from bench.seed.state import Seed, Sizes
+from bench.truncate import truncate
 from brokers.models import AgentStaff, Authorization, BrokerLicence
 from signatures.models import (
     Certificate,
@@ -68,7 +69,7 @@ def empty(seed: Seed) -> str:
     ]
     with connection.cursor() as cursor:
         # CASCADE reaches every table that refers to these (staff, sessions, mandates, ...).
-        cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        truncate(cursor, tables, options="RESTART IDENTITY CASCADE")
     return "done"
 
 

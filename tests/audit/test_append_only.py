@@ -7,7 +7,8 @@ import re
 import pytest
 from django.db import IntegrityError, InternalError, ProgrammingError, connection, transaction
 
-from audit.models import AuditCheckpoint, AuditEvent, AuditTreeNode
+from accounts.models import User
+from audit.models import AuditCheckpoint, AuditEvent, AuditSealState, AuditTreeNode, AuditWitnessSignature
 from audit.services.sealing import audit_seal
 from tests.audit.helpers import record_many
 from tests.conftest import ROOT
@@ -91,3 +92,30 @@ def test_only_the_audit_service_layer_writes_audit_tables():
             if WRITES.search(line) and "import" not in line and "isinstance" not in line:
                 offenders.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()}")
     assert offenders == []
+
+
+@postgres_only
+@pytest.mark.parametrize(
+    "model", [AuditEvent, AuditCheckpoint, AuditTreeNode, AuditWitnessSignature, AuditSealState]
+)
+def test_no_audit_table_can_be_truncated(sealed, model):
+    _checks_done_now()
+    before = model.objects.count()
+    assert _refused(f"TRUNCATE {_table(model)} CASCADE")
+    assert model.objects.count() == before
+
+
+@postgres_only
+def test_a_cascade_from_a_referenced_table_cannot_empty_the_trail(sealed):
+    # The actor of an event is a user: truncating the users with CASCADE would empty the events.
+    _checks_done_now()
+    events = AuditEvent.objects.count()
+    assert _refused(f"TRUNCATE {connection.ops.quote_name(User._meta.db_table)} CASCADE")
+    assert AuditEvent.objects.count() == events > 0
+
+
+def _checks_done_now() -> None:
+    # PostgreSQL refuses to truncate a table with deferred foreign-key checks still pending in the
+    # transaction, before any trigger is asked; the test's own inserts leave some.
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
