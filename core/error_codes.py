@@ -150,6 +150,7 @@ SIGNATURES = {
     "signature_malformed",
     "signature_too_large",
     "too_many_refusals",
+    "invalid_idempotency_key",
     "signature_invalid",
     "signature_digest_mismatch",
     "signature_algorithm_unsupported",

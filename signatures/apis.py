@@ -209,6 +209,9 @@ class DeclarationInputSerializer(serializers.Serializer):
     )
 
 
+MAX_IDEMPOTENCY_KEY = 255
+
+
 class DeclarationListApi(GenericAPIView):
     """File a signed declaration, or list those filed by or for my organisation."""
 
@@ -240,7 +243,13 @@ class DeclarationListApi(GenericAPIView):
                 detail=_("Too many refused filings from this API key; wait before filing again."),
                 code="too_many_refusals",
             )
-        key = request.headers.get("Idempotency-Key", "").strip()[:128]
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > MAX_IDEMPOTENCY_KEY:
+            raise ApplicationError(
+                _("An Idempotency-Key has at most %(count)d characters.") % {"count": MAX_IDEMPOTENCY_KEY},
+                code="invalid_idempotency_key",
+                fields={"Idempotency-Key": ["max_length"]},
+            )
         if key:
             return idempotent(request, key, lambda: self._file(request))
         status_code, body = self._file(request)
@@ -276,12 +285,12 @@ def idempotent(request, key: str, produce) -> Response:
     """The first answer for ``key`` is stored with a digest of the request, in the same transaction
     as the work; a repeat gets the same answer. A concurrent twin waits on the unique index and then
     reads the winner's answer."""
-    organization = request.user.organization
+    organization, scope = request.user.organization, filer_of(request)
     digest = hashlib.sha256(request.body).hexdigest()
     try:
         with transaction.atomic():
             claim = IdempotencyRecord.objects.create(
-                organization=organization, key=key, request_sha256=digest
+                organization=organization, scope=scope, key=key, request_sha256=digest
             )
             status_code, body = produce()
             claim.status_code, claim.response = status_code, body
@@ -289,7 +298,7 @@ def idempotent(request, key: str, produce) -> Response:
             return Response(body, status=status_code)
     except IntegrityError:
         pass
-    first = IdempotencyRecord.objects.filter(organization=organization, key=key).first()
+    first = IdempotencyRecord.objects.filter(organization=organization, scope=scope, key=key).first()
     if first is None or first.request_sha256 != digest:
         raise ApplicationError(
             "This Idempotency-Key was used for a different request.",

@@ -362,14 +362,21 @@ class IdempotencyRecord(models.Model):
     """The first answer to a request sent with an ``Idempotency-Key``, replayed to its repeats."""
 
     organization = models.ForeignKey("accounts.Organization", on_delete=models.CASCADE, related_name="+")
-    key = models.CharField(max_length=128)
+    # Whose key it is: the API key's (``key:<prefix>``) or the signed-in user's (``user:<id>``); two
+    # callers of one organisation never replay each other's answers.
+    scope = models.CharField(max_length=64, default="")
+    key = models.CharField(max_length=255)
     request_sha256 = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     response = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["organization", "key"], name="idempotency_key_once")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "scope", "key"], name="idempotency_key_once_per_caller"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.key

@@ -363,6 +363,38 @@ def test_an_idempotency_key_replays_the_first_answer(world, agent_api):
     assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
 
 
+def test_an_idempotency_key_over_255_characters_is_refused_not_cut(world, agent_api):
+    body = filing_body(world, world.broker_key, "4005")
+    response = agent_api.post(reverse("api_declarations"), body, content_type="application/json",
+                              HTTP_IDEMPOTENCY_KEY="k" * 256, HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "invalid_idempotency_key",
+        "detail": "An Idempotency-Key has at most 255 characters.",
+        "fields": {"Idempotency-Key": ["max_length"]},
+    }
+    assert not SignatureRecord.objects.exists()
+    response = agent_api.post(reverse("api_declarations"), body, content_type="application/json",
+                              HTTP_IDEMPOTENCY_KEY="k" * 255)  # fmt: skip
+    assert response.status_code == 201
+
+
+def test_each_api_key_has_its_own_idempotency_keys(world, agent_api):
+    _key, secret = api_key_create(
+        actor=world.broker_owner, holder=world.broker_agent, name="second tool", scopes=["read", "declare"]
+    )
+    second_api = Client(HTTP_AUTHORIZATION=f"Api-Key {secret}")
+    first = agent_api.post(reverse("api_declarations"), filing_body(world, world.broker_key, "4006"),
+                           content_type="application/json", HTTP_IDEMPOTENCY_KEY="shared-1")  # fmt: skip
+    other = second_api.post(reverse("api_declarations"), filing_body(world, world.broker_key, "4007"),
+                            content_type="application/json", HTTP_IDEMPOTENCY_KEY="shared-1")  # fmt: skip
+    # The second tool's filing is its own: neither the first tool's answer replayed nor refused as
+    # a reused key.
+    assert (first.status_code, other.status_code) == (201, 201)
+    assert "Idempotent-Replay" not in other and first.json()["number"] != other.json()["number"]
+    assert SignatureRecord.objects.count() == 2
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_identical_requests_racing_get_one_answer(world, agent_api):
