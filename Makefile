@@ -56,6 +56,7 @@ secrets: install
 	@test -s secrets/secret_key || $(PY) -c 'import secrets; print(secrets.token_urlsafe(64))' > secrets/secret_key
 	@test -s secrets/audit_signing_key.pem || DEBUG=true $(PY) manage.py audit_keygen --out secrets/audit_signing_key.pem
 	@test -s secrets/postgres_password || $(PY) -c 'import secrets; print(secrets.token_urlsafe(32))' > secrets/postgres_password
+	@test -s secrets/app_db_password || $(PY) -c 'import secrets; print(secrets.token_urlsafe(32))' > secrets/app_db_password
 	@echo "secrets/ ready"
 
 clean:

@@ -119,3 +119,30 @@ def _checks_done_now() -> None:
     # transaction, before any trigger is asked; the test's own inserts leave some.
     with connection.cursor() as cursor:
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+@postgres_only
+def test_no_session_can_switch_the_audit_triggers_off(sealed):
+    """django-pgtrigger skips a trigger named in the pgtrigger.ignore setting, which any role may
+    set; for the audit trail's triggers that is refused (audit.guards)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgname FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname LIKE 'pgtrigger_%%'",
+            [AuditEvent._meta.db_table],
+        )
+        names = [name for (name,) in cursor.fetchall()]
+    assert len(names) == 3, names  # no delete, seal only once, no truncate
+    _checks_done_now()
+    ignoring = f"SET LOCAL pgtrigger.ignore = '{{{','.join(names)}}}'"
+    for sql, params in [
+        (f"DELETE FROM {_table(AuditEvent)} WHERE id = %s", [sealed.pk]),
+        (f"TRUNCATE {_table(AuditEvent)} CASCADE", []),
+    ]:
+        with (
+            pytest.raises(REFUSED, match="pgtrigger: Cannot"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(ignoring)
+            cursor.execute(sql, params)
+    assert AuditEvent.objects.filter(pk=sealed.pk).exists()

@@ -29,23 +29,44 @@ def _defaults(value: str) -> str:
     return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(value))
 
 
-def test_the_stack_has_its_six_services_each_with_a_health_check():
-    assert set(SERVICES) == {"postgres", "redis", "web", "worker", "risk-worker", "beat"}
+def test_the_stack_has_its_services_each_long_running_one_with_a_health_check():
+    assert set(SERVICES) == {"postgres", "redis", "migrate", "web", "worker", "risk-worker", "beat"}
+    # migrate runs once and exits: no health to check, not restarted.
+    assert SERVICES["migrate"]["restart"] == "no" and SERVICES["migrate"]["healthcheck"] == {"disable": True}
     for name, service in SERVICES.items():
+        if name == "migrate":
+            continue
         check = service.get("healthcheck")
         assert check and check["test"][0] in ("CMD", "CMD-SHELL"), name
         assert service.get("restart") == "unless-stopped", name
 
 
 def test_the_application_waits_for_healthy_dependencies():
+    healthy = {"postgres": {"condition": "service_healthy"}, "redis": {"condition": "service_healthy"}}
+    assert SERVICES["migrate"]["depends_on"] == healthy
     for name in ("web", "worker", "risk-worker"):
-        assert SERVICES[name]["depends_on"] == {
-            "postgres": {"condition": "service_healthy"},
-            "redis": {"condition": "service_healthy"},
+        assert SERVICES[name]["depends_on"] == healthy | {
+            "migrate": {"condition": "service_completed_successfully"}
         }
-    # Beat starts once web has migrated (it reads its schedules from the database).
+    # Beat starts once web is up (it reads its schedules from the database).
     assert SERVICES["beat"]["depends_on"] == {"web": {"condition": "service_healthy"}}
-    assert "migrate" in SERVICES["web"]["command"]
+    command = SERVICES["migrate"]["command"]
+    assert "manage.py migrate" in command and "grant_app_role --role csg_app" in command
+    assert "migrate" not in SERVICES["web"]["command"]
+
+
+def test_only_migrate_connects_as_the_tables_owner():
+    """The owner can drop the audit triggers; web and the workers connect as the application role
+    (grant_app_role), and only migrate holds the owner's password."""
+    assert SERVICES["postgres"]["environment"]["POSTGRES_USER"] == "csg_owner"
+    migrate = SERVICES["migrate"]
+    assert migrate["environment"]["DATABASE_URL"].startswith("postgres://csg_owner@")
+    assert migrate["environment"]["DATABASE_PASSWORD_FILE"] == "/run/secrets/postgres_password"
+    for name in APP_SERVICES:
+        environment = SERVICES[name]["environment"]
+        assert environment["DATABASE_URL"].startswith("postgres://csg_app@"), name
+        assert environment["DATABASE_PASSWORD_FILE"] == "/run/secrets/app_db_password", name
+        assert "postgres_password" not in SERVICES[name]["secrets"], name
 
 
 def test_secrets_come_from_files_and_every_one_is_declared():
@@ -86,6 +107,7 @@ def test_the_application_environment_gives_valid_production_settings(tmp_path):
     secret_files = {
         "/run/secrets/secret_key": secrets.token_urlsafe(64),
         "/run/secrets/postgres_password": secrets.token_urlsafe(24),
+        "/run/secrets/app_db_password": secrets.token_urlsafe(24),
     }
     for name, value in list(environment.items()):
         if name.endswith("_FILE"):
