@@ -22,6 +22,7 @@ from django.db.models import Max
 from audit import keys, selectors, verification_worker
 from audit.merkle import CompactRange
 from audit.models import AuditCheckpoint, AuditEvent, AuditSealState, AuditTreeNode
+from audit.published import published_problems
 from audit.selectors import checkpoint_body_bytes
 from audit.verification_chunks import Chunk, Problem, hex_of, verify_chunk
 from audit.verify_receipt import key_id
@@ -109,8 +110,12 @@ def _chunks(jobs: int, wanted_chains: frozenset[int]) -> Iterator[Chunk]:
         yield from executor.map(verification_worker.verify_chunk, tasks)
 
 
-def audit_verify(*, witness_keys: tuple[Ed25519PublicKey, ...] = (), jobs: int = 1) -> VerificationReport:
+def audit_verify(
+    *, witness_keys: tuple[Ed25519PublicKey, ...] = (), jobs: int = 1, published: tuple[dict, ...] = ()
+) -> VerificationReport:
     """Recompute everything; the report lists every problem in chain order, the first one first.
+    ``published`` are checkpoints kept outside the database (``audit.published``): the trail must
+    still hold and match each.
 
     With ``jobs`` > 1 on PostgreSQL, links and leaves are checked by that many processes, each
     over its own range and connection; the tree, nodes and checkpoints are checked here in order.
@@ -203,6 +208,9 @@ def audit_verify(*, witness_keys: tuple[Ed25519PublicKey, ...] = (), jobs: int =
             )
         )
     nodes.finish()
+    report.problems.extend(
+        published_problems(list(published), checkpoints, report.events, trusted, witness_by_id)
+    )
     state = AuditSealState.objects.filter(pk=1).first()
     if state is not None and state.tree_size != report.events and not report.problems:
         report.problems.append(
