@@ -5,9 +5,11 @@ import secrets
 from urllib.parse import quote
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.services.mfa import mfa_enabled, mfa_required
 
@@ -53,6 +55,14 @@ def password_change_required(user) -> bool:
     return False
 
 
+def _first_this(request, page: str, code: str, detail: str):
+    """Where the portal sends the account first; the API (a session's call) answers 403 with
+    ``code`` instead, as JSON, not a redirect to a page a client cannot follow."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": code, "detail": detail, "fields": {}}, status=403)
+    return redirect(page)
+
+
 class MustChangePasswordMiddleware:
     """An account that must change its password does so before anything else; signing out and
     static files stay reachable."""
@@ -67,7 +77,10 @@ class MustChangePasswordMiddleware:
         if user is not None and user.is_authenticated and password_change_required(user):
             allowed = [reverse(name) for name in self.ALLOWED]
             if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
-                return redirect("password_change")
+                return _first_this(
+                    request, "password_change", "password_change_required",
+                    gettext("Change your password in the portal first."),
+                )  # fmt: skip
         return self.get_response(request)
 
 
@@ -91,7 +104,9 @@ class MfaEnrolmentMiddleware:
         ):
             allowed = [reverse(name) for name in self.ALLOWED]
             if request.path not in allowed and not request.path.startswith(settings.STATIC_URL):
-                return redirect("mfa")
+                return _first_this(
+                    request, "mfa", "mfa_required", gettext("Set up your authenticator in the portal first.")
+                )
         return self.get_response(request)
 
 
@@ -128,5 +143,9 @@ class StepUpMiddleware:
                 except Resolver404:
                     name = None
                 if name not in self.ALLOWED:
-                    return redirect(f"{reverse('step_up')}?next={quote(request.get_full_path())}")
+                    page = f"{reverse('step_up')}?next={quote(request.get_full_path())}"
+                    detail = gettext(
+                        "Confirm it is you in the portal first: a sign-in to this account looked unusual."
+                    )
+                    return _first_this(request, page, "step_up_required", detail)
         return self.get_response(request)

@@ -67,6 +67,8 @@ ACCOUNTS = {
     "mfa_code_invalid",
     "mfa_not_enabled",
     "mfa_required",
+    "password_change_required",
+    "step_up_required",
     "invalid_answer",
     "not_allowed",
     "reason_required",

@@ -81,6 +81,22 @@ def test_a_signer_need_not_set_one_up_unless_the_setting_says_so(client, trader_
     assert client.get(reverse("profile")).url == reverse("mfa")
 
 
+def test_the_apis_session_calls_get_a_json_403_until_an_authenticator_is_set_up(
+    client, trader_signer, settings
+):
+    settings.MFA_REQUIRED_ROLES = ["owner", "signer"]
+    client.force_login(trader_signer)
+    response = client.get("/api/v1/declarations/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 403
+    assert response.json() == {
+        "code": "mfa_required",
+        "detail": "Set up your authenticator in the portal first.",
+        "fields": {},
+    }
+    settings.MFA_REQUIRED_ROLES = ["owner"]
+    assert client.get("/api/v1/declarations/").status_code == 200
+
+
 def test_sign_in_asks_for_the_code_after_the_password(client, trader_owner):
     response = password_step(client, "trader.owner")
     assert response.url == reverse("login_verify")

@@ -66,6 +66,20 @@ def test_an_account_that_must_change_its_password_is_sent_to_the_form_first(clie
     assert client.get(reverse("profile")).status_code == 200
 
 
+def test_the_apis_session_calls_get_a_json_403_until_the_password_is_changed(client, trader_signer):
+    User.objects.filter(pk=trader_signer.pk).update(must_change_password=True)
+    client.force_login(trader_signer)
+    response = client.get("/api/v1/declarations/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 403
+    assert response.json() == {
+        "code": "password_change_required",
+        "detail": "Change your password in the portal first.",
+        "fields": {},
+    }
+    assert change(client).status_code == 302
+    assert client.get("/api/v1/declarations/").status_code == 200
+
+
 def test_an_old_password_gets_a_reminder_not_a_block(client, trader_signer, settings):
     settings.PASSWORD_REMINDER_DAYS = 180
     User.objects.filter(pk=trader_signer.pk).update(

@@ -49,6 +49,23 @@ def test_step_up_sends_every_session_to_prove_itself_again(respond, risky_signin
         assert "confirm it is you" in notification_text(notice)
 
 
+def test_the_apis_session_calls_get_a_json_403_while_a_step_up_is_due(respond, risky_signin, trader_signer):
+    respond(high=["step_up"])
+    session = Client(HTTP_ACCEPT_LANGUAGE="en")
+    assert sign_in(session, "trader.signer").status_code == 302
+    signin_evaluate(event_id=risky_signin.pk)
+    response = session.get("/api/v1/declarations/")
+    assert response.status_code == 403
+    assert response.json() == {
+        "code": "step_up_required",
+        "detail": "Confirm it is you in the portal first: a sign-in to this account looked unusual.",
+        "fields": {},
+    }
+    proved = session.post("/accounts/step-up/", {"password": TEST_PASSWORD, "next": "/accounts/me/"})
+    assert proved.status_code == 302
+    assert session.get("/api/v1/declarations/").status_code == 200
+
+
 def test_an_account_with_an_authenticator_steps_up_with_a_code_not_the_password(
     respond, trader_owner, broker_used_device_yesterday
 ):

@@ -493,3 +493,20 @@ def test_the_portal_shows_a_refusal_and_another_enterprise_sees_nothing(world, c
     intruder = Client()
     sign_in(intruder, "outsider")
     assert "6001" not in intruder.get(reverse("declaration_list")).content.decode()
+
+
+def test_the_schema_allows_only_base64_the_api_accepts():
+    import base64 as b64
+    import re
+
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    fields = schema["components"]["schemas"]["DeclarationInputRequest"]["properties"]
+    for name in ("document", "signature"):
+        pattern = re.compile(fields[name]["pattern"])
+        assert fields[name]["minLength"] == 4
+        for refused in ["", "   ", "A", "AB=", "not base64!", "QQ"]:
+            assert not pattern.search(refused), (name, refused)
+        for accepted in [b"x", b"xy", b"xyz", bytes(range(256))]:
+            assert pattern.search(b64.b64encode(accepted).decode() + "\n"), (name, accepted)
