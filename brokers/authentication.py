@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from rest_framework import authentication, exceptions, permissions
 
 from brokers.models import OrganizationAPIKey
 from core.context import current_context, normalise_ip
+from core.limits import SlidingLimit
+
+# Wrong, revoked or expired keys per client address: past the limit the address's key calls are
+# refused unchecked (429) for the rest of the minute, so keys cannot be guessed at speed.
+FAILED_KEYS = SlidingLimit("failed-keys", lambda: settings.API_KEY_FAILURES_PER_MINUTE)
 
 
 def _usable_key_by_prefix(prefix: str) -> OrganizationAPIKey | None:
@@ -29,31 +35,46 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request):
         # Imported here: DRF loads this class while the services' own imports are still running.
         from accounts.services.signins import network_of
-        from brokers.services.agents import agent_is_current
         from brokers.services.api_keys import api_key_used
 
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header.startswith(self.keyword + " "):
             return None
         secret = header[len(self.keyword) + 1 :].strip()
+        ip = normalise_ip(current_context().ip)
+        address = ip or request.META.get("REMOTE_ADDR") or "unknown"
+        wait = FAILED_KEYS.wait(address)
+        if wait is not None:
+            raise exceptions.Throttled(
+                wait, detail=_("Too many invalid API keys from this address."), code="too_many_failed_keys"
+            )
         key = _usable_key_by_prefix(secret.partition(".")[0])
         # One message for unknown, revoked, expired and suspended keys: the caller learns only "no".
-        if key is None or key.has_expired or key.suspended_at is not None or not key.is_valid(secret):
+        if (
+            key is None
+            or key.has_expired
+            or key.suspended_at is not None
+            or not key.is_valid(secret)
+            or not _holder_may_act(key)
+        ):
+            FAILED_KEYS.count(address)
             raise exceptions.AuthenticationFailed(_("This API key is not valid."))
-        user = key.user
-        if not user.is_active or user.suspended_at is not None or user.organization_id != key.organization_id:
-            raise exceptions.AuthenticationFailed(_("This API key is not valid."))
-        agent = getattr(user, "agent_profile", None)
-        if agent is not None and not agent_is_current(agent):
-            raise exceptions.AuthenticationFailed(_("This API key is not valid."))
-        context = current_context()
-        ip = normalise_ip(context.ip)
         api_key_used(key=key, ip=ip, network=network_of(ip))
         request.api_key = key
-        return user, key
+        return key.user, key
 
     def authenticate_header(self, request):
         return self.keyword
+
+
+def _holder_may_act(key: OrganizationAPIKey) -> bool:
+    from brokers.services.agents import agent_is_current
+
+    user = key.user
+    if not user.is_active or user.suspended_at is not None or user.organization_id != key.organization_id:
+        return False
+    agent = getattr(user, "agent_profile", None)
+    return agent is None or agent_is_current(agent)
 
 
 class HasScope(permissions.BasePermission):

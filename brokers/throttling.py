@@ -3,6 +3,7 @@ import logging
 from rest_framework.throttling import SimpleRateThrottle
 
 from brokers.models import OrganizationAPIKey
+from core.context import current_context
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +29,9 @@ class ApiKeyRateThrottle(SimpleRateThrottle):
         elif request.user and request.user.is_authenticated:
             ident = f"user:{request.user.pk}"
         else:
-            ident = f"ip:{self.get_ident(request)}"
+            # The address the request context took from the trusted proxies (audit.middleware.
+            # client_ip), not DRF's own reading of X-Forwarded-For, which a client can write.
+            ident = f"ip:{current_context().ip or request.META.get('REMOTE_ADDR')}"
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
     def allow_request(self, request, view):

@@ -437,6 +437,8 @@ LOGOUT_REDIRECT_URL = "home"
 
 # --- REST API --------------------------------------------------------------------------------
 
+# Invalid API keys allowed per client address in a sliding minute (brokers.authentication).
+API_KEY_FAILURES_PER_MINUTE = env_int("API_KEY_FAILURES_PER_MINUTE", 20, minimum=1)
 # Refused filings allowed per API key (per portal user) in a sliding minute (signatures.refusal_limit).
 SIGNING_REFUSALS_PER_MINUTE = env_int("SIGNING_REFUSALS_PER_MINUTE", 30, minimum=1)
 

@@ -152,6 +152,7 @@ SIGNATURES = {
     "signature_malformed",
     "signature_too_large",
     "too_many_refusals",
+    "too_many_failed_keys",
     "invalid_idempotency_key",
     "signature_invalid",
     "signature_digest_mismatch",

@@ -406,3 +406,49 @@ def test_a_body_the_operation_cannot_parse_is_415_and_the_schema_says_so(broker_
     assert writes and all("415" in op["responses"] for op in writes)
     reads = [op for verb, op in operations if verb == "get"]
     assert reads and not any("415" in op["responses"] for op in reads)
+
+
+def test_wrong_keys_from_one_address_are_limited_then_refused_unchecked(broker_owner, settings):
+    from brokers.authentication import FAILED_KEYS
+
+    settings.API_KEY_FAILURES_PER_MINUTE = 3
+    secret = key_for(broker_owner)
+    wrong = api("x" * 8 + "." + "y" * 32)
+    with time_machine.travel("2026-12-07 09:00:05 +07:00", tick=False):
+        FAILED_KEYS.reset("203.0.113.9")
+        assert [wrong.get(reverse("api_me")).status_code for _ in range(3)] == [401, 401, 401]
+        refused = wrong.get(reverse("api_me"))
+        assert (refused.status_code, refused["Retry-After"]) == (429, "55")
+        assert refused.json() == {
+            "code": "too_many_failed_keys",
+            "detail": "Too many invalid API keys from this address. Expected available in 55 seconds.",
+            "fields": {},
+        }
+        # Refused unchecked: even the right key, from that address, until the minute has passed.
+        assert api(secret).get(reverse("api_me")).status_code == 429
+        other_address = Client(HTTP_AUTHORIZATION=f"Api-Key {secret}", REMOTE_ADDR="198.51.100.7")
+        assert other_address.get(reverse("api_me")).status_code == 200
+    with time_machine.travel("2026-12-07 09:02:30 +07:00", tick=False):
+        assert api(secret).get(reverse("api_me")).status_code == 200
+
+
+def test_a_varying_x_forwarded_for_does_not_dodge_the_anonymous_limit(client):
+    """DRF's own throttle read X-Forwarded-For, which the client writes; the limit now counts the
+    address audit.middleware.client_ip trusts (with no proxy configured: the peer's)."""
+    from django.core.cache import cache
+    from rest_framework.settings import api_settings
+
+    from brokers.throttling import ApiKeyRateThrottle
+
+    cache.clear()
+    rates = dict(api_settings.DEFAULT_THROTTLE_RATES)
+    ApiKeyRateThrottle.THROTTLE_RATES = {**rates, "api": "3/min"}
+    try:
+        statuses = [
+            client.get(reverse("api_brokers"), HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code
+            for n in range(6)
+        ]
+    finally:
+        ApiKeyRateThrottle.THROTTLE_RATES = rates
+        cache.clear()
+    assert statuses == [200, 200, 200, 429, 429, 429]

@@ -20,6 +20,7 @@ from bench import hostile_cms
 from brokers.services.api_keys import api_key_create
 from signatures.cms import MAX_CMS_BYTES
 from signatures.models import SignatureRecord
+from signatures.refusal_limit import REFUSALS
 from tests.cast import filing_body
 from tests.helpers import sign_in
 
@@ -112,6 +113,7 @@ def test_accepted_filings_are_never_counted(world, settings):
 
 def test_the_portal_shows_the_limit_next_to_the_form(world, settings, client):
     settings.SIGNING_REFUSALS_PER_MINUTE = 1
+    REFUSALS.reset(f"user:{world.trader_signer.pk}")
     assert sign_in(client, world.trader_signer.username, HTTP_ACCEPT_LANGUAGE="en").status_code == 302
     body = filing_body(world, world.trader_key, "4000000001")
 
