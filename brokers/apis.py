@@ -115,7 +115,7 @@ class BrokerDirectoryApi(ListAPIView):
 
     def get_queryset(self):
         params = self.request.query_params
-        if params.get("status", "") and params["status"] not in BrokerLicence.Status.values:
+        if "status" in params and params["status"] not in BrokerLicence.Status.values:  # empty too
             raise ApplicationError(
                 "No licence has this status.", code="invalid_status", fields={"status": ["invalid_choice"]}
             )

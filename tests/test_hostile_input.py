@@ -78,6 +78,17 @@ def test_every_query_parameter_of_the_api_refuses_a_nul_and_survives_odd_values(
                     assert list(body["fields"]) == [name], (path, name, value, body)
 
 
+@pytest.mark.parametrize("status", ["", "bogus", "ACTIVE"])
+def test_the_directory_refuses_a_status_outside_its_list_even_empty(client, status):
+    # Found by CI's random-seed fuzz pass (seed 862346840): ?status= was read as no filter.
+    response = client.get(reverse("api_brokers"), {"status": status}, HTTP_ACCEPT_LANGUAGE="en")
+    assert _assert_error_body(response, 400) == {
+        "code": "invalid_status",
+        "detail": "No licence has this status.",
+        "fields": {"status": ["invalid_choice"]},
+    }
+
+
 @pytest.mark.parametrize("name", ["q", "province", "status"])
 def test_the_public_directory_refuses_a_nul_to_anonymous_callers(client, name):
     response = client.get(reverse("api_brokers"), {name: "\x00"}, HTTP_ACCEPT_LANGUAGE="en")
