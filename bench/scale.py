@@ -393,6 +393,7 @@ def main() -> int:
     server_env = dict(
         os.environ,
         DEBUG="false",
+        EMAIL_URL="smtp://127.0.0.1:2525",  # nothing is mailed: tasks go to Redis, no worker runs
         SECRET_KEY=secrets.token_urlsafe(64),
         # The key seed_scale signed the checkpoints with, so the site's trail stays one trail.
         AUDIT_SIGNING_KEY_FILE=str(key_file),

@@ -229,6 +229,7 @@ def main() -> int:
     server_env = dict(
         os.environ,
         DEBUG="false",
+        EMAIL_URL="smtp://127.0.0.1:2525",  # nothing is mailed: tasks go to Redis, no worker runs
         SECRET_KEY=secrets.token_urlsafe(64),
         AUDIT_SIGNING_KEY_FILE=str(work / "audit.pem"),
         SECURE_SSL_REDIRECT="false",

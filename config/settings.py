@@ -504,6 +504,16 @@ if AUDIT_SIGNING_KEY is None and not DEBUG:
         "(python manage.py audit_keygen writes one); a key is generated only when DEBUG=true"
     )
 
+# Production mail goes to a mail server named on purpose: the console backend would print every
+# message, one-time links included, into the logs.
+if not DEBUG and (
+    not env_str("EMAIL_URL", "") or EMAIL_BACKEND.endswith(("console.EmailBackend", "locmem.EmailBackend"))
+):
+    raise SettingsError(
+        "EMAIL_URL: set it to the mail server (e.g. smtp+tls://user:password@mail.example:587); "
+        "console mail would print one-time links into the logs"
+    )
+
 # --- logging ---------------------------------------------------------------------------------
 
 LOG_FORMAT = env_choice("LOG_FORMAT", "text", {"text", "json"})

@@ -36,6 +36,9 @@ _SCRUBBERS: list[tuple[re.Pattern[str], str]] = [
         ),
         r"\g<name>\g<sep>" + REDACTED,
     ),
+    # One-time tokens in the paths of emailed links (invitations, e-mail checks, "was this you?"):
+    # a "not me" link read from a log could suspend an account's certificates.
+    (re.compile(r"(/(?:invitation|verify-email|sign-in-review)/)[^/\s\"'?#]+"), r"\1" + REDACTED),
     # Citizen ID numbers (CCCD: 12 digits, starting with a 0xx province code) wherever they stand
     # alone; declaration numbers, also 12 digits, start with 1 or 3 and stay readable.
     (re.compile(r"(?<![\d-])0\d{11}(?![\d-])"), REDACTED),

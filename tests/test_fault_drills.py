@@ -148,6 +148,7 @@ def _site(tmp_path: Path, broker_url: str):
     environment = os.environ | {
         "DATABASE_URL": _database_url_for_worker(), "REDIS_URL": broker_url, "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(64), "AUDIT_SIGNING_KEY_FILE": str(key_file),
+        "EMAIL_URL": "smtp://127.0.0.1:2525",
         "SECURE_SSL_REDIRECT": "false", "SESSION_COOKIE_SECURE": "false", "CSRF_COOKIE_SECURE": "false",
         "ALLOWED_HOSTS": "127.0.0.1", "DATA_DIR": str(tmp_path), "STATIC_ROOT": str(static_root),
     }  # fmt: skip

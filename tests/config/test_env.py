@@ -222,3 +222,18 @@ def test_a_celery_worker_with_a_bad_environment_stops_with_one_line(tmp_path):
         result.stderr.strip()
         == "configuration error: REDIS_URL: unsupported scheme 'http'; expected redis://host:port/db"
     )
+
+
+@pytest.mark.parametrize("email_url", [None, "consolemail://", "memorymail://"])
+def test_production_refuses_console_or_missing_mail(tmp_path, email_url):
+    key = tmp_path / "audit.pem"
+    run_manage("audit_keygen", "--out", str(key), DEBUG="true", DATA_DIR=str(tmp_path))
+    env = {"DEBUG": "false", "SECRET_KEY": STRONG_SECRET, "AUDIT_SIGNING_KEY_FILE": str(key)}
+    if email_url:
+        env["EMAIL_URL"] = email_url
+    result = run_manage("check", DATA_DIR=str(tmp_path), **env)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "configuration error: EMAIL_URL: set it to the mail server (e.g. "
+        "smtp+tls://user:password@mail.example:587); console mail would print one-time links into the logs"
+    )

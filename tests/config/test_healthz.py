@@ -89,6 +89,7 @@ def test_an_unreachable_redis_in_production_fails_healthz_but_not_the_pages(tmp_
         "-c",
         script,
         DEBUG="false",
+        EMAIL_URL="smtp://127.0.0.1:2525",
         DATA_DIR=str(tmp_path),
         SECRET_KEY=STRONG_SECRET,
         AUDIT_SIGNING_KEY_FILE=str(key),

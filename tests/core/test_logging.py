@@ -17,6 +17,9 @@ SECRETS = [
     ("national_id_number=001203004567", "001203004567"),
     ("Key (national_id_number)=(079203001234) already exists.", "079203001234"),
     ("the citizen 036188001122 signed", "036188001122"),
+    ("Not Found: /accounts/invitation/Zx9_kQ2-longtoken/", "Zx9_kQ2-longtoken"),
+    ('"GET /accounts/verify-email/eyJ1c2VyIjo0fQ:1tX/ HTTP/1.1" 200', "eyJ1c2VyIjo0fQ:1tX"),
+    ("GET /risk/sign-in-review/AbC123notme?answer=no", "AbC123notme"),
     (
         "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIJ\n-----END PRIVATE KEY-----",
         "MC4CAQAwBQYDK2VwBCIEIJ",
@@ -92,3 +95,39 @@ def test_error_reports_hide_id_numbers_and_keys(rf, settings):
         safe_settings["AUDIT_SIGNING_KEY"] != settings.AUDIT_SIGNING_KEY or settings.AUDIT_SIGNING_KEY is None
     )
     assert safe_settings["SECRET_KEY"] != settings.SECRET_KEY
+
+
+@pytest.mark.django_db
+def test_a_refused_link_token_never_reaches_the_request_log(client):
+    stream, _logger = _capture("text")
+    logging.getLogger("django.request").handlers = logging.getLogger("capture").handlers
+    response = client.get("/accounts/invitation/Zx9kQ2-a-one-time-token/")
+    assert response.status_code == 400  # a link that is not one: logged as a bad request
+    client.get("/accounts/invitation/Zx9kQ2-a-one-time-token/missing/")  # no route: logged as not found
+    output = stream.getvalue()
+    assert "/accounts/invitation/[redacted]/" in output
+    assert "Zx9kQ2-a-one-time-token" not in output
+
+
+def test_gunicorns_access_log_is_redacted_too():
+    import datetime
+
+    from gunicorn.config import Config
+
+    from core.gunicorn_logging import RedactingLogger
+
+    class Response:
+        status, sent, headers = "200 OK", 512, [("Content-Type", "text/html")]
+
+    environ = {
+        "REQUEST_METHOD": "GET", "RAW_URI": "/risk/sign-in-review/AbC123notme/?answer=no",
+        "PATH_INFO": "/risk/sign-in-review/AbC123notme/", "QUERY_STRING": "answer=no",
+        "SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_ADDR": "203.0.113.9",
+        "HTTP_REFERER": "https://csg.example/accounts/invitation/Zx9kQ2-token/",
+    }  # fmt: skip
+    headers = [("AUTHORIZATION", "Api-Key abc123.def456"), ("REFERER", environ["HTTP_REFERER"])]
+    atoms = RedactingLogger(Config()).atoms(Response(), headers, environ, datetime.timedelta(seconds=0))
+    line = " ".join(str(value) for value in atoms.values())
+    for secret in ("AbC123notme", "Zx9kQ2-token", "abc123.def456"):
+        assert secret not in line
+    assert atoms["U"] == "/risk/sign-in-review/[redacted]/" and atoms["s"] == "200"
