@@ -12,6 +12,7 @@ from accounts.models import Organization
 from accounts.password_validation import password_strength, user_context
 from accounts.services.mfa import mfa_verify
 from accounts.validators import normalize_phone, normalize_tax_code, validate_citizen_id
+from core.text import validate_visible_text
 
 
 def own_password(user, password: str, message: str) -> str:
@@ -97,24 +98,28 @@ class RegistrationForm(NewPasswordForm):
     tax_code = forms.CharField(
         label=_("Tax code"), max_length=20, help_text=_("10 digits, or 10 digits-branch.")
     )
-    name = forms.CharField(label=_("Enterprise name"), max_length=255)
-    address = forms.CharField(label=_("Address"), max_length=500)
-    province = forms.CharField(label=_("Province or city"), max_length=64)
+    name = forms.CharField(label=_("Enterprise name"), max_length=255, validators=[validate_visible_text])
+    address = forms.CharField(label=_("Address"), max_length=500, validators=[validate_visible_text])
+    province = forms.CharField(label=_("Province or city"), max_length=64, validators=[validate_visible_text])
     phone = forms.CharField(label=_("Enterprise phone"), max_length=20)
     email = forms.EmailField(label=_("Enterprise email"))
-    legal_representative_name = forms.CharField(label=_("Legal representative"), max_length=150)
+    legal_representative_name = forms.CharField(
+        label=_("Legal representative"), max_length=150, validators=[validate_visible_text]
+    )
     legal_representative_id_number = forms.CharField(
         label=_("Legal representative's ID number (CCCD)"), max_length=12, validators=[validate_citizen_id]
     )
-    username = forms.CharField(label=_("Your username"), max_length=150)
-    first_name = forms.CharField(label=_("Given name"), max_length=150)
-    last_name = forms.CharField(label=_("Family name"), max_length=150)
+    username = forms.CharField(label=_("Your username"), max_length=150, validators=[validate_visible_text])
+    first_name = forms.CharField(label=_("Given name"), max_length=150, validators=[validate_visible_text])
+    last_name = forms.CharField(label=_("Family name"), max_length=150, validators=[validate_visible_text])
     owner_email = forms.EmailField(label=_("Your email"))
     owner_phone = forms.CharField(label=_("Your phone"), max_length=20)
     national_id_number = forms.CharField(
         label=_("Your ID number (CCCD)"), max_length=12, validators=[validate_citizen_id]
     )
-    job_title = forms.CharField(label=_("Your job title"), max_length=150, required=False)
+    job_title = forms.CharField(
+        label=_("Your job title"), max_length=150, required=False, validators=[validate_visible_text]
+    )
 
     def clean_tax_code(self) -> str:
         tax_code = normalize_tax_code(self.cleaned_data["tax_code"])
@@ -231,13 +236,15 @@ class MfaCodeForm(forms.Form):
 
 
 class StaffInviteForm(ServiceErrorsMixin, forms.Form):
-    first_name = forms.CharField(label=_("Given name"), max_length=150)
-    last_name = forms.CharField(label=_("Family name"), max_length=150)
+    first_name = forms.CharField(label=_("Given name"), max_length=150, validators=[validate_visible_text])
+    last_name = forms.CharField(label=_("Family name"), max_length=150, validators=[validate_visible_text])
     email = forms.EmailField(label=_("Email"))
     national_id_number = forms.CharField(
         label=_("ID number (CCCD)"), max_length=12, validators=[validate_citizen_id]
     )
-    job_title = forms.CharField(label=_("Job title"), max_length=150, required=False)
+    job_title = forms.CharField(
+        label=_("Job title"), max_length=150, required=False, validators=[validate_visible_text]
+    )
     role = forms.ChoiceField(label=_("Role"))
 
     def __init__(self, *args, roles, **kwargs):
@@ -266,14 +273,16 @@ class InvitationAcceptForm(NewPasswordForm):
 
 
 class ContactForm(ServiceErrorsMixin, forms.Form):
-    first_name = forms.CharField(label=_("Given name"), max_length=150)
-    last_name = forms.CharField(label=_("Family name"), max_length=150)
+    first_name = forms.CharField(label=_("Given name"), max_length=150, validators=[validate_visible_text])
+    last_name = forms.CharField(label=_("Family name"), max_length=150, validators=[validate_visible_text])
     email = forms.EmailField(label=_("Email"))
     phone = forms.CharField(label=_("Phone"), max_length=20)
     national_id_number = forms.CharField(
         label=_("ID number (CCCD)"), max_length=12, validators=[validate_citizen_id]
     )
-    job_title = forms.CharField(label=_("Job title"), max_length=150, required=False)
+    job_title = forms.CharField(
+        label=_("Job title"), max_length=150, required=False, validators=[validate_visible_text]
+    )
 
     def clean_phone(self) -> str:
         return normalize_phone(self.cleaned_data["phone"])

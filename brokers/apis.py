@@ -21,6 +21,7 @@ from brokers.services.mandates import (
 )
 from core.errors import ERROR_RESPONSES, ApplicationError
 from core.pagination import PageNumberPagination
+from core.text import validate_visible_text
 
 
 class MeApi(APIView):
@@ -157,10 +158,12 @@ class AuthorizationCreateSerializer(serializers.Serializer):
         child=serializers.ChoiceField(choices=Authorization.Scope.choices), min_length=1, max_length=3
     )
     representation = serializers.ChoiceField(choices=Authorization.Representation.choices)
-    contract_number = serializers.CharField(max_length=64)
+    contract_number = serializers.CharField(max_length=64, validators=[validate_visible_text])
     valid_from = serializers.DateField()
     valid_until = serializers.DateField()
-    grantor_name = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    grantor_name = serializers.CharField(
+        max_length=150, required=False, allow_blank=True, default="", validators=[validate_visible_text]
+    )
     grantor_title = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
 
 

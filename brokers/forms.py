@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from brokers.models import Authorization, OrganizationAPIKey
+from core.text import validate_visible_text
 
 
 class DirectorySearchForm(forms.Form):
@@ -22,7 +23,9 @@ class MandateForm(forms.Form):
     representation = forms.ChoiceField(
         label=_("Representation"), choices=Authorization.Representation.choices
     )
-    contract_number = forms.CharField(label=_("Contract number"), max_length=64)
+    contract_number = forms.CharField(
+        label=_("Contract number"), max_length=64, validators=[validate_visible_text]
+    )
     valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
     valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
 
@@ -39,8 +42,10 @@ class MandateForm(forms.Form):
 
 class GrantForm(MandateForm):
     broker_tax_code = forms.CharField(label=_("Broker's tax code"), max_length=20)
-    grantor_name = forms.CharField(label=_("Your name, as grantor"), max_length=150)
-    grantor_title = forms.CharField(label=_("Your title"), max_length=150)
+    grantor_name = forms.CharField(
+        label=_("Your name, as grantor"), max_length=150, validators=[validate_visible_text]
+    )
+    grantor_title = forms.CharField(label=_("Your title"), max_length=150, validators=[validate_visible_text])
     field_order = [
         "broker_tax_code", "scopes", "representation", "contract_number", "valid_from", "valid_until",
         "grantor_name", "grantor_title",
@@ -81,7 +86,9 @@ class ApiKeyForm(forms.Form):
 
 class AgentForm(forms.Form):
     user = forms.ModelChoiceField(label=_("Staff member"), queryset=User.objects.none())
-    agent_number = forms.CharField(label=_("Personal agent number"), max_length=64)
+    agent_number = forms.CharField(
+        label=_("Personal agent number"), max_length=64, validators=[validate_visible_text]
+    )
     joined_on = forms.DateField(label=_("Joined on"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, organization, **kwargs):

@@ -43,6 +43,7 @@ FRAMEWORK = {
     "incorrect_type",
     "not_a_dict",
     "null_characters_not_allowed",
+    "invisible_characters",  # core.text: names and identifiers
     "surrogate_characters_not_allowed",
 }
 

@@ -21,6 +21,7 @@ from audit.models import AuditEvent
 from audit.selectors import AuditNotSealed, audit_receipt_build
 from core.errors import ERROR_RESPONSES, ApplicationError, ErrorSerializer
 from core.queries import custom_plans
+from core.text import validate_visible_text
 from signatures import selectors
 from signatures.models import Certificate, Declaration, IdempotencyRecord, SignatureRecord
 from signatures.refusal_limit import filer_of, refusal_counted, refusals_wait
@@ -68,9 +69,11 @@ def _binary(request, file_field: str, base64_field: str) -> bytes:
 
 
 class CertificateUploadSerializer(serializers.Serializer):
-    signer_name = serializers.CharField(max_length=150)
+    signer_name = serializers.CharField(max_length=150, validators=[validate_visible_text])
     signer_id_number = serializers.CharField(max_length=12, validators=[validate_citizen_id])
-    signer_title = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    signer_title = serializers.CharField(
+        max_length=150, required=False, allow_blank=True, default="", validators=[validate_visible_text]
+    )
 
 
 class CertificateUploadRequestSerializer(CertificateUploadSerializer):
@@ -199,7 +202,7 @@ class Base64Field(serializers.Field):
 
 
 class DeclarationInputSerializer(serializers.Serializer):
-    number = serializers.CharField(max_length=32)
+    number = serializers.CharField(max_length=32, validators=[validate_visible_text])
     kind = serializers.ChoiceField(choices=Declaration.Kind.choices)
     trader_tax_code = serializers.CharField(max_length=20)
     representation = serializers.ChoiceField(

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, User
 from accounts.validators import validate_citizen_id
+from core.text import validate_visible_text
 
 
 class CertificateUploadForm(forms.Form):
@@ -12,11 +13,15 @@ class CertificateUploadForm(forms.Form):
         label=_("Signing certificate"),
         help_text=_("The certificate file (.cer, .crt, .pem or .der), without its private key."),
     )
-    signer_name = forms.CharField(label=_("Signer's full name"), max_length=150)
+    signer_name = forms.CharField(
+        label=_("Signer's full name"), max_length=150, validators=[validate_visible_text]
+    )
     signer_id_number = forms.CharField(
         label=_("Signer's ID number (CCCD)"), max_length=12, validators=[validate_citizen_id]
     )
-    signer_title = forms.CharField(label=_("Signer's title"), max_length=150, required=False)
+    signer_title = forms.CharField(
+        label=_("Signer's title"), max_length=150, required=False, validators=[validate_visible_text]
+    )
 
 
 class ProofForm(forms.Form):
@@ -73,7 +78,7 @@ class AbuseReportForm(forms.Form):
 
 
 class DeclarationForm(forms.Form):
-    number = forms.CharField(label=_("Declaration number"), max_length=32)
+    number = forms.CharField(label=_("Declaration number"), max_length=32, validators=[validate_visible_text])
     kind = forms.ChoiceField(label=_("Kind"), choices=[("import", _("Import")), ("export", _("Export")),
                                                         ("transit", _("Transit"))])  # fmt: skip
     trader_tax_code = forms.CharField(label=_("Trader's tax code"), max_length=20)

@@ -18,6 +18,8 @@ from brokers.models import OperationReport
 from brokers.services.api_keys import api_key_create
 from core.error_codes import ERROR_CODES
 from core.parsers import MAX_DEPTH
+from signatures.models import SignatureRecord
+from tests.cast import filing_body
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -205,3 +207,44 @@ def test_a_portal_form_over_the_upload_bound_is_a_413_page(world, settings):
     response = client.post(reverse("contact_edit"), {"phone": "9" * 2000})
     assert response.status_code == 413
     assert "The request is too large." in response.content.decode()
+
+
+def test_a_declaration_number_with_a_right_to_left_override_is_refused(world):
+    body = filing_body(world, world.broker_key, "305123456789") | {"number": "3051\u202e23456789"}
+    response = _api_client(world.broker_agent).post(
+        reverse("api_declarations"), body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert _assert_error_body(response, 400) == {
+        "code": "invalid_input",
+        "detail": "The request is invalid.",
+        "fields": {"number": ["Remove the invisible or control characters (U+202E)."]},
+    }
+    assert not SignatureRecord.objects.exists()
+
+
+def test_the_signing_service_itself_refuses_an_invisible_character_in_the_number(world):
+    record = world.sign(world.broker_agent, world.broker_key, number="3051\u200b23456789")
+    assert (record.outcome, record.reason_code) == ("rejected", "invalid_input")
+
+
+def test_a_mandates_contract_number_with_a_zero_width_space_is_refused(world):
+    response = _api_client(world.trader_owner).post(
+        reverse("api_authorizations"),
+        {"broker": world.broker.tax_code, "scopes": ["export"], "representation": "direct",
+         "contract_number": "HĐ\u200b-02", "valid_from": "2027-01-01", "valid_until": "2027-06-30"},
+        content_type="application/json", HTTP_ACCEPT_LANGUAGE="en",
+    )  # fmt: skip
+    body = _assert_error_body(response, 400)
+    assert body["code"] == "invisible_characters"
+    assert body["fields"] == {"contract_number": ["Remove the invisible or control characters (U+200B)."]}
+
+
+def test_the_registration_form_shows_the_refusal_next_to_the_name(client):
+    response = client.post(
+        reverse("register"), {"name": "Sao Mai\u202e", "first_name": "An", "last_name": "Nguyễn Văn"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )  # fmt: skip
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert form.errors["name"] == ["Remove the invisible or control characters (U+202E)."]
+    assert "first_name" not in form.errors and "last_name" not in form.errors

@@ -25,6 +25,7 @@ from audit.services.flags import flag_raise
 from brokers.models import AgentStaff, BrokerLicence
 from brokers.services.agents import agent_is_current
 from core.tasks import run_on_commit_without_beat
+from core.text import invisible_characters
 from signatures import pki, queries
 from signatures.cms import MAX_CMS_BYTES, SignatureError, verify_detached
 from signatures.exceptions import SigningRefused
@@ -196,6 +197,10 @@ def check_input(attempt: SignatureRecord, document: bytes) -> str:
     returned normalised."""
     if attempt.declaration_kind not in Declaration.Kind.values or not attempt.declaration_number.strip():
         raise SigningRefused("invalid_input", gettext("Give the declaration's number and kind."), 400)
+    if invisible_characters(attempt.declaration_number):
+        raise SigningRefused(
+            "invalid_input", gettext("A declaration number holds no invisible or control characters."), 400
+        )
     if len(document) > MAX_DOCUMENT_BYTES:
         raise SigningRefused("document_too_large", gettext("The document is too large."), 413)
     if attempt.signature_size > MAX_CMS_BYTES:
