@@ -1,10 +1,14 @@
 """``GET /healthz``: is each part this process needs reachable?
 
-Public, so it says what is down but never why in detail (no hosts, no messages).
+Public: anyone gets the overall status and its HTTP code. Which part is down (and how long each
+check took) is for probes on the host itself (a loopback client address, as the container's own
+health check and an operator's ``curl localhost`` are) and for officers signed in; even then never
+why in detail (no hosts, no messages).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 import uuid
@@ -18,6 +22,7 @@ from django.views.decorators.http import require_GET
 
 from config.celery import app as celery_app
 from config.tasks import HEARTBEAT_CACHE_KEY
+from core.context import current_context
 
 WORKER_PING_TIMEOUT = 1.0
 WORKER_PING_CACHE_SECONDS = 5.0
@@ -100,4 +105,13 @@ def healthz(request):
     healthy = all(checks[name]["ok"] for name in required)
     degraded = not all(result["ok"] for result in checks.values())
     status = "down" if not healthy else ("degraded" if degraded else "ok")
-    return JsonResponse({"status": status, "checks": checks}, status=200 if healthy else 503)
+    body = {"status": status, "checks": checks} if _may_see_the_checks(request) else {"status": status}
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _may_see_the_checks(request) -> bool:
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_officer:
+        return True
+    address = current_context().ip  # the address the trusted proxies vouch for
+    return address is not None and ipaddress.ip_address(address).is_loopback

@@ -75,7 +75,7 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        "style-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],  # the TOTP QR code is an SVG data URI
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
@@ -474,7 +474,6 @@ SPECTACULAR_SETTINGS = {
     # The docs page is served from the sidecar's static files: no asset from the internet.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SECURITY": [{"ApiKey": []}],
     "POSTPROCESSING_HOOKS": [

@@ -25,7 +25,7 @@ def stacked_bars(
     bar_w = max(step * 0.7, 1)
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" '
-        f'width="100%" style="max-width:{width}px" aria-label="{escape(title)}">',
+        f'width="{width}" height="{height}" aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
         f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#888"/>',
         f'<text x="{left - 4}" y="{top + 4}" font-size="10" text-anchor="end">{peak}</text>',
@@ -66,7 +66,7 @@ def horizontal_bars(items: list[tuple[str, int]], *, title: str, width: int = 72
     peak = max((count for _label, count in items), default=0) or 1
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" viewBox="0 0 {width} {height}" '
-        f'width="100%" style="max-width:{width}px" aria-label="{escape(title)}">',
+        f'width="{width}" height="{height}" aria-label="{escape(title)}">',
         f"<title>{escape(title)}</title>",
     ]
     for i, (label, count) in enumerate(items):

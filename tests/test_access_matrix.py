@@ -28,7 +28,7 @@ PUBLIC = {
     "register", "register_done", "verify_email", "invitation_accept",  # joining, by one-time link
     "signin_review",  # "was this you?": "this was not me" must work from the emailed link alone
     "broker_directory", "api_brokers",  # the public directory of licensed brokers
-    "api_schema", "api_docs", "api_redoc", "audit-public-key", "audit-public-key-pem",
+    "api_schema", "api_docs", "audit-public-key", "audit-public-key-pem",
 }  # fmt: skip
 
 

@@ -116,3 +116,18 @@ def test_healthz_sees_a_running_worker(client, real_worker):
     assert body["checks"]["worker"]["ok"] is True
     assert body["checks"]["worker"]["workers"] >= 1
     assert body["checks"]["worker"]["required"] is True
+
+
+@pytest.mark.django_db
+def test_anyone_gets_the_status_only_probes_on_the_host_and_officers_the_checks(
+    client, officer, trader_owner
+):
+    from_outside = client.get("/healthz", REMOTE_ADDR="203.0.113.9")
+    assert (from_outside.status_code, from_outside.json()) == (200, {"status": "ok"})
+    client.force_login(trader_owner)
+    assert client.get("/healthz", REMOTE_ADDR="203.0.113.9").json() == {"status": "ok"}
+    client.force_login(officer)
+    assert set(client.get("/healthz", REMOTE_ADDR="203.0.113.9").json()) == {"status", "checks"}
+    client.logout()
+    on_the_host = client.get("/healthz", REMOTE_ADDR="127.0.0.1").json()
+    assert on_the_host["status"] == "ok" and on_the_host["checks"]["database"]["ok"] is True

@@ -16,6 +16,7 @@ pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 EVENT_HANDLER = re.compile(r"\son[a-z]+\s*=", re.IGNORECASE)
+INLINE_STYLE = re.compile(r"\sstyle\s*=|<style\b", re.IGNORECASE)
 
 
 def _policy(response) -> dict[str, list[str]]:
@@ -30,6 +31,8 @@ def test_every_response_carries_the_policy(client, path):
     response = client.get(path)
     policy = _policy(response)
     assert policy["script-src"] == ["'self'"]
+    # Inline styles only where Swagger UI needs them (issue "Hardening", finding 11).
+    assert policy["style-src"] == (["'self'", "'unsafe-inline'"] if path == "/api/v1/docs/" else ["'self'"])
     assert policy["default-src"] == ["'self'"] and policy["object-src"] == ["'none'"]
     assert policy["frame-ancestors"] == ["'none'"] and policy["form-action"] == ["'self'"]
     assert response["X-Frame-Options"] == "DENY"
@@ -44,11 +47,11 @@ def test_signed_in_pages_carry_it_too(client, trader_owner):
         assert response.status_code == 200 and _policy(response)["script-src"] == ["'self'"], name
 
 
-def test_no_template_has_an_inline_script_or_event_handler():
+def test_no_template_or_chart_has_an_inline_script_event_handler_or_style():
     offenders = []
-    for template in ROOT.glob("*/templates/**/*.html"):
+    for template in [*ROOT.glob("*/templates/**/*.html"), ROOT / "officers" / "charts.py"]:
         text = template.read_text()
-        if INLINE_SCRIPT.search(text) or EVENT_HANDLER.search(text):
+        if INLINE_SCRIPT.search(text) or EVENT_HANDLER.search(text) or INLINE_STYLE.search(text):
             offenders.append(str(template.relative_to(ROOT)))
     assert offenders == []
 

@@ -53,6 +53,17 @@ class Journey:
             extra_http_headers={"X-Forwarded-For": address},
         )
         self.page = self.context.new_page()
+        # Chromium reports what the Content-Security-Policy blocked on its console: every journey
+        # must end with none (no inline style or script, no asset from elsewhere).
+        self.csp_violations: list[str] = []
+        self.page.on(
+            "console",
+            lambda message: (
+                self.csp_violations.append(f"{self.page.url}: {message.text}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
         self.base = live_server.url
         self.name = name
         self.directory = directory
@@ -127,3 +138,5 @@ def journey(browser, live_server, request, settings):
     yield open_journey
     for person in opened:
         person.context.close()
+    violations = [violation for person in opened for violation in person.csp_violations]
+    assert violations == [], "\n".join(violations)
