@@ -154,6 +154,7 @@ SIGNATURES = {
     "signature_too_large",
     "too_many_refusals",
     "too_many_failed_keys",
+    "too_many_attempts",
     "invalid_idempotency_key",
     "signature_invalid",
     "signature_digest_mismatch",

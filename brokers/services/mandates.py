@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -19,9 +20,12 @@ from audit.services.events import audit_event_record
 from brokers.models import Authorization, BrokerLicence
 from brokers.selectors import manager_list
 from core.errors import ApplicationError
+from core.limits import SlidingLimit
 
 INVITATION_DAYS = 21
 INVITATION_REMINDER_DAYS = 5
+
+UNMATCHED_PROPOSALS = SlidingLimit("unmatched-proposals", lambda: settings.KNOWN_FACT_FAILURES_PER_MINUTE)
 
 
 def _party_of(actor: User, mandate_or_parties) -> str:
@@ -196,7 +200,8 @@ def authorization_invite(*, actor: User, trader_tax_code: str, trader_registered
                          valid_from: datetime.date, valid_until: datetime.date) -> Authorization:  # fmt: skip
     """A licensed broker's owner or an administrator proposes a mandate to a trader, naming its tax
     code and one fact only the trader's people would know: the date it registered. Raises
-    ``invalid_tax_code``, ``trader_not_found`` or ``known_fact_mismatch`` besides the checks of
+    ``invalid_tax_code``, ``known_fact_mismatch`` (an unknown trader or a wrong date alike) or, past
+    ``KNOWN_FACT_FAILURES_PER_MINUTE`` of those, ``too_many_attempts`` besides the checks of
     ``authorization_grant``. Records ``authorization.invited``; the trader's managers are told."""
     broker = actor.organization
     if broker is None or not actor.is_manager or broker.kind != Organization.Kind.BROKER:
@@ -213,14 +218,26 @@ def authorization_invite(*, actor: User, trader_tax_code: str, trader_registered
             code="invalid_tax_code",
             fields={"trader_tax_code": ["invalid"]},
         ) from None
-    trader = Organization.objects.filter(tax_code=tax_code, kind=Organization.Kind.TRADER).first()
-    if trader is None:
+    # One refusal for an unknown trader and a wrong date, and only a few a minute: a broker must not
+    # learn which enterprises are registered by trying tax codes.
+    wait = UNMATCHED_PROPOSALS.wait(f"organization:{broker.pk}")
+    if wait is not None:
         raise ApplicationError(
-            gettext("No enterprise with this tax code is registered."), code="trader_not_found"
+            gettext("Too many proposals matched no registered trader. Try again in %(seconds)d seconds.")
+            % {"seconds": wait},
+            code="too_many_attempts",
+            status_code=429,
         )
-    if timezone.localdate(trader.created_at) != trader_registered_on:
+    trader = Organization.objects.filter(tax_code=tax_code, kind=Organization.Kind.TRADER).first()
+    if trader is None or timezone.localdate(trader.created_at) != trader_registered_on:
+        UNMATCHED_PROPOSALS.count(f"organization:{broker.pk}")
         raise ApplicationError(
-            gettext("The registration date does not match this enterprise."), code="known_fact_mismatch"
+            gettext("No registered trader has this tax code and registration date."),
+            code="known_fact_mismatch",
+            fields={
+                "trader_tax_code": ["known_fact_mismatch"],
+                "trader_registered_on": ["known_fact_mismatch"],
+            },
         )
     return _create_mandate(
         trader=trader, broker=broker, actor=actor, initiated_by=Authorization.Party.BROKER, scopes=scopes,

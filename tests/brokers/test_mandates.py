@@ -93,7 +93,7 @@ def test_a_broker_invites_with_the_known_fact_and_the_trader_accepts(trader, tra
     ("change", "code"),
     [
         ({"trader_tax_code": "0100686208"}, "invalid_tax_code"),
-        ({"trader_tax_code": "0100686209-001"}, "trader_not_found"),
+        ({"trader_tax_code": "0100686209-001"}, "known_fact_mismatch"),  # no such trader: the same refusal
         ({"registered_on": datetime.date(2001, 1, 1)}, "known_fact_mismatch"),
         ({"scopes": ()}, "invalid_scope"),
         ({"scopes": ("smuggling",)}, "invalid_scope"),
@@ -107,6 +107,29 @@ def test_bad_invitations_have_their_own_codes_and_change_nothing(trader, broker_
     assert code_of(lambda: invite(broker_owner, trader, **change)) == code
     assert not Authorization.objects.exists()
     assert not AuditEvent.objects.filter(action__startswith="authorization.").exists()
+
+
+def test_an_unknown_trader_and_a_wrong_date_get_one_refusal_and_only_a_few_a_minute(
+    trader, broker_owner, settings
+):
+    from brokers.services.mandates import UNMATCHED_PROPOSALS
+
+    settings.KNOWN_FACT_FAILURES_PER_MINUTE = 2
+    UNMATCHED_PROPOSALS.reset(f"organization:{broker_owner.organization_id}")
+    refusals = []
+    for change in ({"trader_tax_code": "0100686209-001"}, {"registered_on": datetime.date(2001, 1, 1)}):
+        with pytest.raises(ApplicationError) as refused:
+            invite(broker_owner, trader, **change)
+        refusals.append(
+            (refused.value.code, refused.value.detail, refused.value.fields, refused.value.status_code)
+        )
+    assert refusals[0] == refusals[1]  # the broker cannot tell which it was
+    assert refusals[0][0] == "known_fact_mismatch"
+    with pytest.raises(ApplicationError) as limited:
+        invite(broker_owner, trader)  # even the right fact, until the minute has passed
+    assert (limited.value.code, limited.value.status_code) == ("too_many_attempts", 429)
+    UNMATCHED_PROPOSALS.reset(f"organization:{broker_owner.organization_id}")
+    assert invite(broker_owner, trader).status == "invited"
 
 
 def test_no_mandate_to_an_unlicensed_or_suspended_broker_or_from_an_unverified_trader(
