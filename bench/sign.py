@@ -69,9 +69,7 @@ def build_world(count: int) -> tuple[str, list[str], list[str]]:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.serialization import pkcs7
     from django.utils import timezone
-    from stdnum.vn import mst
 
-    from accounts.models import Organization
     from accounts.services.organizations import organization_create
     from accounts.services.users import user_create
     from brokers.services.agents import agent_register
@@ -83,12 +81,7 @@ def build_world(count: int) -> tuple[str, list[str], list[str]]:
 
     run = secrets.token_hex(3)
 
-    def tax_code() -> str:
-        while True:
-            base = "0" + "".join(secrets.choice("0123456789") for _ in range(8))
-            code = base + mst.calc_check_digit(base)
-            if mst.is_valid(code) and not Organization.objects.filter(tax_code=code).exists():
-                return code
+    from bench.tax_codes import unused_tax_code as tax_code
 
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, f"Bench CA {run}")])

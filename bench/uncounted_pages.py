@@ -39,7 +39,6 @@ def main() -> int:
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
-    from stdnum.vn import mst
 
     from accounts.models import Organization, User
     from signatures.models import SignatureRecord
@@ -48,12 +47,7 @@ def main() -> int:
     call_command("migrate", verbosity=0)
     settings.ALLOWED_HOSTS = ["*"]
 
-    def tax_code() -> str:
-        while True:
-            base = "0" + "".join(secrets.choice("0123456789") for _ in range(8))
-            code = base + mst.calc_check_digit(base)
-            if mst.is_valid(code) and not Organization.objects.filter(tax_code=code).exists():
-                return code
+    from bench.tax_codes import unused_tax_code as tax_code
 
     def records(organization, signer, count):
         return [
