@@ -18,7 +18,8 @@ from rest_framework.views import APIView
 
 from accounts.validators import validate_citizen_id
 from audit.models import AuditEvent
-from audit.selectors import AuditNotSealed, audit_receipt_build
+from audit.selectors import AuditNotSealed
+from audit.services.sealing import audit_receipt_sealing_first
 from core.errors import ERROR_RESPONSES, ApplicationError, ErrorSerializer
 from core.queries import custom_plans
 from core.text import validate_visible_text
@@ -349,10 +350,11 @@ class DeclarationReceiptApi(APIView):
             target_id=str(declaration.signature.pk),
         ).first()
         try:
-            return Response(audit_receipt_build(event=event))
+            return Response(audit_receipt_sealing_first(event=event))
         except AuditNotSealed as exc:
             raise ApplicationError(
-                f"The receipt is not ready yet: {exc}. Try again in a minute.",
+                f"The receipt is not ready yet: {exc}. "
+                f"Try again in {settings.AUDIT_CHECKPOINT_SECONDS} seconds at most.",
                 code="receipt_not_ready",
                 status_code=409,
             ) from None

@@ -5,11 +5,12 @@ import subprocess
 import sys
 
 import pytest
+import time_machine
 from cryptography.hazmat.primitives import serialization
 from django.urls import reverse
 
 from audit.keys import signing_key, signing_key_id
-from audit.models import Action
+from audit.models import Action, AuditCheckpoint
 from audit.services.events import audit_event_record
 from audit.services.sealing import audit_seal
 from audit.verify_receipt import verify_receipt
@@ -113,3 +114,35 @@ def test_an_unknown_event_id_is_not_found(client, trader_owner):
     response = client.get("/api/v1/audit/events/00000000-0000-0000-0000-000000000000/receipt")
     assert response.status_code == 404
     assert client.get("/api/v1/audit/events/not-a-uuid/receipt").status_code == 404
+
+
+def test_without_workers_asking_for_a_receipt_closes_the_due_checkpoint(client, trader_owner, settings):
+    """The embedded default runs no beat: nothing else would seal a quiet system's last events
+    (issue "Onboarding and operability": receipts answered 409 for over 100 s)."""
+    settings.CELERY_TASK_ALWAYS_EAGER, settings.AUDIT_CHECKPOINT_SECONDS = True, 5
+    client.force_login(trader_owner)
+    with time_machine.travel("2026-12-07 09:00:00 +07:00", tick=False):
+        event = audit_event_record(
+            action=Action.SIGNED_OUT, actor=trader_owner, organization=trader_owner.organization
+        )
+        early = client.get(receipt_url(event), HTTP_ACCEPT_LANGUAGE="en")
+    assert early.status_code == 409
+    assert early.json()["detail"].endswith("Try again in 5 seconds at most.")
+    with time_machine.travel("2026-12-07 09:00:06 +07:00", tick=False):
+        ready = client.get(receipt_url(event))
+    assert ready.status_code == 200
+    assert ready.json()["event"]["event_id"] == str(event.event_id)
+    assert AuditCheckpoint.objects.count() == 1
+
+
+def test_with_workers_a_receipt_request_leaves_sealing_to_them(client, trader_owner, settings):
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    client.force_login(trader_owner)
+    with time_machine.travel("2026-12-07 09:00:00 +07:00", tick=False):
+        event = audit_event_record(
+            action=Action.SIGNED_OUT, actor=trader_owner, organization=trader_owner.organization
+        )
+    with time_machine.travel("2026-12-07 09:05:00 +07:00", tick=False):
+        assert client.get(receipt_url(event)).status_code == 409
+    event.refresh_from_db()
+    assert event.position is None and not AuditCheckpoint.objects.exists()
