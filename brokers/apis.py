@@ -34,6 +34,8 @@ class MeApi(APIView):
                 "user": serializers.CharField(),
                 "role": serializers.CharField(),
                 "organization": serializers.DictField(),
+                "agent": serializers.DictField(allow_null=True),
+                "licence": serializers.DictField(allow_null=True),
                 "key": serializers.DictField(allow_null=True),
             },
         )
@@ -41,10 +43,19 @@ class MeApi(APIView):
     def get(self, request):
         user, key = request.user, request.auth if isinstance(request.auth, OrganizationAPIKey) else None
         organization = user.organization
+        agent = getattr(user, "agent_profile", None)
+        licence = getattr(organization, "licence", None) if organization is not None else None
         return Response(
             {
                 "user": user.username,
                 "role": user.role,
+                # The customs agent record a broker's signer acts under, and the broker's licence.
+                "agent": None
+                if agent is None
+                else {"number": agent.agent_number, "joined_on": agent.joined_on, "left_on": agent.left_on},
+                "licence": None
+                if licence is None
+                else {"number": licence.number, "status": licence.status, "issued_on": licence.issued_on},
                 "organization": None
                 if organization is None
                 else {

@@ -39,6 +39,11 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
 
         header = authentication.get_authorization_header(request).decode("latin-1")
         if not header.startswith(self.keyword + " "):
+            if header and header.split(" ", 1)[0].lower() in ("bearer", "token", "basic"):
+                # Another API's habit: say which scheme this one takes instead of a bare 401.
+                raise exceptions.AuthenticationFailed(
+                    _("Use the Api-Key scheme: Authorization: Api-Key <your key>.")
+                )
             return None
         secret = header[len(self.keyword) + 1 :].strip()
         ip = normalise_ip(current_context().ip)

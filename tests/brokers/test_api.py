@@ -53,12 +53,36 @@ def test_a_key_is_shown_once_and_only_its_hash_is_kept(broker_owner):
     assert secret not in str(event.data) and event.data["prefix"] == key.prefix
 
 
-def test_me_tells_who_the_key_acts_as(broker_owner):
+def test_me_tells_who_the_key_acts_as(broker_owner, broker_agent, broker_licence, trader_owner):
     response = api(key_for(broker_owner)).get(reverse("api_me"))
     assert response.status_code == 200
     body = response.json()
     assert body["user"] == "broker.owner" and body["organization"]["kind"] == "broker"
     assert sorted(body["key"]["scopes"]) == ["manage", "read"]
+    assert body["agent"] is None  # the owner manages; it is not a customs agent
+    assert body["licence"] == {
+        "number": broker_licence.number, "status": "active", "issued_on": broker_licence.issued_on.isoformat()
+    }  # fmt: skip
+    agent = api(key_for(broker_agent, actor=broker_owner)).get(reverse("api_me")).json()
+    profile = broker_agent.agent_profile
+    assert agent["agent"] == {"number": profile.agent_number, "joined_on": profile.joined_on.isoformat(),
+                              "left_on": None}  # fmt: skip
+    assert agent["licence"]["number"] == broker_licence.number
+    trader = api(key_for(trader_owner)).get(reverse("api_me")).json()
+    assert (trader["agent"], trader["licence"]) == (None, None)
+
+
+def test_a_bearer_token_gets_a_401_that_names_the_api_key_scheme(broker_owner):
+    secret = key_for(broker_owner)
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {secret}", HTTP_ACCEPT_LANGUAGE="en").get(reverse("api_me"))
+    assert (response.status_code, response["WWW-Authenticate"]) == (401, "Api-Key")
+    assert response.json() == {
+        "code": "authentication_failed",
+        "detail": "Use the Api-Key scheme: Authorization: Api-Key <your key>.",
+        "fields": {},
+    }
+    anonymous = Client(HTTP_ACCEPT_LANGUAGE="en").get(reverse("api_me"))
+    assert (anonymous.status_code, anonymous["WWW-Authenticate"]) == (401, "Api-Key")
 
 
 def test_the_broker_accepts_a_mandate_through_the_api_and_both_see_it(trader_owner, broker, broker_owner):
