@@ -6,6 +6,9 @@ from signatures.apis import (
     DeclarationDetailApi,
     DeclarationListApi,
     DeclarationReceiptApi,
+    SignatureRecordDetailApi,
+    SignatureRecordListApi,
+    SignatureRecordReceiptApi,
 )
 
 urlpatterns = [
@@ -14,4 +17,11 @@ urlpatterns = [
     path("declarations/", DeclarationListApi.as_view(), name="api_declarations"),
     path("declarations/<int:pk>", DeclarationDetailApi.as_view(), name="api_declaration"),
     path("declarations/<int:pk>/receipt", DeclarationReceiptApi.as_view(), name="api_declaration_receipt"),
+    path("signature-records/", SignatureRecordListApi.as_view(), name="api_signature_records"),
+    path("signature-records/<int:pk>", SignatureRecordDetailApi.as_view(), name="api_signature_record"),
+    path(
+        "signature-records/<int:pk>/receipt",
+        SignatureRecordReceiptApi.as_view(),
+        name="api_signature_record_receipt",
+    ),
 ]

@@ -358,3 +358,73 @@ class DeclarationReceiptApi(APIView):
                 code="receipt_not_ready",
                 status_code=409,
             ) from None
+
+
+class SignatureRecordOutputSerializer(SignatureRecordSerializer):
+    receipt = serializers.SerializerMethodField()
+
+    def get_receipt(self, record) -> str:
+        return reverse("api_signature_record_receipt", args=[record.pk])
+
+
+class SignatureRecordListApi(GenericAPIView):
+    """Every attempt to sign made by my organisation or in its name, accepted or refused with its
+    code, newest first (cursor pages), ``?outcome=``: a broker reads its refused filings here."""
+
+    required_scope = "read"
+    serializer_class = SignatureRecordOutputSerializer
+    filterset_fields = ["outcome"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation has no user
+            return SignatureRecord.objects.none()
+        return selectors.signature_records_for(viewer=self.request.user)
+
+    @extend_schema(
+        operation_id="signature_records_list", responses=SignatureRecordOutputSerializer(many=True)
+    )
+    def get(self, request):
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        return self.get_paginated_response(SignatureRecordOutputSerializer(page, many=True).data)
+
+
+def _signature_record(request, pk: int) -> SignatureRecord:
+    record = selectors.signature_records_for(viewer=request.user).filter(pk=pk).first()
+    if record is None:  # another organisation's record is not found, like one that does not exist
+        raise ApplicationError("No such signature record.", code="not_found", status_code=404)
+    return record
+
+
+class SignatureRecordDetailApi(APIView):
+    required_scope = "read"
+
+    @extend_schema(responses={200: SignatureRecordOutputSerializer, **ERROR_RESPONSES})
+    def get(self, request, pk: int):
+        return Response(SignatureRecordOutputSerializer(_signature_record(request, pk)).data)
+
+
+class SignatureRecordReceiptApi(APIView):
+    """The audit receipt of one attempt: its ``declaration.signed`` or ``declaration.rejected`` event."""
+
+    required_scope = "read"
+
+    @extend_schema(
+        responses={200: inline_serializer("SignatureRecordReceipt", {"event": serializers.DictField()}),
+                   **ERROR_RESPONSES}
+    )  # fmt: skip
+    def get(self, request, pk: int):
+        record = _signature_record(request, pk)
+        event = AuditEvent.objects.filter(
+            action__in=["declaration.signed", "declaration.rejected"],
+            target_type="signatures.signaturerecord",
+            target_id=str(record.pk),
+        ).first()
+        try:
+            return Response(audit_receipt_sealing_first(event=event))
+        except AuditNotSealed as exc:
+            raise ApplicationError(
+                f"The receipt is not ready yet: {exc}. "
+                f"Try again in {settings.AUDIT_CHECKPOINT_SECONDS} seconds at most.",
+                code="receipt_not_ready",
+                status_code=409,
+            ) from None

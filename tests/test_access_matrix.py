@@ -16,7 +16,7 @@ from audit.models import AuditEvent
 from brokers.models import Authorization
 from brokers.services.api_keys import api_key_create
 from brokers.services.mandates import authorization_invite
-from signatures.models import Certificate, Declaration
+from signatures.models import Certificate, Declaration, SignatureRecord
 from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
@@ -132,6 +132,14 @@ OBJECT_URLS = {
     "api_certificate_proof": (lambda w: w.trader_certificate, lambda w, o: _certificate_active(o)),
     "api_declaration": (_declaration, lambda w, o: Declaration.objects.filter(pk=o.pk).exists()),
     "api_declaration_receipt": (_declaration, lambda w, o: Declaration.objects.filter(pk=o.pk).exists()),
+    "api_signature_record": (
+        lambda w: _declaration(w).signature,
+        lambda w, o: SignatureRecord.objects.filter(pk=o.pk).exists(),
+    ),
+    "api_signature_record_receipt": (
+        lambda w: _declaration(w).signature,
+        lambda w, o: SignatureRecord.objects.filter(pk=o.pk).exists(),
+    ),
     "api_authorization_accept": (_pending_mandate, lambda w, o: _mandate_status(o) == "invited"),
     "api_authorization_decline": (_pending_mandate, lambda w, o: _mandate_status(o) == "invited"),
     "api_authorization_cancel": (_pending_mandate, lambda w, o: _mandate_status(o) == "invited"),
@@ -154,6 +162,8 @@ OUTSIDER_ANSWERS = {
     "api_certificate_proof": (405, 404),
     "api_declaration": (404, 405),
     "api_declaration_receipt": (404, 405),
+    "api_signature_record": (404, 405),
+    "api_signature_record_receipt": (404, 405),
     "api_authorization_accept": (405, 404),
     "api_authorization_decline": (405, 404),
     "api_authorization_cancel": (405, 404),
