@@ -10,19 +10,18 @@ from brokers.models import OrganizationAPIKey
 from core.context import current_context, normalise_ip
 from core.limits import SlidingLimit
 
-# Wrong, revoked or expired keys per client address: past the limit the address's key calls are
-# refused unchecked (429) for the rest of the minute, so keys cannot be guessed at speed.
+# Keys that are no key (unknown, or not matching) per client address: past the limit the address's
+# key calls are refused unchecked (429) for the rest of the minute, so keys cannot be guessed at speed.
 FAILED_KEYS = SlidingLimit("failed-keys", lambda: settings.API_KEY_FAILURES_PER_MINUTE)
 
 
-def _usable_key_by_prefix(prefix: str) -> OrganizationAPIKey | None:
-    """The usable key with this prefix, its holder, the holder's organisation and agent record and
-    licence in one query: it runs on every API call, and the library's own lookup loads each of
-    them separately.
+def _key_by_prefix(prefix: str) -> OrganizationAPIKey | None:
+    """The key with this prefix (revoked ones too: a revoked key is no guess), its holder, the
+    holder's organisation and agent record and licence in one query: it runs on every API call,
+    and the library's own lookup loads each of them separately.
     The prefix is unique (the library's index serves it)."""
     found = (
-        OrganizationAPIKey.objects.get_usable_keys()
-        .select_related("user__organization", "user__agent_profile__licence")
+        OrganizationAPIKey.objects.select_related("user__organization", "user__agent_profile__licence")
         .filter(prefix=prefix)
         .order_by()[:1]  # found by the unique prefix's index, not walked in the model's order
     )
@@ -53,16 +52,14 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
             raise exceptions.Throttled(
                 wait, detail=_("Too many invalid API keys from this address."), code="too_many_failed_keys"
             )
-        key = _usable_key_by_prefix(secret.partition(".")[0])
+        key = _key_by_prefix(secret.partition(".")[0])
         # One message for unknown, revoked, expired and suspended keys: the caller learns only "no".
-        if (
-            key is None
-            or key.has_expired
-            or key.suspended_at is not None
-            or not key.is_valid(secret)
-            or not _holder_may_act(key)
-        ):
+        # Only a key that is no key counts against the address: that is guessing. A real key gone
+        # dead is a tool not yet updated, and must not lock out the office's other keys.
+        if key is None or not key.is_valid(secret):
             FAILED_KEYS.count(address)
+            raise exceptions.AuthenticationFailed(_("This API key is not valid."))
+        if key.revoked or key.has_expired or key.suspended_at is not None or not _holder_may_act(key):
             raise exceptions.AuthenticationFailed(_("This API key is not valid."))
         api_key_used(key=key, ip=ip, network=network_of(ip))
         request.api_key = key

@@ -456,6 +456,20 @@ def test_wrong_keys_from_one_address_are_limited_then_refused_unchecked(broker_o
         assert api(secret).get(reverse("api_me")).status_code == 200
 
 
+def test_a_revoked_key_still_in_a_tool_does_not_lock_out_the_offices_other_keys(broker_owner, settings):
+    from brokers.authentication import FAILED_KEYS
+
+    settings.API_KEY_FAILURES_PER_MINUTE = 3
+    good = key_for(broker_owner)
+    revoked_key, revoked = api_key_create(
+        actor=broker_owner, holder=broker_owner, name="old tool", scopes=["read"], expires_in_days=30
+    )
+    api_key_revoke(key=revoked_key, actor=broker_owner)
+    FAILED_KEYS.reset("203.0.113.9")
+    assert [api(revoked).get(reverse("api_me")).status_code for _ in range(5)] == [401] * 5
+    assert api(good).get(reverse("api_me")).status_code == 200  # a real key gone dead is not guessing
+
+
 def test_a_varying_x_forwarded_for_does_not_dodge_the_anonymous_limit(client):
     """DRF's own throttle read X-Forwarded-For, which the client writes; the limit now counts the
     address audit.middleware.client_ip trusts (with no proxy configured: the peer's)."""
