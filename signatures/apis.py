@@ -289,6 +289,19 @@ class DeclarationListApi(GenericAPIView):
         return 201, DeclarationSerializer(record.declaration).data
 
 
+def _storable(value):
+    """``value`` with NUL characters replaced: PostgreSQL's JSON cannot hold them, and an error
+    answer may quote a field that carried one. The first answer is the stored one, so a replay
+    matches it."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, dict):
+        return {_storable(name): _storable(item) for name, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_storable(item) for item in value]
+    return value
+
+
 def idempotent(request, key: str, produce) -> Response:
     """The first answer for ``key`` is stored with a digest of the request, in the same transaction
     as the work; a repeat gets the same answer. A concurrent twin waits on the unique index and then
@@ -301,6 +314,7 @@ def idempotent(request, key: str, produce) -> Response:
                 organization=organization, scope=scope, key=key, request_sha256=digest
             )
             status_code, body = produce()
+            body = _storable(body)
             claim.status_code, claim.response = status_code, body
             claim.save(update_fields=["status_code", "response"])
             return Response(body, status=status_code)

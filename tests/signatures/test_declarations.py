@@ -363,6 +363,19 @@ def test_an_idempotency_key_replays_the_first_answer(world, agent_api):
     assert other.status_code == 422 and other.json()["code"] == "idempotency_key_reused"
 
 
+def test_an_answer_quoting_a_nul_is_stored_and_replayed_for_an_idempotency_key(world, agent_api):
+    # Found by CI's random-seed fuzz pass (seed 36684304): PostgreSQL's JSON holds no NUL, and the
+    # refusal quoted the kind that carried one.
+    body = filing_body(world, world.broker_key, "4008") | {"kind": "imp\x00ort"}
+    first = agent_api.post(reverse("api_declarations"), body, content_type="application/json",
+                           HTTP_IDEMPOTENCY_KEY="nul-1", HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
+    again = agent_api.post(reverse("api_declarations"), body, content_type="application/json",
+                           HTTP_IDEMPOTENCY_KEY="nul-1", HTTP_ACCEPT_LANGUAGE="en")  # fmt: skip
+    assert (first.status_code, again.status_code) == (400, 400)
+    assert first.json() == again.json() and again["Idempotent-Replay"] == "true"
+    assert first.json()["fields"]["kind"] == ['"imp\ufffdort" is not a valid choice.']
+
+
 def test_an_idempotency_key_over_255_characters_is_refused_not_cut(world, agent_api):
     body = filing_body(world, world.broker_key, "4005")
     response = agent_api.post(reverse("api_declarations"), body, content_type="application/json",
