@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit import keys
-from audit.selectors import AuditNotSealed, audit_event_for_reader
+from audit.selectors import audit_event_for_reader
 from audit.services.sealing import audit_receipt_sealing_first
 from core.errors import ERROR_RESPONSES, ApplicationError
 
@@ -71,12 +71,4 @@ class AuditEventReceiptApi(APIView):
         event = audit_event_for_reader(user=request.user, event_id=event_id)
         if event is None:
             raise ApplicationError("No such audit event.", code="not_found", status_code=404)
-        try:
-            return Response(audit_receipt_sealing_first(event=event))
-        except AuditNotSealed as exc:
-            raise ApplicationError(
-                f"The receipt is not ready yet: {exc}. "
-                f"Try again in {settings.AUDIT_CHECKPOINT_SECONDS} seconds at most.",
-                code="receipt_not_ready",
-                status_code=409,
-            ) from None
+        return Response(audit_receipt_sealing_first(event=event))

@@ -17,15 +17,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.validators import validate_citizen_id
-from audit.models import AuditEvent
-from audit.selectors import AuditNotSealed
+from audit.models import Action, AuditEvent
 from audit.services.sealing import audit_receipt_sealing_first
 from core.errors import ERROR_RESPONSES, ApplicationError, ErrorSerializer
 from core.queries import custom_plans
 from core.text import validate_visible_text
 from signatures import selectors
 from signatures.models import Certificate, Declaration, IdempotencyRecord, SignatureRecord
-from signatures.refusal_limit import filer_of, refusal_counted, refusals_wait
+from signatures.refusal_limit import REFUSALS, filer_of
 from signatures.services import binding, signing
 
 
@@ -244,7 +243,7 @@ class DeclarationListApi(GenericAPIView):
     )
     def post(self, request):
         ident = filer_of(request)
-        wait = refusals_wait(ident)
+        wait = REFUSALS.wait(ident)
         if wait is not None:
             raise exceptions.Throttled(
                 wait,
@@ -279,7 +278,7 @@ class DeclarationListApi(GenericAPIView):
             channel="api",
         )
         if record.outcome == SignatureRecord.Outcome.REJECTED:
-            refusal_counted(filer_of(request))
+            REFUSALS.count(filer_of(request))
             refusal = record.refusal
             return refusal.status_code, {
                 "code": refusal.code,
@@ -358,20 +357,7 @@ class DeclarationReceiptApi(APIView):
         declaration = selectors.declaration_list(viewer=request.user).filter(pk=pk).first()
         if declaration is None:
             raise ApplicationError("No such declaration.", code="not_found", status_code=404)
-        event = AuditEvent.objects.filter(
-            action="declaration.signed",
-            target_type="signatures.signaturerecord",
-            target_id=str(declaration.signature.pk),
-        ).first()
-        try:
-            return Response(audit_receipt_sealing_first(event=event))
-        except AuditNotSealed as exc:
-            raise ApplicationError(
-                f"The receipt is not ready yet: {exc}. "
-                f"Try again in {settings.AUDIT_CHECKPOINT_SECONDS} seconds at most.",
-                code="receipt_not_ready",
-                status_code=409,
-            ) from None
+        return Response(_receipt_of(declaration.signature))
 
 
 class SignatureRecordOutputSerializer(SignatureRecordSerializer):
@@ -402,6 +388,16 @@ class SignatureRecordListApi(GenericAPIView):
         return self.get_paginated_response(SignatureRecordOutputSerializer(page, many=True).data)
 
 
+def _receipt_of(record: SignatureRecord) -> dict:
+    """The audit receipt of one attempt: its ``declaration.signed`` or ``declaration.rejected`` event."""
+    event = AuditEvent.objects.filter(
+        action__in=[Action.DECLARATION_SIGNED, Action.DECLARATION_REJECTED],
+        target_type="signatures.signaturerecord",
+        target_id=str(record.pk),
+    ).first()
+    return audit_receipt_sealing_first(event=event)
+
+
 def _signature_record(request, pk: int) -> SignatureRecord:
     record = selectors.signature_records_for(viewer=request.user).filter(pk=pk).first()
     if record is None:  # another organisation's record is not found, like one that does not exist
@@ -427,18 +423,4 @@ class SignatureRecordReceiptApi(APIView):
                    **ERROR_RESPONSES}
     )  # fmt: skip
     def get(self, request, pk: int):
-        record = _signature_record(request, pk)
-        event = AuditEvent.objects.filter(
-            action__in=["declaration.signed", "declaration.rejected"],
-            target_type="signatures.signaturerecord",
-            target_id=str(record.pk),
-        ).first()
-        try:
-            return Response(audit_receipt_sealing_first(event=event))
-        except AuditNotSealed as exc:
-            raise ApplicationError(
-                f"The receipt is not ready yet: {exc}. "
-                f"Try again in {settings.AUDIT_CHECKPOINT_SECONDS} seconds at most.",
-                code="receipt_not_ready",
-                status_code=409,
-            ) from None
+        return Response(_receipt_of(_signature_record(request, pk)))

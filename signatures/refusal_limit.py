@@ -20,11 +20,3 @@ def filer_of(request) -> str:
     """Whose refusals are counted: the API key's, or the signed-in user's."""
     key = getattr(request, "auth", None)
     return f"key:{key.prefix}" if isinstance(key, OrganizationAPIKey) else f"user:{request.user.pk}"
-
-
-def refusals_wait(ident: str) -> int | None:
-    return REFUSALS.wait(ident)
-
-
-def refusal_counted(ident: str) -> None:
-    REFUSALS.count(ident)

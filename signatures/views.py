@@ -24,7 +24,7 @@ from signatures.forms import (
     SignatureNoticeForm,
 )
 from signatures.models import Certificate
-from signatures.refusal_limit import filer_of, refusal_counted, refusals_wait
+from signatures.refusal_limit import REFUSALS, filer_of
 from signatures.services import binding, lifecycle, misuse, signing
 
 
@@ -235,7 +235,7 @@ def declaration_sign(request):
     initial = {"trader_tax_code": request.user.organization.tax_code if request.user.organization else ""}
     form = DeclarationForm(request.POST or None, request.FILES or None, initial=initial)
     status = 200
-    wait = refusals_wait(filer_of(request)) if request.method == "POST" else None
+    wait = REFUSALS.wait(filer_of(request)) if request.method == "POST" else None
     if wait is not None:
         form.is_valid()  # the fields' own errors are shown too
         form.add_error(
@@ -258,7 +258,7 @@ def declaration_sign(request):
         if record.outcome == record.Outcome.ACCEPTED:
             messages.success(request, _("The declaration is filed and its signature recorded."))
             return redirect("declaration_list")
-        refusal_counted(filer_of(request))
+        REFUSALS.count(filer_of(request))
         form.add_error(None, f"{record.refusal.message} ({record.reason_code})")
         status = record.refusal.status_code
     elif form.errors:

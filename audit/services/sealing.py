@@ -26,6 +26,7 @@ from audit.selectors import (
     tree_root,
     unsealed_canonical_rows,
 )
+from core.errors import ApplicationError
 
 # Set while a seal is queued, so a burst of commits queues one (audit.services.events).
 SEAL_QUEUED_KEY = "audit:seal-queued"
@@ -192,14 +193,27 @@ def audit_seal(*, now: datetime.datetime | None = None) -> SealResult:
 
 
 def audit_receipt_sealing_first(*, event: AuditEvent) -> dict:
-    """``event``'s receipt. Where no beat runs (Celery eager, the embedded default of ``make run``)
-    nothing else closes a due checkpoint on a quiet system, so asking for a receipt seals first.
-    There is still one sealer: ``audit_seal`` locks the seal state, so a concurrent seal waits and
-    then finds nothing left to do. Raises ``AuditNotSealed`` when no checkpoint is due yet."""
+    """``event``'s receipt, for the API. Where no beat runs (Celery eager, the embedded default of
+    ``make run``) nothing else closes a due checkpoint on a quiet system, so asking for a receipt
+    seals first. There is still one sealer: ``audit_seal`` locks the seal state, so a concurrent
+    seal waits and then finds nothing left to do. Raises ``ApplicationError`` 409
+    ``receipt_not_ready`` when no checkpoint covers the event yet."""
     try:
         return audit_receipt_build(event=event)
-    except AuditNotSealed:
-        if not settings.CELERY_TASK_ALWAYS_EAGER:
-            raise  # beat's seal runs every few seconds
+    except AuditNotSealed as exc:
+        if not settings.CELERY_TASK_ALWAYS_EAGER:  # beat's seal runs every few seconds
+            raise _not_ready(exc) from None
     audit_seal()
-    return audit_receipt_build(event=event)
+    try:
+        return audit_receipt_build(event=event)
+    except AuditNotSealed as exc:
+        raise _not_ready(exc) from None
+
+
+def _not_ready(exc: AuditNotSealed) -> ApplicationError:
+    return ApplicationError(
+        f"The receipt is not ready yet: {exc}. "
+        f"Try again in {settings.AUDIT_CHECKPOINT_SECONDS} seconds at most.",
+        code="receipt_not_ready",
+        status_code=409,
+    )
