@@ -40,32 +40,38 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
+    # No abbreviations: "--pin 1234" must be refused, not taken for "--pin-env".
     parser = argparse.ArgumentParser(
         prog="csg-sign",
+        allow_abbrev=False,
         description="Sign customs declarations and certificate challenges with a token (PKCS#11) "
         "or a .p12 file. Manual: docs/signing.md.",
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
-    listing = commands.add_parser("list", help="the tokens and the certificates on them")
+    listing = commands.add_parser("list", allow_abbrev=False, help="the tokens and the certificates on them")
     listing.add_argument("--pkcs11-module", required=True, metavar="LIB", help="the CA's PKCS#11 library")
     listing.add_argument("--pin-env", metavar="VAR", help="log in with the PIN in this variable")
     listing.set_defaults(run=_list)
 
-    sign = commands.add_parser("sign", help="a detached CMS signature over FILE's exact bytes")
+    sign = commands.add_parser(
+        "sign", allow_abbrev=False, help="a detached CMS signature over FILE's exact bytes"
+    )
     sign.add_argument("file", type=Path, metavar="FILE")
     sign.add_argument("-o", "--output", type=Path, required=True, metavar="OUT.p7s")
     sign.add_argument("--base64", action="store_true", help="write base64 (for the API) instead of DER")
     _source_options(sign)
     sign.set_defaults(run=_sign)
 
-    prove = commands.add_parser("prove", help="bind a certificate: sign its challenge and send the proof")
+    prove = commands.add_parser(
+        "prove", allow_abbrev=False, help="bind a certificate: sign its challenge and send the proof"
+    )
     prove.add_argument("certificate_id", type=int, metavar="CERTIFICATE_ID")
     _api_option(prove)
     _source_options(prove)
     prove.set_defaults(run=_prove)
 
-    filing = commands.add_parser("file", help="sign and file a declaration")
+    filing = commands.add_parser("file", allow_abbrev=False, help="sign and file a declaration")
     filing.add_argument("document", type=Path, metavar="DOCUMENT")
     filing.add_argument("--number", required=True, help="the declaration's number")
     filing.add_argument("--kind", required=True, help="import, export or transit")
