@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pkcs11
 from cryptography import x509
@@ -26,12 +27,16 @@ class CertificateOnToken:
 
 
 def load_module(path: str):
+    # dlopen searches the library path for a name without a slash: a file in the current
+    # directory is meant as that file.
+    given = Path(path)
     try:
-        return pkcs11.lib(path)
+        return pkcs11.lib(str(given.resolve()) if given.is_file() else path)
     except PKCS11Error as error:
-        # The loader says why (no such file, not a shared library, no C_GetFunctionList); the rest
-        # of python-pkcs11's message repeats the path.
-        reason = str(error).rpartition(": ")[2] or "cannot be loaded"
+        # python-pkcs11 says "OS exception while loading <path>: <dlerror>", and dlerror says
+        # "<file>: <why>": no such file, not a shared library, no C_GetFunctionList.
+        dlerror = str(error).partition(": ")[2]
+        reason = dlerror.split(": ", 1)[1] if ": " in dlerror else dlerror or "cannot be loaded"
         raise ToolError(f"{path} is not a PKCS#11 module ({reason})") from None
 
 
