@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 from cryptography import x509
+from pkcs11.exceptions import PKCS11Error
 
 from csg_sign import certificates, cms, tokens
 from csg_sign.api import Api, ApiRefusal
@@ -36,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("csg-sign: interrupted", file=sys.stderr)
         return 130
+    except PKCS11Error as error:
+        # What no check above foresaw (a token pulled out mid-signature, a driver's own failure):
+        # still one line, named by the PKCS#11 return value python-pkcs11 raises it for.
+        print(f"csg-sign: error: the token or its driver failed ({type(error).__name__})", file=sys.stderr)
+        return 2
     return 0
 
 

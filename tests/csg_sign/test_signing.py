@@ -175,3 +175,11 @@ def test_a_pin_on_the_command_line_is_refused():
     )  # fmt: skip
     assert result.returncode == 2
     assert "unrecognized arguments: --pin 1234" in result.stderr
+
+
+def test_list_without_a_pin_shows_the_public_certificates_and_logs_in_to_nothing(token):
+    result = token.run("list", "--pkcs11-module", str(token.module))
+
+    assert result.returncode == 0, result.stderr
+    assert "certificate 'ec' id 01" in result.stdout and "certificate 'rsa' id 02" in result.stdout
+    assert "key       " not in result.stdout
