@@ -114,8 +114,9 @@ def test_an_api_key_the_server_does_not_know_shows_the_servers_code_and_detail(l
     )
 
     assert result.returncode == 2
-    assert result.stderr.startswith("csg-sign: error: the server refused (HTTP 401): ")
-    assert "Traceback" not in result.stderr
+    code_and_detail = result.stderr.removeprefix("csg-sign: error: the server refused (HTTP 401): ")
+    code, _, detail = code_and_detail.partition(": ")
+    assert (code, detail.endswith(".\n"), result.stderr.count("\n")) == ("authentication_failed", True, 1)
 
 
 def test_without_an_api_key(live_server, token):
