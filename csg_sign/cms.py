@@ -30,8 +30,8 @@ def token_signer(session, key: CertificateOnToken) -> Signer:
         session,
         key_id=key.id,
         signing_cert=asn1_x509.Certificate.load(key.certificate.public_bytes(Encoding.DER)),
-        # Hash here and let the token only sign the digest: every token does plain CKM_ECDSA, not
-        # every one does CKM_ECDSA_SHA256.
+        # Hash here and let the token only sign the digest: tokens that sign with ECDSA offer plain
+        # CKM_ECDSA far more often than CKM_ECDSA_SHA256.
         use_raw_mechanism=isinstance(key.certificate.public_key(), ec.EllipticCurvePublicKey),
     )
 
