@@ -42,7 +42,8 @@ def pkcs12_signer(path: Path, passphrase: str) -> tuple[Signer, x509.Certificate
     except OSError as error:
         raise ToolError(f"cannot read {path}: {error.strerror}") from None
     try:
-        signer = SimpleSigner.load_pkcs12_data(data, [], passphrase=passphrase.encode())
+        # An empty answer opens a .p12 that has no passphrase.
+        signer = SimpleSigner.load_pkcs12_data(data, [], passphrase=passphrase.encode() or None)
     except (ValueError, AttributeError):  # AttributeError: a .p12 with a key but no certificate
         raise ToolError(f"cannot open {path}: wrong passphrase, or not a PKCS#12 (.p12/.pfx) file") from None
     return signer, x509.load_der_x509_certificate(signer.signing_cert.dump())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import hashlib
 import subprocess
 import sys
 import tomllib
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 from asn1crypto import cms as asn1_cms
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
 
 from signatures.cms import SignatureError, verify_detached
 from tests.csg_sign.conftest import P12_PASSPHRASE, ROOT, write_p12
@@ -70,7 +73,7 @@ def test_the_signature_is_detached_sha256_with_content_type_digest_signing_time_
         attribute["type"].native: attribute["values"][0] for attribute in signer_info["signed_attrs"]
     }
     assert attributes["content_type"].native == "data"
-    assert attributes["message_digest"].native == __import__("hashlib").sha256(DOCUMENT).digest()
+    assert attributes["message_digest"].native == hashlib.sha256(DOCUMENT).digest()
     assert before <= attributes["signing_time"].native <= datetime.datetime.now(datetime.UTC)
     assert signer_info["digest_algorithm"]["algorithm"].native == "sha256"
     carried = [choice.chosen.dump() for choice in signed_data["certificates"]]
@@ -183,3 +186,19 @@ def test_list_without_a_pin_shows_the_public_certificates_and_logs_in_to_nothing
     assert result.returncode == 0, result.stderr
     assert "certificate 'ec' id 01" in result.stdout and "certificate 'rsa' id 02" in result.stdout
     assert "key       " not in result.stdout
+
+
+def test_a_p12_without_a_passphrase_opens_with_an_empty_answer(token, pki):
+    identity = pki.signer(key="p256", slot=72)
+    (token.directory / "open.p12").write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"csg", identity.key, identity.certificate, None, serialization.NoEncryption()
+        )
+    )
+    (token.directory / "declaration.xml").write_bytes(DOCUMENT)
+
+    result = token.run("sign", "declaration.xml", "-o", "declaration.p7s", "--pkcs12", "open.p12", stdin="\n")
+
+    assert result.returncode == 0, result.stderr
+    signature = (token.directory / "declaration.p7s").read_bytes()
+    assert verify_detached(signature, DOCUMENT).signer_certificate == identity.certificate
