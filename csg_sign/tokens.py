@@ -72,7 +72,7 @@ def find_token(module, label: str | None):
 
 
 def _labels(items) -> str:
-    return ", ".join(f"'{item.label}'" for item in items)
+    return ", ".join(sorted(f"'{item.label}'" for item in items))
 
 
 def open_session(token, ask_pin: Callable[[str], str]):
@@ -147,7 +147,8 @@ def signing_key(session, token_label: str, key_label: str | None, prefer=None) -
     if key_label is not None:
         candidates = [key for key in keys if key[0] == key_label]
         if not candidates:
-            present = ", ".join(f"'{label}'" for label, _ in keys) or "none"
+            # Sorted: a token lists its objects in no set order.
+            present = ", ".join(sorted(f"'{label}'" for label, _ in keys)) or "none"
             raise ToolError(f"no key labelled '{key_label}' on token '{token_label}' (keys: {present})")
     else:
         candidates = keys
@@ -163,6 +164,6 @@ def signing_key(session, token_label: str, key_label: str | None, prefer=None) -
     if len(usable) > 1 and prefer is not None:
         usable = [item for item in usable if prefer(item.certificate)] or usable
     if len(usable) > 1:
-        labels = ", ".join(f"'{item.label}'" for item in usable)
+        labels = ", ".join(sorted(f"'{item.label}'" for item in usable))
         raise ToolError(f"several keys on token '{token_label}'; choose one with --key-label: {labels}")
     return usable[0]

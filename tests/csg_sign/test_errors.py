@@ -108,9 +108,8 @@ def test_no_key_with_that_label(token):
 def test_several_keys_and_no_label(token):
     result = sign(token, "--pkcs11-module", str(token.module), "--pin-env", "TOKEN_PIN")
 
-    assert result.returncode == 2
-    assert result.stderr.startswith(
-        "csg-sign: error: several keys on token 'csg-test'; choose one with --key-label:"
+    assert_refused(
+        token, result, "several keys on token 'csg-test'; choose one with --key-label: 'ec', 'rsa'"
     )
 
 
