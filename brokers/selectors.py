@@ -7,7 +7,7 @@ import datetime
 from django.db.models import Count, Max, Q, QuerySet
 
 from accounts.models import Organization, User
-from brokers.models import Authorization, BrokerLicence, OperationReport
+from brokers.models import AgentProposal, Authorization, BrokerLicence, LicenceApplication, OperationReport
 
 
 def broker_directory(*, query: str = "", province: str = "", status: str = "") -> QuerySet[BrokerLicence]:
@@ -61,6 +61,16 @@ def broker_licence_of(user: User) -> BrokerLicence | None:
     if user.organization_id is None:
         return None
     return BrokerLicence.objects.filter(organization_id=user.organization_id).first()
+
+
+def licence_application_list(*, organization: Organization) -> QuerySet[LicenceApplication]:
+    """The enterprise's own licence applications, newest first."""
+    return LicenceApplication.objects.filter(organization=organization).select_related("licence")
+
+
+def agent_proposal_list(*, organization: Organization) -> QuerySet[AgentProposal]:
+    """The agents the enterprise proposed, newest first, with their outcome."""
+    return AgentProposal.objects.filter(organization=organization).select_related("user")
 
 
 def operation_reports_readable_by(viewer: User) -> bool:
