@@ -386,7 +386,10 @@ class OrganizationAPIKey(AbstractAPIKey):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("acts as")
     )
     scopes = models.JSONField(_("scopes"), default=list)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty for a key the operator made from the command line (create_api_key).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     last_used_network = models.CharField(_("last used from"), max_length=64, blank=True)
     # Set by a licence suspension, cleared by the reinstatement; a revoked key stays revoked.

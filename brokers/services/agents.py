@@ -44,11 +44,13 @@ def agent_register(
 
 
 @transaction.atomic
-def agent_leave(*, agent: AgentStaff, left_on: datetime.date, actor: User) -> AgentStaff:
+def agent_leave(*, agent: AgentStaff, left_on: datetime.date, actor: User | None) -> AgentStaff:
     """An agent leaves the broker: from ``left_on`` they can no longer sign, and their API keys are
-    revoked now. By the broker's owner or an administrator, or an officer."""
-    if not actor.is_officer and (
-        actor.organization_id != agent.licence.organization_id or not actor.is_manager
+    revoked now. By the broker's owner or an administrator, an officer, or the operator (``None``)."""
+    if (
+        actor is not None
+        and not actor.is_officer
+        and (actor.organization_id != agent.licence.organization_id or not actor.is_manager)
     ):
         raise ApplicationError(gettext("You cannot change this agent."), code="not_allowed", status_code=403)
     agent = AgentStaff.objects.select_for_update().get(pk=agent.pk)
