@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
 from accounts.models import User
 from accounts.services.users import user_create
@@ -80,7 +81,7 @@ def officer_create(
         raise ValidationError(
             {
                 "group": ValidationError(
-                    "choose among %(groups)s",
+                    gettext("Choose among the officer groups: %(groups)s."),
                     code="invalid_choice",
                     params={"groups": ", ".join(OFFICER_GROUPS)},
                 )
