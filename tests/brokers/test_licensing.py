@@ -394,12 +394,16 @@ def test_a_broker_registers_proposes_an_agent_applies_and_sees_the_status(applic
 
 
 def test_the_licence_page_shows_the_licence_and_is_for_managers_only(
-    broker_owner, broker_licence, broker_agent
+    broker_owner, broker_licence, broker_agent, trader_signer
 ):
     page = portal("broker.owner").get(reverse("broker_licence"))
     assert page.status_code == 200 and broker_licence.number in page.content.decode()
     assert page.context["form"] is None
-    assert portal("broker.agent").get(reverse("broker_licence")).status_code == 404
+    for staff in ("broker.agent", "trader.signer"):
+        client = portal(staff)
+        assert client.get(reverse("broker_licence")).status_code == 404
+        assert client.post(reverse("broker_licence"), {"contact_name": "x"}).status_code == 404
+    assert not LicenceApplication.objects.exists()
     assert Client().get(reverse("broker_licence")).status_code == 302
 
 
