@@ -341,6 +341,18 @@ def test_an_expired_licence_is_renewed_by_an_officer_with_a_reason(world, term_l
     assert Notification.objects.filter(user=world.trader_owner, kind="licence_reinstated").exists()
 
 
+def test_an_expired_licence_signs_for_no_one_until_it_is_renewed(world, officer):
+    licence = world.broker.licence
+    BrokerLicence.objects.filter(pk=licence.pk).update(
+        expires_on=timezone.localdate() - datetime.timedelta(days=1)
+    )
+    assert licences_expire() == 1
+    refused = world.sign(world.broker_agent, world.broker_key)
+    assert (refused.outcome, refused.reason_code) == ("rejected", "broker_licence_inactive")
+    licence_renew(licence=licence, actor=officer, expires_on=None, reason="Gia hạn")
+    assert world.sign(world.broker_agent, world.broker_key).outcome == "accepted"
+
+
 def test_a_suspended_licence_is_not_renewed(broker_licence, officer):
     broker_licence.status = "suspended"
     broker_licence.save(update_fields=["status"])
