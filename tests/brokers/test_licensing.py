@@ -436,3 +436,17 @@ def test_applications_and_proposals_factories_make_valid_rows():
     application = LicenceApplicationFactory()
     application.full_clean()
     assert application.status == "submitted"
+
+
+@pytest.mark.parametrize("value", ["\x00", "abc\x00def", "²", "9" * 400, "\u202e1", "<script>x</script>"])
+def test_hostile_input_to_the_licensing_forms_is_a_form_error(applicant_owner, applicant_signer, value):
+    client = portal("applicant.owner")
+    proposal = client.post(reverse("agents"), {"user": value, "agent_number": value})
+    assert proposal.status_code == 400 and proposal.context["form"].errors
+    agent_propose(actor=applicant_owner, user=applicant_signer, agent_number="CC-9")
+    application = client.post(
+        reverse("broker_licence"),
+        {"licence_number": value, "contact_name": value, "contact_phone": value, "contact_email": value},
+    )
+    assert application.status_code == 400 and "contact_phone" in application.context["form"].errors
+    assert not LicenceApplication.objects.exists()

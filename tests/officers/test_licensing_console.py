@@ -132,3 +132,19 @@ def test_portal_users_cannot_reach_the_console_actions(application):
     assert response.status_code == 302 and "/officers/login/" in response.url
     application.refresh_from_db()
     assert application.status == "submitted"
+
+
+def test_viewers_read_applications_and_proposals_without_their_actions(console, application):
+    client = console("viewer")
+    proposal = AgentProposal.objects.get()
+    listing = client.get("/officers/brokers/licenceapplication/")
+    assert listing.status_code == 200 and application.organization.name in listing.content.decode()
+    page = client.get(f"/officers/brokers/agentproposal/{proposal.pk}/change/")
+    assert page.status_code == 200 and "CC-100" in page.content.decode()
+    assert action("agentproposal", proposal.pk, "confirm") not in page.content.decode()
+    assert client.post(action("agentproposal", proposal.pk, "confirm"), {}).status_code == 403
+    proposal.refresh_from_db()
+    assert proposal.status == "proposed"
+    # The list of proposed people is personal data: reading it is audited.
+    client.get("/officers/brokers/agentproposal/")
+    assert AuditEvent.objects.filter(action="officer.viewed", actor=client.officer).count() == 2
