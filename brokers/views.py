@@ -198,7 +198,7 @@ def api_keys(request):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def licence(request):
+def brokerage_licence(request):
     """The enterprise's brokerage licence, its applications and their outcome; a trader or a broker
     without a licence applies here (its agents proposed first, on the agents page)."""
     user = request.user
