@@ -73,6 +73,25 @@ def agent_proposal_list(*, organization: Organization) -> QuerySet[AgentProposal
     return AgentProposal.objects.filter(organization=organization).select_related("user")
 
 
+def licensing_awaiting_review(*, limit: int = 20) -> list[dict]:
+    """What officers have to decide (dashboard): licence applications awaiting review and proposed
+    agents awaiting confirmation, oldest first, ``limit`` of each."""
+    applications = LicenceApplication.objects.filter(status=LicenceApplication.Status.SUBMITTED).values(
+        "pk", "organization__name", "organization__tax_code", "submitted_at"
+    )
+    proposals = AgentProposal.objects.filter(status=AgentProposal.Status.PROPOSED).values(
+        "pk", "organization__name", "organization__tax_code", "agent_number", "proposed_at"
+    )
+    rows = [
+        {"kind": "application", "since": row["submitted_at"], "number": "", **row}
+        for row in applications.order_by("submitted_at")[:limit]
+    ] + [
+        {"kind": "agent", "since": row["proposed_at"], "number": row["agent_number"], **row}
+        for row in proposals.order_by("proposed_at")[:limit]
+    ]
+    return sorted(rows, key=lambda row: row["since"])
+
+
 def operation_reports_readable_by(viewer: User) -> bool:
     """Officers read every broker's reports, a broker's members their own; nobody else any."""
     if viewer.is_officer:

@@ -148,3 +148,16 @@ def test_viewers_read_applications_and_proposals_without_their_actions(console, 
     # The list of proposed people is personal data: reading it is audited.
     client.get("/officers/brokers/agentproposal/")
     assert AuditEvent.objects.filter(action="officer.viewed", actor=client.officer).count() == 2
+
+
+def test_the_dashboard_lists_what_awaits_a_licensing_decision(console, application):
+    client = console("viewer")
+    response = client.get("/officers/")
+    panel = next(p for p in response.context["panels"] if p.key == "licensing")
+    organization = application.organization
+    assert [row[:4] for row in panel.rows] == [
+        [organization.name, organization.tax_code, "proposed agent", "CC-100"],
+        [organization.name, organization.tax_code, "licence application", ""],
+    ]
+    csv = client.get("/officers/dashboard/licensing.csv")
+    assert csv.status_code == 200 and "CC-100" in csv.content.decode()
