@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.models import Notification, User
+from accounts.models import Notification, Organization, User
 from accounts.services.notifications import notification_send
 from accounts.services.permissions import require_manager, require_officer, require_reason
 from audit.models import Action
@@ -34,6 +34,8 @@ def agent_propose(*, actor: User, user: User, agent_number: str) -> AgentProposa
     manager), ``agent_not_eligible`` (a manager, inactive, already an agent or proposed),
     ``duplicate_agent_number``, ``invalid_input`` (no number)."""
     require_manager(actor, user.organization_id)
+    # Serialises an enterprise's proposals, so a double submission finds the first one.
+    Organization.objects.select_for_update().filter(pk=user.organization_id).first()
     agent_number = agent_number.strip()
     if not agent_number:
         raise ApplicationError(
@@ -144,7 +146,8 @@ def licence_application_submit(
     ``licence.applied``. Raises ``ApplicationError``: ``not_allowed``, ``already_licensed``,
     ``application_pending``, ``agents_required``; ``ValidationError`` for the contact."""
     require_manager(actor, actor.organization_id)
-    organization = actor.organization
+    # Two managers applying at once: the second waits here and then finds the first application.
+    organization = Organization.objects.select_for_update().get(pk=actor.organization_id)
     if BrokerLicence.objects.filter(organization=organization).exists():
         raise ApplicationError(
             gettext("Your enterprise already holds a brokerage licence."), code="already_licensed"

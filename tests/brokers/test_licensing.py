@@ -4,10 +4,12 @@ officer's grant or rejection, agents confirmed, added and removed, licences expi
 from __future__ import annotations
 
 import datetime
+import threading
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -450,3 +452,32 @@ def test_hostile_input_to_the_licensing_forms_is_a_form_error(applicant_owner, a
     )
     assert application.status_code == 400 and "contact_phone" in application.context["form"].errors
     assert not LicenceApplication.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_managers_applying_at_once_leave_exactly_one_application(applicant_owner, applicant_signer):
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers: PostgreSQL only")
+    agent_propose(actor=applicant_owner, user=applicant_signer, agent_number="CC-1")
+    administrator = UserFactory(organization=applicant_owner.organization, role=User.Role.ADMINISTRATOR)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def submit(actor):
+        try:
+            barrier.wait()
+            apply(User.objects.get(pk=actor.pk))
+            outcomes.append("ok")
+        except ApplicationError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(actor,)) for actor in (applicant_owner, administrator)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["application_pending", "ok"]
+    assert LicenceApplication.objects.count() == 1
