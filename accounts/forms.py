@@ -86,15 +86,22 @@ class NewPasswordForm(ServiceErrorsMixin, forms.Form):
 class RegistrationForm(NewPasswordForm):
     """An enterprise and its owner, as the customs authority's registration asks (DESIGN §4)."""
 
-    # The enterprise's eight fields first (the template splits them into two fieldsets), then the
+    # The enterprise's nine fields first (the template splits them into two fieldsets), then the
     # owner's, then the inherited password fields.
     field_order = [
-        "tax_code", "name", "address", "province", "phone", "email",
+        "kind", "tax_code", "name", "address", "province", "phone", "email",
         "legal_representative_name", "legal_representative_id_number",
         "username", "first_name", "last_name", "owner_email", "owner_phone", "national_id_number",
         "job_title", "password1", "password2",
     ]  # fmt: skip
 
+    kind = forms.ChoiceField(
+        label=_("The enterprise is"),
+        choices=Organization.Kind.choices,
+        initial=Organization.Kind.TRADER,
+        required=False,
+        help_text=_("A customs broker applies for its brokerage licence once registered."),
+    )
     tax_code = forms.CharField(
         label=_("Tax code"), max_length=20, help_text=_("10 digits, or 10 digits-branch.")
     )
@@ -120,6 +127,10 @@ class RegistrationForm(NewPasswordForm):
     job_title = forms.CharField(
         label=_("Your job title"), max_length=150, required=False, validators=[validate_visible_text]
     )
+
+    def clean_kind(self) -> str:
+        # Most enterprises are traders: a form posted without the choice registers one.
+        return self.cleaned_data["kind"] or Organization.Kind.TRADER
 
     def clean_tax_code(self) -> str:
         tax_code = normalize_tax_code(self.cleaned_data["tax_code"])

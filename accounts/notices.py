@@ -81,6 +81,17 @@ TEXT = {
     Kind.CERTIFICATE_EXPIRED: _("The certificate %(certificate)s has expired."),
     Kind.CUSTODIANS_CHANGED: _("The people allowed to sign with the certificate %(certificate)s changed."),
     Kind.CASE_CLOSED: _("Customs closed case %(case)s about %(organization)s. Outcome: %(outcome)s."),
+    Kind.LICENCE_GRANTED: _(
+        "Customs granted %(broker)s the customs brokerage licence %(licence)s. It is listed in the "
+        "broker directory and its confirmed agents may sign for clients who give it a mandate."
+    ),
+    Kind.LICENCE_REJECTED: _(
+        "Customs rejected the customs brokerage licence application of %(broker)s. Reason: %(reason)s"
+    ),
+    Kind.LICENCE_EXPIRED: _(
+        "The customs brokerage licence %(licence)s of %(broker)s expired on %(date)s: it cannot sign "
+        "for anyone until customs renews it."
+    ),
     Kind.LICENCE_SUSPENDED: _(
         "The customs brokerage licence %(licence)s of %(broker)s is suspended: its mandates are "
         "suspended and it cannot sign for anyone until reinstated."

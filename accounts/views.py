@@ -191,6 +191,7 @@ def register(request):
                 organization=form.organization_data(),
                 owner=form.owner_data(),
                 password=form.cleaned_data["password1"],
+                kind=form.cleaned_data["kind"],
             )
         except ValidationError as error:
             form.add_service_errors(error)

@@ -5,7 +5,9 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from brokers.models import Authorization, OrganizationAPIKey
+from accounts.validators import normalize_phone
+from brokers.models import AgentProposal, Authorization, OrganizationAPIKey
+from brokers.services.licensing import AGENT_ROLES
 from core.text import validate_visible_text
 
 
@@ -104,16 +106,41 @@ class ApiKeyForm(forms.Form):
         self.fields["holder"].initial = actor.pk
 
 
-class AgentForm(forms.Form):
+class AgentProposalForm(forms.Form):
     user = forms.ModelChoiceField(label=_("Staff member"), queryset=User.objects.none())
     agent_number = forms.CharField(
-        label=_("Personal agent number"), max_length=64, validators=[validate_visible_text]
+        label=_("Agent certificate number"),
+        max_length=64,
+        validators=[validate_visible_text],
+        help_text=_("As printed on the customs agent's professional certificate."),
     )
-    joined_on = forms.DateField(label=_("Joined on"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = User.objects.filter(
-            organization=organization, role__in=[User.Role.SIGNER, User.Role.DECLARANT], is_active=True,
-            agent_profile__isnull=True,
-        ).order_by("username")  # fmt: skip
+        self.fields["user"].queryset = (
+            User.objects.filter(organization=organization, role__in=AGENT_ROLES, is_active=True)
+            .exclude(agent_profile__isnull=False)
+            .exclude(pk__in=AgentProposal.objects.filter(status=AgentProposal.Status.PROPOSED).values("user"))
+            .order_by("last_name", "first_name")
+        )
+        # Family name first, as Vietnamese names are written.
+        self.fields["user"].label_from_instance = lambda person: (
+            f"{person.last_name} {person.first_name} ({person.username})"
+        )
+
+
+class LicenceApplicationForm(forms.Form):
+    licence_number = forms.CharField(
+        label=_("Licence number, if customs already issued one"),
+        max_length=64,
+        required=False,
+        validators=[validate_visible_text],
+    )
+    contact_name = forms.CharField(
+        label=_("Contact person"), max_length=150, validators=[validate_visible_text]
+    )
+    contact_phone = forms.CharField(label=_("Contact phone"), max_length=20)
+    contact_email = forms.EmailField(label=_("Contact email"))
+
+    def clean_contact_phone(self) -> str:
+        return normalize_phone(self.cleaned_data["contact_phone"])

@@ -17,6 +17,7 @@ class BrokerLicence(models.Model):
         ACTIVE = "active", _("Active")
         SUSPENDED = "suspended", _("Suspended")
         REVOKED = "revoked", _("Revoked")
+        EXPIRED = "expired", _("Expired")
 
     organization = models.OneToOneField(
         "accounts.Organization", verbose_name=_("broker"), on_delete=models.PROTECT, related_name="licence"
@@ -24,6 +25,8 @@ class BrokerLicence(models.Model):
     number = models.CharField(_("licence number"), max_length=64, unique=True)
     issued_by = models.CharField(_("issuing department"), max_length=255, blank=True)
     issued_on = models.DateField(_("issued on"))
+    # The last day the licence is valid; none for a licence without a term. The sweep expires it.
+    expires_on = models.DateField(_("valid until"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
     status_reason = models.TextField(_("reason"), blank=True)
     status_changed_at = models.DateTimeField(_("status changed at"), null=True, blank=True)
@@ -35,8 +38,20 @@ class BrokerLicence(models.Model):
         verbose_name_plural = _("broker licences")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(status__in=["active", "suspended", "revoked"]),
+                condition=models.Q(status__in=["active", "suspended", "revoked", "expired"]),
                 name="broker_licence_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(expires_on__isnull=True) | models.Q(expires_on__gte=models.F("issued_on")),
+                name="broker_licence_expires_after_issue",
+            ),
+        ]
+        # The expiry sweep's look-up: active licences with a term, by their last day.
+        indexes = [
+            models.Index(
+                fields=["expires_on"],
+                condition=models.Q(status="active", expires_on__isnull=False),
+                name="broker_licence_expiring",
             ),
         ]
 
@@ -67,6 +82,151 @@ class AgentStaff(models.Model):
             models.CheckConstraint(
                 condition=models.Q(left_on__isnull=True) | models.Q(left_on__gte=models.F("joined_on")),
                 name="agent_left_after_joined",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.agent_number
+
+
+class LicenceApplication(models.Model):
+    """An enterprise's application to act as a customs broker (Circular 12/2015, amended by
+    22/2019): the licence number if customs already issued one, a contact, and the customs agents it
+    proposes (``AgentProposal``). Officers grant it, which makes the ``BrokerLicence``, or reject it."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("Awaiting review")
+        GRANTED = "granted", _("Granted")
+        REJECTED = "rejected", _("Rejected")
+
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("enterprise"),
+        on_delete=models.PROTECT,
+        related_name="licence_applications",
+    )
+    licence_number = models.CharField(_("licence number already issued"), max_length=64, blank=True)
+    contact_name = models.CharField(_("contact person"), max_length=150)
+    contact_phone = models.CharField(_("contact phone"), max_length=20)
+    contact_email = models.EmailField(_("contact email"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("submitted by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason"), blank=True)
+    licence = models.ForeignKey(
+        BrokerLicence,
+        verbose_name=_("licence"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="applications",
+    )
+
+    class Meta:
+        verbose_name = _("licence application")
+        verbose_name_plural = _("licence applications")
+        ordering = ["-submitted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=models.Q(status="submitted"),
+                name="licence_application_one_pending",
+                violation_error_code="application_pending",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["submitted", "granted", "rejected"]),
+                name="licence_application_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} ({self.status})"
+
+
+class AgentProposal(models.Model):
+    """A person an enterprise proposes as its customs agent, with their agent certificate number.
+    Officers confirm it (which registers the ``AgentStaff`` under the licence) or reject it."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", _("Awaiting confirmation")
+        CONFIRMED = "confirmed", _("Confirmed")
+        REJECTED = "rejected", _("Rejected")
+
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("enterprise"),
+        on_delete=models.PROTECT,
+        related_name="agent_proposals",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("staff member"), on_delete=models.PROTECT, related_name="+"
+    )
+    agent_number = models.CharField(_("agent certificate number"), max_length=64)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PROPOSED)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("proposed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason"), blank=True)
+    agent = models.OneToOneField(
+        AgentStaff,
+        verbose_name=_("agent"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposal",
+    )
+
+    class Meta:
+        verbose_name = _("agent proposal")
+        verbose_name_plural = _("agent proposals")
+        ordering = ["-proposed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status="proposed"),
+                name="agent_proposal_one_pending_per_person",
+                violation_error_code="agent_proposed",
+            ),
+            models.UniqueConstraint(
+                fields=["agent_number"],
+                condition=models.Q(status="proposed"),
+                name="agent_proposal_one_pending_per_number",
+                violation_error_code="agent_number_proposed",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["proposed", "confirmed", "rejected"]),
+                name="agent_proposal_status_valid",
             ),
         ]
 
@@ -265,7 +425,10 @@ class OrganizationAPIKey(AbstractAPIKey):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("acts as")
     )
     scopes = models.JSONField(_("scopes"), default=list)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Empty for a key the operator made from the command line (create_api_key).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
     last_used_network = models.CharField(_("last used from"), max_length=64, blank=True)
     # Set by a licence suspension, cleared by the reinstatement; a revoked key stays revoked.

@@ -7,7 +7,7 @@ import datetime
 from django.db.models import Count, Max, Q, QuerySet
 
 from accounts.models import Organization, User
-from brokers.models import Authorization, BrokerLicence, OperationReport
+from brokers.models import AgentProposal, Authorization, BrokerLicence, LicenceApplication, OperationReport
 
 
 def broker_directory(*, query: str = "", province: str = "", status: str = "") -> QuerySet[BrokerLicence]:
@@ -61,6 +61,35 @@ def broker_licence_of(user: User) -> BrokerLicence | None:
     if user.organization_id is None:
         return None
     return BrokerLicence.objects.filter(organization_id=user.organization_id).first()
+
+
+def licence_application_list(*, organization: Organization) -> QuerySet[LicenceApplication]:
+    """The enterprise's own licence applications, newest first."""
+    return LicenceApplication.objects.filter(organization=organization).select_related("licence")
+
+
+def agent_proposal_list(*, organization: Organization) -> QuerySet[AgentProposal]:
+    """The agents the enterprise proposed, newest first, with their outcome."""
+    return AgentProposal.objects.filter(organization=organization).select_related("user")
+
+
+def licensing_awaiting_review(*, limit: int = 20) -> list[dict]:
+    """What officers have to decide (dashboard): licence applications awaiting review and proposed
+    agents awaiting confirmation, oldest first, ``limit`` of each."""
+    applications = LicenceApplication.objects.filter(status=LicenceApplication.Status.SUBMITTED).values(
+        "pk", "organization__name", "organization__tax_code", "submitted_at"
+    )
+    proposals = AgentProposal.objects.filter(status=AgentProposal.Status.PROPOSED).values(
+        "pk", "organization__name", "organization__tax_code", "agent_number", "proposed_at"
+    )
+    rows = [
+        {"kind": "application", "since": row["submitted_at"], "number": "", **row}
+        for row in applications.order_by("submitted_at")[:limit]
+    ] + [
+        {"kind": "agent", "since": row["proposed_at"], "number": row["agent_number"], **row}
+        for row in proposals.order_by("proposed_at")[:limit]
+    ]
+    return sorted(rows, key=lambda row: row["since"])
 
 
 def operation_reports_readable_by(viewer: User) -> bool:

@@ -11,5 +11,6 @@ urlpatterns = [
     path("mandates/<int:pk>/", views.mandate_action, name="mandate_action"),
     path("api-keys/", views.api_keys, name="api_keys"),
     path("agents/", views.agents, name="agents"),
+    path("licence/", views.brokerage_licence, name="broker_licence"),
     path("reports/", include("brokers.report_urls")),
 ]

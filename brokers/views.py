@@ -1,4 +1,5 @@
-"""Portal pages: the public broker directory, mandates, and API keys."""
+"""Portal pages: the public broker directory, mandates, API keys, and the brokerage licence with its
+agents."""
 
 from __future__ import annotations
 
@@ -15,10 +16,18 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.reauth import reauthentication_required
 from brokers import selectors
-from brokers.forms import AgentForm, ApiKeyForm, DirectorySearchForm, GrantForm, InviteForm
-from brokers.models import OrganizationAPIKey
-from brokers.services.agents import agent_leave, agent_register
+from brokers.forms import (
+    AgentProposalForm,
+    ApiKeyForm,
+    DirectorySearchForm,
+    GrantForm,
+    InviteForm,
+    LicenceApplicationForm,
+)
+from brokers.models import AgentProposal, LicenceApplication, OrganizationAPIKey
+from brokers.services.agents import agent_leave
 from brokers.services.api_keys import api_key_create, api_key_revoke
+from brokers.services.licensing import agent_propose, licence_application_submit
 from brokers.services.mandate_codes import mandate_code_cancel, mandate_code_issue
 from brokers.services.mandates import (
     authorization_accept,
@@ -52,7 +61,8 @@ def directory(request):
     # owner or administrator.
     user = request.user
     can_grant = user.is_authenticated and user.is_manager and user.organization.kind == "trader"
-    return render(request, "brokers/directory.html", {"form": form, "page": page, "can_grant": can_grant})
+    context = {"form": form, "page": page, "can_grant": can_grant, "can_apply": can_grant}
+    return render(request, "brokers/directory.html", context)
 
 
 def _apply(form, error: ApplicationError) -> int:
@@ -233,41 +243,87 @@ def api_keys(request):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def brokerage_licence(request):
+    """The enterprise's brokerage licence, its applications and their outcome; a trader or a broker
+    without a licence applies here (its agents proposed first, on the agents page)."""
+    user = request.user
+    if not user.is_manager:
+        raise Http404
+    licence = selectors.broker_licence_of(user)
+    applications = list(selectors.licence_application_list(organization=user.organization))
+    pending = any(a.status == LicenceApplication.Status.SUBMITTED for a in applications)
+    can_apply = licence is None and not pending
+    form = None
+    if can_apply:
+        initial = {"contact_name": f"{user.last_name} {user.first_name}".strip(), "contact_email": user.email}
+        form = LicenceApplicationForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form is None:
+            messages.error(request, _("Your enterprise cannot apply now."))
+            return redirect("broker_licence")
+        if form.is_valid():
+            try:
+                licence_application_submit(actor=user, **form.cleaned_data)
+            except ApplicationError as error:
+                status = _apply(form, error)
+            except ValidationError as error:
+                form.add_error(None, error)
+                status = 400
+            else:
+                messages.success(request, _("Your application is sent; customs reviews it."))
+                return redirect("broker_licence")
+        else:
+            status = 400
+    context = {
+        "licence": licence,
+        "applications": applications,
+        "form": form,
+        "proposed_agents": selectors.agent_proposal_list(organization=user.organization)
+        .filter(status=AgentProposal.Status.PROPOSED)
+        .count(),
+    }
+    return render(request, "brokers/licence.html", context, status=status)
+
+
+@login_required
 @reauthentication_required
 @require_http_methods(["GET", "POST"])
 def agents(request):
-    """The broker's customs agents: who may sign for clients, with their personal agent numbers."""
-    organization = request.user.organization
-    licence = getattr(organization, "licence", None) if organization is not None else None
-    if licence is None or not request.user.is_manager:
+    """The enterprise's customs agents, who may sign for clients with their personal agent numbers,
+    and the ones it proposed; customs confirms a proposal before the person may act as an agent."""
+    user = request.user
+    if not user.is_manager:
         raise Http404
-    form = AgentForm(request.POST or None, organization=organization)
+    organization = user.organization
+    licence = selectors.broker_licence_of(user)
+    form = AgentProposalForm(request.POST or None, organization=organization)
     status = 200
     if request.method == "POST" and request.POST.get("leave"):
         agent_id = whole_number(request.POST["leave"])
-        agent = licence.agents.filter(pk=agent_id).first() if agent_id is not None else None
+        agent = licence.agents.filter(pk=agent_id).first() if agent_id is not None and licence else None
         if agent is None:
             raise Http404
         try:
-            agent_leave(agent=agent, left_on=timezone.localdate(), actor=request.user)
+            agent_leave(agent=agent, left_on=timezone.localdate(), actor=user)
         except ApplicationError as error:
             messages.error(request, error.detail)
         return redirect("agents")
     if request.method == "POST" and form.is_valid():
         try:
-            agent_register(actor=request.user, licence=licence, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_error(None, error)
-            status = 400
+            agent_propose(actor=user, **form.cleaned_data)
         except ApplicationError as error:
             status = _apply(form, error)
         else:
+            messages.success(request, _("The agent is proposed; customs confirms them."))
             return redirect("agents")
     elif form.errors:
         status = 400
-    return render(
-        request,
-        "brokers/agents.html",
-        {"form": form, "agents": licence.agents.select_related("user").order_by("-joined_on")},
-        status=status,
-    )
+    context = {
+        "form": form,
+        "licence": licence,
+        "agents": licence.agents.select_related("user").order_by("-joined_on") if licence else [],
+        "proposals": selectors.agent_proposal_list(organization=organization),
+    }
+    return render(request, "brokers/agents.html", context, status=status)

@@ -71,6 +71,12 @@ SCHEDULES: dict[str, Schedule] = {
         queue=QUEUE_DEFAULT,
         description="Remind of and expire mandate invitations; expire mandates past their last day.",
     ),
+    "broker-licences-expire": Schedule(
+        task="brokers.tasks.licences_expire",
+        every=timedelta(hours=1),
+        queue=QUEUE_DEFAULT,
+        description="Expire brokerage licences past their last day; tell the broker and its traders.",
+    ),
     "declarations-notice": Schedule(
         task="signatures.tasks.declarations_notice",
         every=timedelta(seconds=settings.SIGNATURE_NOTICE_SECONDS),

@@ -111,6 +111,14 @@ BROKERS = {
     "figure_negative",
     "figure_too_large",
     "notes_too_long",
+    # licensing
+    "already_licensed",
+    "application_pending",
+    "agents_required",
+    "agent_not_eligible",
+    "duplicate_agent_number",
+    "no_licence",
+    "invalid_date",
 }
 
 SIGNATURES = {

@@ -46,8 +46,9 @@ class ObjectAction:
     """A console action on one object: a form (a reason, a file…), then one service call.
 
     ``run(obj, actor, cleaned_data)`` calls the service; ``available(obj)`` hides the action where
-    the object's state makes it pointless. Domain errors (``ApplicationError``, ``ValidationError``)
-    become form errors and nothing changes (each service is one transaction)."""
+    the object's state makes it pointless; ``form_kwargs(obj)`` feeds the form what it offers.
+    Domain errors (``ApplicationError``, ``ValidationError``) become form errors and nothing
+    changes (each service is one transaction)."""
 
     name: str
     label: object
@@ -56,6 +57,8 @@ class ObjectAction:
     form_class: type[forms.Form] = ReasonForm
     available: Callable = field(default=lambda obj: True)
     explanation: object = ""
+    # Keyword arguments for the form from the object (e.g. the choices a grant offers).
+    form_kwargs: Callable = field(default=lambda obj: {})
 
 
 class ActionsModelAdmin(OfficerModelAdmin):
@@ -101,7 +104,9 @@ class ActionsModelAdmin(OfficerModelAdmin):
         require_perm(request, chosen.permission)
         back = reverse(f"officers:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
         posted = request.method == "POST"
-        form = chosen.form_class(request.POST if posted else None, request.FILES if posted else None)
+        form = chosen.form_class(
+            request.POST if posted else None, request.FILES if posted else None, **chosen.form_kwargs(obj)
+        )
         if request.method == "POST" and form.is_valid():
             try:
                 chosen.run(obj, request.user, form.cleaned_data)

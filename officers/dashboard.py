@@ -1,5 +1,6 @@
 """The console's dashboard (``/officers/``): one panel each for sign-ins, declarations, flags, the
-enterprises with the most open flags, brokers' missing reports and the audit trail. Each panel is a
+enterprises with the most open flags, brokers' missing reports, licensing awaiting a decision and
+the audit trail. Each panel is a
 table (also its CSV) and, where it helps, a server-rendered SVG chart; the data comes from each
 app's selectors."""
 
@@ -144,6 +145,32 @@ def reports_panel() -> Panel:
     )
 
 
+def licensing_panel() -> Panel:
+    rows = broker_selectors.licensing_awaiting_review()
+    what = {"application": gettext("licence application"), "agent": gettext("proposed agent")}
+    return Panel(
+        key="licensing",
+        title=gettext("Licensing awaiting a decision"),
+        columns=[
+            gettext("enterprise"),
+            gettext("tax code"),
+            gettext("what"),
+            gettext("agent number"),
+            gettext("since"),
+        ],
+        rows=[
+            [
+                row["organization__name"],
+                row["organization__tax_code"],
+                what[row["kind"]],
+                row["number"],
+                f"{row['since']:%Y-%m-%d %H:%M}",
+            ]
+            for row in rows
+        ],
+    )
+
+
 def audit_panel() -> Panel:
     state = audit_selectors.audit_trail_state()
     checkpoint, verification = state["checkpoint"], state["verification"]
@@ -182,6 +209,7 @@ PANELS = {
     "flags": flags_panel,
     "open-flags": open_flags_panel,
     "missing-reports": reports_panel,
+    "licensing": licensing_panel,
     "audit": audit_panel,
 }
 

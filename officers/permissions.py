@@ -18,6 +18,8 @@ VIEW_MODELS = (
     "accounts.signinevent",
     "brokers.brokerlicence",
     "brokers.agentstaff",
+    "brokers.licenceapplication",
+    "brokers.agentproposal",
     "brokers.authorization",
     "brokers.operationreport",
     "signatures.trustedissuer",
@@ -41,6 +43,9 @@ INVESTIGATOR = (
 )
 REGISTRAR = (
     "brokers.change_brokerlicence",
+    "brokers.change_licenceapplication",
+    "brokers.change_agentproposal",
+    "brokers.change_agentstaff",
     "signatures.add_trustedissuer",
     "signatures.change_trustedissuer",
     "signatures.add_revocationlist",

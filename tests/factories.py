@@ -9,7 +9,7 @@ import factory
 from stdnum.vn import mst
 
 from accounts.models import Organization, User
-from brokers.models import AgentStaff, BrokerLicence
+from brokers.models import AgentProposal, AgentStaff, BrokerLicence, LicenceApplication
 
 TEST_PASSWORD = "quiet-lantern-orchard-4471"
 # The authenticator secret of every factory-made account whose role requires a second factor.
@@ -103,3 +103,24 @@ class AgentStaffFactory(factory.django.DjangoModelFactory):
     )
     agent_number = factory.Sequence(lambda n: f"DL-{n:06d}")
     joined_on = datetime.date(2026, 1, 5)
+
+
+class AgentProposalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AgentProposal
+
+    organization = factory.SubFactory(OrganizationFactory, kind=Organization.Kind.BROKER)
+    user = factory.SubFactory(
+        UserFactory, organization=factory.SelfAttribute("..organization"), role=User.Role.SIGNER
+    )
+    agent_number = factory.Sequence(lambda n: f"CC-{n:06d}")
+
+
+class LicenceApplicationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = LicenceApplication
+
+    organization = factory.SubFactory(OrganizationFactory, kind=Organization.Kind.BROKER)
+    contact_name = "Trần Thị Mai"
+    contact_phone = "+84912345678"
+    contact_email = factory.Sequence(lambda n: f"contact{n}@example.vn")

@@ -445,6 +445,9 @@ class Notification(models.Model):
         CERTIFICATE_EXPIRED = "certificate_expired", _("Certificate expired")
         CUSTODIANS_CHANGED = "custodians_changed", _("Certificate custodians changed")
         ABUSE_REPORTED = "abuse_reported", _("Misuse reported")
+        LICENCE_GRANTED = "licence_granted", _("Broker licence granted")
+        LICENCE_REJECTED = "licence_rejected", _("Broker licence application rejected")
+        LICENCE_EXPIRED = "licence_expired", _("Broker licence expired")
         LICENCE_SUSPENDED = "licence_suspended", _("Broker licence suspended")
         LICENCE_REINSTATED = "licence_reinstated", _("Broker licence reinstated")
         LICENCE_REVOKED = "licence_revoked", _("Broker licence revoked")
@@ -526,8 +529,9 @@ class StaffInvitation(models.Model):
     job_title = models.CharField(_("job title"), max_length=150, blank=True)
     role = models.CharField(_("role"), max_length=16, choices=User.Role.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Empty when an operator onboarded the enterprise from the command line (create_organization).
     invited_by = models.ForeignKey(
-        User, verbose_name=_("invited by"), on_delete=models.PROTECT, related_name="+"
+        User, verbose_name=_("invited by"), on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
     user = models.OneToOneField(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="invitation"
@@ -541,9 +545,11 @@ class StaffInvitation(models.Model):
         verbose_name_plural = _("staff invitations")
         ordering = ["-created_at", "-id"]
         constraints = [
-            # Owners are not invited: an enterprise has the owner who registered it.
+            # Staff are invited by their owner or an administrator; an owner only by the operator who
+            # created the enterprise without one (create_organization).
             models.CheckConstraint(
-                condition=models.Q(role__in=["administrator", "declarant", "signer", "viewer"]),
+                condition=models.Q(role__in=["administrator", "declarant", "signer", "viewer"])
+                | models.Q(role="owner", invited_by__isnull=True),
                 name="staff_invitation_role_valid",
             ),
             models.UniqueConstraint(

@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime
 import zoneinfo
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from accounts.models import Organization, User
+from accounts.models import Organization, StaffInvitation, User
 from accounts.services.permissions import require_manager
+from accounts.services.staff import operator_invite
 from accounts.services.users import send_email_verification, user_create
 from accounts.validators import normalize_tax_code
 from audit.models import Action
@@ -52,15 +54,34 @@ def organization_create(
 
 
 @transaction.atomic
-def organization_register(*, organization: dict, owner: dict, password: str) -> User:
-    """A trader enterprise registers itself with its owner account (DESIGN §4).
+def organization_onboard(
+    *, kind: str, tax_code: str, name: str, owner: dict, **details: str
+) -> StaffInvitation:
+    """The operator creates an enterprise from the command line and invites its owner (``owner``:
+    email, first_name, last_name, national_id_number, optional job_title), who takes the account
+    through the one-time link. The portal's checks apply; nothing is saved on refusal. Records
+    ``organization.created`` and ``user.invited`` with no actor. Raises ``ValidationError``."""
+    if kind not in Organization.Kind.values:
+        raise ValidationError(
+            {"kind": ValidationError(gettext("Choose trader or broker."), code="invalid_choice")}
+        )
+    organization = organization_create(kind=kind, tax_code=tax_code, name=name, actor=None, **details)
+    return operator_invite(organization=organization, role=User.Role.OWNER, **owner)
+
+
+@transaction.atomic
+def organization_register(
+    *, organization: dict, owner: dict, password: str, kind: str = Organization.Kind.TRADER
+) -> User:
+    """An enterprise (a trader, or a broker that will apply for its licence) registers itself with
+    its owner account (DESIGN §4).
 
     The enterprise stays ``pending_verification`` until a matching certificate is bound or an
     officer verifies it. Records ``organization.created`` and ``user.created``; after the commit
     the owner gets a one-time link to verify the email address. Raises ``ValidationError`` (tax
     code, duplicates, contact data, password policy) and then nothing is saved.
     """
-    created = organization_create(kind=Organization.Kind.TRADER, actor=None, **organization)
+    created = organization_create(kind=kind, actor=None, **organization)
     user = user_create(role=User.Role.OWNER, organization=created, actor=None, password=password, **owner)
     transaction.on_commit(lambda: send_email_verification(user))
     return user

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from accounts.models import Notification, StaffInvitation, User
+from accounts.models import Notification, Organization, StaffInvitation, User
 from accounts.services.notifications import notification_send
 from accounts.services.permissions import require_manageable, require_manager
 from accounts.services.sessions import sessions_end_all
@@ -48,7 +48,6 @@ def staff_invite(
     has an account or a pending invitation here. Records ``user.invited``; the link goes out
     after the commit."""
     require_manager(actor, actor.organization_id)
-    organization = actor.organization
     if role not in User.STAFF_ROLES:
         raise ValidationError({"role": ValidationError(gettext("Choose a staff role."), code="invalid_role")})
     if actor.role == User.Role.ADMINISTRATOR and role == User.Role.ADMINISTRATOR:
@@ -59,16 +58,62 @@ def staff_invite(
                 )
             }
         )
-    invitation = StaffInvitation(
-        organization=organization,
-        email=email.strip(),
+    return _invitation_create(
+        organization=actor.organization,
+        invited_by=actor,
+        email=email,
         first_name=first_name,
         last_name=last_name,
         national_id_number=national_id_number,
-        job_title=job_title,
         role=role,
-        invited_by=actor,
+        job_title=job_title,
+    )
+
+
+@transaction.atomic
+def operator_invite(
+    *,
+    organization: Organization,
+    email: str,
+    first_name: str,
+    last_name: str,
+    national_id_number: str,
+    role: str,
+    job_title: str = "",
+) -> StaffInvitation:
+    """The operator (command line, no acting account) invites a person: the owner of an enterprise
+    it created without one, or a staff member. The same checks as ``staff_invite``; one owner per
+    enterprise, so an owner is refused where one exists or is already invited. Records
+    ``user.invited`` with no actor."""
+    if role not in User.ORGANIZATION_ROLES:
+        raise ValidationError({"role": ValidationError(gettext("Choose a role."), code="invalid_role")})
+    if role == User.Role.OWNER and (
+        organization.members.filter(role=User.Role.OWNER).exists()
+        or organization.invitations.filter(
+            role=User.Role.OWNER, status=StaffInvitation.Status.PENDING
+        ).exists()
+    ):
+        raise ValidationError(
+            {"role": ValidationError(gettext("This enterprise already has an owner."), code="not_allowed")}
+        )
+    return _invitation_create(
+        organization=organization,
+        invited_by=None,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        national_id_number=national_id_number,
+        role=role,
+        job_title=job_title,
+    )
+
+
+def _invitation_create(*, organization: Organization, invited_by: User | None, **person) -> StaffInvitation:
+    invitation = StaffInvitation(
+        organization=organization,
+        invited_by=invited_by,
         expires_at=timezone.now() + datetime.timedelta(days=settings.INVITATION_DAYS),
+        **(person | {"email": person["email"].strip()}),
     )
     invitation.full_clean()
     errors = {}
@@ -76,7 +121,9 @@ def staff_invite(
         errors["email"] = ValidationError(
             gettext("This email address is already used by another account."), code="duplicate_email"
         )
-    if User.objects.filter(organization=organization, national_id_number=national_id_number).exists():
+    if User.objects.filter(
+        organization=organization, national_id_number=invitation.national_id_number
+    ).exists():
         errors["national_id_number"] = ValidationError(
             gettext("This person already has an account in your enterprise: one person, one account."),
             code="duplicate_person",
@@ -86,19 +133,25 @@ def staff_invite(
     invitation.save()
     audit_event_record(
         action=Action.USER_INVITED,
-        actor=actor,
+        actor=invited_by,
         organization=organization,
         target=invitation,
-        data={"role": role},
+        data={"role": invitation.role},
     )
     transaction.on_commit(lambda: _send_invitation(invitation))
     return invitation
 
 
-def _send_invitation(invitation: StaffInvitation) -> None:
-    link = settings.SITE_URL.rstrip("/") + reverse(
+def invitation_link(invitation: StaffInvitation) -> str:
+    """The absolute one-time link that lets the invited person take the account."""
+    return settings.SITE_URL.rstrip("/") + reverse(
         "invitation_accept", kwargs={"token": invitation_token(invitation)}
     )
+
+
+def _send_invitation(invitation: StaffInvitation) -> None:
+    link = invitation_link(invitation)
+    inviter = invitation.invited_by
     with translation.override(settings.LANGUAGE_CODE):
         send_mail(
             subject=gettext("You are invited to %(organization)s")
@@ -110,7 +163,9 @@ def _send_invitation(invitation: StaffInvitation) -> None:
             )
             % {
                 "person": f"{invitation.first_name} {invitation.last_name}",
-                "inviter": invitation.invited_by.get_full_name() or invitation.invited_by.username,
+                "inviter": (inviter.get_full_name() or inviter.username)
+                if inviter is not None
+                else gettext("the portal's operator"),
                 "organization": invitation.organization.name,
                 "role": User.Role(invitation.role).label,
                 "days": settings.INVITATION_DAYS,
@@ -169,12 +224,13 @@ def invitation_accept(*, token: str, username: str, password: str) -> User:
     invitation.user = user
     invitation.closed_at = timezone.now()
     invitation.save(update_fields=["status", "user", "closed_at"])
-    notification_send(
-        user=invitation.invited_by,
-        kind=Notification.Kind.INVITATION_ACCEPTED,
-        person=user.get_full_name(),
-        role=user.role,
-    )
+    if invitation.invited_by is not None:
+        notification_send(
+            user=invitation.invited_by,
+            kind=Notification.Kind.INVITATION_ACCEPTED,
+            person=user.get_full_name(),
+            role=user.role,
+        )
     return user
 
 

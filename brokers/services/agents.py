@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import User
+from accounts.services.permissions import require_officer
 from audit.models import Action
 from audit.services.events import audit_event_record
 from brokers.models import AgentStaff, BrokerLicence, OrganizationAPIKey
@@ -20,20 +21,14 @@ from core.errors import ApplicationError
 def agent_register(
     *, user: User, licence: BrokerLicence, agent_number: str, joined_on: datetime.date, actor: User | None
 ) -> AgentStaff:
-    """Register one of the broker's people as a customs agent; records ``agent.registered``. By the
-    broker's owner or an administrator, an officer, or the system (``actor=None``). Raises
-    ``ValidationError`` for a duplicate agent number and ``ApplicationError`` (``not_allowed``)."""
+    """Register one of the broker's people as a customs agent; records ``agent.registered``. By an
+    officer or the operator (``actor=None``): customs recognises agents, so the broker proposes them
+    (``licensing.agent_propose``) and an officer confirms. Raises ``ValidationError`` for a
+    duplicate agent number and ``ApplicationError`` (``not_found``, ``not_allowed``)."""
+    require_officer(actor, system_allowed=True)
     if user.organization_id != licence.organization_id:
         raise ApplicationError(
-            gettext("No such person in your organisation."), code="not_found", status_code=404
-        )
-    if (
-        actor is not None
-        and not actor.is_officer
-        and (actor.organization_id != licence.organization_id or not actor.is_manager)
-    ):
-        raise ApplicationError(
-            gettext("You cannot register agents here."), code="not_allowed", status_code=403
+            gettext("No such person in this enterprise."), code="not_found", status_code=404
         )
     agent = AgentStaff(user=user, licence=licence, agent_number=agent_number, joined_on=joined_on)
     agent.full_clean()
@@ -49,11 +44,13 @@ def agent_register(
 
 
 @transaction.atomic
-def agent_leave(*, agent: AgentStaff, left_on: datetime.date, actor: User) -> AgentStaff:
+def agent_leave(*, agent: AgentStaff, left_on: datetime.date, actor: User | None) -> AgentStaff:
     """An agent leaves the broker: from ``left_on`` they can no longer sign, and their API keys are
-    revoked now. By the broker's owner or an administrator, or an officer."""
-    if not actor.is_officer and (
-        actor.organization_id != agent.licence.organization_id or not actor.is_manager
+    revoked now. By the broker's owner or an administrator, an officer, or the operator (``None``)."""
+    if (
+        actor is not None
+        and not actor.is_officer
+        and (actor.organization_id != agent.licence.organization_id or not actor.is_manager)
     ):
         raise ApplicationError(gettext("You cannot change this agent."), code="not_allowed", status_code=403)
     agent = AgentStaff.objects.select_for_update().get(pk=agent.pk)

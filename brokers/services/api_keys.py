@@ -21,16 +21,18 @@ API_KEY_MAX_DAYS = 366
 
 @transaction.atomic
 def api_key_create(
-    *, actor: User, holder: User, name: str, scopes: list[str], expires_in_days: int = 90
+    *, actor: User | None, holder: User, name: str, scopes: list[str], expires_in_days: int = 90
 ) -> tuple[OrganizationAPIKey, str]:
     """A key for ``holder`` (a member of the actor's organisation), made by its owner or an
-    administrator, or by the holder for themselves. The key itself is returned once and only its
-    hash is kept. Records ``api_key.created`` (with the prefix, never the key)."""
-    if actor.organization_id is None or holder.organization_id != actor.organization_id:
+    administrator, by the holder for themselves, or by the operator (``actor=None``, the command
+    line). The key itself is returned once and only its hash is kept. Records ``api_key.created``
+    (with the prefix, never the key)."""
+    organization = holder.organization if actor is None else actor.organization
+    if organization is None or holder.organization_id != organization.pk:
         raise ApplicationError(
             gettext("No such person in your organisation."), code="not_found", status_code=404
         )
-    if holder.pk != actor.pk and not actor.is_manager:
+    if actor is not None and holder.pk != actor.pk and not actor.is_manager:
         raise ApplicationError(
             gettext("Only the owner or an administrator makes keys for others."),
             code="not_allowed",
@@ -55,7 +57,7 @@ def api_key_create(
         raise ApplicationError(gettext("Name the key."), code="invalid_input", fields={"name": ["required"]})
     key, secret = OrganizationAPIKey.objects.create_key(
         name=name.strip()[:50],
-        organization=actor.organization,
+        organization=organization,
         user=holder,
         scopes=chosen,
         created_by=actor,
@@ -64,7 +66,7 @@ def api_key_create(
     audit_event_record(
         action=Action.API_KEY_CREATED,
         actor=actor,
-        organization=actor.organization,
+        organization=organization,
         target=key,
         data={"prefix": key.prefix, "holder": str(holder.pk), "scopes": chosen, "days": expires_in_days},
     )

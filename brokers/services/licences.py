@@ -22,22 +22,149 @@ from core.errors import ApplicationError
 
 @transaction.atomic
 def broker_licence_grant(
-    *, organization: Organization, number: str, issued_by: str, issued_on: datetime.date, actor: User | None
+    *,
+    organization: Organization,
+    number: str,
+    issued_by: str,
+    issued_on: datetime.date,
+    actor: User | None,
+    expires_on: datetime.date | None = None,
 ) -> BrokerLicence:
-    """Grant a brokerage licence to a broker organisation; records ``licence.granted``."""
+    """Grant a brokerage licence (an officer, or the operator or the system with ``actor=None``).
+    The broker is in the directory from this commit on; a trader granted one becomes a broker.
+    Records ``licence.granted`` and tells the enterprise's managers. Raises ``ApplicationError``
+    (``not_allowed``, ``already_licensed``, ``invalid_date``) or ``ValidationError`` (a number
+    already used)."""
+    require_officer(actor, system_allowed=True)
+    organization = Organization.objects.select_for_update().get(pk=organization.pk)
+    if BrokerLicence.objects.filter(organization=organization).exists():
+        raise ApplicationError(
+            gettext("This enterprise already holds a brokerage licence: renew or reinstate it."),
+            code="already_licensed",
+        )
+    today = timezone.localdate()
+    if issued_on > today:
+        raise ApplicationError(
+            gettext("A licence cannot be issued in the future."),
+            code="invalid_date",
+            fields={"issued_on": []},
+        )
+    if expires_on is not None and expires_on < today:
+        raise ApplicationError(
+            gettext("The licence would already have expired."), code="invalid_date", fields={"expires_on": []}
+        )
     licence = BrokerLicence(
-        organization=organization, number=number, issued_by=issued_by, issued_on=issued_on
+        organization=organization,
+        number=number.strip(),
+        issued_by=issued_by.strip(),
+        issued_on=issued_on,
+        expires_on=expires_on,
     )
     licence.full_clean()
     licence.save()
+    became_broker = organization.kind != Organization.Kind.BROKER
+    if became_broker:
+        # The directory and the signing rules read the kind: a licensed trader now acts as a broker.
+        organization.kind = Organization.Kind.BROKER
+        organization.save(update_fields=["kind", "updated_at"])
     audit_event_record(
         action=Action.LICENCE_GRANTED,
         actor=actor,
         organization=organization,
         target=licence,
-        data={"number": licence.number, "issued_by": licence.issued_by, "issued_on": issued_on.isoformat()},
+        data={
+            "number": licence.number,
+            "issued_by": licence.issued_by,
+            "issued_on": issued_on.isoformat(),
+            "expires_on": expires_on.isoformat() if expires_on else "",
+            "became_broker": became_broker,
+        },
     )
+    _tell_parties_of_licence(licence, [], Notification.Kind.LICENCE_GRANTED)
     return licence
+
+
+@transaction.atomic
+def licence_renew(
+    *, licence: BrokerLicence, actor: User | None, expires_on: datetime.date | None, reason: str
+) -> BrokerLicence:
+    """Give an active or expired licence a new last day (``None``: no term). An expired licence is
+    active again, and its broker and the traders with live mandates are told. Records
+    ``licence.renewed``. Raises ``ApplicationError``: ``not_allowed``, ``reason_required``,
+    ``invalid_transition`` (suspended or revoked), ``invalid_date`` (a day already past)."""
+    require_officer(actor, system_allowed=True)
+    reason = require_reason(reason)
+    licence = BrokerLicence.objects.select_for_update().select_related("organization").get(pk=licence.pk)
+    if licence.status not in (BrokerLicence.Status.ACTIVE, BrokerLicence.Status.EXPIRED):
+        raise ApplicationError(
+            gettext("Only an active or expired licence can be renewed."), code="invalid_transition"
+        )
+    if expires_on is not None and expires_on < timezone.localdate():
+        raise ApplicationError(
+            gettext("Choose a last day that is not past."), code="invalid_date", fields={"expires_on": []}
+        )
+    previous_status, previous_expiry = licence.status, licence.expires_on
+    licence.expires_on = expires_on
+    licence.status = BrokerLicence.Status.ACTIVE
+    licence.status_reason = reason
+    licence.status_changed_at = timezone.now()
+    licence.full_clean()
+    licence.save(update_fields=["expires_on", "status", "status_reason", "status_changed_at"])
+    _licence_event(
+        licence,
+        Action.LICENCE_RENEWED,
+        actor,
+        reason,
+        expires_on=expires_on.isoformat() if expires_on else "",
+        previous_expires_on=previous_expiry.isoformat() if previous_expiry else "",
+        previous_status=previous_status,
+    )
+    if previous_status == BrokerLicence.Status.EXPIRED:
+        _tell_parties_of_licence(licence, _live_mandates(licence), Notification.Kind.LICENCE_REINSTATED)
+    return licence
+
+
+def licences_expire(*, today: datetime.date | None = None) -> int:
+    """The periodic sweep: every active licence past its last day becomes ``expired``; it signs for
+    no one until renewed (its mandates and keys are kept, unlike a revocation). Each licence is
+    its own transaction, records ``licence.expired`` and tells the broker's managers and those of
+    every trader with a live mandate. Idempotent: an expired licence is not looked at again."""
+    today = today or timezone.localdate()
+    due = BrokerLicence.objects.filter(status=BrokerLicence.Status.ACTIVE, expires_on__lt=today)
+    expired = 0
+    for licence_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            # Claimed under the row lock: a renewal that committed meanwhile wins.
+            licence = (
+                BrokerLicence.objects.select_for_update()
+                .select_related("organization")
+                .filter(pk=licence_id, status=BrokerLicence.Status.ACTIVE, expires_on__lt=today)
+                .first()
+            )
+            if licence is None:
+                continue
+            licence.status = BrokerLicence.Status.EXPIRED
+            licence.status_changed_at = timezone.now()
+            licence.save(update_fields=["status", "status_changed_at"])
+            _licence_event(
+                licence, Action.LICENCE_EXPIRED, None, "", expires_on=licence.expires_on.isoformat()
+            )
+            _tell_parties_of_licence(
+                licence,
+                _live_mandates(licence),
+                Notification.Kind.LICENCE_EXPIRED,
+                date=licence.expires_on.isoformat(),
+            )
+            expired += 1
+    return expired
+
+
+def _live_mandates(licence: BrokerLicence) -> list[Authorization]:
+    return list(
+        Authorization.objects.select_related("trader").filter(
+            broker=licence.organization, status__in=Authorization.LIVE_STATUSES
+        )
+    )
 
 
 def _licence_event(licence: BrokerLicence, action: str, actor: User | None, reason: str, **data) -> None:
@@ -171,9 +298,11 @@ def licence_revoke(*, licence: BrokerLicence, actor: User | None, reason: str) -
     return licence
 
 
-def _tell_parties_of_licence(licence: BrokerLicence, mandates: list, kind: str) -> None:
+def _tell_parties_of_licence(licence: BrokerLicence, mandates: list, kind: str, **params) -> None:
     people = set(manager_list(organization=licence.organization))
     for mandate in mandates:
         people.update(manager_list(organization=mandate.trader))
     for person in people:
-        notification_send(user=person, kind=kind, broker=licence.organization.name, licence=licence.number)
+        notification_send(
+            user=person, kind=kind, broker=licence.organization.name, licence=licence.number, **params
+        )

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from brokers.models import AgentStaff, Authorization, BrokerLicence, OperationReport
-from brokers.services.licences import licence_reinstate, licence_revoke, licence_suspend
+from brokers.services.agents import agent_leave, agent_register
+from brokers.services.licences import licence_reinstate, licence_renew, licence_revoke, licence_suspend
 from officers.actions import ActionsModelAdmin, ObjectAction
+from officers.admin.licensing import AgentAddForm, LeftOnForm, RenewForm
 from officers.site import OfficerModelAdmin, officer_site
 
 _CHANGE = "brokers.change_brokerlicence"
+_CHANGE_AGENT = "brokers.change_agentstaff"
+_LIVE = (BrokerLicence.Status.ACTIVE, BrokerLicence.Status.SUSPENDED, BrokerLicence.Status.EXPIRED)
 
 
 @admin.register(BrokerLicence, site=officer_site)
 class BrokerLicenceAdmin(ActionsModelAdmin):
-    list_display = ("number", "organization", "status", "issued_on", "status_changed_at")
+    list_display = ("number", "organization", "status", "issued_on", "expires_on", "status_changed_at")
     list_filter = ("status",)
     search_fields = ("number", "organization__name", "organization__tax_code")
     list_select_related = ("organization",)
@@ -49,15 +54,56 @@ class BrokerLicenceAdmin(ActionsModelAdmin):
             available=lambda licence: licence.status != BrokerLicence.Status.REVOKED,
             explanation=_("For good: every live mandate is revoked by customs and every API key revoked."),
         ),
+        ObjectAction(
+            "renew",
+            _("Renew the licence"),
+            _CHANGE,
+            lambda licence, actor, data: licence_renew(
+                licence=licence, actor=actor, expires_on=data["expires_on"], reason=data["reason"]
+            ),
+            form_class=RenewForm,
+            available=lambda licence: (
+                licence.status in (BrokerLicence.Status.ACTIVE, BrokerLicence.Status.EXPIRED)
+            ),
+            explanation=_("A new last day; an expired licence is active again and its traders are told."),
+        ),
+        ObjectAction(
+            "add_agent",
+            _("Add a customs agent"),
+            _CHANGE_AGENT,
+            lambda licence, actor, data: agent_register(
+                user=data["user"],
+                licence=licence,
+                agent_number=data["agent_number"],
+                joined_on=timezone.localdate(),
+                actor=actor,
+            ),
+            form_class=AgentAddForm,
+            form_kwargs=lambda licence: {"organization": licence.organization},
+            available=lambda licence: licence.status in _LIVE,
+        ),
     )
 
 
 @admin.register(AgentStaff, site=officer_site)
-class AgentStaffAdmin(OfficerModelAdmin):
+class AgentStaffAdmin(ActionsModelAdmin):
     personal_data = True
     list_display = ("agent_number", "user", "licence", "joined_on", "left_on")
     search_fields = ("agent_number", "user__username", "licence__number")
     list_select_related = ("user", "licence")
+    object_actions = (
+        ObjectAction(
+            "remove",
+            _("Remove the agent"),
+            _CHANGE_AGENT,
+            lambda agent, actor, data: agent_leave(agent=agent, left_on=data["left_on"], actor=actor),
+            form_class=LeftOnForm,
+            available=lambda agent: agent.left_on is None,
+            explanation=_(
+                "From that day the person can no longer sign for clients; their API keys are revoked."
+            ),
+        ),
+    )
 
     def organization_of(self, obj):
         return obj.licence.organization

@@ -4,8 +4,12 @@ permissions of ``officers.permissions.OFFICER_GROUPS``."""
 from __future__ import annotations
 
 from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 
+from accounts.models import User
+from accounts.services.users import user_create
 from audit.models import Action
 from audit.services.events import audit_event_record
 from officers.permissions import OFFICER_GROUPS
@@ -55,3 +59,43 @@ def officer_group_set(*, officer, groups: list[str], actor=None):
         data={"officer_groups": sorted(groups)},
     )
     return officer
+
+
+@transaction.atomic
+def officer_create(
+    *,
+    username: str,
+    email: str,
+    groups: list[str],
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+    actor=None,
+):
+    """An officer account in ``groups`` (names of ``OFFICER_GROUPS``): the password policy applies,
+    and the console asks for a second factor at the first sign-in. Records ``user.created`` and
+    ``user.role_changed``. Raises ``ValidationError`` (an unknown or no group, the account's
+    details, the password); nothing is saved then."""
+    unknown = sorted(set(groups) - set(OFFICER_GROUPS))
+    if not groups or unknown:
+        raise ValidationError(
+            {
+                "group": ValidationError(
+                    gettext("Choose among the officer groups: %(groups)s."),
+                    code="invalid_choice",
+                    params={"groups": ", ".join(OFFICER_GROUPS)},
+                )
+            }
+        )
+    officer = user_create(
+        username=username,
+        email=email,
+        role=User.Role.OFFICER,
+        organization=None,
+        actor=actor,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+        is_staff=True,
+    )
+    return officer_group_set(officer=officer, groups=groups, actor=actor)

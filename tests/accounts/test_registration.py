@@ -142,3 +142,14 @@ def test_the_form_is_served_in_both_languages(client):
         "Register your enterprise"
         in client.get(reverse("register"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     )
+
+
+def test_a_customs_broker_registers_as_one_and_an_unknown_kind_is_refused(client):
+    refused = post(client, kind="smuggler")
+    assert (
+        refused.status_code == 400
+        and refused.context["form"].errors.as_data()["kind"][0].code == "invalid_choice"
+    )
+    assert not Organization.objects.exists()
+    assert post(client, kind="broker").status_code == 302
+    assert Organization.objects.get(tax_code="3500807781").kind == Organization.Kind.BROKER

@@ -267,35 +267,41 @@ def test_the_schema_generates_without_warnings(tmp_path):
     assert written.read_text().startswith("openapi: 3.")
 
 
-def test_broker_managers_register_agents_and_mark_them_left(client, broker, broker_owner, outsider):
+def test_broker_managers_propose_agents_and_mark_them_left(
+    client, broker, broker_owner, broker_agent, outsider
+):
+    from brokers.models import AgentProposal
     from tests.factories import UserFactory
     from tests.helpers import sign_in
 
     newcomer = UserFactory(organization=broker, role="signer", username="new.agent")
     sign_in(client, "broker.owner")
-    response = client.post(
-        reverse("agents"), {"user": newcomer.pk, "agent_number": "DL-0001-0099", "joined_on": "2026-11-01"}
-    )
+    response = client.post(reverse("agents"), {"user": newcomer.pk, "agent_number": "DL-0001-0099"})
     assert response.status_code == 302
-    agent = newcomer.agent_profile
+    proposal = AgentProposal.objects.get(user=newcomer)
+    assert proposal.status == "proposed" and not hasattr(newcomer, "agent_profile")
     duplicate = client.post(
         reverse("agents"),
-        {"user": UserFactory(organization=broker, role="signer").pk, "agent_number": "DL-0001-0099",
-         "joined_on": "2026-11-01"},
-    )  # fmt: skip
+        {"user": UserFactory(organization=broker, role="signer").pk, "agent_number": "DL-0001-0099"},
+    )
     assert duplicate.status_code == 400
+    assert "duplicate_agent_number" in duplicate.context["form"].errors["agent_number"][0]
+    agent = broker_agent.agent_profile
     client.post(reverse("agents"), {"leave": agent.pk})
     agent.refresh_from_db()
     assert agent.left_on == timezone.localdate()
     assert AuditEvent.objects.filter(action="agent.left", target_id=str(agent.pk)).exists()
-    with pytest.raises(ApplicationError):
+    with pytest.raises(ApplicationError) as refused:
         agent_register(
             user=UserFactory(organization=broker, role="signer"), licence=broker.licence, agent_number="X-1",
-            joined_on=timezone.localdate(), actor=outsider,
+            joined_on=timezone.localdate(), actor=broker_owner,
         )  # fmt: skip
+    assert refused.value.code == "not_allowed"
     intruder = Client()
     sign_in(intruder, "outsider")
-    assert intruder.get(reverse("agents")).status_code == 404
+    page = intruder.get(reverse("agents"))
+    assert page.status_code == 200 and agent.agent_number not in page.content.decode()
+    assert "new.agent" not in page.content.decode()
     assert intruder.post(reverse("agents"), {"leave": agent.pk}).status_code == 404
 
 

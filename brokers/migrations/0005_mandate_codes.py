@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0015_notification_redundant_indexes'),
-        ('brokers', '0003_operation_reports'),
+        ('brokers', '0004_licence_applications'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

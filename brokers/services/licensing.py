@@ -1,0 +1,268 @@
+"""Becoming a customs broker (Circular 12/2015, amended by 22/2019): an enterprise proposes its
+customs agents and applies; officers grant the licence (confirming agents) or reject the
+application; later agents are proposed by the broker and confirmed by officers."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from accounts.models import Notification, Organization, User
+from accounts.services.notifications import notification_send
+from accounts.services.permissions import require_manager, require_officer, require_reason
+from audit.models import Action
+from audit.services.events import audit_event_record
+from brokers.models import AgentProposal, AgentStaff, BrokerLicence, LicenceApplication
+from brokers.selectors import manager_list
+from brokers.services.agents import agent_register
+from brokers.services.licences import broker_licence_grant
+from core.errors import ApplicationError
+
+# Agents sign declarations for clients, so they hold a signing or preparing role (never a manager's).
+AGENT_ROLES = (User.Role.SIGNER, User.Role.DECLARANT)
+
+
+@transaction.atomic
+def agent_propose(*, actor: User, user: User, agent_number: str) -> AgentProposal:
+    """The enterprise's owner or an administrator proposes one of its signers or declarants as a
+    customs agent, with their agent certificate number; an officer confirms it. Records
+    ``agent.proposed``. Raises ``ApplicationError``: ``not_allowed`` (another enterprise, not a
+    manager), ``agent_not_eligible`` (a manager, inactive, already an agent or proposed),
+    ``duplicate_agent_number``, ``invalid_input`` (no number)."""
+    require_manager(actor, user.organization_id)
+    # Serialises an enterprise's proposals, so a double submission finds the first one.
+    Organization.objects.select_for_update().filter(pk=user.organization_id).first()
+    agent_number = agent_number.strip()
+    if not agent_number:
+        raise ApplicationError(
+            gettext("Give the agent certificate number."), code="invalid_input", fields={"agent_number": []}
+        )
+    if (
+        user.role not in AGENT_ROLES
+        or not user.is_active
+        or AgentStaff.objects.filter(user=user).exists()
+        or AgentProposal.objects.filter(user=user, status=AgentProposal.Status.PROPOSED).exists()
+    ):
+        raise ApplicationError(
+            gettext(
+                "Only an active signer or declarant who is not yet an agent, nor proposed as one, can be "
+                "proposed."
+            ),
+            code="agent_not_eligible",
+            fields={"user": []},
+        )
+    if (
+        AgentStaff.objects.filter(agent_number=agent_number).exists()
+        or AgentProposal.objects.filter(
+            agent_number=agent_number, status=AgentProposal.Status.PROPOSED
+        ).exists()
+    ):
+        raise ApplicationError(
+            gettext("This agent certificate number is already registered or proposed."),
+            code="duplicate_agent_number",
+            fields={"agent_number": []},
+        )
+    proposal = AgentProposal(
+        organization=user.organization, user=user, agent_number=agent_number, proposed_by=actor
+    )
+    proposal.full_clean()
+    proposal.save()
+    audit_event_record(
+        action=Action.AGENT_PROPOSED,
+        actor=actor,
+        organization=user.organization,
+        target=proposal,
+        data={"agent_number": agent_number, "user": str(user.pk)},
+    )
+    return proposal
+
+
+@transaction.atomic
+def agent_proposal_confirm(
+    *, proposal: AgentProposal, actor: User | None, joined_on: datetime.date | None = None
+) -> AgentStaff:
+    """An officer (or the operator, ``actor=None``) confirms a proposed agent under the enterprise's
+    licence: ``agent_register`` records ``agent.registered``. Raises ``ApplicationError``:
+    ``not_allowed``, ``invalid_transition`` (already decided), ``no_licence``."""
+    require_officer(actor, system_allowed=True)
+    proposal = AgentProposal.objects.select_for_update().select_related("user").get(pk=proposal.pk)
+    if proposal.status != AgentProposal.Status.PROPOSED:
+        raise ApplicationError(gettext("This proposal has already been decided."), code="invalid_transition")
+    licence = BrokerLicence.objects.filter(organization_id=proposal.organization_id).first()
+    if licence is None or licence.status == BrokerLicence.Status.REVOKED:
+        raise ApplicationError(
+            gettext("The enterprise holds no licence: grant its application first."), code="no_licence"
+        )
+    agent = agent_register(
+        user=proposal.user,
+        licence=licence,
+        agent_number=proposal.agent_number,
+        joined_on=joined_on or timezone.localdate(),
+        actor=actor,
+    )
+    proposal.status = AgentProposal.Status.CONFIRMED
+    proposal.agent = agent
+    proposal.decided_by = actor
+    proposal.decided_at = timezone.now()
+    proposal.save(update_fields=["status", "agent", "decided_by", "decided_at"])
+    return agent
+
+
+@transaction.atomic
+def agent_proposal_reject(*, proposal: AgentProposal, actor: User | None, reason: str) -> AgentProposal:
+    """An officer refuses a proposed agent (a certificate number customs cannot match, …); records
+    ``agent.proposal_rejected`` with the reason, which the enterprise sees in the portal."""
+    require_officer(actor, system_allowed=True)
+    reason = require_reason(reason)
+    proposal = AgentProposal.objects.select_for_update().get(pk=proposal.pk)
+    if proposal.status != AgentProposal.Status.PROPOSED:
+        raise ApplicationError(gettext("This proposal has already been decided."), code="invalid_transition")
+    proposal.status = AgentProposal.Status.REJECTED
+    proposal.decided_by = actor
+    proposal.decided_at = timezone.now()
+    proposal.decision_reason = reason
+    proposal.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    audit_event_record(
+        action=Action.AGENT_PROPOSAL_REJECTED,
+        actor=actor,
+        organization=proposal.organization,
+        target=proposal,
+        data={"agent_number": proposal.agent_number, "reason": reason[:500]},
+    )
+    return proposal
+
+
+@transaction.atomic
+def licence_application_submit(
+    *, actor: User, contact_name: str, contact_phone: str, contact_email: str, licence_number: str = ""
+) -> LicenceApplication:
+    """The enterprise's owner or an administrator applies for a brokerage licence, with the
+    number customs already issued if any. A trader may apply too: the grant makes it a broker.
+    Needs at least one proposed agent (the Customs Law asks a broker for at least one). Records
+    ``licence.applied``. Raises ``ApplicationError``: ``not_allowed``, ``already_licensed``,
+    ``application_pending``, ``agents_required``; ``ValidationError`` for the contact."""
+    require_manager(actor, actor.organization_id)
+    # Two managers applying at once: the second waits here and then finds the first application.
+    organization = Organization.objects.select_for_update().get(pk=actor.organization_id)
+    if BrokerLicence.objects.filter(organization=organization).exists():
+        raise ApplicationError(
+            gettext("Your enterprise already holds a brokerage licence."), code="already_licensed"
+        )
+    if LicenceApplication.objects.filter(
+        organization=organization, status=LicenceApplication.Status.SUBMITTED
+    ).exists():
+        raise ApplicationError(
+            gettext("Your application is already awaiting review."), code="application_pending"
+        )
+    proposed = AgentProposal.objects.filter(
+        organization=organization, status=AgentProposal.Status.PROPOSED
+    ).count()
+    if not proposed:
+        raise ApplicationError(
+            gettext("Propose at least one customs agent, with their certificate number, first."),
+            code="agents_required",
+        )
+    application = LicenceApplication(
+        organization=organization,
+        licence_number=licence_number.strip(),
+        contact_name=contact_name.strip(),
+        contact_phone=contact_phone.strip(),
+        contact_email=contact_email.strip(),
+        submitted_by=actor,
+    )
+    application.full_clean()
+    application.save()
+    audit_event_record(
+        action=Action.LICENCE_APPLIED,
+        actor=actor,
+        organization=organization,
+        target=application,
+        data={"licence_number": application.licence_number, "agents": proposed},
+    )
+    return application
+
+
+@transaction.atomic
+def licence_application_grant(
+    *,
+    application: LicenceApplication,
+    actor: User | None,
+    number: str,
+    issued_on: datetime.date,
+    issued_by: str = "",
+    expires_on: datetime.date | None = None,
+    agents: Iterable[AgentProposal] = (),
+) -> BrokerLicence:
+    """An officer grants an application: the licence (``broker_licence_grant``, which lists the
+    broker in the directory at once), then each chosen proposed agent is confirmed. Other
+    proposals stay for later. Raises ``ApplicationError`` (``invalid_transition``, ``invalid_input``
+    for an agent proposed by another enterprise) or ``ValidationError``; nothing changes then."""
+    require_officer(actor, system_allowed=True)
+    application = LicenceApplication.objects.select_for_update().get(pk=application.pk)
+    if application.status != LicenceApplication.Status.SUBMITTED:
+        raise ApplicationError(
+            gettext("This application has already been decided."), code="invalid_transition"
+        )
+    chosen = list(agents)
+    if any(proposal.organization_id != application.organization_id for proposal in chosen):
+        raise ApplicationError(
+            gettext("Choose agents this enterprise proposed."), code="invalid_input", fields={"agents": []}
+        )
+    licence = broker_licence_grant(
+        organization=application.organization,
+        number=number,
+        issued_by=issued_by,
+        issued_on=issued_on,
+        expires_on=expires_on,
+        actor=actor,
+    )
+    application.status = LicenceApplication.Status.GRANTED
+    application.licence = licence
+    application.decided_by = actor
+    application.decided_at = timezone.now()
+    application.save(update_fields=["status", "licence", "decided_by", "decided_at"])
+    for proposal in chosen:
+        agent_proposal_confirm(proposal=proposal, actor=actor)
+    return licence
+
+
+@transaction.atomic
+def licence_application_reject(
+    *, application: LicenceApplication, actor: User | None, reason: str
+) -> LicenceApplication:
+    """An officer rejects an application with a reason, told to the enterprise's managers; its
+    proposed agents stay proposed, for a corrected application. Records
+    ``licence.application_rejected``."""
+    require_officer(actor, system_allowed=True)
+    reason = require_reason(reason)
+    application = (
+        LicenceApplication.objects.select_for_update().select_related("organization").get(pk=application.pk)
+    )
+    if application.status != LicenceApplication.Status.SUBMITTED:
+        raise ApplicationError(
+            gettext("This application has already been decided."), code="invalid_transition"
+        )
+    application.status = LicenceApplication.Status.REJECTED
+    application.decided_by = actor
+    application.decided_at = timezone.now()
+    application.decision_reason = reason
+    application.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    audit_event_record(
+        action=Action.LICENCE_APPLICATION_REJECTED,
+        actor=actor,
+        organization=application.organization,
+        target=application,
+        data={"reason": reason[:500]},
+    )
+    for person in manager_list(organization=application.organization):
+        notification_send(
+            user=person,
+            kind=Notification.Kind.LICENCE_REJECTED,
+            broker=application.organization.name,
+            reason=reason[:500],
+        )
+    return application
