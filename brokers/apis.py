@@ -56,7 +56,12 @@ class MeApi(APIView):
                 else {"number": agent.agent_number, "joined_on": agent.joined_on, "left_on": agent.left_on},
                 "licence": None
                 if licence is None
-                else {"number": licence.number, "status": licence.status, "issued_on": licence.issued_on},
+                else {
+                    "number": licence.number,
+                    "status": licence.status,
+                    "issued_on": licence.issued_on,
+                    "expires_on": licence.expires_on,
+                },
                 "organization": None
                 if organization is None
                 else {
