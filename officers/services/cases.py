@@ -89,6 +89,39 @@ def case_assign(*, case: Case, assignee: User, actor: User) -> Case:
 
 
 @transaction.atomic
+def flags_assign(*, flags: list[Flag], assignee: User, actor: User) -> list[Flag]:
+    """Give queued flags to an investigating officer ("assign to me" is ``assignee=actor``), so two
+    officers do not work the same finding. Resolved flags are refused: there is nothing left to
+    do. Records ``flag.assigned`` per flag whose assignee changes. Raises ``ApplicationError``:
+    ``not_investigator``, ``no_flags``, ``flag_resolved``."""
+    _require_investigator(actor, gettext("You"))
+    _require_investigator(assignee, assignee.get_username())
+    flags = list(Flag.objects.select_for_update().filter(pk__in=[flag.pk for flag in flags]).order_by("pk"))
+    if not flags:
+        raise ApplicationError(gettext("Choose at least one flag."), code="no_flags")
+    resolved = [flag.pk for flag in flags if flag.status == Flag.Status.RESOLVED]
+    if resolved:
+        raise ApplicationError(
+            gettext("Flags already resolved: %(ids)s.") % {"ids": ", ".join(map(str, resolved))},
+            code="flag_resolved",
+        )
+    for flag in flags:
+        if flag.assignee_id == assignee.pk:
+            continue
+        previous = flag.assignee_id
+        flag.assignee = assignee
+        flag.save(update_fields=["assignee"])
+        audit_event_record(
+            action=Action.FLAG_ASSIGNED,
+            actor=actor,
+            organization=flag.organization,
+            target=flag,
+            data={"assignee": assignee.pk, "previous": previous},
+        )
+    return flags
+
+
+@transaction.atomic
 def case_flags_add(*, case: Case, flags: list[Flag], actor: User) -> Case:
     """Add more flags to an open case. Records ``case.updated``."""
     _require_investigator(actor, gettext("You"))

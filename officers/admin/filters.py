@@ -1,0 +1,99 @@
+"""The work queue's filters: by age, by whose it is, by kind and by severity, each shown in words."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import admin
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from audit.models import Flag
+from officers.labels import flag_kind_label, person_name
+from officers.selectors import investigators
+
+class AgeFilter(admin.SimpleListFilter):
+    """Recent items (a flag seen again counts as recent) or those waiting over a week or a month."""
+
+    title = _("age")
+    parameter_name = "age"
+    recent_field = "last_seen_at"
+    started_field = "first_seen_at"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("day", _("in the last 24 hours")),
+            ("week", _("in the last 7 days")),
+            ("stale", _("waiting over 7 days")),
+            ("old", _("waiting over 30 days")),
+        ]
+
+    def queryset(self, request, queryset):
+        now = timezone.now()
+        within = {"day": 1, "week": 7}
+        over = {"stale": 7, "old": 30}
+        value = self.value()
+        if value in within:
+            return queryset.filter(
+                **{f"{self.recent_field}__gte": now - datetime.timedelta(days=within[value])}
+            )
+        if value in over:
+            return queryset.filter(**{f"{self.started_field}__lt": now - datetime.timedelta(days=over[value])})
+        return queryset
+
+
+class CaseAgeFilter(AgeFilter):
+    recent_field = started_field = "opened_at"
+
+
+class AssigneeFilter(admin.SimpleListFilter):
+    """Mine, nobody's, or one colleague's: the investigators by name, family name first."""
+
+    title = _("assigned to")
+    parameter_name = "assignee"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("me", _("me")),
+            ("nobody", _("nobody")),
+            *((str(user.pk), person_name(user)) for user in investigators() if user.pk != request.user.pk),
+        ]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "me":
+            return queryset.filter(assignee=request.user)
+        if value == "nobody":
+            return queryset.filter(assignee__isnull=True)
+        if value and value.isdigit():
+            return queryset.filter(assignee_id=int(value))
+        return queryset
+
+
+class FlagKindFilter(admin.SimpleListFilter):
+    """The kinds present, by their names (a flag's kind is a plain string, not a choice)."""
+
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        kinds = Flag.objects.order_by().values_list("kind", flat=True).distinct()
+        return sorted(((kind, flag_kind_label(kind)) for kind in kinds), key=lambda pair: pair[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+class CaseSeverityFilter(admin.SimpleListFilter):
+    """A case is as severe as its most severe flag."""
+
+    title = _("severity")
+    parameter_name = "severity"
+    ranks = {Flag.Severity.HIGH: 2, Flag.Severity.MEDIUM: 1, Flag.Severity.LOW: 0}
+
+    def lookups(self, request, model_admin):
+        return [(str(value), label) for value, label in reversed(Flag.Severity.choices)]
+
+    def queryset(self, request, queryset):
+        rank = self.ranks.get(self.value())
+        return queryset if rank is None else queryset.filter(severity_rank=rank)
