@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Count, F, IntegerField, Max, Q, QuerySet, Value, When
 from django.db.models import Case as Choose
+from django.db.models import Count, F, IntegerField, Max, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
 from accounts.models import User

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SignInEvent
 from audit.models import Action, AuditEvent, Case, CaseNote, Flag
-from officers.labels import flag_kind_label, person_name
+from officers.labels import flag_kind_label, person_name, refusal_label
 from signatures.models import Declaration
 
 TIMELINE_LIMIT = 200
@@ -60,8 +60,7 @@ def _label(choices, value) -> str:
 
 
 def _details(event: AuditEvent, notes: dict[int, str]) -> list[str]:
-    """The facts an officer reads from an event, in words: never a stored code where a label
-    exists (a refusal's code stays, in brackets, as who-signed shows it)."""
+    """The facts an officer reads from an event, in words rather than the stored codes."""
     data, details = event.data or {}, []
     topic = event.action.split(".", 1)[0]
     if topic == "declaration":
@@ -72,7 +71,7 @@ def _details(event: AuditEvent, notes: dict[int, str]) -> list[str]:
         if data.get("agent_number"):
             details.append(gettext("agent number %(number)s") % {"number": data["agent_number"]})
         if data.get("reason"):
-            details.append(gettext("refused (%(code)s)") % {"code": data["reason"]})
+            details.append(gettext("Refused: %(reason)s") % {"reason": refusal_label(data["reason"])})
         return details
     if topic == "signin" and data.get("network"):
         details.append(gettext("network %(network)s") % {"network": data["network"]})

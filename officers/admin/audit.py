@@ -19,7 +19,13 @@ from audit.selectors import AuditNotSealed, audit_event_for_reader, audit_receip
 from core.errors import ApplicationError
 from officers import selectors
 from officers.actions import ActionsModelAdmin, ConfirmForm, ObjectAction, bulk_action_form
-from officers.admin.filters import AgeFilter, AssigneeFilter, CaseAgeFilter, CaseSeverityFilter, FlagKindFilter
+from officers.admin.filters import (
+    AgeFilter,
+    AssigneeFilter,
+    CaseAgeFilter,
+    CaseSeverityFilter,
+    FlagKindFilter,
+)
 from officers.labels import flag_kind_label, person_name
 from officers.services.cases import (
     case_assign,
@@ -208,8 +214,8 @@ class CaseAdmin(QueueMixin, ActionsModelAdmin):
     """Open cases first, the most severe (by their flags) and the oldest first; a case's page shows
     its flags, notes and the timeline of the enterprise concerned (``officers.timeline``)."""
 
-    list_display = ("id", "title", "organization", "severity", "assigned_to", "status", "outcome", "opened_at",
-                    "closed_at")  # fmt: skip
+    list_display = ("id", "title", "organization", "severity", "assigned_to", "status", "outcome",
+                    "opened_at", "closed_at")  # fmt: skip
     list_filter = ("status", CaseSeverityFilter, CaseAgeFilter, AssigneeFilter, "outcome")
     search_fields = ("title", "organization__name", "organization__tax_code")
     list_select_related = ("organization", "assignee")

@@ -12,6 +12,7 @@ from audit.models import Flag
 from officers.labels import flag_kind_label, person_name
 from officers.selectors import investigators
 
+
 class AgeFilter(admin.SimpleListFilter):
     """Recent items (a flag seen again counts as recent) or those waiting over a week or a month."""
 
@@ -38,7 +39,8 @@ class AgeFilter(admin.SimpleListFilter):
                 **{f"{self.recent_field}__gte": now - datetime.timedelta(days=within[value])}
             )
         if value in over:
-            return queryset.filter(**{f"{self.started_field}__lt": now - datetime.timedelta(days=over[value])})
+            started_before = now - datetime.timedelta(days=over[value])
+            return queryset.filter(**{f"{self.started_field}__lt": started_before})
         return queryset
 
 
