@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from audit.flag_kinds import flag_kind_label
 from audit.verify_receipt import canonical_json
 
 
@@ -400,7 +401,11 @@ class Flag(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} ({self.severity})"
+        return f"{self.kind_label} ({self.get_severity_display()})"
+
+    @property
+    def kind_label(self) -> str:
+        return flag_kind_label(self.kind)
 
 
 class Case(models.Model):

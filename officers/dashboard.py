@@ -13,11 +13,11 @@ from django.utils.translation import gettext
 from accounts import selectors as account_selectors
 from accounts.models import Organization, SignInEvent
 from audit import selectors as audit_selectors
+from audit.flag_kinds import flag_kind_label
 from audit.models import Flag
 from brokers import selectors as broker_selectors
 from brokers.models import BrokerLicence
 from officers.charts import day_series, horizontal_bars, stacked_bars
-from officers.labels import flag_kind_label
 from signatures import selectors as signature_selectors
 
 DASHBOARD_DAYS = 30

@@ -1,29 +1,8 @@
-"""How the console names the codes it stores: a flag's kind is a plain string (detectors, rules and
-reports each add their own), so its words live here rather than as model choices."""
+"""How the console names what it stores as codes without choices (a refusal's reason) and people."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-
-FLAG_KINDS = {
-    "new_device": _("Sign-in from a new device"),
-    "new_network": _("Sign-in from a new network"),
-    "foreign_party_device": _("Device or network used by another enterprise"),
-    "broker_network": _("Trader account on a broker's network"),
-    "multi_tax_code_device": _("One device for several enterprises"),
-    "concurrent_networks": _("Same account on two networks at once"),
-    "off_hours": _("Sign-in outside working hours"),
-    "brute_force": _("Many failed sign-ins on one account"),
-    "password_spray": _("Failed sign-ins across many accounts"),
-    "dormant_account": _("First sign-in after a long silence"),
-    "certificate_foreign_use": _("Certificate used outside its enterprise"),
-    "certificate_shared": _("Certificate presented for several enterprises"),
-    "abuse_report": _("Misuse reported"),
-    "misuse_reported": _("Sign-in reported as not me"),
-    "missed_reports": _("Operations reports missed"),
-    "licence_revocation_proposed": _("Licence revocation proposed"),
-    "crl_stale": _("Revocation list out of date"),
-}
 
 # Why a signature was refused (``SignatureRecord.reason_code``, DESIGN §5 rules 1 to 3), in words.
 REFUSALS = {
@@ -56,12 +35,6 @@ REFUSALS = {
 
 def refusal_label(code: str) -> str:
     return str(REFUSALS.get(code, code))
-
-
-def flag_kind_label(kind: str) -> str:
-    """The kind in the reader's language; a kind added without words here shows its code rather
-    than nothing (``tests/officers/test_queue.py`` lists the kinds the source raises)."""
-    return str(FLAG_KINDS.get(kind, kind))
 
 
 def person_name(user) -> str:

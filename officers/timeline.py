@@ -17,8 +17,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import SignInEvent
+from audit.flag_kinds import flag_kind_label
 from audit.models import Action, AuditEvent, Case, CaseNote, Flag
-from officers.labels import flag_kind_label, person_name, refusal_label
+from officers.labels import person_name, refusal_label
 from signatures.models import Declaration
 
 TIMELINE_LIMIT = 200

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from audit import selectors as audit_selectors
+from audit.flag_kinds import flag_kind_label
 from audit.models import AuditCheckpoint, Case, CaseNote, Flag
 from audit.selectors import AuditNotSealed, audit_event_for_reader, audit_receipt_build
 from core.errors import ApplicationError
@@ -26,7 +27,7 @@ from officers.admin.filters import (
     CaseSeverityFilter,
     FlagKindFilter,
 )
-from officers.labels import flag_kind_label, person_name
+from officers.labels import person_name
 from officers.services.cases import (
     case_assign,
     case_close,

@@ -8,8 +8,9 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.flag_kinds import flag_kind_label
 from audit.models import Flag
-from officers.labels import flag_kind_label, person_name
+from officers.labels import person_name
 from officers.selectors import investigators
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 
 from accounts.models import Notification, User
 from accounts.services.notifications import notification_send
+from audit.flag_kinds import flag_kind_label
 from audit.models import Action, Case, CaseNote, Flag
 from audit.services.events import audit_event_record
 from core.errors import ApplicationError
@@ -52,7 +53,8 @@ def case_open(
     organizations = {flag.organization_id for flag in flags}
     organization = flags[0].organization if len(organizations) == 1 else None
     case = Case.objects.create(
-        title=(title or "").strip()[:200] or ", ".join(sorted({flag.kind for flag in flags}))[:200],
+        title=(title or "").strip()[:200]
+        or ", ".join(sorted({flag_kind_label(f.kind) for f in flags}))[:200],
         organization=organization,
         assignee=assignee,
         opened_by=actor,

@@ -10,9 +10,9 @@ import pathlib
 import pytest
 from django.utils import timezone
 
+from audit.flag_kinds import FLAG_KINDS
 from audit.models import Action, AuditEvent, Case, Flag
 from core.errors import ApplicationError
-from officers.labels import FLAG_KINDS
 from officers.services.cases import case_open, flags_assign
 from tests.officers.helpers import officer_in
 
