@@ -37,6 +37,18 @@ def refusal_label(code: str) -> str:
     return str(REFUSALS.get(code, code))
 
 
+# The customs clearance channel a compliance level suggests (``Organization.suggested_channel``).
+CHANNELS = {
+    "green": _("Green channel"),
+    "yellow": _("Yellow channel"),
+    "red": _("Red channel"),
+}
+
+
+def channel_label(code: str) -> str:
+    return str(CHANNELS.get(code, code))
+
+
 def person_name(user) -> str:
     """Family name first, as Vietnamese names are written; the username where no name is known."""
     if user is None:

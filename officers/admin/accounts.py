@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organization, SignInEvent, User
 from accounts.services.organizations import organization_verify
 from officers.actions import ActionsModelAdmin, ConfirmForm, ObjectAction, ReasonForm
+from officers.labels import channel_label
 from officers.policies import reason_text
 from officers.services import compliance, decisions
 from officers.site import OfficerModelAdmin, officer_site
@@ -140,7 +141,7 @@ class OrganizationAdmin(ActionsModelAdmin):
 
     @admin.display(description=_("suggested channel"))
     def channel(self, obj) -> str:
-        return obj.suggested_channel
+        return channel_label(obj.suggested_channel)
 
     @admin.display(description=_("classification reasons"))
     def reasons(self, obj) -> str:

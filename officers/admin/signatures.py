@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import ApplicationError
 from officers import who_signed
 from officers.actions import ActionsModelAdmin, ConfirmForm, ObjectAction
+from officers.labels import refusal_label
 from officers.site import OfficerModelAdmin, officer_site, require_perm
 from signatures.forms import CrlUploadForm, IssuerUploadForm
 from signatures.models import (
@@ -148,10 +149,15 @@ class SignatureRecordAdmin(OfficerModelAdmin):
     list_filter = ("outcome", "channel")
     search_fields = ("declaration_number", "trader_tax_code", "agent_number", "certificate_fingerprint")
     list_select_related = ("signer", "signer_organization")
-    exclude = ("signature",)
+    exclude = ("signature", "reason_code")
+    readonly_fields = ("refusal",)
 
     def organization_of(self, obj):
         return obj.trader
+
+    @admin.display(description=_("reason"))
+    def refusal(self, obj) -> str:
+        return refusal_label(obj.reason_code) if obj.reason_code else "—"
 
 
 @admin.register(AbuseReport, site=officer_site)

@@ -92,6 +92,7 @@ def test_the_console_pages_read_in_vietnamese_without_codes(vietnamese_console, 
         "flag": f"/officers/audit/flag/{flags[0].pk}/change/",
         "cases": "/officers/audit/case/",
         "case": f"/officers/audit/case/{case.pk}/change/",
+        "enterprise": f"/officers/accounts/organization/{trader.pk}/change/",
     }
     for name, url in pages.items():
         response = vietnamese_console.get(url)
@@ -103,7 +104,7 @@ def test_the_console_pages_read_in_vietnamese_without_codes(vietnamese_console, 
             assert phrase not in text, (name, phrase)
         words = set(re.findall(r"[\w-]+", text))
         codes = {"high", "medium", "low", "trader", "broker", "open", "resolved", "foreign_party_device",
-                 "new_device", "missed_reports"}  # fmt: skip
+                 "new_device", "missed_reports", "green", "yellow", "red"}  # fmt: skip
         assert not words & codes, (name, words & codes)
     flags_page = visible_text(vietnamese_console.get(pages["flags"]))
     assert "Thiết bị hoặc mạng được doanh nghiệp khác sử dụng" in flags_page
