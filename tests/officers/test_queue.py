@@ -8,11 +8,12 @@ import datetime
 import pathlib
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.flag_kinds import FLAG_KINDS
 from audit.models import Action, AuditEvent, Case, Flag
 from core.errors import ApplicationError
+from officers.labels import REFUSALS
 from officers.services.cases import case_open, flags_assign
 from tests.officers.helpers import officer_in
 
@@ -193,3 +194,23 @@ def test_every_flag_kind_the_source_raises_has_a_name():
             raised.add(node.value.value)
     assert len(raised) > 10
     assert raised <= set(FLAG_KINDS), raised - set(FLAG_KINDS)
+
+
+def test_every_refusal_code_the_signing_rules_raise_has_words():
+    """A refusal code without words in ``officers.labels.REFUSALS`` would reach officers as a code."""
+    root = pathlib.Path(__file__).resolve().parents[2]
+    raised = set()
+    for path in (root / "signatures").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            refusal = isinstance(node, ast.Call) and _called(node) == "SigningRefused" and node.args
+            if refusal and isinstance(node.args[0], ast.Constant):
+                raised.add(node.args[0].value)
+    assert len(raised) > 10
+    assert raised <= set(REFUSALS), raised - set(REFUSALS)
+
+
+def test_a_case_opened_without_a_title_is_named_by_its_flags_kinds_in_words(trader):
+    flags = [make_flag(trader, kind="off_hours"), make_flag(trader, kind="certificate_foreign_use")]
+    with translation.override("en"):
+        case = case_open(flags=flags, actor=officer_in("investigator"))
+    assert case.title == "Certificate used outside its enterprise, Sign-in outside working hours"
