@@ -8,7 +8,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from audit.flag_kinds import flag_kind_label
+from audit.flag_kinds import FLAG_KINDS
 from audit.models import Flag
 from officers.labels import person_name
 from officers.selectors import investigators
@@ -74,14 +74,14 @@ class AssigneeFilter(admin.SimpleListFilter):
 
 
 class FlagKindFilter(admin.SimpleListFilter):
-    """The kinds present, by their names (a flag's kind is a plain string, not a choice)."""
+    """The known kinds by their names (a flag's kind is a plain string, not a choice); listed from
+    ``FLAG_KINDS`` rather than by a scan of every flag for the distinct kinds."""
 
     title = _("kind")
     parameter_name = "kind"
 
     def lookups(self, request, model_admin):
-        kinds = Flag.objects.order_by().values_list("kind", flat=True).distinct()
-        return sorted(((kind, flag_kind_label(kind)) for kind in kinds), key=lambda pair: pair[1])
+        return sorted(((kind, str(label)) for kind, label in FLAG_KINDS.items()), key=lambda pair: pair[1])
 
     def queryset(self, request, queryset):
         return queryset.filter(kind=self.value()) if self.value() else queryset
