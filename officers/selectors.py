@@ -33,11 +33,10 @@ def investigators() -> QuerySet[User]:
 
 
 def severity_rank(field: str = "severity") -> Choose:
-    """High 2, medium 1, low 0: severities are stored as words, whose alphabetical order is no use."""
+    """``Flag.SEVERITY_RANK`` in SQL: severities are stored as words, whose alphabetical order is
+    no use for sorting."""
     return Choose(
-        When(**{field: Flag.Severity.HIGH}, then=Value(2)),
-        When(**{field: Flag.Severity.MEDIUM}, then=Value(1)),
-        default=Value(0),
+        *(When(**{field: severity}, then=Value(rank)) for severity, rank in Flag.SEVERITY_RANK.items()),
         output_field=IntegerField(),
     )
 

@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from audit import selectors as audit_selectors
-from audit.flag_kinds import flag_kind_label
 from audit.models import AuditCheckpoint, Case, CaseNote, Flag
 from audit.selectors import AuditNotSealed, audit_event_for_reader, audit_receipt_build
 from core.errors import ApplicationError
@@ -146,7 +145,7 @@ class FlagAdmin(QueueMixin, ActionsModelAdmin):
 
     @admin.display(description=_("kind"), ordering="kind")
     def kind_label(self, obj) -> str:
-        return flag_kind_label(obj.kind)
+        return obj.kind_label
 
     @admin.display(description=_("outcome"))
     def outcome_label(self, obj) -> str:
@@ -278,7 +277,7 @@ class CaseAdmin(QueueMixin, ActionsModelAdmin):
 
     @admin.display(description=_("severity"), ordering="severity_rank")
     def severity(self, obj) -> str:
-        ranked = {2: Flag.Severity.HIGH, 1: Flag.Severity.MEDIUM, 0: Flag.Severity.LOW}
+        ranked = {rank: severity for severity, rank in Flag.SEVERITY_RANK.items()}
         severity = ranked.get(getattr(obj, "severity_rank", None))
         return str(severity.label) if severity else "—"
 
@@ -291,7 +290,7 @@ class CaseAdmin(QueueMixin, ActionsModelAdmin):
                 (
                     reverse("officers:audit_flag_change", args=[flag.pk]),
                     flag.pk,
-                    flag_kind_label(flag.kind),
+                    flag.kind_label,
                     flag.get_severity_display(),
                 )
                 for flag in obj.flags.all()

@@ -92,11 +92,10 @@ class CaseSeverityFilter(admin.SimpleListFilter):
 
     title = _("severity")
     parameter_name = "severity"
-    ranks = {Flag.Severity.HIGH: 2, Flag.Severity.MEDIUM: 1, Flag.Severity.LOW: 0}
 
     def lookups(self, request, model_admin):
         return [(str(value), label) for value, label in reversed(Flag.Severity.choices)]
 
     def queryset(self, request, queryset):
-        rank = self.ranks.get(self.value())
+        rank = Flag.SEVERITY_RANK.get(self.value())
         return queryset if rank is None else queryset.filter(severity_rank=rank)
