@@ -193,7 +193,7 @@ class Authorization(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.trader_id} → {self.broker_id} ({self.status})"
+        return f"{self.trader_id} → {self.broker_id} ({self.get_status_display()})"
 
     @property
     def scopes(self) -> list[str]:
@@ -326,7 +326,7 @@ class OperationReport(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.broker_id} {self.period.label} ({self.status})"
+        return f"{self.broker_id} {self.period.label} ({self.get_status_display()})"
 
     @property
     def period(self) -> ReportPeriod:

@@ -18,14 +18,10 @@ from audit.models import Flag
 from brokers import selectors as broker_selectors
 from brokers.models import BrokerLicence
 from officers.charts import day_series, horizontal_bars, stacked_bars
+from officers.labels import choice_label
 from signatures import selectors as signature_selectors
 
 DASHBOARD_DAYS = 30
-
-
-def _label(choices, code) -> str:
-    """A stored code in the reader's language (an empty or unknown one as it is)."""
-    return str(choices(code).label) if code in choices.values else (code or "")
 
 
 @dataclass
@@ -76,7 +72,7 @@ def declarations_panel() -> Panel:
 def flags_panel() -> Panel:
     days = audit_selectors.dashboard_days(DASHBOARD_DAYS)
     rows = [
-        (day, flag_kind_label(kind), _label(Flag.Severity, severity), count)
+        (day, flag_kind_label(kind), choice_label(Flag.Severity, severity), count)
         for day, kind, severity, count in audit_selectors.flags_per_day(since=days[0])
     ]
     labels = [day.isoformat() for day in days]
@@ -111,7 +107,7 @@ def open_flags_panel() -> Panel:
             [
                 row["organization__name"],
                 row["organization__tax_code"],
-                _label(Organization.Kind, row["organization__kind"]),
+                choice_label(Organization.Kind, row["organization__kind"]),
                 row["open"],
                 row["high"],
             ]
@@ -144,7 +140,7 @@ def reports_panel() -> Panel:
                 row["broker__name"],
                 row["broker__tax_code"],
                 row["broker__licence__number"],
-                _label(BrokerLicence.Status, row["broker__licence__status"]),
+                choice_label(BrokerLicence.Status, row["broker__licence__status"]),
                 row["missing"],
                 row["late"],
                 row["last_missing"].isoformat() if row["last_missing"] else "",

@@ -33,6 +33,12 @@ REFUSALS = {
 }
 
 
+def choice_label(choices, code: str) -> str:
+    """A code stored without choices (copied from a request) by the label of the choices it comes
+    from; an empty or unknown one as it is."""
+    return str(choices(code).label) if code in choices.values else (code or "")
+
+
 def refusal_label(code: str) -> str:
     return str(REFUSALS.get(code, code))
 

@@ -8,6 +8,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import SignInEvent
 from audit.flag_kinds import FLAG_KINDS
 from audit.models import Flag
 from officers.labels import person_name
@@ -99,3 +100,16 @@ class CaseSeverityFilter(admin.SimpleListFilter):
     def queryset(self, request, queryset):
         rank = Flag.SEVERITY_RANK.get(self.value())
         return queryset if rank is None else queryset.filter(severity_rank=rank)
+
+
+class SigningChannelFilter(admin.SimpleListFilter):
+    """Where a signature came from (portal or API), by name: the record keeps the plain code."""
+
+    title = _("channel")
+    parameter_name = "channel"
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, label in SignInEvent.Channel.choices if value != "officers"]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(channel=self.value()) if self.value() else queryset

@@ -14,6 +14,8 @@ import pytest
 from django.test import Client
 from django.utils import timezone, translation
 
+from accounts.models import User
+from accounts.services.signins import signin_record
 from audit.models import Flag
 from officers.chrome import ADMIN_STRINGS
 from officers.services.cases import case_note_add, case_open
@@ -31,6 +33,11 @@ NOT_IN_THE_CONSOLE = {
     "Disable password-based authentication",
     "Enable password-based authentication",
     "In case you\u2019ve forgotten, you are:",
+}
+REGISTRY_CODES = {
+    *("high", "medium", "low", "trader", "broker", "active", "suspended", "revoked", "import", "direct"),
+    *("portal", "api", "succeeded", "failed", "accepted", "rejected", "green", "yellow", "red", "owner"),
+    *("signer", "administrator", "declarant", "viewer", "invited", "certificate_foreign_use"),
 }
 ENGLISH_CHROME = ("Skip to main content", "Toggle theme", "Show counts", "Hide counts", "Breadcrumbs",
                   "Select all objects", "Select this object", "Model name", "Add link")  # fmt: skip
@@ -112,3 +119,35 @@ def test_the_console_pages_read_in_vietnamese_without_codes(vietnamese_console, 
     case_page = visible_text(vietnamese_console.get(pages["case"]))
     assert "Diễn biến của doanh nghiệp liên quan" in case_page
     assert "Ghi chú: đã gọi chủ doanh nghiệp" in case_page
+
+
+def test_the_registry_pages_read_in_vietnamese_without_codes(world, vietnamese_console):
+    signin_record(user=world.trader_signer, username=world.trader_signer.username, succeeded=True)
+    world.sign(world.broker_agent, world.broker_key)
+    refused = world.sign(world.broker_agent, world.trader_key)
+    # Usernames are names people chose ("trader.owner"), not codes.
+    usernames = sorted(User.objects.values_list("username", flat=True), key=len, reverse=True)
+    pages = [
+        "/officers/accounts/user/",
+        f"/officers/accounts/user/{world.trader_owner.pk}/change/",
+        "/officers/accounts/signinevent/",
+        f"/officers/accounts/signinevent/{world.trader_signer.sign_ins.first().pk}/change/",
+        "/officers/brokers/authorization/",
+        f"/officers/brokers/authorization/{world.mandate.pk}/change/",
+        "/officers/signatures/declaration/",
+        "/officers/signatures/signaturerecord/",
+        f"/officers/signatures/signaturerecord/{refused.pk}/change/",
+        "/officers/signatures/certificate/",
+        f"/officers/signatures/certificate/{world.trader_certificate.pk}/change/",
+    ]
+    for url in pages:
+        response = vietnamese_console.get(url)
+        assert response.status_code == 200, url
+        text = visible_text(response)
+        for username in usernames:
+            text = text.replace(username, " ")
+        found = set(re.findall(r"[\w-]+", text)) & REGISTRY_CODES
+        assert not found, (url, found)
+    users = visible_text(vietnamese_console.get("/officers/accounts/user/"))
+    owner = world.trader_owner
+    assert f"{owner.last_name} {owner.first_name}" in users  # family name first
