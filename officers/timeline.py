@@ -126,6 +126,9 @@ def case_timeline(case: Case, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEn
 
 
 def _channel_or_system(event: AuditEvent) -> str:
-    if event.channel in SignInEvent.Channel.values:
-        return gettext("unknown user, %(channel)s") % {"channel": _label(SignInEvent.Channel, event.channel)}
+    """Who acted when no actor is recorded: on a sign-in, someone not (yet) signed in (a failed
+    attempt is not pinned on the account it tried); anything else is the system's own work, even
+    when it happened during someone's request (a flag raised while a broker filed)."""
+    if event.action.startswith("signin.") and event.channel in SignInEvent.Channel.values:
+        return gettext("not signed in, %(channel)s") % {"channel": _label(SignInEvent.Channel, event.channel)}
     return gettext("the system")

@@ -79,6 +79,11 @@ def test_the_timeline_tells_the_enterprises_story_newest_first(trader_case, worl
     assert by_broker.what == "Declaration signed"
     assert f"agent number {world.broker_agent.agent_profile.agent_number}" in by_broker.details
     assert [entry.this_case for entry in timeline if entry.topic == "Case"] == [True, True]
+    investigator = trader_case.opened_by
+    opened = next(entry for entry in timeline if entry.what == "Case opened")
+    assert opened.who == f"{investigator.last_name} {investigator.first_name}"  # family name first
+    raised = next(entry for entry in timeline if entry.what == "Flag raised")
+    assert raised.who == "the system"
     # Officers' own reads are not part of the enterprise's story.
     assert str(Action.OFFICER_VIEWED.label) not in what
 
