@@ -9,6 +9,7 @@ from django.utils import timezone, translation
 from accounts.services.signins import signin_record
 from audit.models import Action, Flag
 from brokers.services.licences import licence_suspend
+from core.context import Channel, RequestContext, bound_context
 from officers.services.cases import case_note_add, case_open
 from officers.services.decisions import organization_non_cooperation_set
 from officers.timeline import case_timeline
@@ -120,3 +121,16 @@ def test_the_case_page_shows_the_timeline(trader_case, console):
     assert "Certificate suspended" in page and "never answers" not in page
     # The flag and the refusal by their names, not their codes.
     assert "certificate_foreign_use" not in page and "Certificate used outside its enterprise" in page
+
+
+def test_a_failed_sign_in_is_not_pinned_on_the_account_it_tried(world):
+    with bound_context(RequestContext(channel=Channel.PORTAL, ip="203.0.113.9")):
+        signin_record(user=world.trader_signer, username=world.trader_signer.username, succeeded=False)
+    flag = Flag.objects.create(
+        kind="brute_force", severity="medium", organization=world.trader, explanation="many failures",
+        first_seen_at=timezone.now(), last_seen_at=timezone.now(),
+    )  # fmt: skip
+    timeline = case_timeline(case_open(flags=[flag], actor=officer_in("investigator")))
+    failed = next(entry for entry in timeline if entry.what == "Failed sign-in")
+    assert (failed.topic, failed.who) == ("Sign-in", "not signed in, Portal")
+    assert "network 203.0.113.0/24" in failed.details
