@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import SignInEvent
 from audit.flag_kinds import flag_kind_label
 from audit.models import Action, AuditEvent, Case, CaseNote, Flag
-from officers.labels import person_name, refusal_label
+from officers.labels import choice_label, person_name, refusal_label
 from signatures.models import Declaration
 
 TIMELINE_LIMIT = 200
@@ -53,11 +53,16 @@ class TimelineEntry:
     this_case: bool = False
 
 
-def _label(choices, value) -> str:
-    try:
-        return str(choices(value).label)
-    except ValueError:
-        return str(value)
+# Reasons the system records as codes rather than a person's words.
+CODED_REASONS = {
+    Action.USER_SUSPENDED: {"inactivity": _("not used for a long time")},
+    Action.SIGNIN_REVIEW_REFUSED: {
+        "forged": _("the link was forged"),
+        "not_yours": _("the link was meant for someone else"),
+        "used": _("the link had already been used"),
+        "expired": _("the link had expired"),
+    },
+}
 
 
 def _details(event: AuditEvent, notes: dict[int, str]) -> list[str]:
@@ -67,7 +72,7 @@ def _details(event: AuditEvent, notes: dict[int, str]) -> list[str]:
     if topic == "declaration":
         details.append(
             gettext("Declaration %(number)s (%(kind)s)")
-            % {"number": data.get("number", ""), "kind": _label(Declaration.Kind, data.get("kind", ""))}
+            % {"number": data.get("number", ""), "kind": choice_label(Declaration.Kind, data.get("kind", ""))}
         )
         if data.get("agent_number"):
             details.append(gettext("agent number %(number)s") % {"number": data["agent_number"]})
@@ -79,13 +84,14 @@ def _details(event: AuditEvent, notes: dict[int, str]) -> list[str]:
     if data.get("kind") and topic == "flag":
         details.append(flag_kind_label(data["kind"]))
     if data.get("severity") in Flag.Severity.values:
-        details.append(_label(Flag.Severity, data["severity"]))
+        details.append(choice_label(Flag.Severity, data["severity"]))
     if data.get("outcome") in Case.Outcome.values:
-        details.append(_label(Case.Outcome, data["outcome"]))
+        details.append(choice_label(Case.Outcome, data["outcome"]))
     if data.get("number") and topic == "licence":
         details.append(gettext("licence %(number)s") % {"number": data["number"]})
     if isinstance(data.get("reason"), str) and data["reason"]:
-        details.append(gettext("Reason: %(reason)s") % {"reason": data["reason"]})
+        reason = CODED_REASONS.get(event.action, {}).get(data["reason"], data["reason"])
+        details.append(gettext("Reason: %(reason)s") % {"reason": reason})
     if data.get("note") in notes:
         details.append(gettext("Note: %(note)s") % {"note": notes[data["note"]]})
     return details
@@ -127,7 +133,7 @@ def case_timeline(case: Case, *, limit: int = TIMELINE_LIMIT) -> list[TimelineEn
         TimelineEntry(
             at=event.occurred_at,
             topic=str(TOPICS.get(event.action.split(".", 1)[0], OTHER_TOPIC)),
-            what=_label(Action, event.action),
+            what=choice_label(Action, event.action),
             who=person_name(event.actor) or _channel_or_system(event),
             details=_details(event, notes),
             this_case=event.target_type == "audit.case" and event.target_id == str(case.pk),
@@ -141,5 +147,6 @@ def _channel_or_system(event: AuditEvent) -> str:
     attempt is not pinned on the account it tried); anything else is the system's own work, even
     when it happened during someone's request (a flag raised while a broker filed)."""
     if event.action.startswith("signin.") and event.channel in SignInEvent.Channel.values:
-        return gettext("not signed in, %(channel)s") % {"channel": _label(SignInEvent.Channel, event.channel)}
+        channel = choice_label(SignInEvent.Channel, event.channel)
+        return gettext("not signed in, %(channel)s") % {"channel": channel}
     return gettext("the system")

@@ -8,6 +8,7 @@ from django.utils import timezone, translation
 
 from accounts.services.signins import signin_record
 from audit.models import Action, Flag
+from audit.services.events import audit_event_record
 from brokers.services.licences import licence_suspend
 from core.context import Channel, RequestContext, bound_context
 from officers.services.cases import case_note_add, case_open
@@ -134,3 +135,17 @@ def test_a_failed_sign_in_is_not_pinned_on_the_account_it_tried(world):
     failed = next(entry for entry in timeline if entry.what == "Failed sign-in")
     assert (failed.topic, failed.who) == ("Sign-in", "not signed in, Portal")
     assert "network 203.0.113.0/24" in failed.details
+
+
+def test_reasons_the_system_records_as_codes_read_as_words(world):
+    audit_event_record(
+        action=Action.USER_SUSPENDED, organization=world.trader, target=world.trader_signer,
+        data={"reason": "inactivity", "days": 90},
+    )  # fmt: skip
+    flag = Flag.objects.create(
+        kind="dormant_account", severity="low", organization=world.trader, explanation="long silence",
+        first_seen_at=timezone.now(), last_seen_at=timezone.now(),
+    )  # fmt: skip
+    timeline = case_timeline(case_open(flags=[flag], actor=officer_in("investigator")))
+    suspended = next(entry for entry in timeline if entry.what == "Account suspended")
+    assert suspended.details == ["Reason: not used for a long time"]
