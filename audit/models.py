@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from audit.flag_kinds import flag_kind_label
 from audit.verify_receipt import canonical_json
 
 
@@ -139,6 +140,7 @@ class Action(models.TextChoices):
     FLAG_RAISED = "flag.raised", _("Flag raised")
     FLAG_ANSWERED = "flag.answered", _("Flag answered")
     FLAG_RESOLVED = "flag.resolved", _("Flag resolved")
+    FLAG_ASSIGNED = "flag.assigned", _("Flag taken by an officer")
     SIGNIN_REVIEWED = "signin.reviewed", _("Risky sign-in answered by its user or owner")
     SIGNIN_REVIEW_REFUSED = "signin.review_refused", _("Forged, replayed or misdirected sign-in review link")
     RISK_RESPONSE = "risk.response", _("Automatic response to a risky sign-in")
@@ -382,6 +384,15 @@ class Flag(models.Model):
     first_seen_at = models.DateTimeField(_("first seen"))
     last_seen_at = models.DateTimeField(_("last seen"))
     outcome = models.CharField(_("outcome"), max_length=32, blank=True)
+    # The officer who took the flag from the queue, before (or without) a case.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assigned to"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_flags",
+    )
 
     class Meta:
         verbose_name = _("flag")
@@ -398,7 +409,11 @@ class Flag(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} ({self.severity})"
+        return f"{self.kind_label} ({self.get_severity_display()})"
+
+    @property
+    def kind_label(self) -> str:
+        return flag_kind_label(self.kind)
 
 
 class Case(models.Model):

@@ -354,7 +354,7 @@ class Authorization(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.trader_id} → {self.broker_id} ({self.status})"
+        return f"{self.trader_id} → {self.broker_id} ({self.get_status_display()})"
 
     @property
     def scopes(self) -> list[str]:
@@ -528,7 +528,7 @@ class OperationReport(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.broker_id} {self.period.label} ({self.status})"
+        return f"{self.broker_id} {self.period.label} ({self.get_status_display()})"
 
     @property
     def period(self) -> ReportPeriod:

@@ -87,6 +87,7 @@ AUDIT = {
     "note_empty",
     "outcome_invalid",
     "case_closed",
+    "flag_resolved",
 }
 
 BROKERS = {

@@ -8,13 +8,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts import selectors as account_selectors
-from accounts.models import SignInEvent
+from accounts.models import Organization, SignInEvent
 from audit import selectors as audit_selectors
+from audit.flag_kinds import flag_kind_label
+from audit.models import Flag
 from brokers import selectors as broker_selectors
+from brokers.models import BrokerLicence
 from officers.charts import day_series, horizontal_bars, stacked_bars
+from officers.labels import choice_label
 from signatures import selectors as signature_selectors
 
 DASHBOARD_DAYS = 30
@@ -67,12 +72,16 @@ def declarations_panel() -> Panel:
 
 def flags_panel() -> Panel:
     days = audit_selectors.dashboard_days(DASHBOARD_DAYS)
-    rows = audit_selectors.flags_per_day(since=days[0])
+    rows = [
+        (day, flag_kind_label(kind), choice_label(Flag.Severity, severity), count)
+        for day, kind, severity, count in audit_selectors.flags_per_day(since=days[0])
+    ]
     labels = [day.isoformat() for day in days]
     by_severity = day_series(
         labels, [(day.isoformat(), severity, count) for day, _k, severity, count in rows]
     )
-    ordered = {name: by_severity[name] for name in ("high", "medium", "low") if name in by_severity}
+    most_severe_first = [str(label) for label in reversed(Flag.Severity.labels)]
+    ordered = {name: by_severity[name] for name in most_severe_first if name in by_severity}
     return Panel(
         key="flags",
         title=gettext("Flags raised per day, by kind and severity (last %(days)s days)")
@@ -99,7 +108,7 @@ def open_flags_panel() -> Panel:
             [
                 row["organization__name"],
                 row["organization__tax_code"],
-                row["organization__kind"],
+                choice_label(Organization.Kind, row["organization__kind"]),
                 row["open"],
                 row["high"],
             ]
@@ -132,7 +141,7 @@ def reports_panel() -> Panel:
                 row["broker__name"],
                 row["broker__tax_code"],
                 row["broker__licence__number"],
-                row["broker__licence__status"],
+                choice_label(BrokerLicence.Status, row["broker__licence__status"]),
                 row["missing"],
                 row["late"],
                 row["last_missing"].isoformat() if row["last_missing"] else "",
@@ -177,12 +186,14 @@ def audit_panel() -> Panel:
     none = gettext("none yet")
     last_checkpoint = none
     if checkpoint:
-        last_checkpoint = (
-            f"#{checkpoint.sequence}: {checkpoint.tree_size} events, {checkpoint.issued_at:%Y-%m-%d %H:%M}"
-        )
+        last_checkpoint = gettext("#%(sequence)s: %(events)s events, %(time)s") % {
+            "sequence": checkpoint.sequence,
+            "events": checkpoint.tree_size,
+            "time": f"{timezone.localtime(checkpoint.issued_at):%d/%m/%Y %H:%M}",
+        }
     verified_at = result = none
     if verification:
-        verified_at = f"{verification.occurred_at:%Y-%m-%d %H:%M}"
+        verified_at = f"{timezone.localtime(verification.occurred_at):%d/%m/%Y %H:%M}"
         result = (
             gettext("OK")
             if verification.data.get("ok")

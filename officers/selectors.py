@@ -1,10 +1,13 @@
-"""Reads of the officers' app: who may investigate, and the compliance classification's signals."""
+"""Reads of the officers' app: who may investigate, the work queue's order, and the compliance
+classification's signals."""
 
 from __future__ import annotations
 
 import datetime
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Case as Choose
+from django.db.models import Count, F, IntegerField, Max, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce
 
 from accounts.models import User
 from audit.models import Case, Flag
@@ -27,6 +30,38 @@ def investigators() -> QuerySet[User]:
         .distinct()
         .order_by("username")
     )
+
+
+def severity_rank(field: str = "severity") -> Choose:
+    """``Flag.SEVERITY_RANK`` in SQL: severities are stored as words, whose alphabetical order is
+    no use for sorting."""
+    return Choose(
+        *(When(**{field: severity}, then=Value(rank)) for severity, rank in Flag.SEVERITY_RANK.items()),
+        output_field=IntegerField(),
+    )
+
+
+# Unresolved before resolved, then the most severe, and within one severity the longest waiting
+# first, so an old high-severity finding is never buried under new low ones.
+FLAG_QUEUE_ORDER = ("done", "-severity_rank", "first_seen_at", "id")
+CASE_QUEUE_ORDER = ("done", "-severity_rank", "opened_at", "id")
+
+
+def flag_queue(flags: QuerySet[Flag]) -> QuerySet[Flag]:
+    """Flags as a work queue (``FLAG_QUEUE_ORDER``), with the ``severity_rank`` filters use."""
+    return flags.annotate(
+        severity_rank=severity_rank(),
+        done=Choose(When(status=Flag.Status.RESOLVED, then=Value(1)), default=Value(0)),
+    ).order_by(*FLAG_QUEUE_ORDER)
+
+
+def case_queue(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Cases as a work queue (``CASE_QUEUE_ORDER``): a case is as severe as its most severe flag
+    (a case without flags ranks lowest)."""
+    return cases.annotate(
+        severity_rank=Coalesce(Max(severity_rank("flags__severity")), Value(-1)),
+        done=Choose(When(status=Case.Status.CLOSED, then=Value(1)), default=Value(0)),
+    ).order_by(*CASE_QUEUE_ORDER)
 
 
 def compliance_signals(*, organization_ids: list[int], since: datetime.datetime) -> dict[int, dict[str, int]]:

@@ -12,10 +12,11 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from core.pagination import UncountedPage
+from officers.labels import refusal_label
 from officers.site import officer_site, officer_view_record, require_perm
 from signatures import selectors
 from signatures.forms import SignatureSearchForm
-from signatures.models import SignatureRecord
+from signatures.models import Declaration, SignatureRecord
 
 SEARCH_LIMIT = 500  # rows in a CSV export
 # Rows on a page, newest first, with "older" and "newer" links: a page of 100 took a worker
@@ -30,12 +31,15 @@ CSV_COLUMNS = (
 
 def _hit_row(record, event_id: str | None) -> dict:
     """One search hit (a row of ``selectors.signature_search``) as the page and the CSV show it."""
-    full_name = f"{record.signer__first_name} {record.signer__last_name}".strip()  # User.get_full_name
+    # Family name first, as Vietnamese names are written.
+    full_name = f"{record.signer__last_name} {record.signer__first_name}".strip()
     return {
         "record": record,
         "record_url": reverse("officers:signatures_signaturerecord_change", args=[record.pk]),
         "declaration": record.declaration_number,
-        "kind": record.declaration_kind,
+        "kind": Declaration.Kind(record.declaration_kind).label
+        if record.declaration_kind in Declaration.Kind.values
+        else record.declaration_kind,
         "time": record.created_at,
         "signer": f"{full_name} ({record.signer__username})",
         "organization": f"{record.signer_organization__name} ({record.signer_organization__tax_code})",
@@ -50,7 +54,7 @@ def _hit_row(record, event_id: str | None) -> dict:
             else record.certificate_fingerprint
         ),
         "outcome": SignatureRecord.Outcome(record.outcome).label
-        + (f" ({record.reason_code})" if record.reason_code else ""),
+        + (f": {refusal_label(record.reason_code)}" if record.reason_code else ""),
         "receipt": reverse("officers:receipt", args=[event_id]) if event_id else "",
     }
 

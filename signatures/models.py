@@ -355,7 +355,7 @@ class SignatureRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.declaration_number}: {self.outcome}"
+        return f"{self.declaration_number}: {self.get_outcome_display()}"
 
 
 class IdempotencyRecord(models.Model):

@@ -333,7 +333,7 @@ class SignInEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.outcome} {self.occurred_at:%Y-%m-%d %H:%M}"
+        return f"{self.get_outcome_display()} {self.occurred_at:%Y-%m-%d %H:%M}"
 
     @property
     def risk_severity(self) -> str:
@@ -562,7 +562,7 @@ class StaffInvitation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.email} → {self.organization_id} ({self.role})"
+        return f"{self.email} → {self.organization_id} ({self.get_role_display()})"
 
 
 # The second factor's models live beside these; imported here so the app registry loads them.

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Organization, SignInEvent, User
 from accounts.services.organizations import organization_verify
 from officers.actions import ActionsModelAdmin, ConfirmForm, ObjectAction, ReasonForm
+from officers.labels import channel_label, person_name
 from officers.policies import reason_text
 from officers.services import compliance, decisions
 from officers.site import OfficerModelAdmin, officer_site
@@ -19,11 +20,15 @@ from officers.site import OfficerModelAdmin, officer_site
 @admin.register(User, site=officer_site)
 class UserAdmin(OfficerModelAdmin):
     personal_data = True
-    list_display = ("username", "first_name", "last_name", "organization", "role", "is_active", "last_login")
+    list_display = ("username", "full_name", "organization", "role", "is_active", "last_login")
     list_filter = ("role", "is_active")
     search_fields = ("username", "first_name", "last_name", "email", "organization__tax_code")
     list_select_related = ("organization",)
     exclude = ("password", "user_permissions")
+
+    @admin.display(description=_("full name"), ordering="last_name")
+    def full_name(self, obj) -> str:
+        return person_name(obj)
 
 
 @admin.register(SignInEvent, site=officer_site)
@@ -140,7 +145,7 @@ class OrganizationAdmin(ActionsModelAdmin):
 
     @admin.display(description=_("suggested channel"))
     def channel(self, obj) -> str:
-        return obj.suggested_channel
+        return channel_label(obj.suggested_channel)
 
     @admin.display(description=_("classification reasons"))
     def reasons(self, obj) -> str:

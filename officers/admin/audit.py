@@ -3,13 +3,11 @@ flags into cases calls ``officers.services.cases``."""
 
 from __future__ import annotations
 
-import datetime
-
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -18,17 +16,34 @@ from accounts.models import User
 from audit import selectors as audit_selectors
 from audit.models import AuditCheckpoint, Case, CaseNote, Flag
 from audit.selectors import AuditNotSealed, audit_event_for_reader, audit_receipt_build
+from core.errors import ApplicationError
 from officers import selectors
-from officers.actions import ActionsModelAdmin, ObjectAction, bulk_action_form
-from officers.services.cases import case_assign, case_close, case_flags_add, case_note_add, case_open
+from officers.actions import ActionsModelAdmin, ConfirmForm, ObjectAction, bulk_action_form
+from officers.admin.filters import (
+    AgeFilter,
+    AssigneeFilter,
+    CaseAgeFilter,
+    CaseSeverityFilter,
+    FlagKindFilter,
+)
+from officers.labels import person_name
+from officers.services.cases import (
+    case_assign,
+    case_close,
+    case_flags_add,
+    case_note_add,
+    case_open,
+    flags_assign,
+)
 from officers.site import OfficerModelAdmin, officer_site, require_perm
+from officers.timeline import case_timeline
 
 _INVESTIGATE = "audit.change_case"
 
 
 class AssigneeField(forms.ModelChoiceField):
     def label_from_instance(self, obj) -> str:
-        return f"{obj.get_full_name() or obj.username} ({obj.username})"
+        return f"{person_name(obj)} ({obj.username})"
 
 
 class CaseOpenForm(forms.Form):
@@ -73,60 +88,81 @@ class CloseForm(NoteForm):
     field_order = ("outcome", "text")
 
 
-class AgeFilter(admin.SimpleListFilter):
-    title = _("age")
-    parameter_name = "age"
+class QueueMixin:
+    """What flags and cases share as a work queue: "assign to me" and names in place of codes."""
 
-    def lookups(self, request, model_admin):
-        return [
-            ("day", _("seen in the last 24 hours")),
-            ("week", _("seen in the last 7 days")),
-            ("stale", _("first seen over 7 days ago")),
-            ("old", _("first seen over 30 days ago")),
-        ]
-
-    def queryset(self, request, queryset):
-        now = timezone.now()
-        match self.value():
-            case "day":
-                return queryset.filter(last_seen_at__gte=now - datetime.timedelta(days=1))
-            case "week":
-                return queryset.filter(last_seen_at__gte=now - datetime.timedelta(days=7))
-            case "stale":
-                return queryset.filter(first_seen_at__lt=now - datetime.timedelta(days=7))
-            case "old":
-                return queryset.filter(first_seen_at__lt=now - datetime.timedelta(days=30))
-        return queryset
-
-
-class InvestigateMixin:
     def has_investigate_permission(self, request) -> bool:
         return request.user.has_perm(_INVESTIGATE)
 
+    @admin.display(description=_("assigned to"), ordering="assignee__last_name")
+    def assigned_to(self, obj) -> str:
+        return person_name(obj.assignee) or "—"
+
+
+def _flag_is_unresolved(flag) -> bool:
+    return flag.status != Flag.Status.RESOLVED
+
 
 @admin.register(Flag, site=officer_site)
-class FlagAdmin(InvestigateMixin, OfficerModelAdmin):
-    """The queue: filter by severity, kind, status, enterprise and age; select flags to open a case."""
+class FlagAdmin(QueueMixin, ActionsModelAdmin):
+    """The queue, oldest high-severity first (``selectors.flag_queue``): filter by status,
+    severity, kind, age, assignee and enterprise; take flags, or select them to open a case."""
 
-    list_display = ("id", "kind", "severity", "status", "organization", "user", "count", "first_seen_at",
-                    "last_seen_at", "in_case")  # fmt: skip
+    list_display = ("id", "kind_label", "severity", "status", "organization", "user", "assigned_to", "count",
+                    "first_seen_at", "last_seen_at", "in_case")  # fmt: skip
+    list_display_links = ("id", "kind_label")
     list_filter = (
         "status",
         "severity",
-        "kind",
+        FlagKindFilter,
         AgeFilter,
+        AssigneeFilter,
         ("organization", admin.RelatedOnlyFieldListFilter),
     )
     search_fields = ("kind", "organization__name", "organization__tax_code", "user__username")
-    list_select_related = ("organization", "user")
-    actions = ("open_case", "add_to_case")
+    list_select_related = ("organization", "user", "assignee")
+    fields = ("kind_label", "severity", "status", "organization", "user", "assigned_to", "explanation",
+              "evidence", "count", "first_seen_at", "last_seen_at", "outcome_label")  # fmt: skip
+    readonly_fields = fields
+    actions = ("assign_to_me", "open_case", "add_to_case")
+    object_actions = (
+        ObjectAction(
+            "take",
+            _("Assign to me"),
+            _INVESTIGATE,
+            lambda flag, actor, data: flags_assign(flags=[flag], assignee=actor, actor=actor),
+            form_class=ConfirmForm,
+            available=_flag_is_unresolved,
+            explanation=_("The flag is yours to work: colleagues see your name on it in the queue."),
+        ),
+    )
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("cases")
+        return selectors.flag_queue(Flag.objects.all()).prefetch_related("cases")
+
+    def get_ordering(self, request):
+        return selectors.FLAG_QUEUE_ORDER
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, obj) -> str:
+        return obj.kind_label
+
+    @admin.display(description=_("outcome"))
+    def outcome_label(self, obj) -> str:
+        return str(Case.Outcome(obj.outcome).label) if obj.outcome in Case.Outcome.values else "—"
 
     @admin.display(description=_("open case"))
     def in_case(self, obj) -> str:
         return ", ".join(f"#{case.pk}" for case in obj.cases.all() if case.status == Case.Status.OPEN) or "—"
+
+    @admin.action(description=_("Assign the selected flags to me"), permissions=["investigate"])
+    def assign_to_me(self, request, queryset):
+        try:
+            flags_assign(flags=list(queryset), assignee=request.user, actor=request.user)
+        except ApplicationError as error:
+            self.message_user(request, str(error.detail), level=messages.ERROR)
+        else:
+            self.message_user(request, gettext("The selected flags are assigned to you."))
 
     @admin.action(description=_("Open a case with the selected flags"), permissions=["investigate"])
     def open_case(self, request, queryset):
@@ -174,16 +210,30 @@ def _is_open(case) -> bool:
 
 
 @admin.register(Case, site=officer_site)
-class CaseAdmin(InvestigateMixin, ActionsModelAdmin):
-    list_display = ("id", "title", "organization", "assignee", "status", "outcome", "opened_at", "closed_at")
-    list_filter = ("status", "outcome", ("assignee", admin.RelatedOnlyFieldListFilter))
+class CaseAdmin(QueueMixin, ActionsModelAdmin):
+    """Open cases first, the most severe (by their flags) and the oldest first; a case's page shows
+    its flags, notes and the timeline of the enterprise concerned (``officers.timeline``)."""
+
+    list_display = ("id", "title", "organization", "severity", "assigned_to", "status", "outcome",
+                    "opened_at", "closed_at")  # fmt: skip
+    list_filter = ("status", CaseSeverityFilter, CaseAgeFilter, AssigneeFilter, "outcome")
     search_fields = ("title", "organization__name", "organization__tax_code")
     list_select_related = ("organization", "assignee")
-    readonly_fields = ("flag_links",)
-    exclude = ("flags",)
+    fields = ("title", "organization", "assigned_to", "status", "outcome", "opened_by", "opened_at",
+              "closed_at", "flag_links")  # fmt: skip
+    readonly_fields = fields
     inlines = (CaseNoteInline,)
-    actions = ("assign_cases", "close_cases")
+    change_form_template = "officers/case_form.html"
+    actions = ("assign_to_me", "assign_cases", "close_cases")
     object_actions = (
+        ObjectAction(
+            "take",
+            _("Assign to me"),
+            _INVESTIGATE,
+            lambda case, actor, data: case_assign(case=case, assignee=actor, actor=actor),
+            form_class=ConfirmForm,
+            available=_is_open,
+        ),
         ObjectAction(
             "assign",
             _("Assign"),
@@ -212,16 +262,51 @@ class CaseAdmin(InvestigateMixin, ActionsModelAdmin):
         ),
     )
 
+    def get_queryset(self, request):
+        return selectors.case_queue(Case.objects.all())
+
+    def get_ordering(self, request):
+        return selectors.CASE_QUEUE_ORDER
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        case = self.get_object(request, admin.utils.unquote(object_id))
+        extra_context = dict(extra_context or {})
+        if case is not None:
+            extra_context["timeline"] = case_timeline(case)
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @admin.display(description=_("severity"), ordering="severity_rank")
+    def severity(self, obj) -> str:
+        ranked = {rank: severity for severity, rank in Flag.SEVERITY_RANK.items()}
+        severity = ranked.get(getattr(obj, "severity_rank", None))
+        return str(severity.label) if severity else "—"
+
     @admin.display(description=_("flags"))
     def flag_links(self, obj) -> str:
         return format_html_join(
             ", ",
             '<a href="{}">#{} {} ({})</a>',
             (
-                (reverse("officers:audit_flag_change", args=[flag.pk]), flag.pk, flag.kind, flag.severity)
+                (
+                    reverse("officers:audit_flag_change", args=[flag.pk]),
+                    flag.pk,
+                    flag.kind_label,
+                    flag.get_severity_display(),
+                )
                 for flag in obj.flags.all()
             ),
         )
+
+    @admin.action(description=_("Assign the selected cases to me"), permissions=["investigate"])
+    def assign_to_me(self, request, queryset):
+        try:
+            with transaction.atomic():
+                for case in queryset:
+                    case_assign(case=case, assignee=request.user, actor=request.user)
+        except ApplicationError as error:
+            self.message_user(request, str(error.detail), level=messages.ERROR)
+        else:
+            self.message_user(request, gettext("The selected cases are assigned to you."))
 
     @admin.action(description=_("Assign the selected cases"), permissions=["investigate"])
     def assign_cases(self, request, queryset):

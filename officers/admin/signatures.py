@@ -12,9 +12,13 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import SignInEvent
+from brokers.models import Authorization
 from core.errors import ApplicationError
 from officers import who_signed
 from officers.actions import ActionsModelAdmin, ConfirmForm, ObjectAction
+from officers.admin.filters import SigningChannelFilter
+from officers.labels import choice_label, refusal_label
 from officers.site import OfficerModelAdmin, officer_site, require_perm
 from signatures.forms import CrlUploadForm, IssuerUploadForm
 from signatures.models import (
@@ -122,20 +126,30 @@ class CertificateAdmin(ActionsModelAdmin):
     )
 
 
+class CodesInWordsMixin:
+    """A signature's plain-text codes (no model choices: they are copied from the request as they
+    came) shown by their labels."""
+
+    @admin.display(description=_("representation"))
+    def representation_label(self, obj) -> str:
+        return choice_label(Authorization.Representation, obj.representation) or "—"
+
+
 @admin.register(Declaration, site=officer_site)
-class DeclarationAdmin(OfficerModelAdmin):
+class DeclarationAdmin(CodesInWordsMixin, OfficerModelAdmin):
     list_display = ("number", "trader", "kind", "created_at")
     list_filter = ("kind",)
     search_fields = ("number", "trader__tax_code")
     list_select_related = ("trader",)
-    exclude = ("document",)
+    exclude = ("document", "representation")
+    readonly_fields = ("representation_label",)
 
     def organization_of(self, obj):
         return obj.trader
 
 
 @admin.register(SignatureRecord, site=officer_site)
-class SignatureRecordAdmin(OfficerModelAdmin):
+class SignatureRecordAdmin(CodesInWordsMixin, OfficerModelAdmin):
     personal_data = True
     list_display = (
         "declaration_number",
@@ -145,13 +159,26 @@ class SignatureRecordAdmin(OfficerModelAdmin):
         "outcome",
         "created_at",
     )
-    list_filter = ("outcome", "channel")
+    list_filter = ("outcome", SigningChannelFilter)
     search_fields = ("declaration_number", "trader_tax_code", "agent_number", "certificate_fingerprint")
     list_select_related = ("signer", "signer_organization")
-    exclude = ("signature",)
+    exclude = ("signature", "reason_code", "declaration_kind", "representation", "channel")
+    readonly_fields = ("kind_label", "representation_label", "channel_label", "refusal")
 
     def organization_of(self, obj):
         return obj.trader
+
+    @admin.display(description=_("kind"))
+    def kind_label(self, obj) -> str:
+        return choice_label(Declaration.Kind, obj.declaration_kind)
+
+    @admin.display(description=_("channel"))
+    def channel_label(self, obj) -> str:
+        return choice_label(SignInEvent.Channel, obj.channel)
+
+    @admin.display(description=_("reason"))
+    def refusal(self, obj) -> str:
+        return refusal_label(obj.reason_code) if obj.reason_code else "—"
 
 
 @admin.register(AbuseReport, site=officer_site)

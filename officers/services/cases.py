@@ -9,6 +9,7 @@ from django.utils.translation import gettext
 
 from accounts.models import Notification, User
 from accounts.services.notifications import notification_send
+from audit.flag_kinds import flag_kind_label
 from audit.models import Action, Case, CaseNote, Flag
 from audit.services.events import audit_event_record
 from core.errors import ApplicationError
@@ -52,7 +53,8 @@ def case_open(
     organizations = {flag.organization_id for flag in flags}
     organization = flags[0].organization if len(organizations) == 1 else None
     case = Case.objects.create(
-        title=(title or "").strip()[:200] or ", ".join(sorted({flag.kind for flag in flags}))[:200],
+        title=(title or "").strip()[:200]
+        or ", ".join(sorted({flag_kind_label(f.kind) for f in flags}))[:200],
         organization=organization,
         assignee=assignee,
         opened_by=actor,
@@ -86,6 +88,39 @@ def case_assign(*, case: Case, assignee: User, actor: User) -> Case:
     case.save(update_fields=["assignee"])
     _case_event(case, Action.CASE_UPDATED, actor, change="assigned", assignee=assignee.pk)
     return case
+
+
+@transaction.atomic
+def flags_assign(*, flags: list[Flag], assignee: User, actor: User) -> list[Flag]:
+    """Give queued flags to an investigating officer ("assign to me" is ``assignee=actor``), so two
+    officers do not work the same finding. Resolved flags are refused: there is nothing left to
+    do. Records ``flag.assigned`` per flag whose assignee changes. Raises ``ApplicationError``:
+    ``not_investigator``, ``no_flags``, ``flag_resolved``."""
+    _require_investigator(actor, gettext("You"))
+    _require_investigator(assignee, assignee.get_username())
+    flags = list(Flag.objects.select_for_update().filter(pk__in=[flag.pk for flag in flags]).order_by("pk"))
+    if not flags:
+        raise ApplicationError(gettext("Choose at least one flag."), code="no_flags")
+    resolved = [flag.pk for flag in flags if flag.status == Flag.Status.RESOLVED]
+    if resolved:
+        raise ApplicationError(
+            gettext("Flags already resolved: %(ids)s.") % {"ids": ", ".join(map(str, resolved))},
+            code="flag_resolved",
+        )
+    for flag in flags:
+        if flag.assignee_id == assignee.pk:
+            continue
+        previous = flag.assignee_id
+        flag.assignee = assignee
+        flag.save(update_fields=["assignee"])
+        audit_event_record(
+            action=Action.FLAG_ASSIGNED,
+            actor=actor,
+            organization=flag.organization,
+            target=flag,
+            data={"assignee": assignee.pk, "previous": previous},
+        )
+    return flags
 
 
 @transaction.atomic

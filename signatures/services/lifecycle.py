@@ -64,8 +64,13 @@ def certificate_status_set(
     certificate.suspended_by = suspended_by
     certificate.status_changed_at = _now()
     certificate.save(update_fields=["status", "status_reason", "suspended_by", "status_changed_at"])
+    # The reason goes into the trail too: a case's timeline reads why, not only what.
     audit_event_record(
-        action=action, actor=actor, organization=certificate.organization, target=certificate, data=data
+        action=action,
+        actor=actor,
+        organization=certificate.organization,
+        target=certificate,
+        data={**data, "reason": reason[:500]} if reason else data,
     )
     certificate_managers_tell(certificate, _NOTICE_OF_STATUS[status])
     return certificate

@@ -89,4 +89,7 @@ def test_seed_demo_gives_the_officer_console_something_to_show(settings):
     page = client.get("/officers/")
     assert page.status_code == 200
     flags = next(p for p in page.context["panels"] if p.key == "flags")
-    assert {row[1] for row in flags.rows} == {"foreign_party_device", "certificate_foreign_use"}
+    assert {row[1] for row in flags.rows} == {
+        "Device or network used by another enterprise",
+        "Certificate used outside its enterprise",
+    }

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from audit.models import Flag
+from officers.services.cases import case_open
 from tests.officers.helpers import officer_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -15,7 +17,8 @@ PORTAL = [
     "/accounts/notifications/", "/accounts/staff/", "/certificates/", "/certificates/upload/",
     "/declarations/", "/brokers/mandates/", "/brokers/api-keys/",
 ]  # fmt: skip
-CONSOLE = ["/officers/", "/officers/audit/flag/", "/officers/accounts/organization/", "/officers/who-signed/"]
+CONSOLE = ["/officers/", "/officers/audit/flag/", "/officers/audit/case/", "/officers/accounts/organization/",
+           "/officers/who-signed/"]  # fmt: skip
 
 
 def test_the_pages_the_console_and_the_api_docs_keep_to_the_policy(journey, world):
@@ -29,7 +32,10 @@ def test_the_pages_the_console_and_the_api_docs_keep_to_the_policy(journey, worl
         response = owner.page.goto(owner.base + path)
         assert response.status == 200, path
     officer = journey("officer")
-    officer.sign_in(officer_in("administrator"), console=True)
-    for path in CONSOLE:
+    administrator = officer_in("administrator")
+    officer.sign_in(administrator, console=True)
+    world.sign(world.broker_agent, world.trader_key)  # refused and flagged: a case with a timeline
+    case = case_open(flags=list(Flag.objects.all()), actor=administrator)
+    for path in [*CONSOLE, f"/officers/audit/case/{case.pk}/change/"]:
         response = officer.page.goto(officer.base + path)
         assert response.status == 200, path

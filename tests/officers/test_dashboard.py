@@ -6,15 +6,17 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+from pathlib import Path
 
 import pytest
+from django.contrib.staticfiles import finders
 from django.utils import timezone, translation
 
-from accounts.models import SignInEvent
+from accounts.models import Organization, SignInEvent
 from audit.models import Action, Flag
 from audit.services.events import audit_event_record
 from audit.services.sealing import audit_seal
-from brokers.models import OperationReport
+from brokers.models import BrokerLicence, OperationReport
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +57,8 @@ def test_the_dashboard_shows_real_numbers(world, console, settings):
     assert sorted(row[1:] for row in declarations.rows) == [["broker", 2], ["trader's own staff", 1]]
 
     flags = panel(response, "flags")
-    assert [today, "certificate_foreign_use", "high", 1] in flags.rows
+    # The kind and severity by their names, never the stored codes.
+    assert [today, "Certificate used outside its enterprise", "High", 1] in flags.rows
     open_flags = panel(response, "open-flags")
     assert open_flags.rows[0][1] == world.trader.tax_code and open_flags.rows[0][3] >= 1
 
@@ -82,6 +85,48 @@ def test_each_panel_downloads_as_csv(world, console):
     assert rows[0] == ["day", "signed by", "declarations"]
     assert rows[1][1:] == ["trader's own staff", "1"]
     assert client.get("/officers/dashboard/nothing.csv").status_code == 404
+
+
+def test_the_csv_names_codes_in_the_readers_language(world, console):
+    world.sign(world.broker_agent, world.trader_key)  # refused and flagged: certificate_foreign_use
+    OperationReport.objects.create(
+        broker=world.broker, period_start=datetime.date(2026, 1, 1), period_end=datetime.date(2026, 3, 31),
+        due_on=datetime.date(2026, 4, 15), status="missing",
+    )  # fmt: skip
+    client = console("viewer")
+
+    def download(key: str, language: str) -> list[list[str]]:
+        response = client.get(f"/officers/dashboard/{key}.csv", HTTP_ACCEPT_LANGUAGE=language)
+        assert response.status_code == 200
+        assert response["Content-Disposition"] == f'attachment; filename="{key}.csv"'
+        return list(csv.reader(io.StringIO(response.content.decode())))
+
+    today = timezone.localdate().isoformat()
+    assert download("flags", "en") == [
+        ["day", "kind", "severity", "flags"],
+        [today, "Certificate used outside its enterprise", "High", "1"],
+    ]
+    kind_vi = "Chứng thư số bị sử dụng ngoài doanh nghiệp sở hữu"
+    assert download("flags", "vi")[1] == [today, kind_vi, "Cao", "1"]
+    open_flags = download("open-flags", "en")
+    assert open_flags[0] == ["enterprise", "tax code", "kind", "open flags", "high severity"]
+    assert open_flags[1] == [world.trader.name, world.trader.tax_code, "Trader", "1", "1"]
+    with translation.override("vi"):
+        trader_vi = str(Organization.Kind.TRADER.label)
+        active_vi = str(BrokerLicence.Status.ACTIVE.label)
+    assert download("open-flags", "vi")[1][2] == trader_vi != "trader"
+    reports = download("missing-reports", "vi")
+    licence = world.broker.licence
+    assert reports[1][:4] == [world.broker.name, world.broker.tax_code, licence.number, active_vi]
+    assert reports[1][4:] == ["1", "0", "2026-01-01"]
+
+
+def test_the_dashboard_uses_the_page_width(console):
+    page = console("viewer").get("/officers/").content.decode()
+    assert 'class="dashboard-grid"' in page
+    css = Path(finders.find("officers/console.css")).read_text()
+    assert ".dashboard #content { width: auto; max-width: none; }" in css
+    assert "grid-template-columns: repeat(auto-fit" in css
 
 
 def test_chart_labels_are_escaped(console, trader):

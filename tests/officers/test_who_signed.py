@@ -69,6 +69,13 @@ def test_refused_attempts_are_found_too(world, console):
     response = console("investigator").get(URL, {"tax_code": world.trader.tax_code})
     outcomes = [hit["record"].outcome for hit in response.context["hits"]]
     assert outcomes == ["rejected"] and response.context["hits"][0]["record"].pk == record.pk
+    # Why, in words rather than the stored code; the signer family name first.
+    hit = response.context["hits"][0]
+    assert hit["outcome"] == "Refused: a certificate of another enterprise"
+    agent = world.broker_agent
+    assert hit["signer"] == f"{agent.last_name} {agent.first_name} ({agent.username})"
+    page = console("viewer").get(f"/officers/signatures/signaturerecord/{record.pk}/change/").content.decode()
+    assert "a certificate of another enterprise" in page and "certificate_foreign_use" not in page
 
 
 def test_a_date_range_outside_the_signature_finds_nothing(world, console):
@@ -168,7 +175,7 @@ def test_each_row_shows_escaped_values_local_time_and_its_links(world, console, 
     row = page[page.index("<tbody>") : page.index("</tbody>")]
     assert "<b>" not in row and "Đại lý &lt;b&gt;&quot;Hải &amp; Cảng&quot;&lt;/b&gt;" in row
     assert "<script>" not in row and "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in row
-    assert f'<a href="/officers/signatures/signaturerecord/{record.pk}/change/">557</a> (import)' in row
+    assert f'<a href="/officers/signatures/signaturerecord/{record.pk}/change/">557</a> (Import)' in row
     with translation.override("en"):
         shown = dateformat.format(localtime(record.created_at), "N j, Y, P")
     assert f"<td>{shown}</td>" in row, "the officer's local time, in the page's language"
