@@ -150,6 +150,9 @@ def signin_review_answer(*, token: str, answer: str, actor: User | None) -> Sign
         with transaction.atomic():
             error = _review_refused(reason="used", actor=actor, review=review)
         raise error
+    # The answer was written with a conditional update, not through this instance: read it back
+    # so that the caller shows the confirmation of the answer actually given.
+    review.refresh_from_db(fields=["answer", "answered_at", "answered_by"])
     return review
 
 

@@ -224,3 +224,28 @@ def test_repeated_attempts_count_on_the_open_flag_and_ask_once(settings, trader_
     assert SignInReview.objects.count() == 2  # the user and the owner, once
     assert Notification.objects.filter(kind="risk_response").count() == 1
     assert AuditEvent.objects.filter(action="risk.response").count() == 4  # but each time protected
+
+
+def test_the_confirmation_page_tells_of_the_answer_given(evaluated, trader_signer, trader_owner):
+    """Each answer's page says what that answer did: "this was me" never reads as a misuse report,
+    and "this was not me" never as a confirmation."""
+    mine = signed_in("trader.signer").post(
+        url(review_of(trader_signer)), {"answer": "me"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert mine.status_code == 200
+    assert b"this sign-in was yours" in mine.content
+    assert b"We reported the misuse" not in mine.content
+
+
+def test_the_confirmation_page_of_not_me_tells_of_the_report(evaluated, trader_signer, trader_owner):
+    response = Client().post(url(review_of(trader_owner)), {"answer": "not_me"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert b"We reported the misuse" in response.content
+    assert b"this sign-in was yours" not in response.content
+
+
+def test_the_answer_returned_is_the_one_stored(evaluated, trader_signer):
+    review = review_of(trader_signer)
+    answered = signin_review_answer(token=signin_review_token(review), answer="me", actor=trader_signer)
+    assert (answered.answer, answered.answered_by) == ("me", trader_signer)
+    assert answered.answered_at is not None
