@@ -22,6 +22,7 @@ urlpatterns = [
     path("staff/invite/", views.staff_invite, name="staff_invite"),
     path("staff/invitations/<int:pk>/cancel/", views.staff_invitation_cancel, name="staff_invitation_cancel"),
     path("staff/<int:pk>/", views.staff_member, name="staff_member"),
+    path("staff/<int:pk>/deactivate/", views.staff_deactivate, name="staff_deactivate"),
     path("invitation/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("register/", views.register, name="register"),
     path("register/done/", views.register_done, name="register_done"),

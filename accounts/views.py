@@ -8,7 +8,6 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
@@ -27,6 +26,7 @@ from accounts.forms import (
     STRENGTH_CONTEXT_FIELDS,
     ContactForm,
     InvitationAcceptForm,
+    LoginForm,
     MfaCodeForm,
     PasswordChangeForm,
     ReauthenticationForm,
@@ -89,7 +89,7 @@ def login(request):
     next_url = _safe_next(request)
     if request.user.is_authenticated:
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
-    form = AuthenticationForm(request, data=request.POST or None)
+    form = LoginForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
         if mfa_enabled(user):
@@ -429,24 +429,23 @@ def staff_invitation_cancel(request, pk: int):
 @reauthentication_required
 @require_http_methods(["GET", "POST"])
 def staff_member(request, pk: int):
-    """One person of the enterprise: change their role, deactivate or reactivate them."""
+    """One person of the enterprise: change their role or reactivate them here; deactivating has
+    its own page (``staff_deactivate``), which says what will happen first."""
     _require_manager(request)
     member = selectors.staff_member(viewer=request.user, pk=pk)
     if member is None:
         raise Http404
     roles = _grantable_roles(request.user)
-    form = RoleForm(request.POST or None, roles=roles, initial={"role": member.role})
+    action = request.POST.get("action")
+    # Bound only for its own action, so that another action's POST shows no role error.
+    form = RoleForm(request.POST if action == "role" else None, roles=roles, initial={"role": member.role})
     if request.method == "POST":
-        action = request.POST.get("action")
         try:
             if action == "role" and form.is_valid():
                 staff_services.member_role_change(
                     member=member, role=form.cleaned_data["role"], actor=request.user
                 )
                 messages.success(request, _("The role was changed."))
-            elif action == "deactivate":
-                staff_services.member_deactivate(member=member, actor=request.user)
-                messages.success(request, _("The account was deactivated and its sessions ended."))
             elif action == "reactivate":
                 user_reactivate(user=member, actor=request.user)
                 messages.success(request, _("The account was reactivated."))
@@ -460,6 +459,28 @@ def staff_member(request, pk: int):
             return render(request, "accounts/staff_member.html", context, status=error.status_code)
         return redirect("staff_member", pk=member.pk)
     return render(request, "accounts/staff_member.html", {"member": member, "form": form})
+
+
+@login_required
+@reauthentication_required
+@require_http_methods(["GET", "POST"])
+def staff_deactivate(request, pk: int):
+    """Deactivate one person: the GET page says what will happen, its POST does it."""
+    _require_manager(request)
+    member = selectors.staff_member(viewer=request.user, pk=pk)
+    if member is None or not member.is_active:
+        raise Http404
+    if request.method == "POST":
+        try:
+            staff_services.member_deactivate(member=member, actor=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.detail)
+            return render(
+                request, "accounts/staff_deactivate.html", {"member": member}, status=error.status_code
+            )
+        messages.success(request, _("The account was deactivated and its sessions ended."))
+        return redirect("staff_member", pk=member.pk)
+    return render(request, "accounts/staff_deactivate.html", {"member": member})
 
 
 @sensitive_post_parameters("password1", "password2")

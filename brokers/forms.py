@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from brokers.models import Authorization, OrganizationAPIKey
+from core.forms import DayField
 from core.text import validate_visible_text
 
 
@@ -26,8 +27,8 @@ class MandateForm(forms.Form):
     contract_number = forms.CharField(
         label=_("Contract number"), max_length=64, validators=[validate_visible_text]
     )
-    valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = DayField(label=_("Valid from"))
+    valid_until = DayField(label=_("Valid until"))
 
     def clean(self):
         cleaned = super().clean()
@@ -54,10 +55,9 @@ class GrantForm(MandateForm):
 
 class InviteForm(MandateForm):
     trader_tax_code = forms.CharField(label=_("Trader's tax code"), max_length=20)
-    trader_registered_on = forms.DateField(
+    trader_registered_on = DayField(
         label=_("Date the trader registered in this portal"),
         help_text=_("Ask the trader: it proves you deal with them."),
-        widget=forms.DateInput(attrs={"type": "date"}),
     )
     field_order = ["trader_tax_code", "trader_registered_on", "scopes", "representation", "contract_number",
                    "valid_from", "valid_until"]  # fmt: skip
@@ -89,7 +89,7 @@ class AgentForm(forms.Form):
     agent_number = forms.CharField(
         label=_("Personal agent number"), max_length=64, validators=[validate_visible_text]
     )
-    joined_on = forms.DateField(label=_("Joined on"), widget=forms.DateInput(attrs={"type": "date"}))
+    joined_on = DayField(label=_("Joined on"))
 
     def __init__(self, *args, organization, **kwargs):
         super().__init__(*args, **kwargs)

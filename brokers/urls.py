@@ -8,6 +8,7 @@ urlpatterns = [
     path("mandates/grant/", views.mandate_grant, name="mandate_grant"),
     path("mandates/invite/", views.mandate_invite, name="mandate_invite"),
     path("mandates/<int:pk>/", views.mandate_action, name="mandate_action"),
+    path("mandates/<int:pk>/confirm/", views.mandate_confirm, name="mandate_confirm"),
     path("api-keys/", views.api_keys, name="api_keys"),
     path("agents/", views.agents, name="agents"),
     path("reports/", include("brokers.report_urls")),

@@ -55,7 +55,8 @@ def test_binding_through_the_portal(owner, holder, trader_signer):
     detail = reverse("certificate_detail", args=[certificate.pk])
     owner.post(detail, {"action": "custodians", "custodians": [trader_signer.pk]})
     assert list(certificate.custodians.all()) == [trader_signer]
-    owner.post(detail, {"action": "suspend", "reason": "token at the repair shop"})
+    suspend = reverse("certificate_status_change", args=[certificate.pk])
+    owner.post(suspend, {"action": "suspend", "reason": "token at the repair shop"})
     certificate.refresh_from_db()
     assert certificate.status == "suspended"
 
