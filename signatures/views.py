@@ -219,7 +219,16 @@ def abuse_report(request):
         organization=request.user.organization,
         certificates=selectors.certificate_list(viewer=request.user).filter(status=Certificate.Status.ACTIVE),
     )
-    if request.method == "POST" and form.is_valid():
+    confirmed = request.POST.get("confirmed") == "yes" and "change" not in request.POST
+    if request.method == "POST" and "change" not in request.POST and form.is_valid() and not confirmed:
+        # Check your answers: a report suspends certificates and signs a colleague out at once.
+        to_suspend = list(form.cleaned_data["certificates"]) or list(form.fields["certificates"].queryset)
+        return render(
+            request,
+            "signatures/abuse_report_check.html",
+            {"form": form, "answers": form.cleaned_data, "to_suspend": to_suspend},
+        )
+    if request.method == "POST" and confirmed and form.is_valid():
         chosen = list(form.cleaned_data["certificates"]) or None
         misuse.abuse_report(
             reporter=request.user,
@@ -232,7 +241,8 @@ def abuse_report(request):
             _("Thank you. The certificates are suspended, customs is told, and an officer will follow up."),
         )
         return redirect("certificate_list")
-    return render(request, "signatures/abuse_report.html", {"form": form}, status=400 if form.errors else 200)
+    status = 400 if form.errors and "change" not in request.POST else 200
+    return render(request, "signatures/abuse_report.html", {"form": form}, status=status)
 
 
 @login_required

@@ -89,7 +89,17 @@ def test_a_bad_proof_shows_its_error(owner, holder):
 
 def test_a_misuse_report_from_the_portal(client, holder, trader_owner, trader_signer):
     sign_in(client, "trader.signer")
-    response = client.post(reverse("abuse_report"), {"description": "My token was used by our broker."})
+    answers = {"description": "My token was used by our broker."}
+    check = client.post(reverse("abuse_report"), answers, HTTP_ACCEPT_LANGUAGE="en")
+    # First the answers and their consequences, with nothing reported yet.
+    assert check.status_code == 200
+    assert "Customs officers are told" in check.content.decode()
+    assert 'name="confirmed" value="yes"' in check.content.decode()
+    assert not AbuseReport.objects.exists()
+    changed = client.post(reverse("abuse_report"), answers | {"confirmed": "yes", "change": "yes"})
+    assert changed.status_code == 200 and not AbuseReport.objects.exists()
+    assert "My token was used by our broker." in changed.content.decode()
+    response = client.post(reverse("abuse_report"), answers | {"confirmed": "yes"})
     assert response.url == reverse("certificate_list")
     report = AbuseReport.objects.get()
     assert (report.reporter, report.reported_user) == (trader_signer, None)
