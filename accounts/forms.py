@@ -11,7 +11,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organization, User
-from accounts.password_validation import password_strength, user_context
+from accounts.password_validation import password_verdict, typed_person
 from accounts.services.mfa import mfa_verify
 from accounts.validators import normalize_phone, normalize_tax_code, validate_citizen_id
 from core.text import validate_visible_text
@@ -53,6 +53,7 @@ class ServiceErrorsMixin:
 STRENGTH_LABELS = (_("Very weak"), _("Weak"), _("Fair"), _("Strong"), _("Very strong"))
 STRENGTH_CONTEXT_FIELDS = (
     "username", "first_name", "last_name", "email", "owner_email", "phone", "owner_phone", "tax_code", "name",
+    "national_id_number",
 )  # fmt: skip
 
 
@@ -69,8 +70,8 @@ class NewPasswordForm(ServiceErrorsMixin, forms.Form):
         password = self.data.get("password1", "") if self.is_bound else ""
         if not password:
             return None
-        context = [str(self.data.get(name, ""))[:255] for name in STRENGTH_CONTEXT_FIELDS]
-        return password_strength(password, context + user_context(self.strength_user))
+        typed = {name: str(self.data.get(name, ""))[:255] for name in STRENGTH_CONTEXT_FIELDS}
+        return password_verdict(password, self.strength_user or typed_person(typed))[0]
 
     @property
     def strength_label(self) -> str:

@@ -36,7 +36,7 @@ from accounts.forms import (
 )
 from accounts.middleware import password_change_required
 from accounts.models import SignInEvent, User
-from accounts.password_validation import password_strength, user_context
+from accounts.password_validation import password_verdict, typed_person
 from accounts.reauth import (
     mark_reauthenticated,
     mark_stepped_up,
@@ -392,14 +392,18 @@ def notifications(request):
 @never_cache
 @require_POST
 def password_strength_view(request):
-    """For the meter beside a new-password field: zxcvbn's score (0-4) with the typist's own data as
-    context. Nothing is stored or logged; without JavaScript the form's own answer says the same."""
-    password = request.POST.get("password", "")[: settings.PASSWORD_MAX_LENGTH]
-    context = [request.POST.get(name, "")[:255] for name in STRENGTH_CONTEXT_FIELDS]
-    if request.user.is_authenticated:
-        context += user_context(request.user)
-    score = password_strength(password, context) if password else 0
-    return JsonResponse({"score": score, "enough": score >= settings.PASSWORD_MIN_SCORE})
+    """For the meter beside a new-password field: zxcvbn's score (0-4) and the rules the password
+    breaks (``password_verdict``), with the typist's own data (a signed-in user's account, or what
+    the registration form holds) as context. Nothing is stored or logged; without JavaScript the
+    form's own answer says the same."""
+    password = request.POST.get("password", "")[: settings.PASSWORD_MAX_LENGTH + 1]
+    if not password:
+        return JsonResponse({"score": 0, "enough": False, "problems": []})
+    typed = {name: request.POST.get(name, "")[:255] for name in STRENGTH_CONTEXT_FIELDS}
+    person = request.user if request.user.is_authenticated else typed_person(typed)
+    score, problems = password_verdict(password, person)
+    enough = not problems and score >= settings.PASSWORD_MIN_SCORE
+    return JsonResponse({"score": score, "enough": enough, "problems": problems})
 
 
 @login_required
