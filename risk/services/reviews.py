@@ -63,6 +63,8 @@ def signin_reviews_ask(*, events: list[SignInEvent]) -> list[SignInReview]:
                     "when": timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M"),
                     "network": event.network or "?",
                     "reasons": [reason["detector"] for reason in event.risk_reasons],
+                    # Folds the sign-in's earlier notices (new device, protection taken) into this one.
+                    "signin": event.pk,
                 },
             )
             for review, (event, recipient) in zip(reviews, asked, strict=True)
