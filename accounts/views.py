@@ -87,7 +87,7 @@ def login(request):
     next_url = _safe_next(request)
     if request.user.is_authenticated:
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
-    form = LoginForm(request, data=request.POST or None)
+    form = LoginForm(request, data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
         if mfa_enabled(user):
