@@ -4,6 +4,7 @@ are refused and recorded."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.core import signing
@@ -14,7 +15,7 @@ from django.utils import timezone, translation
 from accounts.models import KnownPlace, Notification, SignInReview, User, UserSession
 from accounts.notices import notification_text, signin_review_link
 from accounts.services.notifications import notification_send
-from accounts.tokens import REVIEW_SALT, signin_review_token
+from accounts.tokens import REVIEW_SALT, signin_review_read, signin_review_token
 from audit.models import AuditEvent, Case, Flag
 from risk.services.evaluation import signin_evaluate
 from risk.services.reviews import signin_review_answer
@@ -58,7 +59,10 @@ def test_the_user_and_the_owner_are_each_asked_by_email_and_in_the_portal(
     notice = Notification.objects.get(user=trader_signer, kind="signin_review")
     with translation.override("en"):
         text = notification_text(notice)
-    assert signin_review_link(notice) in text and "/accounts/sign-in-review/" in text
+    # The link is signed with a timestamp: two renderings a second apart differ, so it is read back.
+    link = re.search(r"https?://\S+/accounts/sign-in-review/(\S+)/", text)
+    assert signin_review_link(notice).startswith(link.group(0).split("/accounts/")[0])
+    assert signin_review_read(link.group(1))["r"] == review_of(trader_signer).pk
     assert "device or network used by another enterprise" in text
     # The stored row carries the review's id, not the link.
     assert "sign-in-review" not in repr(notice.params)
@@ -282,6 +286,6 @@ def test_the_portal_shows_a_notices_link_as_words(evaluated, trader_signer):
     page = signed_in("trader.signer").get(reverse("notifications"), HTTP_ACCEPT_LANGUAGE="en")
     html = page.content.decode()
     notices = html.split('class="notifications"', 1)[1].split("</ul>", 1)[0]
-    link = url(review_of(trader_signer))
-    assert f'<a href="{link}">Answer: was this you?</a>' in notices
+    (token,) = re.findall(r'<a href="/accounts/sign-in-review/([^"/]+)/">Answer: was this you\?</a>', notices)
+    assert signin_review_read(token)["r"] == review_of(trader_signer).pk
     assert "http://" not in notices and "https://" not in notices
