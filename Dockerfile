@@ -25,6 +25,7 @@ COPY brokers ./brokers
 COPY signatures ./signatures
 COPY risk ./risk
 COPY officers ./officers
+COPY csg_sign ./csg_sign
 RUN pip install --no-cache-dir . \
     # Static files are collected at build time with placeholder secrets: nothing here is kept.
     && DEBUG=false SECRET_KEY="build-only-$(python -c 'import secrets; print(secrets.token_urlsafe(64))')" \

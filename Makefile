@@ -30,6 +30,8 @@ migrate: install
 seed: migrate
 	$(PY) manage.py seed_demo
 
+# Links in emails point at the address this serves, unless SITE_URL says otherwise.
+run: export SITE_URL ?= http://$(HOST):$(PORT)
 run: seed
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -116,6 +116,8 @@ class Action(models.TextChoices):
     AUTHORIZATION_CHANGED = "authorization.changed", _("Mandate dates changed")
     AUTHORIZATION_EXPIRED = "authorization.expired", _("Mandate expired")
     AUTHORIZATION_SUSPENDED = "authorization.suspended", _("Mandate suspended")
+    MANDATE_CODE_ISSUED = "mandate_code.issued", _("Authorisation code issued")
+    MANDATE_CODE_CANCELLED = "mandate_code.cancelled", _("Authorisation code cancelled")
     LICENCE_GRANTED = "licence.granted", _("Broker licence granted")
     LICENCE_SUSPENDED = "licence.suspended", _("Broker licence suspended")
     LICENCE_REINSTATED = "licence.reinstated", _("Broker licence reinstated")

@@ -2,6 +2,13 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/csg_bench .venv/bin/python bench/audit.py --events 1000000
 
+Receipt latency, the time from an event's commit until its receipt can be built, on a quiet system:
+
+    DATABASE_URL=… REDIS_URL=redis://127.0.0.1:6379/5 .venv/bin/python bench/audit.py --latency 12
+
+first as ``make run`` serves it (eager Celery: the client asks, a request seals first), then with a
+real worker and beat started here (the sweep closes the due checkpoint).
+
 Needs a database whose name contains "bench": its audit tables are emptied first. Prints each
 figure with its target and the ratio to it (>= 1.00 meets the target).
 """
@@ -34,7 +41,14 @@ def main() -> int:
     parser.add_argument("--receipts", type=int, default=1_000)
     parser.add_argument("--batch", type=int, default=10_000, help="AUDIT_SEAL_BATCH for the run")
     parser.add_argument("--jobs", type=int, default=None, help="verification processes (default: CPUs)")
+    parser.add_argument(
+        "--latency", type=int, default=0, help="measure receipt latency over N events instead"
+    )
     args = parser.parse_args()
+    if args.latency:
+        from bench.receipt_latency import measure
+
+        return measure(args.latency)
 
     import django
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView, ListAPIView
@@ -159,12 +160,15 @@ class AuthorizationSerializer(serializers.ModelSerializer):
 
 
 class AuthorizationCreateSerializer(serializers.Serializer):
-    """A trader grants (``broker_tax_code``); a broker invites (``trader_tax_code`` and
-    ``trader_registered_on``)."""
+    """A trader grants (``broker_tax_code``); a broker invites (``trader_tax_code`` and either
+    ``trader_registered_on`` or the trader's one-time ``authorization_code``)."""
 
     broker_tax_code = serializers.CharField(max_length=20, required=False)
     trader_tax_code = serializers.CharField(max_length=20, required=False)
     trader_registered_on = serializers.DateField(required=False)
+    authorization_code = serializers.CharField(
+        max_length=16, required=False, help_text="the one-time code the trader issued, e.g. K7QM-3XWP"
+    )
     scopes = serializers.ListField(
         child=serializers.ChoiceField(choices=Authorization.Scope.choices), min_length=1, max_length=3
     )
@@ -211,16 +215,17 @@ class AuthorizationListApi(GenericAPIView):
         }
         organization = request.user.organization
         if organization is not None and organization.is_broker:
-            if "trader_tax_code" not in values or "trader_registered_on" not in values:
+            if "trader_tax_code" not in values:
                 raise ApplicationError(
-                    "A broker names the trader's tax code and registration date.",
+                    _("A broker names the trader's tax code and its registration date or code."),
                     code="invalid_input",
-                    fields={"trader_tax_code": ["required"], "trader_registered_on": ["required"]},
+                    fields={"trader_tax_code": ["required"]},
                 )
             mandate = authorization_invite(
                 actor=request.user,
                 trader_tax_code=values["trader_tax_code"],
-                trader_registered_on=values["trader_registered_on"],
+                trader_registered_on=values.get("trader_registered_on"),
+                authorization_code=values.get("authorization_code", ""),
                 **common,
             )
         else:

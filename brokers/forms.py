@@ -57,10 +57,30 @@ class InviteForm(MandateForm):
     trader_tax_code = forms.CharField(label=_("Trader's tax code"), max_length=20)
     trader_registered_on = DayField(
         label=_("Date the trader registered in this portal"),
-        help_text=_("Ask the trader: it proves you deal with them."),
+        help_text=_(
+            "Ask the trader: its owner sees it under Mandates, 'What your broker needs'. It proves you "
+            "deal with them."
+        ),
+        required=False,
     )
-    field_order = ["trader_tax_code", "trader_registered_on", "scopes", "representation", "contract_number",
-                   "valid_from", "valid_until"]  # fmt: skip
+    authorization_code = forms.CharField(
+        label=_("Or the trader's one-time authorisation code"),
+        help_text=_("Eight characters such as K7QM-3XWP, issued by the trader and usable once."),
+        required=False,
+        max_length=16,
+    )
+    field_order = ["trader_tax_code", "trader_registered_on", "authorization_code", "scopes",
+                   "representation", "contract_number", "valid_from", "valid_until"]  # fmt: skip
+
+    def clean(self):
+        data = super().clean()
+        has_date = data.get("trader_registered_on") is not None
+        has_code = bool(data.get("authorization_code", "").strip())
+        if has_date == has_code and "trader_registered_on" not in self.errors:
+            self.add_error(
+                "trader_registered_on", _("Give either the registration date or the authorisation code.")
+            )
+        return data
 
 
 class ApiKeyForm(forms.Form):

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxLengthValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from rest_framework_api_key.models import AbstractAPIKey
 
@@ -213,6 +214,44 @@ class Authorization(models.Model):
             and getattr(self, f"scope_{kind}", False)
             and self.valid_from <= on <= self.valid_until
         )
+
+
+class MandateCode(models.Model):
+    """A one-time authorisation code a trader gives its broker instead of the registration date:
+    short-lived, used once, and stored only as a keyed hash (the code itself is shown once)."""
+
+    trader = models.ForeignKey(
+        "accounts.Organization", verbose_name=_("trader"), on_delete=models.CASCADE, related_name="+"
+    )
+    code_hash = models.CharField(max_length=64, unique=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("issued by"), on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    used_by_broker = models.ForeignKey(
+        "accounts.Organization",
+        verbose_name=_("used by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("authorisation code")
+        verbose_name_plural = _("authorisation codes")
+        ordering = ["-issued_at", "-pk"]
+        indexes = [models.Index(fields=["trader", "expires_at"], name="mandate_code_trader")]
+
+    def __str__(self) -> str:
+        return f"{self.trader_id} ({self.issued_at:%Y-%m-%d})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.used_at is None and self.cancelled_at is None and self.expires_at > timezone.now()
 
 
 class OrganizationAPIKey(AbstractAPIKey):

@@ -114,3 +114,10 @@ def brokers_with_failed_reports(*, limit: int = 20) -> list[dict]:
         .order_by("-missing", "-late", "broker__name")[:limit]
     )
     return rows
+
+
+def mandate_codes_of(trader) -> list:
+    """The enterprise's latest authorisation codes, for its managers' page (never the codes)."""
+    from brokers.models import MandateCode
+
+    return list(MandateCode.objects.filter(trader=trader).select_related("used_by_broker", "issued_by")[:20])

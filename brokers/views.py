@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from brokers.forms import AgentForm, ApiKeyForm, DirectorySearchForm, GrantForm,
 from brokers.models import Authorization, OrganizationAPIKey
 from brokers.services.agents import agent_leave, agent_register
 from brokers.services.api_keys import api_key_create, api_key_revoke
+from brokers.services.mandate_codes import mandate_code_cancel, mandate_code_issue
 from brokers.services.mandates import (
     authorization_accept,
     authorization_cancel,
@@ -168,6 +170,50 @@ def mandate_invite(request):
     elif form.errors and "change" not in request.POST:
         status = 400
     return render(request, "brokers/mandate_form.html", {"form": form, "granting": False}, status=status)
+
+
+@login_required
+@never_cache
+@reauthentication_required
+@require_http_methods(["GET", "POST"])
+def mandate_codes(request):
+    """What a broker needs to propose a mandate (the trader's known fact), and one-time
+    authorisation codes to give it instead. A new code is shown on this answer only."""
+    organization = request.user.organization
+    if organization is None or organization.kind != "trader" or not request.user.is_manager:
+        raise Http404
+    issued = None
+    status = 200
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "issue":
+                _record, issued = mandate_code_issue(actor=request.user)
+            elif request.POST.get("action") == "cancel":
+                pk = whole_number(request.POST.get("code", ""))
+                if pk is None:
+                    raise Http404
+                mandate_code_cancel(actor=request.user, pk=pk)
+                messages.success(request, _("The code is cancelled."))
+                return redirect("mandate_codes")
+            else:
+                status = 400
+        except ApplicationError as error:
+            if error.status_code == 404:
+                raise Http404 from None
+            messages.error(request, error.detail)
+            status = error.status_code
+    return render(
+        request,
+        "brokers/mandate_codes.html",
+        {
+            "organization": organization,
+            "registered_on": timezone.localdate(organization.created_at),
+            "codes": selectors.mandate_codes_of(organization),
+            "issued": issued,
+            "hours": settings.MANDATE_CODE_HOURS,
+        },
+        status=status,
+    )
 
 
 ACTIONS = {

@@ -442,6 +442,8 @@ LOGOUT_REDIRECT_URL = "home"
 # Mandate proposals naming no registered trader (or a wrong registration date) allowed per broker
 # in a sliding minute (brokers.services.mandates).
 KNOWN_FACT_FAILURES_PER_MINUTE = env_int("KNOWN_FACT_FAILURES_PER_MINUTE", 5, minimum=1)
+# How long a one-time authorisation code a trader gives its broker stays usable.
+MANDATE_CODE_HOURS = env_int("MANDATE_CODE_HOURS", 72, minimum=1)
 # Invalid API keys allowed per client address in a sliding minute (brokers.authentication).
 API_KEY_FAILURES_PER_MINUTE = env_int("API_KEY_FAILURES_PER_MINUTE", 20, minimum=1)
 # Refused filings allowed per API key (per portal user) in a sliding minute (signatures.refusal_limit).

@@ -181,3 +181,69 @@ SIGNATURES = {
 ERROR_CODES: frozenset[str] = frozenset(
     FRAMEWORK | ACCOUNTS | AUDIT | BROKERS | SIGNATURES | {"application_error"}
 )
+
+# The HTTP status each code is answered with (docs/api.md, and each error answer's description in
+# the OpenAPI schema). A code not named here is a 400. A code answered with two statuses is listed
+# under both, e.g. a certificate refused when it is bound (400) and when it signs (422).
+_SIGNING_REFUSALS_422 = {
+    "certificate_not_bound",
+    "certificate_expired",
+    "certificate_suspended",
+    "certificate_revoked",
+    "certificate_untrusted",
+    "certificate_key_usage",
+    "certificate_not_yet_valid",
+    "certificate_weak_algorithm",
+    "certificate_not_end_entity",
+    "certificate_malformed",
+    "crl_invalid",
+    "signature_malformed",
+    "signature_invalid",
+    "signature_digest_mismatch",
+    "signature_algorithm_unsupported",
+    "signature_time_outside_validity",
+    "signature_signer_unknown",
+    "broker_licence_inactive",
+    "idempotency_key_reused",
+}
+STATUS_OF_CODES: dict[int, frozenset[str]] = {
+    status: frozenset(codes)
+    for status, codes in {
+        401: {"not_authenticated", "authentication_failed"},
+        403: {
+            "not_authenticated", "permission_denied", "scope_missing", "step_up_required",
+            "password_change_required", "mfa_required", "not_allowed", "not_investigator",
+            "certificate_foreign_use",
+            "signer_role_not_allowed", "signer_not_custodian", "organization_not_verified",
+            "broker_licence_inactive", "agent_not_current", "no_active_authorization", "authorization_scope",
+        },
+        404: {"not_found", "trader_not_found"},
+        405: {"method_not_allowed"},
+        406: {"not_acceptable"},
+        409: {"receipt_not_ready", "duplicate_declaration", "invalid_transition", "invalid_status"},
+        413: {"request_too_large", "document_too_large", "signature_too_large"},
+        415: {"unsupported_media_type"},
+        422: _SIGNING_REFUSALS_422,
+        429: {"throttled", "too_many_refusals", "too_many_failed_keys", "too_many_attempts"},
+        500: {"server_error"},
+        503: {"service_unavailable"},
+    }.items()
+}  # fmt: skip
+# Codes answered with another status as well as with 400.
+ALSO_400 = {
+    "not_allowed", "organization_not_verified", "broker_licence_inactive", "invalid_transition",
+    "certificate_expired", "certificate_malformed", "certificate_untrusted", "certificate_key_usage",
+    "certificate_not_yet_valid", "certificate_weak_algorithm", "certificate_not_end_entity", "crl_invalid",
+    "certificate_revoked", "certificate_suspended", "invalid_status", "mfa_required",
+}  # fmt: skip
+
+
+def statuses_of(code: str) -> tuple[int, ...]:
+    """The HTTP statuses ``code`` is answered with, lowest first."""
+    found = {status for status, codes in STATUS_OF_CODES.items() if code in codes}
+    if not found or code in ALSO_400:
+        found.add(400)
+    return tuple(sorted(found))
+
+
+ERROR_STATUSES: dict[str, tuple[int, ...]] = {code: statuses_of(code) for code in sorted(ERROR_CODES)}

@@ -15,7 +15,7 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from core.error_codes import ERROR_CODES
+from core.error_codes import ERROR_CODES, ERROR_STATUSES
 
 
 class ApplicationError(Exception):
@@ -96,7 +96,22 @@ def document_common_errors(result, generator, request, public):
                 responses.setdefault(
                     status_code, {"content": {"application/json": {"schema": error}}, "description": ""}
                 )
+            for status_code, response in responses.items():
+                if status_code.isdigit() and int(status_code) >= 400 and not response.get("description"):
+                    response["description"] = _codes_answered_with(int(status_code))
+    error_schema = result.get("components", {}).get("schemas", {}).get("Error")
+    if error_schema is not None:
+        error_schema["description"] = "Every error answer. The HTTP statuses of each `code`: " + "; ".join(
+            f"`{code}` {', '.join(map(str, statuses))}" for code, statuses in ERROR_STATUSES.items()
+        )
     return result
+
+
+def _codes_answered_with(status_code: int) -> str:
+    if status_code == 400:
+        return "Refused input: `code` names the rule (the Error schema lists every code with its statuses)."
+    codes = sorted(code for code, statuses in ERROR_STATUSES.items() if status_code in statuses)
+    return "Codes: " + ", ".join(f"`{code}`" for code in codes) if codes else ""
 
 
 def bad_request(request, exception=None):

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from signatures.apis import (
+    CertificateChallengeApi,
+    CertificateCustodiansApi,
     CertificateListApi,
     CertificateProofApi,
     DeclarationDetailApi,
@@ -14,6 +16,14 @@ from signatures.apis import (
 urlpatterns = [
     path("certificates/", CertificateListApi.as_view(), name="api_certificates"),
     path("certificates/<int:pk>/proof", CertificateProofApi.as_view(), name="api_certificate_proof"),
+    path(
+        "certificates/<int:pk>/challenge", CertificateChallengeApi.as_view(), name="api_certificate_challenge"
+    ),
+    path(
+        "certificates/<int:pk>/custodians",
+        CertificateCustodiansApi.as_view(),
+        name="api_certificate_custodians",
+    ),
     path("declarations/", DeclarationListApi.as_view(), name="api_declarations"),
     path("declarations/<int:pk>", DeclarationDetailApi.as_view(), name="api_declaration"),
     path("declarations/<int:pk>/receipt", DeclarationReceiptApi.as_view(), name="api_declaration_receipt"),

@@ -8,6 +8,7 @@ import hashlib
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
@@ -118,6 +119,66 @@ class CertificateProofApi(APIView):
             raise ApplicationError("No such certificate.", code="not_found", status_code=404)
         proof = _binary(request, "file", "signature")
         certificate = binding.certificate_prove(certificate=certificate, proof=proof, actor=request.user)
+        return Response(CertificateOutputSerializer(certificate).data)
+
+
+class CertificateChallengeApi(APIView):
+    """The binding challenge as a file: byte for byte what must be signed (no trailing newline)."""
+
+    required_scope = "manage"
+
+    @extend_schema(responses={(200, "text/plain"): str, **ERROR_RESPONSES})
+    def get(self, request, pk: int):
+        certificate = selectors.certificate_for_viewer(viewer=request.user, pk=pk)
+        if certificate is None:
+            raise ApplicationError(_("No such certificate."), code="not_found", status_code=404)
+        if certificate.status != Certificate.Status.PENDING_PROOF:
+            raise ApplicationError(
+                _("This certificate is not waiting for a proof of possession."),
+                code="invalid_status",
+                status_code=409,
+            )
+        response = HttpResponse(
+            certificate.challenge.encode("ascii"), content_type="text/plain; charset=us-ascii"
+        )
+        response["Content-Disposition"] = f'attachment; filename="challenge-{certificate.pk}.txt"'
+        return response
+
+
+class CustodiansInputSerializer(serializers.Serializer):
+    custodians = serializers.ListField(
+        child=serializers.CharField(max_length=150),
+        max_length=200,
+        allow_empty=True,
+        help_text="usernames of the enterprise's active signers; replaces the current list",
+    )
+
+
+class CertificateCustodiansApi(APIView):
+    """Name who may sign with a certificate of my enterprise (an owner's or administrator's key)."""
+
+    required_scope = "manage"
+
+    @extend_schema(
+        request=CustodiansInputSerializer, responses={200: CertificateOutputSerializer, **ERROR_RESPONSES}
+    )
+    def put(self, request, pk: int):
+        certificate = selectors.certificate_for_viewer(viewer=request.user, pk=pk)
+        if certificate is None or certificate.organization_id != request.user.organization_id:
+            raise ApplicationError(_("No such certificate."), code="not_found", status_code=404)
+        names = CustodiansInputSerializer(data=request.data)
+        names.is_valid(raise_exception=True)
+        wanted = list(dict.fromkeys(names.validated_data["custodians"]))
+        users = list(selectors.organization_members_by_username(certificate.organization_id, wanted))
+        unknown = sorted(set(wanted) - {user.username for user in users})
+        if unknown:
+            raise ApplicationError(
+                _("Only active signers of your enterprise can hold a certificate."),
+                code="custodian_invalid",
+                fields={"custodians": unknown},
+            )
+        binding.custodians_set(certificate=certificate, users=users, actor=request.user)
+        certificate.refresh_from_db()
         return Response(CertificateOutputSerializer(certificate).data)
 
 

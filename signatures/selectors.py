@@ -49,6 +49,11 @@ def certificate_for_viewer(*, viewer: User, pk: int) -> Certificate | None:
     return certificate_list(viewer=viewer).filter(pk=pk).first()
 
 
+def organization_members_by_username(organization_id: int, usernames: list[str]) -> QuerySet[User]:
+    """Members of one enterprise named by username; a name from elsewhere simply isn't found."""
+    return User.objects.filter(organization_id=organization_id, username__in=usernames)
+
+
 def declaration_list(*, viewer: User) -> QuerySet[Declaration]:
     """Declarations filed in the viewer's enterprise's name, or by it for clients (a broker sees
     only its own submissions, also after the trader moved to another broker). Officers: all."""

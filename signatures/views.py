@@ -24,6 +24,7 @@ from signatures.forms import (
     SignatureNoticeForm,
 )
 from signatures.models import Certificate
+from signatures.pkcs11_modules import PKCS11_MODULES
 from signatures.refusal_limit import REFUSALS, filer_of
 from signatures.services import binding, lifecycle, misuse, signing
 
@@ -71,6 +72,12 @@ def certificate_upload(request):
     return render(request, "signatures/certificate_upload.html", {"form": form}, status=status)
 
 
+def _signing_help(request) -> dict:
+    """What the pages' csg-sign commands are filled in with: this site's address and where CAs'
+    token drivers usually put their PKCS#11 library."""
+    return {"site": request.build_absolute_uri("/").rstrip("/"), "pkcs11_modules": PKCS11_MODULES}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def certificate_proof(request, pk: int):
@@ -97,7 +104,7 @@ def certificate_proof(request, pk: int):
     return render(
         request,
         "signatures/certificate_proof.html",
-        {"certificate": certificate, "form": form},
+        {"certificate": certificate, "form": form, **_signing_help(request)},
         status=status,
     )
 
@@ -315,4 +322,6 @@ def declaration_sign(request):
         status = record.refusal.status_code
     elif form.errors:
         status = 400
-    return render(request, "signatures/declaration_sign.html", {"form": form}, status=status)
+    return render(
+        request, "signatures/declaration_sign.html", {"form": form, **_signing_help(request)}, status=status
+    )

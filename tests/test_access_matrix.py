@@ -133,6 +133,11 @@ OBJECT_URLS = {
         lambda w, o: Authorization.objects.get(pk=o.pk).status == "active",
     ),
     "api_certificate_proof": (lambda w: w.trader_certificate, lambda w, o: _certificate_active(o)),
+    "api_certificate_challenge": (lambda w: w.trader_certificate, lambda w, o: _certificate_active(o)),
+    "api_certificate_custodians": (
+        lambda w: w.trader_certificate,
+        lambda w, o: list(o.custodians.all()) == [w.trader_signer],
+    ),
     "api_declaration": (_declaration, lambda w, o: Declaration.objects.filter(pk=o.pk).exists()),
     "api_declaration_receipt": (_declaration, lambda w, o: Declaration.objects.filter(pk=o.pk).exists()),
     "api_signature_record": (
@@ -166,6 +171,8 @@ OUTSIDER_ANSWERS = {
     "certificate_challenge": (404, 404),
     "mandate_action": (405, 404),
     "api_certificate_proof": (405, 404),
+    "api_certificate_challenge": (404, 405),
+    "api_certificate_custodians": (405, 405),  # PUT only: tests/signatures/test_certificate_api.py
     "api_declaration": (404, 405),
     "api_declaration_receipt": (404, 405),
     "api_signature_record": (404, 405),

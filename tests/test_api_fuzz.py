@@ -16,7 +16,7 @@ from schemathesis.checks import CheckContext
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from brokers.services.api_keys import api_key_create
-from core.error_codes import ERROR_CODES
+from core.error_codes import ERROR_CODES, ERROR_STATUSES
 from tests.factories import AgentStaffFactory, BrokerLicenceFactory, OrganizationFactory, UserFactory
 from tests.fuzz import FUZZ_PASS, examples
 
@@ -47,6 +47,9 @@ def errors_have_a_stable_code(ctx: CheckContext, response, case) -> bool | None:
     assert isinstance(body, dict), "an error is a JSON object"
     assert CODE.match(str(body.get("code", ""))), f"error without a snake_case code: {body}"
     assert body["code"] in ERROR_CODES, f"the code {body['code']!r} is not documented (config/error_codes.py)"
+    assert response.status_code in ERROR_STATUSES[body["code"]], (
+        f"{body['code']!r} answered {response.status_code}, documented {ERROR_STATUSES[body['code']]}"
+    )
     assert isinstance(body.get("detail"), str) and body["detail"], f"error without a detail: {body}"
     return None
 

@@ -16,7 +16,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from brokers.models import OperationReport
 from brokers.services.api_keys import api_key_create
-from core.error_codes import ERROR_CODES
+from core.error_codes import ERROR_CODES, ERROR_STATUSES
 from core.parsers import MAX_DEPTH
 from signatures.models import SignatureRecord
 from tests.cast import filing_body
@@ -57,6 +57,7 @@ def _assert_error_body(response, status: int) -> dict:
     assert response.status_code == status, (response.status_code, response.content[:300])
     body = response.json()
     assert set(body) == {"code", "detail", "fields"} and body["code"] in ERROR_CODES
+    assert status in ERROR_STATUSES[body["code"]], body
     return body
 
 

@@ -19,6 +19,7 @@ from audit.models import Action
 from audit.services.events import audit_event_record
 from brokers.models import Authorization, BrokerLicence
 from brokers.selectors import manager_list
+from brokers.services.mandate_codes import mandate_code_redeem
 from core.errors import ApplicationError
 from core.limits import SlidingLimit
 
@@ -195,20 +196,30 @@ def authorization_grant(*, actor: User, broker: Organization, scopes: list[str],
 
 
 @transaction.atomic
-def authorization_invite(*, actor: User, trader_tax_code: str, trader_registered_on: datetime.date,
-                         scopes: list[str], representation: str, contract_number: str,
-                         valid_from: datetime.date, valid_until: datetime.date) -> Authorization:  # fmt: skip
+def authorization_invite(*, actor: User, trader_tax_code: str, scopes: list[str], representation: str,
+                         contract_number: str, valid_from: datetime.date, valid_until: datetime.date,
+                         trader_registered_on: datetime.date | None = None,
+                         authorization_code: str = "") -> Authorization:  # fmt: skip
     """A licensed broker's owner or an administrator proposes a mandate to a trader, naming its tax
-    code and one fact only the trader's people would know: the date it registered. Raises
-    ``invalid_tax_code``, ``known_fact_mismatch`` (an unknown trader or a wrong date alike) or, past
-    ``KNOWN_FACT_FAILURES_PER_MINUTE`` of those, ``too_many_attempts`` besides the checks of
-    ``authorization_grant``. Records ``authorization.invited``; the trader's managers are told."""
+    code and one fact only the trader's people would know: the date it registered, or a one-time
+    authorisation code the trader issued (brokers.services.mandate_codes), which this uses up.
+    Raises ``invalid_input`` (neither or both), ``invalid_tax_code``, ``known_fact_mismatch`` (an
+    unknown trader, a wrong date or code alike) or, past ``KNOWN_FACT_FAILURES_PER_MINUTE`` of
+    those, ``too_many_attempts`` besides the checks of ``authorization_grant``. Records
+    ``authorization.invited``; the trader's managers are told."""
     broker = actor.organization
     if broker is None or not actor.is_manager or broker.kind != Organization.Kind.BROKER:
         raise ApplicationError(
             gettext("Only a broker's owner or an administrator can propose a mandate."),
             code="not_allowed",
             status_code=403,
+        )
+    authorization_code = (authorization_code or "").strip()
+    if (trader_registered_on is None) == (not authorization_code):
+        raise ApplicationError(
+            gettext("Give either the trader's registration date or its authorisation code."),
+            code="invalid_input",
+            fields={"trader_registered_on": ["required"], "authorization_code": ["required"]},
         )
     try:
         tax_code = normalize_tax_code(trader_tax_code)
@@ -229,15 +240,19 @@ def authorization_invite(*, actor: User, trader_tax_code: str, trader_registered
             status_code=429,
         )
     trader = Organization.objects.filter(tax_code=tax_code, kind=Organization.Kind.TRADER).first()
-    if trader is None or timezone.localdate(trader.created_at) != trader_registered_on:
+    if trader is None:
+        matched = False
+    elif authorization_code:
+        matched = mandate_code_redeem(trader=trader, code=authorization_code, broker=broker)
+    else:
+        matched = timezone.localdate(trader.created_at) == trader_registered_on
+    if not matched:
         UNMATCHED_PROPOSALS.count(f"organization:{broker.pk}")
+        fact = "authorization_code" if authorization_code else "trader_registered_on"
         raise ApplicationError(
-            gettext("No registered trader has this tax code and registration date."),
+            gettext("No registered trader has this tax code and registration date or code."),
             code="known_fact_mismatch",
-            fields={
-                "trader_tax_code": ["known_fact_mismatch"],
-                "trader_registered_on": ["known_fact_mismatch"],
-            },
+            fields={"trader_tax_code": ["known_fact_mismatch"], fact: ["known_fact_mismatch"]},
         )
     return _create_mandate(
         trader=trader, broker=broker, actor=actor, initiated_by=Authorization.Party.BROKER, scopes=scopes,

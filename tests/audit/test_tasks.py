@@ -13,9 +13,9 @@ from config.schedules import SCHEDULES
 from tests.conftest import wait_until
 
 
-def test_the_sweep_is_scheduled_every_minute_on_the_audit_queue():
+def test_the_sweep_is_scheduled_every_ten_seconds_on_the_audit_queue():
     sweep = SCHEDULES["audit-seal-sweep"]
-    assert (sweep.task, sweep.every.total_seconds(), sweep.queue) == ("audit.tasks.audit_seal", 60, "audit")
+    assert (sweep.task, sweep.every.total_seconds(), sweep.queue) == ("audit.tasks.audit_seal", 10, "audit")
     assert audit_seal_task.name == sweep.task
 
 

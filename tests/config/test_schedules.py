@@ -25,7 +25,7 @@ def test_installing_twice_changes_nothing_and_restores_edits():
     task.refresh_from_db()
     assert task.enabled is True
     assert task.task == "audit.tasks.audit_seal"
-    assert task.interval.every == 60
+    assert task.interval.every == 10
     assert PeriodicTask.objects.filter(name__startswith=MANAGED_PREFIX).count() == len(SCHEDULES)
 
 
