@@ -143,6 +143,15 @@ def invitation_accept(request, token: str):
     except ApplicationError as error:
         return render(request, "accounts/invitation_invalid.html", {"error": error}, status=400)
     form = InvitationAcceptForm(request.POST or None)
+    # The meter in the answer judges with the person's and the enterprise's data, as the service will.
+    form.strength_user = User(
+        username=request.POST.get("username", "")[:150],
+        first_name=invitation.first_name,
+        last_name=invitation.last_name,
+        email=invitation.email,
+        national_id_number=invitation.national_id_number,
+        organization=invitation.organization,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             staff_services.invitation_accept(

@@ -105,6 +105,16 @@ def test_the_invited_person_password_must_pass_the_policy_with_their_own_data(tr
     assert "password_contains_personal_data" in codes
     assert not User.objects.filter(username="lan.tran").exists()
     assert StaffInvitation.objects.get().status == "pending"
+    # The meter in the answer agrees: strong to zxcvbn alone, but it holds the enterprise's name.
+    enterprise = "hoabinh-maple-thunder-saucer"
+    answer = Client().post(
+        reverse("invitation_accept", args=[token]),
+        {"username": "lan.tran", "password1": enterprise, "password2": enterprise},
+    )
+    assert "password_contains_personal_data" in {
+        e.code for e in answer.context["form"].errors.as_data()["password1"]
+    }
+    assert answer.context["form"].strength <= 1
 
 
 @pytest.mark.parametrize(

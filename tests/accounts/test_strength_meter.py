@@ -42,8 +42,9 @@ def test_a_signed_in_users_own_data_counts(client, trader_signer):
 def test_only_post_and_nothing_is_logged(client, caplog):
     assert client.get(reverse("password_strength")).status_code == 405
     with caplog.at_level(logging.DEBUG):
-        score(client, STRONG)
-    assert STRONG not in caplog.text
+        score(client, STRONG, national_id_number="077085001234")
+        score(client, STRONG + "x" * 200)  # refused as too long: the refusal names no password
+    assert STRONG not in caplog.text and "077085001234" not in caplog.text
 
 
 def test_without_javascript_the_form_answer_shows_the_meter(client):
