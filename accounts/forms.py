@@ -4,12 +4,14 @@ import zoneinfo
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.functional import cached_property
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organization
-from accounts.password_validation import password_strength, user_context
+from accounts.models import Organization, User
+from accounts.password_validation import password_verdict, typed_person
 from accounts.services.mfa import mfa_verify
 from accounts.validators import normalize_phone, normalize_tax_code, validate_citizen_id
 from core.text import validate_visible_text
@@ -20,6 +22,18 @@ def own_password(user, password: str, message: str) -> str:
     if not user.check_password(password):
         raise ValidationError(message, code="wrong_password")
     return password
+
+
+class LoginForm(AuthenticationForm):
+    """Django's sign-in form with our labels and one message per empty field: submitted empty,
+    the page says what is missing instead of nothing."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("Username")
+        self.fields["username"].error_messages["required"] = _("Enter your username.")
+        self.fields["password"].label = _("Password")
+        self.fields["password"].error_messages["required"] = _("Enter your password.")
 
 
 class ServiceErrorsMixin:
@@ -39,6 +53,7 @@ class ServiceErrorsMixin:
 STRENGTH_LABELS = (_("Very weak"), _("Weak"), _("Fair"), _("Strong"), _("Very strong"))
 STRENGTH_CONTEXT_FIELDS = (
     "username", "first_name", "last_name", "email", "owner_email", "phone", "owner_phone", "tax_code", "name",
+    "national_id_number",
 )  # fmt: skip
 
 
@@ -55,8 +70,8 @@ class NewPasswordForm(ServiceErrorsMixin, forms.Form):
         password = self.data.get("password1", "") if self.is_bound else ""
         if not password:
             return None
-        context = [str(self.data.get(name, ""))[:255] for name in STRENGTH_CONTEXT_FIELDS]
-        return password_strength(password, context + user_context(self.strength_user))
+        typed = {name: str(self.data.get(name, ""))[:255] for name in STRENGTH_CONTEXT_FIELDS}
+        return password_verdict(password, self.strength_user or typed_person(typed))[0]
 
     @property
     def strength_label(self) -> str:
@@ -246,6 +261,25 @@ class MfaCodeForm(forms.Form):
     )
 
 
+# What each role may do, beside its name: the owner picks one knowingly (no role is preselected,
+# so that nobody becomes an administrator by not looking).
+ROLE_EXPLANATIONS = {
+    User.Role.ADMINISTRATOR: _("manages staff, certificates and mandates; cannot sign declarations"),
+    User.Role.DECLARANT: _("prepares declarations; cannot sign them"),
+    User.Role.SIGNER: _("signs declarations with the certificates they are custodian of"),
+    User.Role.VIEWER: _("sees declarations, signatures and history; changes nothing"),
+}
+
+
+def role_choices(roles) -> list[tuple[str, str]]:
+    return [
+        (role.value, format_lazy("{}: {}", role.label, ROLE_EXPLANATIONS[role]))
+        if role in ROLE_EXPLANATIONS
+        else (role.value, role.label)
+        for role in roles
+    ]
+
+
 class StaffInviteForm(ServiceErrorsMixin, forms.Form):
     first_name = forms.CharField(label=_("Given name"), max_length=150, validators=[validate_visible_text])
     last_name = forms.CharField(label=_("Family name"), max_length=150, validators=[validate_visible_text])
@@ -256,19 +290,27 @@ class StaffInviteForm(ServiceErrorsMixin, forms.Form):
     job_title = forms.CharField(
         label=_("Job title"), max_length=150, required=False, validators=[validate_visible_text]
     )
-    role = forms.ChoiceField(label=_("Role"))
+    role = forms.ChoiceField(
+        label=_("Role"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the person's role.")},
+    )
 
     def __init__(self, *args, roles, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(role.value, role.label) for role in roles]
+        self.fields["role"].choices = role_choices(roles)
 
 
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(label=_("Role"))
+    role = forms.ChoiceField(
+        label=_("Role"),
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose the person's role.")},
+    )
 
     def __init__(self, *args, roles, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(role.value, role.label) for role in roles]
+        self.fields["role"].choices = role_choices(roles)
 
 
 class InvitationAcceptForm(NewPasswordForm):

@@ -114,8 +114,7 @@ TEXT = {
     ),
     Kind.SIGNIN_REVIEW: _(
         "The account %(account)s signed in at %(when)s from the network %(network)s, and something "
-        "about it looks unusual (%(reasons)s). Was this you? Answer once, within a few days: "
-        "%(link)s"
+        "about it looks unusual (%(reasons)s). Was this you? Answer once, within a few days."
     ),
     Kind.RISK_RESPONSE: _(
         "After an unusual sign-in to your account %(username)s we protected it: %(responses)s. "
@@ -128,32 +127,98 @@ TEXT = {
 }
 
 
+# A signature by the trader's own staff names the person, not an agent number it does not have.
+STAFF_SIGNATURE_TEXT = _(
+    "Declaration %(number)s was signed in your enterprise's name by %(person)s, of your own staff. "
+    "If you did not authorise it, report misuse at once."
+)
+# Added to a "was this you?" notice when the risk engine has already acted on the same sign-in:
+# one notice per sign-in, carrying everything about it.
+PROTECTED_TEXT = _("We have already protected the account: %(responses)s.")
+
+# Where each kind of notice leads in the portal, and the words of that link.
+PORTAL_LINKS = {
+    Kind.NEW_DEVICE: ("signin_history", _("See your sign-in history")),
+    Kind.LOCKED_OUT: ("signin_history", _("See your sign-in history")),
+    Kind.RISK_RESPONSE: ("signin_history", _("See your sign-in history")),
+    Kind.PASSWORD_BREACHED: ("password_change", _("Choose a new password")),
+    Kind.MFA_DISABLED: ("mfa", _("Two-factor authentication")),
+    Kind.RECOVERY_CODE_USED: ("mfa", _("Two-factor authentication")),
+    Kind.CERTIFICATE_BOUND: ("certificate_list", _("See your certificates")),
+    Kind.CERTIFICATE_EXPIRING: ("certificate_list", _("See your certificates")),
+    Kind.CERTIFICATE_SUSPENDED: ("certificate_list", _("See your certificates")),
+    Kind.CERTIFICATE_REINSTATED: ("certificate_list", _("See your certificates")),
+    Kind.CERTIFICATE_REVOKED: ("certificate_list", _("See your certificates")),
+    Kind.CERTIFICATE_EXPIRED: ("certificate_list", _("See your certificates")),
+    Kind.CUSTODIANS_CHANGED: ("certificate_list", _("See your certificates")),
+    Kind.MANDATE_INVITED: ("mandate_list", _("See the mandates")),
+    Kind.MANDATE_CHANGED: ("mandate_list", _("See the mandates")),
+    Kind.MANDATE_EXPIRING: ("mandate_list", _("See the mandates")),
+    Kind.LICENCE_SUSPENDED: ("mandate_list", _("See the mandates")),
+    Kind.LICENCE_REVOKED: ("mandate_list", _("See the mandates")),
+    Kind.REPORT_DUE: ("operation_report_list", _("See the operations reports")),
+    Kind.DECLARATION_SIGNED: ("declaration_list", _("See the signatures in your name")),
+    Kind.DECLARATION_DIGEST: ("declaration_list", _("See the signatures in your name")),
+}
+
+
+def notification_link(notification: Notification) -> tuple[str, str]:
+    """Where the notice leads in the portal, as ``(path, words)``; ``("", "")`` if nowhere. The
+    "was this you?" link is the review's own single-use link."""
+    if notification.kind == Kind.SIGNIN_REVIEW:
+        review = _review_of(notification)
+        if review is None:
+            return "", ""
+        path = reverse("signin_review", kwargs={"token": signin_review_token(review)})
+        return path, str(_("Answer: was this you?"))
+    if notification.kind not in PORTAL_LINKS:
+        return "", ""
+    name, words = PORTAL_LINKS[notification.kind]
+    return reverse(name), str(words)
+
+
+def _review_of(notification: Notification) -> SignInReview | None:
+    review_id = notification.params.get("review") if notification.kind == Kind.SIGNIN_REVIEW else None
+    return SignInReview.objects.filter(pk=review_id).only("pk", "nonce").first() if review_id else None
+
+
 def signin_review_link(notification: Notification) -> str:
     """The absolute "was this you?" link of a ``signin_review`` notification ("" for others). It is
     rendered from the review's id, not stored: the row holds no bearer link."""
-    review_id = notification.params.get("review") if notification.kind == Kind.SIGNIN_REVIEW else None
-    review = SignInReview.objects.filter(pk=review_id).only("pk", "nonce").first() if review_id else None
-    if review is None:
-        return ""
-    path = reverse("signin_review", kwargs={"token": signin_review_token(review)})
-    return settings.SITE_URL.rstrip("/") + path
+    path, _words = notification_link(notification) if notification.kind == Kind.SIGNIN_REVIEW else ("", "")
+    return settings.SITE_URL.rstrip("/") + path if path else ""
 
 
 def notification_text(notification: Notification) -> str:
+    """The notice as an email says it: its sentence, then its "was this you?" link in full."""
+    text = notification_sentence(notification)
+    link = signin_review_link(notification)
+    return f"{text}\n\n{link}" if link else text
+
+
+def notification_sentence(notification: Notification) -> str:
+    """The notice's words without any address: the portal shows its link as a link beside them."""
     params = dict(notification.params)
+    text = TEXT.get(notification.kind)
+    if notification.kind == Kind.DECLARATION_SIGNED and params.get("person"):
+        text = STAFF_SIGNATURE_TEXT
+    responses = "; ".join(
+        str(_(RESPONSE_LABELS[r])) for r in params.get("responses", []) if r in RESPONSE_LABELS
+    )
+    params["responses"] = responses
     if notification.kind == Kind.SIGNIN_REVIEW:
-        params["link"] = signin_review_link(notification)
         params["reasons"] = ", ".join(str(DETECTOR_NAMES.get(r, r)) for r in params.get("reasons", []))
-    if notification.kind == Kind.RISK_RESPONSE:
-        params["responses"] = "; ".join(
-            str(_(RESPONSE_LABELS[r])) for r in params.get("responses", []) if r in RESPONSE_LABELS
-        )
     if params.get("role") in User.Role.values:
         params["role"] = User.Role(params["role"]).label
     if params.get("outcome") in Case.Outcome.values:
         params["outcome"] = Case.Outcome(params["outcome"]).label
+    if text is None:
+        return str(Notification.Kind(notification.kind).label)
     try:
-        return str(TEXT[notification.kind]) % params
+        sentence = str(text) % params
     except (KeyError, TypeError, ValueError):
         # An old row whose parameters no longer fit still says what happened.
         return str(Notification.Kind(notification.kind).label)
+    if notification.kind == Kind.SIGNIN_REVIEW and responses:
+        sentence += " " + str(PROTECTED_TEXT) % {"responses": responses}
+    return sentence

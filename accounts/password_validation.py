@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
+from types import SimpleNamespace
 
 from django.contrib.auth.hashers import check_password, is_password_usable
+from django.contrib.auth.password_validation import get_default_password_validators
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -195,3 +198,42 @@ class PasswordHistoryValidator:
             "Your password must differ from your last %(count)d passwords.",
             self.count,
         ) % {"count": self.count}
+
+
+def typed_person(values: Mapping[str, str]) -> SimpleNamespace:
+    """What a registration form has typed so far about the owner and the enterprise, shaped as the
+    validators read a user (no account exists yet)."""
+    organization = SimpleNamespace(
+        tax_code=values.get("tax_code", ""),
+        name=values.get("name", ""),
+        phone=values.get("phone", ""),
+        email=values.get("email", ""),
+    )
+    return SimpleNamespace(
+        pk=None,
+        username=values.get("username", ""),
+        first_name=values.get("first_name", ""),
+        last_name=values.get("last_name", ""),
+        national_id_number=values.get("national_id_number", ""),
+        email=values.get("owner_email") or values.get("email", ""),
+        phone=values.get("owner_phone") or values.get("phone", ""),
+        organization=organization,
+    )
+
+
+def password_verdict(password: str, user) -> tuple[int, list[str]]:
+    """What the strength meter shows: zxcvbn's score (0-4) and every rule the password breaks, by
+    the same validators that judge it when the form is sent (``AUTH_PASSWORD_VALIDATORS``), so
+    that the meter never calls "very strong" a password the rules then refuse. A refused password
+    scores at most 1 ("weak"). The history check is left to the form: it hashes the password
+    against the last five, which on every keystroke would make the meter a way to burn CPU."""
+    problems: list[str] = []
+    for validator in get_default_password_validators():
+        if isinstance(validator, PasswordHistoryValidator):
+            continue
+        try:
+            validator.validate(password, user)
+        except ValidationError as error:
+            problems.extend(error.messages)
+    score = password_strength(password, user_context(user))
+    return (min(score, 1) if problems else score), problems

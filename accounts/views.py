@@ -8,11 +8,12 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -26,25 +27,22 @@ from accounts import selectors
 from accounts.forms import (
     STRENGTH_CONTEXT_FIELDS,
     ContactForm,
-    InvitationAcceptForm,
+    LoginForm,
     MfaCodeForm,
     PasswordChangeForm,
     ReauthenticationForm,
     RegistrationForm,
-    RoleForm,
-    StaffInviteForm,
     WorkingHoursForm,
 )
 from accounts.middleware import password_change_required
 from accounts.models import SignInEvent, User
-from accounts.password_validation import password_strength, user_context
+from accounts.password_validation import password_verdict, typed_person
 from accounts.reauth import (
     mark_reauthenticated,
     mark_stepped_up,
     reauthentication_required,
     reauthentication_required_for_changes,
 )
-from accounts.services import staff as staff_services
 from accounts.services.mfa import (
     mfa_disable,
     mfa_enabled,
@@ -60,7 +58,7 @@ from accounts.services.organizations import organization_register, organization_
 from accounts.services.passwords import password_set
 from accounts.services.sessions import sessions_end
 from accounts.services.signins import signin_record
-from accounts.services.users import CONTACT_FIELDS, contact_update, email_verify, user_reactivate
+from accounts.services.users import CONTACT_FIELDS, contact_update, email_verify
 from core.errors import ApplicationError
 from core.numbers import whole_number
 from core.pagination import UncountedPage
@@ -89,7 +87,7 @@ def login(request):
     next_url = _safe_next(request)
     if request.user.is_authenticated:
         return redirect(next_url or settings.LOGIN_REDIRECT_URL)
-    form = AuthenticationForm(request, data=request.POST or None)
+    form = LoginForm(request, data=request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
         if mfa_enabled(user):
@@ -306,6 +304,15 @@ def _qr_data_uri(text: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
+def _recovery_codes_page(request, codes: list[str]):
+    """The codes, shown this once: also as a text file to download (a data: link, so that they
+    are never kept on the server to be fetched again) and a page that prints on its own."""
+    text = render_to_string(
+        "accounts/mfa_codes.txt", {"codes": codes, "member": request.user, "made_at": timezone.now()}
+    )
+    return render(request, "accounts/mfa_codes.html", {"codes": codes, "codes_text": text})
+
+
 @sensitive_post_parameters("code")
 @login_required
 @reauthentication_required
@@ -337,14 +344,14 @@ def mfa(request):
             else:
                 del request.session[MFA_SETUP]
                 django_otp.login(request, TOTPDevice.objects.get(pk=setup_device.pk))
-                return render(request, "accounts/mfa_codes.html", {"codes": codes})
+                return _recovery_codes_page(request, codes)
     elif action == "codes":
         try:
             codes = mfa_recovery_codes_regenerate(user=user)
         except ApplicationError as error:
             messages.error(request, error.detail)
             return redirect("mfa")
-        return render(request, "accounts/mfa_codes.html", {"codes": codes})
+        return _recovery_codes_page(request, codes)
     elif action == "disable":
         try:
             mfa_disable(user=user, actor=user)
@@ -362,134 +369,11 @@ def mfa(request):
     }
     if setup_device is not None:
         context["qr"] = _qr_data_uri(setup_device.config_url)
-        context["secret"] = base64.b32encode(setup_device.bin_key).decode("ascii")
+        secret = base64.b32encode(setup_device.bin_key).decode("ascii")
+        # In groups of four, as people copy it into an app by hand; apps ignore the spaces.
+        context["secret"] = " ".join(secret[start : start + 4] for start in range(0, len(secret), 4))
     status = 400 if form is not None and form.errors else 200
     return render(request, "accounts/mfa.html", context, status=status)
-
-
-# --- staff -----------------------------------------------------------------------------------
-
-
-def _require_manager(request) -> None:
-    if not request.user.is_manager:
-        raise PermissionDenied
-
-
-def _grantable_roles(actor: User) -> list[User.Role]:
-    if actor.role == User.Role.OWNER:
-        return list(User.STAFF_ROLES)
-    return [role for role in User.STAFF_ROLES if role != User.Role.ADMINISTRATOR]
-
-
-@login_required
-def staff(request):
-    _require_manager(request)
-    return render(
-        request,
-        "accounts/staff.html",
-        {
-            "members": selectors.staff_list(viewer=request.user),
-            "invitations": selectors.invitation_list(viewer=request.user),
-        },
-    )
-
-
-@sensitive_post_parameters("national_id_number")
-@login_required
-@reauthentication_required
-@require_http_methods(["GET", "POST"])
-def staff_invite(request):
-    _require_manager(request)
-    form = StaffInviteForm(request.POST or None, roles=_grantable_roles(request.user))
-    if request.method == "POST" and form.is_valid():
-        try:
-            invitation = staff_services.staff_invite(actor=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            form.add_service_errors(error)
-        else:
-            messages.success(
-                request, _("The invitation was sent to %(email)s.") % {"email": invitation.email}
-            )
-            return redirect("staff")
-    return render(request, "accounts/staff_invite.html", {"form": form}, status=400 if form.errors else 200)
-
-
-@login_required
-@require_POST
-def staff_invitation_cancel(request, pk: int):
-    _require_manager(request)
-    invitation = selectors.invitation_list(viewer=request.user).filter(pk=pk).first()
-    if invitation is None:
-        raise Http404
-    staff_services.invitation_cancel(invitation=invitation, actor=request.user)
-    messages.success(request, _("The invitation was cancelled."))
-    return redirect("staff")
-
-
-@login_required
-@reauthentication_required
-@require_http_methods(["GET", "POST"])
-def staff_member(request, pk: int):
-    """One person of the enterprise: change their role, deactivate or reactivate them."""
-    _require_manager(request)
-    member = selectors.staff_member(viewer=request.user, pk=pk)
-    if member is None:
-        raise Http404
-    roles = _grantable_roles(request.user)
-    form = RoleForm(request.POST or None, roles=roles, initial={"role": member.role})
-    if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "role" and form.is_valid():
-                staff_services.member_role_change(
-                    member=member, role=form.cleaned_data["role"], actor=request.user
-                )
-                messages.success(request, _("The role was changed."))
-            elif action == "deactivate":
-                staff_services.member_deactivate(member=member, actor=request.user)
-                messages.success(request, _("The account was deactivated and its sessions ended."))
-            elif action == "reactivate":
-                user_reactivate(user=member, actor=request.user)
-                messages.success(request, _("The account was reactivated."))
-            else:
-                return render(
-                    request, "accounts/staff_member.html", {"member": member, "form": form}, status=400
-                )
-        except ApplicationError as error:
-            messages.error(request, error.detail)
-            context = {"member": member, "form": form}
-            return render(request, "accounts/staff_member.html", context, status=error.status_code)
-        return redirect("staff_member", pk=member.pk)
-    return render(request, "accounts/staff_member.html", {"member": member, "form": form})
-
-
-@sensitive_post_parameters("password1", "password2")
-@never_cache
-@require_http_methods(["GET", "POST"])
-def invitation_accept(request, token: str):
-    try:
-        invitation = staff_services.invitation_read(token=token)
-    except ApplicationError as error:
-        return render(request, "accounts/invitation_invalid.html", {"error": error}, status=400)
-    form = InvitationAcceptForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            staff_services.invitation_accept(
-                token=token, username=form.cleaned_data["username"], password=form.cleaned_data["password1"]
-            )
-        except ApplicationError as error:
-            return render(request, "accounts/invitation_invalid.html", {"error": error}, status=400)
-        except ValidationError as error:
-            form.add_service_errors(error)
-        else:
-            messages.success(request, _("Your account is ready. Sign in with your new username."))
-            return redirect("login")
-    return render(
-        request,
-        "accounts/invitation_accept.html",
-        {"invitation": invitation, "form": form},
-        status=400 if form.errors else 200,
-    )
 
 
 # --- notifications and the strength meter ----------------------------------------------------
@@ -509,14 +393,18 @@ def notifications(request):
 @never_cache
 @require_POST
 def password_strength_view(request):
-    """For the meter beside a new-password field: zxcvbn's score (0-4) with the typist's own data as
-    context. Nothing is stored or logged; without JavaScript the form's own answer says the same."""
-    password = request.POST.get("password", "")[: settings.PASSWORD_MAX_LENGTH]
-    context = [request.POST.get(name, "")[:255] for name in STRENGTH_CONTEXT_FIELDS]
-    if request.user.is_authenticated:
-        context += user_context(request.user)
-    score = password_strength(password, context) if password else 0
-    return JsonResponse({"score": score, "enough": score >= settings.PASSWORD_MIN_SCORE})
+    """For the meter beside a new-password field: zxcvbn's score (0-4) and the rules the password
+    breaks (``password_verdict``), with the typist's own data (a signed-in user's account, or what
+    the registration form holds) as context. Nothing is stored or logged; without JavaScript the
+    form's own answer says the same."""
+    password = request.POST.get("password", "")[: settings.PASSWORD_MAX_LENGTH + 1]
+    if not password:
+        return JsonResponse({"score": 0, "enough": False, "problems": []})
+    typed = {name: request.POST.get(name, "")[:255] for name in STRENGTH_CONTEXT_FIELDS}
+    person = request.user if request.user.is_authenticated else typed_person(typed)
+    score, problems = password_verdict(password, person)
+    enough = not problems and score >= settings.PASSWORD_MIN_SCORE
+    return JsonResponse({"score": score, "enough": enough, "problems": problems})
 
 
 @login_required

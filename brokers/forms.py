@@ -8,6 +8,7 @@ from accounts.models import User
 from accounts.validators import normalize_phone
 from brokers.models import AgentProposal, Authorization, OrganizationAPIKey
 from brokers.services.licensing import AGENT_ROLES
+from core.forms import DayField
 from core.text import validate_visible_text
 
 
@@ -28,8 +29,8 @@ class MandateForm(forms.Form):
     contract_number = forms.CharField(
         label=_("Contract number"), max_length=64, validators=[validate_visible_text]
     )
-    valid_from = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(label=_("Valid until"), widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = DayField(label=_("Valid from"))
+    valid_until = DayField(label=_("Valid until"))
 
     def clean(self):
         cleaned = super().clean()
@@ -56,14 +57,13 @@ class GrantForm(MandateForm):
 
 class InviteForm(MandateForm):
     trader_tax_code = forms.CharField(label=_("Trader's tax code"), max_length=20)
-    trader_registered_on = forms.DateField(
+    trader_registered_on = DayField(
         label=_("Date the trader registered in this portal"),
         help_text=_(
             "Ask the trader: its owner sees it under Mandates, 'What your broker needs'. It proves you "
             "deal with them."
         ),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
     )
     authorization_code = forms.CharField(
         label=_("Or the trader's one-time authorisation code"),

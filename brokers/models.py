@@ -360,6 +360,14 @@ class Authorization(models.Model):
     def scopes(self) -> list[str]:
         return [scope for scope in self.Scope.values if getattr(self, f"scope_{scope}")]
 
+    @property
+    def scope_labels(self) -> list[str]:
+        return [self.Scope(scope).label for scope in self.scopes]
+
+    def not_yet_in_force(self, today) -> bool:
+        """Accepted, but its first day is still ahead: nothing may be filed under it yet."""
+        return self.status == self.Status.ACTIVE and self.valid_from > today
+
     def covers(self, kind: str, on) -> bool:
         return (
             self.status == self.Status.ACTIVE

@@ -24,7 +24,7 @@ from brokers.forms import (
     InviteForm,
     LicenceApplicationForm,
 )
-from brokers.models import AgentProposal, LicenceApplication, OrganizationAPIKey
+from brokers.models import AgentProposal, Authorization, LicenceApplication, OrganizationAPIKey
 from brokers.services.agents import agent_leave
 from brokers.services.api_keys import api_key_create, api_key_revoke
 from brokers.services.licensing import agent_propose, licence_application_submit
@@ -71,10 +71,65 @@ def _apply(form, error: ApplicationError) -> int:
     return error.status_code
 
 
+def mandate_actions_for(mandate: Authorization, user) -> list[str]:
+    """What the viewer's side may do with the mandate now: the party that proposed it may cancel
+    it, the other accept or decline it; either party may revoke it once it is live."""
+    if not user.is_manager or user.organization is None:
+        return []
+    if mandate.status == Authorization.Status.INVITED:
+        return ["cancel"] if mandate.initiated_by == user.organization.kind else ["accept", "decline"]
+    if mandate.status in (Authorization.Status.ACTIVE, Authorization.Status.SUSPENDED):
+        return ["revoke"]
+    return []
+
+
 @login_required
 def mandate_list(request):
-    mandates = selectors.mandate_list(viewer=request.user)
+    today = timezone.localdate()
+    mandates = [
+        (mandate, mandate_actions_for(mandate, request.user), mandate.not_yet_in_force(today))
+        for mandate in selectors.mandate_list(viewer=request.user)
+    ]
     return render(request, "brokers/mandates.html", {"mandates": mandates})
+
+
+@login_required
+@require_http_methods(["GET"])
+def mandate_confirm(request, pk: int):
+    """The page before accepting, declining, cancelling or revoking a mandate: what will happen,
+    to whom; its form posts to ``mandate_action``. A GET changes nothing."""
+    mandate = selectors.mandate_for_viewer(viewer=request.user, pk=pk)
+    action = request.GET.get("action", "")
+    if mandate is None or action not in mandate_actions_for(mandate, request.user):
+        raise Http404
+    other_party = mandate.broker if mandate.trader_id == request.user.organization_id else mandate.trader
+    return render(
+        request,
+        "brokers/mandate_confirm.html",
+        {"mandate": mandate, "action": action, "other_party": other_party},
+    )
+
+
+def _mandate_check(request, form, *, granting: bool, broker=None):
+    """ "Check your answers" before a mandate is offered: what the other party will be allowed
+    to do, with every answer carried in hidden fields so that it works without JavaScript."""
+    return render(
+        request,
+        "brokers/mandate_check.html",
+        {
+            "form": form,
+            "granting": granting,
+            "broker": broker,
+            "answers": form.cleaned_data,
+            "scope_labels": [Authorization.Scope(scope).label for scope in form.cleaned_data["scopes"]],
+            "representation_label": Authorization.Representation(form.cleaned_data["representation"]).label,
+        },
+    )
+
+
+def _confirmed(request) -> bool:
+    # "Change my answers" posts the same fields back without this, to show the form again.
+    return request.POST.get("confirmed") == "yes" and "change" not in request.POST
 
 
 @login_required
@@ -83,7 +138,7 @@ def mandate_list(request):
 def mandate_grant(request):
     form = GrantForm(request.POST or None, initial={"broker_tax_code": request.GET.get("broker", "")[:20]})
     status = 200
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and "change" not in request.POST and form.is_valid():
         data = dict(form.cleaned_data)
         broker = selectors.broker_by_tax_code(data.pop("broker_tax_code"))
         try:
@@ -93,13 +148,15 @@ def mandate_grant(request):
                     code="broker_not_found",
                     fields={"broker_tax_code": []},
                 )
+            if not _confirmed(request):
+                return _mandate_check(request, form, granting=True, broker=broker)
             authorization_grant(actor=request.user, broker=broker, **data)
         except ApplicationError as error:
             status = _apply(form, error)
         else:
             messages.success(request, _("The mandate is offered; it starts once the broker accepts it."))
             return redirect("mandate_list")
-    elif form.errors:
+    elif form.errors and "change" not in request.POST:
         status = 400
     return render(request, "brokers/mandate_form.html", {"form": form, "granting": True}, status=status)
 
@@ -110,7 +167,9 @@ def mandate_grant(request):
 def mandate_invite(request):
     form = InviteForm(request.POST or None)
     status = 200
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and "change" not in request.POST and form.is_valid():
+        if not _confirmed(request):
+            return _mandate_check(request, form, granting=False)
         try:
             authorization_invite(actor=request.user, **form.cleaned_data)
         except ApplicationError as error:
@@ -118,7 +177,7 @@ def mandate_invite(request):
         else:
             messages.success(request, _("The proposal is sent; the trader accepts or declines it."))
             return redirect("mandate_list")
-    elif form.errors:
+    elif form.errors and "change" not in request.POST:
         status = 400
     return render(request, "brokers/mandate_form.html", {"form": form, "granting": False}, status=status)
 

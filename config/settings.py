@@ -257,6 +257,8 @@ HEALTHZ_REQUIRE_WORKER = env_bool("HEALTHZ_REQUIRE_WORKER", True)
 LANGUAGE_CODE = env_choice("LANGUAGE_CODE", "vi", {"vi", "en"})
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "config" / "locale"]
+# Our own input formats first (config/formats/<lang>/formats.py): dates typed dd/mm/yyyy.
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = env_str("TIME_ZONE", "Asia/Ho_Chi_Minh")
 CELERY_TIMEZONE = TIME_ZONE
 USE_I18N = True

@@ -125,6 +125,7 @@ BROKERS = {
 SIGNATURES = {
     # certificates and their binding
     "certificate_malformed",
+    "certificate_private_key",
     "certificate_bundle",
     "certificate_too_large",
     "certificate_not_end_entity",

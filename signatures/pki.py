@@ -12,6 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from asn1crypto import keys as asn1_keys
+from asn1crypto import pkcs12 as asn1_pkcs12
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
@@ -88,6 +90,32 @@ def load_certificate(data: bytes) -> x509.Certificate:
             "certificate_malformed", "This is not an X.509 certificate in PEM or DER form."
         ) from None
     return cert
+
+
+# What a private key file is, read as a structure only (nothing decrypted): PKCS#8 plain and
+# encrypted, PKCS#1 (RSA) and SEC1 (EC) "traditional" keys, and PKCS#12 (.p12/.pfx) bundles.
+_PRIVATE_KEY_STRUCTURES = (
+    asn1_keys.PrivateKeyInfo,
+    asn1_keys.EncryptedPrivateKeyInfo,
+    asn1_keys.RSAPrivateKey,
+    asn1_keys.ECPrivateKey,
+    asn1_pkcs12.Pfx,
+)
+
+
+def holds_private_key(data: bytes) -> bool:
+    """Whether an upload is, or carries, a private key, in PEM (``-----BEGIN … PRIVATE KEY-----``)
+    or DER, or is a PKCS#12 bundle. People send the .p12 their CA gave them, or the key beside the
+    certificate; it must be refused as such, not as a malformed certificate."""
+    if b"PRIVATE KEY-----" in data:
+        return True
+    for structure in _PRIVATE_KEY_STRUCTURES:
+        try:
+            structure.load(data, strict=True).native  # noqa: B018 -- parses every field now
+        except (ValueError, TypeError, KeyError, IndexError, OverflowError):
+            continue
+        return True
+    return False
 
 
 def load_crl(data: bytes) -> x509.CertificateRevocationList:

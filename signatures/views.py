@@ -126,6 +126,8 @@ def certificate_challenge(request, pk: int):
 @reauthentication_required_for_changes
 @require_http_methods(["GET", "POST"])
 def certificate_detail(request, pk: int):
+    """One certificate: its custodians (managers change them here) and links to the pages that
+    suspend or revoke it, each of which asks for a reason and says what will happen first."""
     certificate = _certificate_or_404(request, pk)
     may_manage = request.user.is_manager
     custodians_form = CustodiansForm(
@@ -133,7 +135,6 @@ def certificate_detail(request, pk: int):
         organization=certificate.organization,
         initial={"custodians": list(certificate.custodians.all())},
     )
-    reason_form = ReasonForm(request.POST if request.POST.get("action") in ("suspend", "revoke") else None)
     status = 200
     if request.method == "POST":
         action = request.POST.get("action")
@@ -145,12 +146,6 @@ def certificate_detail(request, pk: int):
                     actor=request.user,
                 )
                 messages.success(request, _("The custodians are saved."))
-            elif action in ("suspend", "revoke") and reason_form.is_valid():
-                change = (
-                    lifecycle.certificate_suspend if action == "suspend" else lifecycle.certificate_revoke
-                )
-                change(certificate=certificate, actor=request.user, reason=reason_form.cleaned_data["reason"])
-                messages.success(request, _("The certificate's status is changed."))
             elif action == "reinstate":
                 lifecycle.certificate_reinstate(certificate=certificate, actor=request.user)
                 messages.success(request, _("The certificate is active again."))
@@ -168,8 +163,55 @@ def certificate_detail(request, pk: int):
             "certificate": certificate,
             "may_manage": may_manage,
             "custodians_form": custodians_form,
-            "reason_form": reason_form,
+            "status_changes": certificate_status_changes(certificate) if may_manage else [],
         },
+        status=status,
+    )
+
+
+def certificate_status_changes(certificate: Certificate) -> list[str]:
+    """Which of suspend and revoke the certificate's state allows (the services check it again)."""
+    changes = ["suspend"] if certificate.status == Certificate.Status.ACTIVE else []
+    if certificate.status in (
+        Certificate.Status.ACTIVE,
+        Certificate.Status.SUSPENDED,
+        Certificate.Status.PENDING_PROOF,
+    ):
+        changes.append("revoke")
+    return changes
+
+
+@login_required
+@reauthentication_required_for_changes
+@require_http_methods(["GET", "POST"])
+def certificate_status_change(request, pk: int):
+    """Suspend (until reinstated) or revoke (for good) a certificate: the GET page says what will
+    happen and asks for the reason; its POST makes the change."""
+    certificate = _certificate_or_404(request, pk)
+    change = (request.POST if request.method == "POST" else request.GET).get("action", "")
+    if not request.user.is_manager or change not in certificate_status_changes(certificate):
+        raise Http404
+    form = ReasonForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        service = lifecycle.certificate_suspend if change == "suspend" else lifecycle.certificate_revoke
+        try:
+            service(certificate=certificate, actor=request.user, reason=form.cleaned_data["reason"])
+        except ApplicationError as error:
+            form.add_error(None, error.detail)
+            status = error.status_code
+        else:
+            suspended = change == "suspend"
+            messages.success(
+                request, _("The certificate is suspended.") if suspended else _("The certificate is revoked.")
+            )
+            return redirect("certificate_detail", pk=certificate.pk)
+    elif form.errors:
+        status = 400
+    return render(
+        request,
+        "signatures/certificate_status_change.html",
+        {"certificate": certificate, "change": change, "form": form},
         status=status,
     )
 
@@ -184,7 +226,16 @@ def abuse_report(request):
         organization=request.user.organization,
         certificates=selectors.certificate_list(viewer=request.user).filter(status=Certificate.Status.ACTIVE),
     )
-    if request.method == "POST" and form.is_valid():
+    confirmed = request.POST.get("confirmed") == "yes" and "change" not in request.POST
+    if request.method == "POST" and "change" not in request.POST and form.is_valid() and not confirmed:
+        # Check your answers: a report suspends certificates and signs a colleague out at once.
+        to_suspend = list(form.cleaned_data["certificates"]) or list(form.fields["certificates"].queryset)
+        return render(
+            request,
+            "signatures/abuse_report_check.html",
+            {"form": form, "answers": form.cleaned_data, "to_suspend": to_suspend},
+        )
+    if request.method == "POST" and confirmed and form.is_valid():
         chosen = list(form.cleaned_data["certificates"]) or None
         misuse.abuse_report(
             reporter=request.user,
@@ -197,7 +248,8 @@ def abuse_report(request):
             _("Thank you. The certificates are suspended, customs is told, and an officer will follow up."),
         )
         return redirect("certificate_list")
-    return render(request, "signatures/abuse_report.html", {"form": form}, status=400 if form.errors else 200)
+    status = 400 if form.errors and "change" not in request.POST else 200
+    return render(request, "signatures/abuse_report.html", {"form": form}, status=status)
 
 
 @login_required

@@ -123,6 +123,9 @@ OBJECT_URLS = {
         lambda w, o: StaffInvitation.objects.get(pk=o.pk).status == "pending",
     ),
     "certificate_detail": (lambda w: w.trader_certificate, lambda w, o: _certificate_active(o)),
+    "certificate_status_change": (lambda w: w.trader_certificate, lambda w, o: _certificate_active(o)),
+    "staff_deactivate": (lambda w: w.trader_signer, lambda w, o: o.__class__.objects.get(pk=o.pk).is_active),
+    "mandate_confirm": (lambda w: w.mandate, lambda w, o: _mandate_status(o) == "active"),
     "certificate_proof": (lambda w: w.trader_certificate, lambda w, o: _certificate_active(o)),
     "certificate_challenge": (lambda w: w.trader_certificate, lambda w, o: _certificate_active(o)),
     "mandate_action": (
@@ -161,6 +164,9 @@ OUTSIDER_ANSWERS = {
     "staff_member": (404, 404),
     "staff_invitation_cancel": (405, 404),
     "certificate_detail": (404, 404),
+    "certificate_status_change": (404, 404),
+    "staff_deactivate": (404, 404),
+    "mandate_confirm": (404, 405),
     "certificate_proof": (404, 404),
     "certificate_challenge": (404, 404),
     "mandate_action": (405, 404),
@@ -180,6 +186,7 @@ OUTSIDER_ANSWERS = {
 HOSTILE_POSTS = {
     "staff_member": {"action": "deactivate"},
     "certificate_detail": {"action": "revoke", "reason": "taken over"},
+    "certificate_status_change": {"action": "revoke", "reason": "taken over"},
     "mandate_action": {"action": "revoke", "reason": "taken over"},
     "certificate_proof": {"signature": "AAAA"},
     "api_certificate_proof": {"signature": "AAAA"},

@@ -90,6 +90,8 @@ def signin_record(
             kind=Notification.Kind.NEW_DEVICE,
             device=describe_user_agent(event.user_agent),
             network=event.network or "?",
+            # What the risk engine later says of this sign-in replaces this notice (one per sign-in).
+            signin=event.pk,
         )
     # Announced for whoever evaluates sign-ins (the risk engine); nothing here waits for an answer.
     signin_recorded.send(sender=SignInEvent, event=event)

@@ -1,7 +1,7 @@
 from django import template
 
 from accounts.devices import describe_user_agent
-from accounts.notices import notification_text
+from accounts.notices import notification_link, notification_sentence
 from accounts.reasons import reason_text
 
 register = template.Library()
@@ -14,7 +14,13 @@ def device(user_agent: str) -> str:
 
 @register.filter
 def notice(notification) -> str:
-    return notification_text(notification)
+    return notification_sentence(notification)
+
+
+@register.simple_tag
+def notice_link(notification) -> tuple[str, str]:
+    """``(path, words)`` of the portal page the notice leads to, or empty strings."""
+    return notification_link(notification)
 
 
 @register.filter

@@ -63,6 +63,8 @@ def signin_reviews_ask(*, events: list[SignInEvent]) -> list[SignInReview]:
                     "when": timezone.localtime(event.occurred_at).strftime("%Y-%m-%d %H:%M"),
                     "network": event.network or "?",
                     "reasons": [reason["detector"] for reason in event.risk_reasons],
+                    # Folds the sign-in's earlier notices (new device, protection taken) into this one.
+                    "signin": event.pk,
                 },
             )
             for review, (event, recipient) in zip(reviews, asked, strict=True)
@@ -150,6 +152,9 @@ def signin_review_answer(*, token: str, answer: str, actor: User | None) -> Sign
         with transaction.atomic():
             error = _review_refused(reason="used", actor=actor, review=review)
         raise error
+    # The answer was written with a conditional update, not through this instance: read it back
+    # so that the caller shows the confirmation of the answer actually given.
+    review.refresh_from_db(fields=["answer", "answered_at", "answered_by"])
     return review
 
 

@@ -72,6 +72,7 @@ def certificate_upload(
 ) -> Certificate:
     """Step one of binding: check the certificate and hand out a challenge valid for
     ``CERTIFICATE_CHALLENGE_SECONDS``. The checks, in order, each with its own code:
+    ``certificate_private_key`` (a key or a .p12 sent instead: refused, never kept),
     ``certificate_too_large``, ``certificate_bundle``, ``certificate_malformed``,
     ``certificate_not_end_entity``, ``certificate_weak_algorithm``, ``certificate_key_usage``,
     ``certificate_expired`` / ``certificate_not_yet_valid``, ``certificate_untrusted``,
@@ -87,6 +88,18 @@ def certificate_upload(
         )
     fingerprint = ""
     try:
+        # First, whatever the file's size: the person must learn that a key was sent. The bytes
+        # are dropped with the request; neither they nor anything derived from them is kept.
+        if pki.holds_private_key(data):
+            raise CertificateRefused(
+                gettext(
+                    "This file holds a private key. A private key must never leave its owner: do not "
+                    "send it to anyone, customs included. We have not kept it. Upload only the "
+                    "certificate (a .cer or .crt file). If someone else may have seen the key, ask "
+                    "your certification authority to revoke the certificate."
+                ),
+                code="certificate_private_key",
+            )
         if len(data) > settings.MAX_CERT_UPLOAD_BYTES:
             raise CertificateRefused(
                 gettext("The file is larger than %(limit)d bytes.")

@@ -27,7 +27,7 @@ def _claim_unnoticed(**conditions) -> list[SignatureRecord]:
     (``skip_locked``: a concurrent sweep takes the next ones instead of waiting)."""
     return list(
         SignatureRecord.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("trader", "signer_organization")
+        .select_related("trader", "signer_organization", "signer")
         .filter(outcome=SignatureRecord.Outcome.ACCEPTED, noticed_at__isnull=True, **conditions)
         .order_by("created_at", "pk")[:NOTICE_BATCH]
     )
@@ -40,6 +40,16 @@ def _managers_by_organization(organization_ids) -> dict[int, list[User]]:
     ).order_by("pk"):
         managers.setdefault(user.organization_id, []).append(user)
     return managers
+
+
+def _signed_by(record: SignatureRecord) -> dict[str, str]:
+    """Who signed, as the trader reads it: a broker by its name and agent number, the trader's own
+    staff member by their name, family name first as Vietnamese names are written."""
+    if record.signer_organization_id != record.trader_id:
+        return {"signer": record.signer_organization.name, "agent": record.agent_number or "—"}
+    signer = record.signer
+    person = " ".join(part for part in (signer.last_name, signer.first_name) if part) if signer else ""
+    return {"person": person or (signer.username if signer else "—")}
 
 
 def declarations_notice(*, now: datetime.datetime | None = None) -> int:
@@ -59,8 +69,7 @@ def declarations_notice(*, now: datetime.datetime | None = None) -> int:
                     user=manager,
                     kind=Notification.Kind.DECLARATION_SIGNED,
                     number=record.declaration_number,
-                    signer=record.signer_organization.name,
-                    agent=record.agent_number or "—",
+                    **_signed_by(record),
                 )
     return len(records)
 

@@ -3,11 +3,14 @@ codes kept only as digests, and the code as an alternative to the password at re
 
 from __future__ import annotations
 
+import base64
 import re
 import time
+import urllib.parse
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection
 from django.test import Client
@@ -228,3 +231,31 @@ def test_a_session_the_authenticator_verified_is_not_asked_again_and_costs_no_ex
     TOTPDevice.objects.filter(user=trader_owner).delete()
     response = client.get(reverse("profile"))
     assert response.status_code == 302 and response.url == MFA
+
+
+def test_the_key_is_shown_in_groups_of_four_and_the_codes_can_be_kept(trader):
+    owner = UserFactory(organization=trader, role="owner", username="new.owner", authenticator=False)
+    client = Client()
+    assert password_step(client, "new.owner").status_code == 302
+    html = client.post(MFA, {"action": "begin"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    device = TOTPDevice.objects.get(user=owner, confirmed=False)
+    key = base64.b32encode(device.bin_key).decode()
+    shown = re.search(r'<code class="secret key-groups">([A-Z2-7 ]+)</code>', html).group(1)
+    assert shown.split(" ") == [key[i : i + 4] for i in range(0, len(key), 4)]
+    assert all(len(group) == 4 for group in shown.split(" ")[:-1])
+    done = client.post(MFA, {"action": "confirm", "code": code_for(device)}, HTTP_ACCEPT_LANGUAGE="en")
+    html = done.content.decode()
+    codes = re.findall(r"<code>([A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{4})</code>", html)
+    # A text file of the very codes on the page, downloaded from the page itself (nothing kept).
+    link = re.search(
+        r'href="data:text/plain;charset=utf-8,([^"]+)" download="recovery-codes-newowner.txt"', html
+    )
+    text = urllib.parse.unquote(link.group(1))
+    assert [
+        line for line in text.splitlines() if re.fullmatch(r"[A-Z0-9]{4}(-[A-Z0-9]{4}){2}", line)
+    ] == codes
+    assert "Recovery codes of new.owner" in text
+    # Printable: a script file (no inline script) and a print stylesheet that hides the rest.
+    assert 'src="/static/accounts/print.js"' in html and "<script>" not in html
+    css = (settings.BASE_DIR / "config" / "static" / "portal" / "portal.css").read_text()
+    assert "@media print" in css and ".no-print" in css.split("@media print", 1)[1]

@@ -51,7 +51,7 @@ def test_an_unknown_name_keeps_only_a_digest_and_the_same_message(client, trader
     stored = repr(list(SignInEvent.objects.values_list())) + repr(list(AuditEvent.objects.values_list()))
     assert "my secret passphrase" not in stored
     # The page does not tell an unknown account from a wrong password.
-    errors = [page.split('class="errors"')[1].split("</div>")[0] for page in (unknown, wrong)]
+    errors = [page.split('class="error-summary"')[1].split("</div>")[0] for page in (unknown, wrong)]
     assert errors[0] == errors[1]
 
 

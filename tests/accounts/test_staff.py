@@ -105,6 +105,16 @@ def test_the_invited_person_password_must_pass_the_policy_with_their_own_data(tr
     assert "password_contains_personal_data" in codes
     assert not User.objects.filter(username="lan.tran").exists()
     assert StaffInvitation.objects.get().status == "pending"
+    # The meter in the answer agrees: strong to zxcvbn alone, but it holds the enterprise's name.
+    enterprise = "hoabinh-maple-thunder-saucer"
+    answer = Client().post(
+        reverse("invitation_accept", args=[token]),
+        {"username": "lan.tran", "password1": enterprise, "password2": enterprise},
+    )
+    assert "password_contains_personal_data" in {
+        e.code for e in answer.context["form"].errors.as_data()["password1"]
+    }
+    assert answer.context["form"].strength <= 1
 
 
 @pytest.mark.parametrize(
@@ -203,7 +213,14 @@ def test_nobody_changes_the_owner_or_themselves(trader_owner, trader):
 def test_deactivation_ends_sessions_and_sign_in_and_reactivation_restores(owner_client, trader_signer):
     signer_client = Client()
     assert sign_in(signer_client, "trader.signer").status_code == 302
-    response = owner_client.post(reverse("staff_member", args=[trader_signer.pk]), {"action": "deactivate"})
+    confirm = reverse("staff_deactivate", args=[trader_signer.pk])
+    page = owner_client.get(confirm, HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    assert "every session of theirs ends now" in page.content.decode()
+    assert 'class="danger"' in page.content.decode()
+    trader_signer.refresh_from_db()
+    assert trader_signer.is_active  # the confirmation page changes nothing
+    response = owner_client.post(confirm)
     assert response.status_code == 302
     trader_signer.refresh_from_db()
     assert not trader_signer.is_active and trader_signer.deactivated_at is not None
@@ -242,6 +259,8 @@ def test_another_enterprise_cannot_see_or_touch_our_people(client, outsider, tra
         client.post(reverse("staff_member", args=[trader_signer.pk]), {"action": "deactivate"}).status_code
         == 404
     )
+    assert client.get(reverse("staff_deactivate", args=[trader_signer.pk])).status_code == 404
+    assert client.post(reverse("staff_deactivate", args=[trader_signer.pk])).status_code == 404
     assert client.post(reverse("staff_invitation_cancel", args=[invitation.pk])).status_code == 404
     trader_signer.refresh_from_db()
     invitation.refresh_from_db()

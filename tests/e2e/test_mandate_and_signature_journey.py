@@ -57,7 +57,7 @@ def test_a_mandate_a_signature_through_the_api_and_who_signed_it(
     for name, value in {"first_name": "Mai", "last_name": "Lê", "email": "mai.le@hoabinh.example",
                         "national_id_number": "001203007788"}.items():  # fmt: skip
         page.fill(f"[name={name}]", value)
-    page.select_option("[name=role]", "signer")
+    page.check("[name=role][value=signer]")
     owner.shot("invite a signer")
     owner.submit("national_id_number")
     invitation = next(m for m in mail.outbox if "mai.le@hoabinh.example" in m.to)
@@ -81,12 +81,17 @@ def test_a_mandate_a_signature_through_the_api_and_who_signed_it(
     today = timezone.localdate()
     page.check("[name=scopes][value=import]")
     page.select_option("[name=representation]", "direct")
-    for name, value in {"contract_number": "HĐ-2026/17", "valid_from": today.isoformat(),
-                        "valid_until": (today + datetime.timedelta(days=180)).isoformat(),
+    for name, value in {"contract_number": "HĐ-2026/17", "valid_from": today.strftime("%d/%m/%Y"),
+                        "valid_until": (today + datetime.timedelta(days=180)).strftime("%d/%m/%Y"),
                         "grantor_name": "Nguyễn Văn An", "grantor_title": "Giám đốc"}.items():  # fmt: skip
         page.fill(f"[name={name}]", value)
     owner.shot("give a mandate")
     owner.submit("grantor_title")
+    # Checked before it is sent: nothing is offered yet.
+    assert not Authorization.objects.filter(trader=trader, broker=broker).exists()
+    owner.shot("check the mandate")
+    page.click("form:has([name=confirmed]) button:not([name=change])")
+    page.wait_for_load_state()
     mandate = Authorization.objects.get(trader=trader, broker=broker)
     assert mandate.contract_number == "HĐ-2026/17"
 
@@ -95,7 +100,10 @@ def test_a_mandate_a_signature_through_the_api_and_who_signed_it(
     broker_person.sign_in(broker_owner)
     page = broker_person.go("/brokers/mandates/")
     broker_person.shot("mandate to accept")
-    page.click(f"form[action$='/brokers/mandates/{mandate.pk}/'] button[value=accept]")
+    page.click(f"a[href$='/brokers/mandates/{mandate.pk}/confirm/?action=accept']")
+    page.wait_for_load_state()
+    broker_person.shot("accept the mandate?")
+    page.click(f"form[action$='/brokers/mandates/{mandate.pk}/'] [type=submit]")
     page.wait_for_load_state()
     mandate.refresh_from_db()
     assert mandate.status == "active"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import re
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -68,6 +69,9 @@ def test_a_trader_registers_verifies_turns_on_mfa_and_binds_its_certificate(
     owner.shot("mfa required")
     page.click("form:has(input[value=begin]) button")
     secret = page.inner_text("code.secret").strip()
+    # Shown in groups of four, as a person types it into an app; the spaces are not part of it.
+    assert all(len(group) == 4 for group in secret.split(" ")[:-1])
+    secret = secret.replace(" ", "")
     assert page.locator("img.qr").get_attribute("src").startswith("data:image/svg+xml")
     owner.shot("authenticator setup")
     page.fill("[name=code]", _code(secret))
@@ -75,6 +79,14 @@ def test_a_trader_registers_verifies_turns_on_mfa_and_binds_its_certificate(
     page.wait_for_load_state()
     assert User.objects.get(username="hai.tran").totpdevice_set.filter(confirmed=True).exists()
     owner.shot("recovery codes")
+    # Kept as a text file, downloaded from the page itself (the server keeps nothing to fetch).
+    shown = [code.strip() for code in page.locator("ul.codes code").all_inner_texts()]
+    with page.expect_download() as download:
+        page.click("a[download]")
+    kept = Path(download.value.path()).read_text(encoding="utf-8")
+    assert len(shown) == 10 and all(code in kept for code in shown)
+    assert download.value.suggested_filename == "recovery-codes-haitran.txt"
+    assert page.locator(".print-button").is_visible()  # with JavaScript, a print button
 
     # Bind the certificate: upload, then prove possession of the key with openssl.
     owner.go("/certificates/upload/")

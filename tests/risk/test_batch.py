@@ -154,13 +154,15 @@ def test_a_batch_raises_responds_and_asks_as_one_at_a_time_would(trader_signer, 
         (first.pk, trader_owner.pk),
     }
     kinds = sorted(Notification.objects.values_list("user_id", "kind"))
+    # The protection taken on the first sign-in is told in its "was this you?" notice: one notice
+    # per sign-in for the user.
     assert kinds == sorted(
         [
-            (trader_signer.pk, Notification.Kind.RISK_RESPONSE),
             (trader_signer.pk, Notification.Kind.SIGNIN_REVIEW),
             (trader_owner.pk, Notification.Kind.SIGNIN_REVIEW),
         ]
     )
+    assert Notification.objects.get(user=trader_signer).params["responses"]
     trader_signer.refresh_from_db()
     assert trader_signer.step_up_required_at is not None
 

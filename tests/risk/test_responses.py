@@ -44,7 +44,9 @@ def test_step_up_sends_every_session_to_prove_itself_again(respond, risky_signin
     assert (proved.status_code, proved.url) == (302, "/accounts/me/")
     assert session.get("/accounts/me/").status_code == 200
     assert responses_recorded() == ["step_up"]
-    notice = Notification.objects.get(user=trader_signer, kind="risk_response")
+    # The protection is told in the sign-in's one notice, beside its question.
+    notice = Notification.objects.get(user=trader_signer, params__signin=risky_signin.pk)
+    assert notice.kind == "signin_review"
     with translation.override("en"):
         assert "confirm it is you" in notification_text(notice)
 

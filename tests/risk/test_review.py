@@ -4,6 +4,7 @@ are refused and recorded."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.core import signing
@@ -13,7 +14,8 @@ from django.utils import timezone, translation
 
 from accounts.models import KnownPlace, Notification, SignInReview, User, UserSession
 from accounts.notices import notification_text, signin_review_link
-from accounts.tokens import REVIEW_SALT, signin_review_token
+from accounts.services.notifications import notification_send
+from accounts.tokens import REVIEW_SALT, signin_review_read, signin_review_token
 from audit.models import AuditEvent, Case, Flag
 from risk.services.evaluation import signin_evaluate
 from risk.services.reviews import signin_review_answer
@@ -57,7 +59,10 @@ def test_the_user_and_the_owner_are_each_asked_by_email_and_in_the_portal(
     notice = Notification.objects.get(user=trader_signer, kind="signin_review")
     with translation.override("en"):
         text = notification_text(notice)
-    assert signin_review_link(notice) in text and "/accounts/sign-in-review/" in text
+    # The link is signed with a timestamp: two renderings a second apart differ, so it is read back.
+    link = re.search(r"https?://\S+/accounts/sign-in-review/(\S+)/", text)
+    assert signin_review_link(notice).startswith(link.group(0).split("/accounts/")[0])
+    assert signin_review_read(link.group(1))["r"] == review_of(trader_signer).pk
     assert "device or network used by another enterprise" in text
     # The stored row carries the review's id, not the link.
     assert "sign-in-review" not in repr(notice.params)
@@ -222,5 +227,65 @@ def test_repeated_attempts_count_on_the_open_flag_and_ask_once(settings, trader_
     flag = Flag.objects.get(kind="brute_force")
     assert (flag.count, flag.severity) == (4, "medium")
     assert SignInReview.objects.count() == 2  # the user and the owner, once
-    assert Notification.objects.filter(kind="risk_response").count() == 1
+    # Told once, in one notice carrying the question and the protection taken.
+    (notice,) = Notification.objects.filter(user=trader_signer, kind__in=["risk_response", "signin_review"])
+    assert (notice.kind, notice.params["responses"]) == ("signin_review", ["step_up"])
     assert AuditEvent.objects.filter(action="risk.response").count() == 4  # but each time protected
+
+
+def test_the_confirmation_page_tells_of_the_answer_given(evaluated, trader_signer, trader_owner):
+    """Each answer's page says what that answer did: "this was me" never reads as a misuse report,
+    and "this was not me" never as a confirmation."""
+    mine = signed_in("trader.signer").post(
+        url(review_of(trader_signer)), {"answer": "me"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert mine.status_code == 200
+    assert b"this sign-in was yours" in mine.content
+    assert b"We reported the misuse" not in mine.content
+
+
+def test_the_confirmation_page_of_not_me_tells_of_the_report(evaluated, trader_signer, trader_owner):
+    response = Client().post(url(review_of(trader_owner)), {"answer": "not_me"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert b"We reported the misuse" in response.content
+    assert b"this sign-in was yours" not in response.content
+
+
+def test_the_answer_returned_is_the_one_stored(evaluated, trader_signer):
+    review = review_of(trader_signer)
+    answered = signin_review_answer(token=signin_review_token(review), answer="me", actor=trader_signer)
+    assert (answered.answer, answered.answered_by) == ("me", trader_signer)
+    assert answered.answered_at is not None
+
+
+def test_one_sign_in_is_one_notice_carrying_all_its_reasons(
+    settings, risky_signin, trader_signer, trader_owner
+):
+    """The new-device notice written at sign-in, the protection taken and the question asked are
+    one notice for the person, not three."""
+    settings.RISK_RESPONSES = {"low": [], "medium": [], "high": ["step_up"]}
+    # As signin_record tells of a new device, naming its sign-in.
+    notification_send(
+        user=trader_signer, kind="new_device", device="Firefox", network=risky_signin.network,
+        signin=risky_signin.pk,
+    )  # fmt: skip
+    Notification.objects.filter(user=trader_signer).update(read_at=timezone.now())
+    signin_evaluate(event_id=risky_signin.pk)
+    (notice,) = Notification.objects.filter(user=trader_signer)
+    assert notice.kind == "signin_review" and notice.read_at is None
+    assert {"new_device", "foreign_party_device"} <= set(notice.params["reasons"])
+    assert notice.params["responses"] == ["step_up"] and notice.params["device"] == "Firefox"
+    with translation.override("en"):
+        text = notification_text(notice)
+    assert "a new device" in text and "another enterprise" in text and "confirm it is you" in text
+    # The owner's question is its own notice, about the same sign-in.
+    assert Notification.objects.get(user=trader_owner).params["signin"] == risky_signin.pk
+
+
+def test_the_portal_shows_a_notices_link_as_words(evaluated, trader_signer):
+    page = signed_in("trader.signer").get(reverse("notifications"), HTTP_ACCEPT_LANGUAGE="en")
+    html = page.content.decode()
+    notices = html.split('class="notifications"', 1)[1].split("</ul>", 1)[0]
+    (token,) = re.findall(r'<a href="/accounts/sign-in-review/([^"/]+)/">Answer: was this you\?</a>', notices)
+    assert signin_review_read(token)["r"] == review_of(trader_signer).pk
+    assert "http://" not in notices and "https://" not in notices

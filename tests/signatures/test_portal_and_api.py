@@ -55,7 +55,8 @@ def test_binding_through_the_portal(owner, holder, trader_signer):
     detail = reverse("certificate_detail", args=[certificate.pk])
     owner.post(detail, {"action": "custodians", "custodians": [trader_signer.pk]})
     assert list(certificate.custodians.all()) == [trader_signer]
-    owner.post(detail, {"action": "suspend", "reason": "token at the repair shop"})
+    suspend = reverse("certificate_status_change", args=[certificate.pk])
+    owner.post(suspend, {"action": "suspend", "reason": "token at the repair shop"})
     certificate.refresh_from_db()
     assert certificate.status == "suspended"
 
@@ -88,7 +89,17 @@ def test_a_bad_proof_shows_its_error(owner, holder):
 
 def test_a_misuse_report_from_the_portal(client, holder, trader_owner, trader_signer):
     sign_in(client, "trader.signer")
-    response = client.post(reverse("abuse_report"), {"description": "My token was used by our broker."})
+    answers = {"description": "My token was used by our broker."}
+    check = client.post(reverse("abuse_report"), answers, HTTP_ACCEPT_LANGUAGE="en")
+    # First the answers and their consequences, with nothing reported yet.
+    assert check.status_code == 200
+    assert "Customs officers are told" in check.content.decode()
+    assert 'name="confirmed" value="yes"' in check.content.decode()
+    assert not AbuseReport.objects.exists()
+    changed = client.post(reverse("abuse_report"), answers | {"confirmed": "yes", "change": "yes"})
+    assert changed.status_code == 200 and not AbuseReport.objects.exists()
+    assert "My token was used by our broker." in changed.content.decode()
+    response = client.post(reverse("abuse_report"), answers | {"confirmed": "yes"})
     assert response.url == reverse("certificate_list")
     report = AbuseReport.objects.get()
     assert (report.reporter, report.reported_user) == (trader_signer, None)

@@ -10,6 +10,7 @@ import zoneinfo
 import pytest
 import time_machine
 from django.db import connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -20,6 +21,7 @@ from audit.models import AuditEvent
 from core.errors import ApplicationError
 from signatures.models import SignatureRecord
 from signatures.services.notices import DIGEST_NUMBERS_SHOWN, declarations_digest, declarations_notice
+from tests.helpers import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -182,3 +184,22 @@ def test_two_sweeps_at_once_tell_each_signature_once(world, django_capture_on_co
     managers = User.objects.filter(organization=world.trader, role__in=User.MANAGER_ROLES).count()
     assert sum(counts) == 30
     assert Notification.objects.filter(kind="declaration_signed").count() == 30 * managers
+
+
+def test_a_staff_signature_names_the_person_family_name_first(world, django_capture_on_commit_callbacks):
+    User.objects.filter(pk=world.trader_signer.pk).update(first_name="Lan", last_name="Nguyễn Thị")
+    with django_capture_on_commit_callbacks(execute=False):
+        record = world.sign(world.trader_signer, world.trader_key, number="7101")
+    assert record.outcome == "accepted"
+    assert declarations_notice() == 1
+    (notice,) = _told(world.trader_owner)
+    assert notice.params["person"] == "Nguyễn Thị Lan" and "agent" not in notice.params
+    page = _notifications_page(world)
+    assert "Nguyễn Thị Lan" in page and "—)" not in page and "agent" not in page.split("7101", 1)[1][:200]
+    assert f'<a href="{reverse("declaration_list")}">' in page
+
+
+def _notifications_page(world) -> str:
+    client = Client()
+    assert sign_in(client, world.trader_owner.username).status_code == 302
+    return client.get(reverse("notifications"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
