@@ -58,7 +58,7 @@ def _signed_in_with_authenticator(username: str) -> Client:
     client = Client()
     assert client.post(reverse("login"), {"username": username, "password": TEST_PASSWORD}).status_code == 302
     page = client.post(reverse("mfa"), {"action": "begin"}).content.decode()
-    secret = re.search(r'class="secret">([^<]+)<', page).group(1).replace(" ", "")
+    secret = re.search(r'class="secret[^"]*">([^<]+)<', page).group(1).replace(" ", "")
     key = base64.b32decode(secret + "=" * (-len(secret) % 8)).hex()
     confirmed = client.post(reverse("mfa"), {"action": "confirm", "code": totp_code(key)})
     assert confirmed.status_code == 200, confirmed.content[:500]

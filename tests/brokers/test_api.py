@@ -61,7 +61,8 @@ def test_me_tells_who_the_key_acts_as(broker_owner, broker_agent, broker_licence
     assert sorted(body["key"]["scopes"]) == ["manage", "read"]
     assert body["agent"] is None  # the owner manages; it is not a customs agent
     assert body["licence"] == {
-        "number": broker_licence.number, "status": "active", "issued_on": broker_licence.issued_on.isoformat()
+        "number": broker_licence.number, "status": "active",
+        "issued_on": broker_licence.issued_on.isoformat(), "expires_on": None,
     }  # fmt: skip
     agent = api(key_for(broker_agent, actor=broker_owner)).get(reverse("api_me")).json()
     profile = broker_agent.agent_profile
