@@ -91,7 +91,7 @@ class RegistrationForm(NewPasswordForm):
     field_order = [
         "tax_code", "name", "address", "province", "phone", "email",
         "legal_representative_name", "legal_representative_id_number",
-        "username", "first_name", "last_name", "owner_email", "owner_phone", "national_id_number",
+        "username", "last_name", "first_name", "owner_email", "owner_phone", "national_id_number",
         "job_title", "password1", "password2",
     ]  # fmt: skip
 
@@ -110,8 +110,9 @@ class RegistrationForm(NewPasswordForm):
         label=_("Legal representative's ID number (CCCD)"), max_length=12, validators=[validate_citizen_id]
     )
     username = forms.CharField(label=_("Your username"), max_length=150, validators=[validate_visible_text])
-    first_name = forms.CharField(label=_("Given name"), max_length=150, validators=[validate_visible_text])
+    # Family name (with any middle names) first, as a Vietnamese name is written.
     last_name = forms.CharField(label=_("Family name"), max_length=150, validators=[validate_visible_text])
+    first_name = forms.CharField(label=_("Given name"), max_length=150, validators=[validate_visible_text])
     owner_email = forms.EmailField(label=_("Your email"))
     owner_phone = forms.CharField(label=_("Your phone"), max_length=20)
     national_id_number = forms.CharField(
@@ -236,8 +237,9 @@ class MfaCodeForm(forms.Form):
 
 
 class StaffInviteForm(ServiceErrorsMixin, forms.Form):
-    first_name = forms.CharField(label=_("Given name"), max_length=150, validators=[validate_visible_text])
+    # Family name (with any middle names) first, as a Vietnamese name is written.
     last_name = forms.CharField(label=_("Family name"), max_length=150, validators=[validate_visible_text])
+    first_name = forms.CharField(label=_("Given name"), max_length=150, validators=[validate_visible_text])
     email = forms.EmailField(label=_("Email"))
     national_id_number = forms.CharField(
         label=_("ID number (CCCD)"), max_length=12, validators=[validate_citizen_id]
@@ -273,8 +275,9 @@ class InvitationAcceptForm(NewPasswordForm):
 
 
 class ContactForm(ServiceErrorsMixin, forms.Form):
-    first_name = forms.CharField(label=_("Given name"), max_length=150, validators=[validate_visible_text])
+    # Family name (with any middle names) first, as a Vietnamese name is written.
     last_name = forms.CharField(label=_("Family name"), max_length=150, validators=[validate_visible_text])
+    first_name = forms.CharField(label=_("Given name"), max_length=150, validators=[validate_visible_text])
     email = forms.EmailField(label=_("Email"))
     phone = forms.CharField(label=_("Phone"), max_length=20)
     national_id_number = forms.CharField(

@@ -30,3 +30,9 @@ def validate_visible_text(value: str) -> None:
             code="invisible_characters",
             params={"characters": ", ".join(found)},
         )
+
+
+def full_name(*, family: str, given: str) -> str:
+    """A person's name as Vietnamese (and the customs registers) write it: the family name with
+    any middle names first, then the given name, as "Nguyễn Văn An"."""
+    return " ".join(part.strip() for part in (family, given) if part and part.strip())

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from core.pagination import UncountedPage
+from core.text import full_name
 from officers.site import officer_site, officer_view_record, require_perm
 from signatures import selectors
 from signatures.forms import SignatureSearchForm
@@ -30,14 +31,14 @@ CSV_COLUMNS = (
 
 def _hit_row(record, event_id: str | None) -> dict:
     """One search hit (a row of ``selectors.signature_search``) as the page and the CSV show it."""
-    full_name = f"{record.signer__first_name} {record.signer__last_name}".strip()  # User.get_full_name
+    signer_name = full_name(family=record.signer__last_name, given=record.signer__first_name)
     return {
         "record": record,
         "record_url": reverse("officers:signatures_signaturerecord_change", args=[record.pk]),
         "declaration": record.declaration_number,
         "kind": record.declaration_kind,
         "time": record.created_at,
-        "signer": f"{full_name} ({record.signer__username})",
+        "signer": f"{signer_name} ({record.signer__username})",
         "organization": f"{record.signer_organization__name} ({record.signer_organization__tax_code})",
         "on_behalf_of": (
             f"{record.trader__name} ({record.trader_tax_code})" if record.trader else record.trader_tax_code

@@ -9,6 +9,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import validate_citizen_id, validate_tax_code
+from core.text import full_name
 
 
 class Organization(models.Model):
@@ -216,6 +217,14 @@ class User(AbstractUser):
                 name="user_role_matches_organization",
             ),
         ]
+
+    def get_full_name(self) -> str:
+        # Django's own puts the given name first ("An Nguyễn Văn"); a Vietnamese name, and every
+        # register customs keeps, reads family name first.
+        return full_name(family=self.last_name, given=self.first_name)
+
+    def get_short_name(self) -> str:
+        return self.first_name
 
     @property
     def is_officer(self) -> bool:
@@ -557,6 +566,10 @@ class StaffInvitation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} → {self.organization_id} ({self.role})"
+
+    @property
+    def full_name(self) -> str:
+        return full_name(family=self.last_name, given=self.first_name)
 
 
 # The second factor's models live beside these; imported here so the app registry loads them.

@@ -109,7 +109,7 @@ def _send_invitation(invitation: StaffInvitation) -> None:
                 "username and password:\n\n%(link)s\n\nThe account is yours alone: never share it."
             )
             % {
-                "person": f"{invitation.first_name} {invitation.last_name}",
+                "person": invitation.full_name,
                 "inviter": invitation.invited_by.get_full_name() or invitation.invited_by.username,
                 "organization": invitation.organization.name,
                 "role": User.Role(invitation.role).label,

@@ -19,7 +19,7 @@ from officers.site import OfficerModelAdmin, officer_site
 @admin.register(User, site=officer_site)
 class UserAdmin(OfficerModelAdmin):
     personal_data = True
-    list_display = ("username", "first_name", "last_name", "organization", "role", "is_active", "last_login")
+    list_display = ("username", "last_name", "first_name", "organization", "role", "is_active", "last_login")
     list_filter = ("role", "is_active")
     search_fields = ("username", "first_name", "last_name", "email", "organization__tax_code")
     list_select_related = ("organization",)
