@@ -199,6 +199,10 @@ class Authorization(models.Model):
     def scopes(self) -> list[str]:
         return [scope for scope in self.Scope.values if getattr(self, f"scope_{scope}")]
 
+    @property
+    def scope_labels(self) -> list[str]:
+        return [self.Scope(scope).label for scope in self.scopes]
+
     def covers(self, kind: str, on) -> bool:
         return (
             self.status == self.Status.ACTIVE
@@ -235,6 +239,10 @@ class OrganizationAPIKey(AbstractAPIKey):
     class Meta(AbstractAPIKey.Meta):
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
+
+    @property
+    def scope_labels(self) -> list[str]:
+        return [self.Scope(scope).label if scope in self.Scope.values else scope for scope in self.scopes]
 
 
 class OperationReport(models.Model):
