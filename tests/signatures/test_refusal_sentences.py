@@ -51,7 +51,8 @@ def test_an_unknown_code_still_reads_as_a_sentence_not_a_code():
         (lambda pki, trader: pki.signer(tax_code=trader.tax_code, slot=7, issuer=pki.other_root).cert_pem,
          "certificate_untrusted"),
         (lambda pki, trader: b"\x30\x82\x01\x00garbage", "certificate_malformed"),
-        (lambda pki, trader: pki.ca("Rogue CA", issuer=pki.intermediate).cert_pem, "certificate_not_end_entity"),
+        (lambda pki, trader: pki.ca("Rogue CA", issuer=pki.intermediate).cert_pem,
+         "certificate_not_end_entity"),
     ],
 )  # fmt: skip
 def test_a_refused_upload_is_explained_in_vietnamese_without_the_librarys_words(
