@@ -5,7 +5,6 @@ the models' choices, so a new page or a new choice is covered without touching t
 
 from __future__ import annotations
 
-import datetime
 import re
 from html.parser import HTMLParser
 
@@ -13,32 +12,17 @@ import pytest
 from django.apps import apps
 from django.db import models
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
+from django.urls import reverse
 
-from accounts.models import Organization, StaffInvitation
+from accounts.models import Organization
 from accounts.notices import DETECTOR_NAMES, RESPONSE_LABELS
-from accounts.services.staff import staff_invite
-from brokers.models import Authorization
-from brokers.services.api_keys import api_key_create
-from brokers.services.mandates import (
-    authorization_accept,
-    authorization_grant,
-    authorization_invite,
-    authorization_revoke,
-)
 from core.error_codes import ERROR_CODES
-from signatures.services.notices import declarations_notice
 from tests.helpers import sign_in
+from tests.portal_pages import lived_in, portal_urls
 
 pytestmark = pytest.mark.django_db
 
 OUR_APPS = ("accounts", "audit", "brokers", "signatures", "risk", "officers")
-# Not portal pages: the API, the officers' console (its own test), machine answers, and actions
-# that only answer a POST or a script.
-SKIPPED_PREFIXES = ("api/", "officers/", "static/")
-SKIPPED_NAMES = {"healthz", "set_language", "logout", "password_strength", "certificate_challenge"}
-
 # Sentences seen leaking in English on Vietnamese pages, and the words no Vietnamese sentence
 # holds; a page's own data (names, numbers, e-mail addresses) has none of them.
 ENGLISH_PHRASES = (
@@ -121,71 +105,6 @@ def findings(html: str, codes: set[str]) -> list[str]:
     return found
 
 
-def portal_routes():
-    def walk(patterns, prefix=""):
-        for pattern in patterns:
-            if isinstance(pattern, URLResolver):
-                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-            elif isinstance(pattern, URLPattern) and pattern.name:
-                yield prefix + str(pattern.pattern), pattern
-
-    seen = {}
-    for route, pattern in walk(get_resolver().url_patterns):
-        if route.startswith(SKIPPED_PREFIXES) or pattern.name in SKIPPED_NAMES:
-            continue
-        seen.setdefault(pattern.name, pattern)
-    return seen
-
-
-def lived_in(world):
-    """The cast after some weeks of work: accepted and refused signatures and their notices,
-    mandates proposed, revoked and in force, a pending staff invitation, an API key."""
-    world.sign(world.trader_signer, world.trader_key)
-    world.sign(world.broker_agent, world.broker_key)
-    world.sign(world.trader_signer, world.trader_key, tamper=True)  # signature_digest_mismatch
-    world.sign(world.broker_agent, world.trader_key)  # certificate_foreign_use, flagged
-    declarations_notice(now=timezone.now())
-    today = timezone.localdate()
-    transit = authorization_grant(
-        actor=world.trader_owner, broker=world.broker, scopes=["transit"], representation="indirect",
-        contract_number="HĐ-02", valid_from=today, valid_until=today + datetime.timedelta(days=30),
-    )  # fmt: skip
-    authorization_accept(mandate=transit, actor=world.broker_owner)
-    authorization_revoke(mandate=transit, actor=world.trader_owner, reason="Hết hợp đồng")
-    authorization_invite(
-        actor=world.broker_owner, trader_tax_code=world.trader.tax_code,
-        trader_registered_on=world.trader.created_at.astimezone().date(), scopes=["export"],
-        representation="direct", contract_number="HĐ-03",
-        valid_from=today + datetime.timedelta(days=10), valid_until=today + datetime.timedelta(days=60),
-    )  # fmt: skip
-    staff_invite(
-        actor=world.trader_owner, email="lan.tran@hoabinh.example", first_name="Lan", last_name="Trần Thị",
-        national_id_number="001203004567", role="declarant",
-    )  # fmt: skip
-    api_key_create(
-        actor=world.broker_owner, holder=world.broker_agent, name="Phần mềm khai báo", scopes=["read"]
-    )
-    assert Authorization.objects.filter(status="revoked").exists()
-
-
-def url_arguments(world, member):
-    """The object each URL names, as this member would reach it from their own pages."""
-    own_certificate = (
-        world.trader_certificate if member.organization_id == world.trader.pk else world.broker_certificate
-    )
-    colleague = world.trader_signer if member.organization_id == world.trader.pk else world.broker_agent
-    return {
-        "staff_member": {"pk": colleague.pk},
-        "staff_invitation_cancel": {"pk": StaffInvitation.objects.get().pk},
-        "certificate_detail": {"pk": own_certificate.pk},
-        "certificate_proof": {"pk": own_certificate.pk},
-        "mandate_action": {"pk": world.mandate.pk},
-        "invitation_accept": {"token": "het-han"},
-        "verify_email": {"token": "het-han"},
-        "signin_review": {"token": "het-han"},
-    }
-
-
 @pytest.mark.parametrize("member", ["trader_owner", "trader_signer", "broker_owner", "broker_agent"])
 def test_every_portal_page_reads_in_vietnamese_without_raw_codes(
     world, member, django_capture_on_commit_callbacks
@@ -198,10 +117,8 @@ def test_every_portal_page_reads_in_vietnamese_without_raw_codes(
     with django_capture_on_commit_callbacks(execute=True):
         assert sign_in(client, person.username).status_code == 302
     codes = choice_codes()
-    arguments = url_arguments(world, person)
     read, problems = [], []
-    for name, pattern in sorted(portal_routes().items()):
-        url = reverse(name, kwargs=arguments.get(name) if pattern.pattern.converters else None)
+    for name, url in portal_urls(world, person):
         response = client.get(url)
         if response.status_code != 200 or not response["Content-Type"].startswith("text/html"):
             continue
