@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organization
+from accounts.models import WEEKDAY_NAMES, Organization
 from accounts.password_validation import password_strength, user_context
 from accounts.services.mfa import mfa_verify
 from accounts.validators import normalize_phone, normalize_tax_code, validate_citizen_id
@@ -291,10 +291,7 @@ class ContactForm(ServiceErrorsMixin, forms.Form):
         return normalize_phone(self.cleaned_data["phone"])
 
 
-WEEKDAYS = [
-    ("1", _("Monday")), ("2", _("Tuesday")), ("3", _("Wednesday")), ("4", _("Thursday")),
-    ("5", _("Friday")), ("6", _("Saturday")), ("7", _("Sunday")),
-]  # fmt: skip
+WEEKDAYS = [(str(number), name) for number, name in enumerate(WEEKDAY_NAMES, start=1)]
 
 
 class WorkingHoursForm(forms.Form):
