@@ -103,7 +103,7 @@ def test_the_catalogue_holds_every_string_the_source_marks(tmp_path, settings, m
 
 def test_every_translation_keeps_the_placeholders_of_its_source():
     # A lost "%(name)s" drops a fact from the sentence; a misspelt one raises where it is shown.
-    placeholder = re.compile(r"%\(\w+\)[sd]|%[sd]|{{ *\w+ *}}")
+    placeholder = re.compile(r"%\(\w+\)[sd]|%[sd]|{{ *\w+ *}}|{\w+}")
     broken = []
     for entry in polib.pofile(str(PO_FILE)):
         translations = [entry.msgstr] if not entry.msgid_plural else list(entry.msgstr_plural.values())

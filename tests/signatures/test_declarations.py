@@ -326,16 +326,18 @@ def test_the_api_refuses_with_the_rule_code(world, agent_api):
     [
         ("document", 12, "Must be a base64 string."),
         ("document", "", "This field may not be blank."),
-        ("document", "not base64!", "not valid base64"),
-        ("signature", "\u00e9t\u00e9", "not valid base64"),
-        ("signature", "\ud800AAAA", "not valid base64"),
-        ("document", "A" * (MAX_DOCUMENT_BYTES * 4 // 3 + 12), "too large"),
+        ("document", "not base64!", "This is not valid base64."),
+        ("signature", "\u00e9t\u00e9", "This is not valid base64."),
+        ("signature", "\ud800AAAA", "This is not valid base64."),
+        ("document", "A" * (MAX_DOCUMENT_BYTES * 4 // 3 + 12), "This file is too large."),
         ("signature", None, "This field may not be null."),
     ],
 )
 def test_the_api_refuses_a_document_or_signature_that_is_not_base64(world, agent_api, field, value, message):
     body = filing_body(world, world.broker_key, "4010") | {field: value}
-    response = agent_api.post(reverse("api_declarations"), body, content_type="application/json")
+    response = agent_api.post(
+        reverse("api_declarations"), body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "invalid_input"
     assert response.json()["fields"] == {field: [message]}
