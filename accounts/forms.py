@@ -10,7 +10,7 @@ from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Organization, User
+from accounts.models import WEEKDAY_NAMES, Organization, User
 from accounts.password_validation import password_verdict, typed_person
 from accounts.services.mfa import mfa_verify
 from accounts.validators import normalize_phone, normalize_tax_code, validate_citizen_id
@@ -106,7 +106,7 @@ class RegistrationForm(NewPasswordForm):
     field_order = [
         "kind", "tax_code", "name", "address", "province", "phone", "email",
         "legal_representative_name", "legal_representative_id_number",
-        "username", "first_name", "last_name", "owner_email", "owner_phone", "national_id_number",
+        "username", "last_name", "first_name", "owner_email", "owner_phone", "national_id_number",
         "job_title", "password1", "password2",
     ]  # fmt: skip
 
@@ -132,8 +132,9 @@ class RegistrationForm(NewPasswordForm):
         label=_("Legal representative's ID number (CCCD)"), max_length=12, validators=[validate_citizen_id]
     )
     username = forms.CharField(label=_("Your username"), max_length=150, validators=[validate_visible_text])
-    first_name = forms.CharField(label=_("Given name"), max_length=150, validators=[validate_visible_text])
+    # Family name (with any middle names) first, as a Vietnamese name is written.
     last_name = forms.CharField(label=_("Family name"), max_length=150, validators=[validate_visible_text])
+    first_name = forms.CharField(label=_("Given name"), max_length=150, validators=[validate_visible_text])
     owner_email = forms.EmailField(label=_("Your email"))
     owner_phone = forms.CharField(label=_("Your phone"), max_length=20)
     national_id_number = forms.CharField(
@@ -281,8 +282,9 @@ def role_choices(roles) -> list[tuple[str, str]]:
 
 
 class StaffInviteForm(ServiceErrorsMixin, forms.Form):
-    first_name = forms.CharField(label=_("Given name"), max_length=150, validators=[validate_visible_text])
+    # Family name (with any middle names) first, as a Vietnamese name is written.
     last_name = forms.CharField(label=_("Family name"), max_length=150, validators=[validate_visible_text])
+    first_name = forms.CharField(label=_("Given name"), max_length=150, validators=[validate_visible_text])
     email = forms.EmailField(label=_("Email"))
     national_id_number = forms.CharField(
         label=_("ID number (CCCD)"), max_length=12, validators=[validate_citizen_id]
@@ -326,8 +328,9 @@ class InvitationAcceptForm(NewPasswordForm):
 
 
 class ContactForm(ServiceErrorsMixin, forms.Form):
-    first_name = forms.CharField(label=_("Given name"), max_length=150, validators=[validate_visible_text])
+    # Family name (with any middle names) first, as a Vietnamese name is written.
     last_name = forms.CharField(label=_("Family name"), max_length=150, validators=[validate_visible_text])
+    first_name = forms.CharField(label=_("Given name"), max_length=150, validators=[validate_visible_text])
     email = forms.EmailField(label=_("Email"))
     phone = forms.CharField(label=_("Phone"), max_length=20)
     national_id_number = forms.CharField(
@@ -341,10 +344,7 @@ class ContactForm(ServiceErrorsMixin, forms.Form):
         return normalize_phone(self.cleaned_data["phone"])
 
 
-WEEKDAYS = [
-    ("1", _("Monday")), ("2", _("Tuesday")), ("3", _("Wednesday")), ("4", _("Thursday")),
-    ("5", _("Friday")), ("6", _("Saturday")), ("7", _("Sunday")),
-]  # fmt: skip
+WEEKDAYS = [(str(number), name) for number, name in enumerate(WEEKDAY_NAMES, start=1)]
 
 
 class WorkingHoursForm(forms.Form):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
 
 from accounts.models import Notification, SignInReview, User
 from accounts.tokens import signin_review_token
@@ -189,6 +190,13 @@ def signin_review_link(notification: Notification) -> str:
     return settings.SITE_URL.rstrip("/") + path if path else ""
 
 
+def _field_label(name: str) -> str:
+    try:
+        return str(User._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
+
+
 def notification_text(notification: Notification) -> str:
     """The notice as an email says it: its sentence, then its "was this you?" link in full."""
     text = notification_sentence(notification)
@@ -208,6 +216,16 @@ def notification_sentence(notification: Notification) -> str:
     params["responses"] = responses
     if notification.kind == Kind.SIGNIN_REVIEW:
         params["reasons"] = ", ".join(str(DETECTOR_NAMES.get(r, r)) for r in params.get("reasons", []))
+    # Higher apps' labels (a mandate's status and kinds) arrive in their source language
+    # (core.text.source_text): this app cannot know their choices, the catalogue can.
+    for name in ("status", "scopes"):
+        value = params.get(name)
+        if isinstance(value, list):
+            params[name] = ", ".join(gettext(item) for item in value)
+        elif isinstance(value, str) and value:
+            params[name] = gettext(value)
+    if params.get("fields"):
+        params["fields"] = ", ".join(_field_label(name) for name in params["fields"].split(", "))
     if params.get("role") in User.Role.values:
         params["role"] = User.Role(params["role"]).label
     if params.get("outcome") in Case.Outcome.values:

@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Mapping
 from types import SimpleNamespace
 
+from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import check_password, is_password_usable
 from django.contrib.auth.password_validation import get_default_password_validators
 from django.core.exceptions import ValidationError
@@ -103,6 +104,25 @@ class UserContextValidator:
 
     def get_help_text(self) -> str:
         return _("Your password must not contain your name, username, phone, email, ID number or tax code.")
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's rule with sentences of our own catalogue: Django 5.2 reworded its message and its
+    Vietnamese catalogue still translates only the old wording, so the English would show."""
+
+    def get_error_message(self) -> str:
+        return ngettext(
+            "This password is too short. It must contain at least %(min_length)d character.",
+            "This password is too short. It must contain at least %(min_length)d characters.",
+            self.min_length,
+        ) % {"min_length": self.min_length}
+
+    def get_help_text(self) -> str:
+        return ngettext(
+            "Your password must contain at least %(min_length)d character.",
+            "Your password must contain at least %(min_length)d characters.",
+            self.min_length,
+        ) % {"min_length": self.min_length}
 
 
 class MaximumLengthValidator:

@@ -3,11 +3,20 @@ them (the portal's sign-in history, the officers' console), and for the risk eng
 
 from __future__ import annotations
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 # Parameters kept in English and translated when shown: a weekday's name (Django's own catalogue
 # has them), so a reason stored once reads "Chủ nhật" to one reader and "Sunday" to another.
 TRANSLATED_PARAMS = frozenset({"day"})
+
+# Templates that reasons already stored still name, though no detector words its findings so any
+# more: they stay in the catalogue so those reasons keep reading in the reader's language.
+STORED_TEMPLATES = (
+    gettext_noop(
+        "Signed in at %(time)s (%(zone)s) on a %(day)s, outside the enterprise's declared working "
+        "hours (%(start)s-%(end)s)."
+    ),
+)
 
 
 def translated_params(params: dict) -> dict:

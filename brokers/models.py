@@ -446,6 +446,10 @@ class OrganizationAPIKey(AbstractAPIKey):
         verbose_name = _("API key")
         verbose_name_plural = _("API keys")
 
+    @property
+    def scope_labels(self) -> list[str]:
+        return [self.Scope(scope).label if scope in self.Scope.values else scope for scope in self.scopes]
+
 
 class OperationReport(models.Model):
     """A broker's operations report for one period (DESIGN §4). A period past its due date without

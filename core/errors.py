@@ -6,11 +6,13 @@ Django's ``ValidationError`` are mapped here too, so no view formats an error by
 
 from __future__ import annotations
 
+import math
 import sys
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse, JsonResponse
+from django.utils.translation import gettext, ngettext
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -55,12 +57,26 @@ def api_exception_handler(exc, context):
         fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         response.data = {
             "code": _first_code(exc.get_codes()),
-            "detail": "The request is invalid.",
+            "detail": gettext("The request is invalid."),
             "fields": fields,
         }
+    elif isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        response.data = {"code": _first_code(exc.get_codes()), "detail": _throttled_detail(exc), "fields": {}}
     else:
         response.data = {"code": _first_code(exc.get_codes()), "detail": str(exc.detail), "fields": {}}
     return response
+
+
+def _throttled_detail(exc: exceptions.Throttled) -> str:
+    """The framework puts the wait into its sentence before translating it ("Expected available in
+    55 seconds."), so no catalogue can translate it: that tail is said again through ours."""
+    wait = math.ceil(exc.wait)
+    english = (exc.extra_detail_singular if wait == 1 else exc.extra_detail_plural).format(wait=wait)
+    reason = str(exc.detail).removesuffix(str(english)).rstrip()
+    tail = ngettext(
+        "Expected available in %(wait)d second.", "Expected available in %(wait)d seconds.", wait
+    ) % {"wait": wait}
+    return f"{reason} {tail}"
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -120,7 +136,6 @@ def bad_request(request, exception=None):
     under /api/, the portal's page elsewhere."""
     from django.core.exceptions import RequestDataTooBig
     from django.shortcuts import render
-    from django.utils.translation import gettext
 
     if isinstance(exception, RequestDataTooBig):
         status_code, code = 413, "request_too_large"
@@ -138,7 +153,9 @@ def api_not_found(request, exception=None):
     from django.views.defaults import page_not_found
 
     if request.path.startswith("/api/"):
-        return JsonResponse({"code": "not_found", "detail": "No such resource.", "fields": {}}, status=404)
+        return JsonResponse(
+            {"code": "not_found", "detail": gettext("No such resource."), "fields": {}}, status=404
+        )
     return page_not_found(request, exception)
 
 

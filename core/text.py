@@ -11,6 +11,7 @@ from __future__ import annotations
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 _INVISIBLE = {"Cc", "Cf", "Co", "Cn", "Cs", "Zl", "Zp"}
@@ -30,3 +31,17 @@ def validate_visible_text(value: str) -> None:
             code="invisible_characters",
             params={"characters": ", ".join(found)},
         )
+
+
+def full_name(*, family: str, given: str) -> str:
+    """A person's name as Vietnamese (and the customs registers) write it: the family name with
+    any middle names first, then the given name, as "Nguyễn Văn An"."""
+    return " ".join(part.strip() for part in (family, given) if part and part.strip())
+
+
+def source_text(label) -> str:
+    """A translatable label (a choice's, a ``gettext_lazy`` string) in the language it is written
+    in. Stored where a reader's language is not known yet (a notification's parameters), it is
+    translated when shown: ``gettext(source_text(label))`` is the label in the reader's language."""
+    with translation.override(None):
+        return str(label)

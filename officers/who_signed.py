@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from core.pagination import UncountedPage
+from core.text import full_name
 from officers.labels import refusal_label
 from officers.site import officer_site, officer_view_record, require_perm
 from signatures import selectors
@@ -31,8 +32,7 @@ CSV_COLUMNS = (
 
 def _hit_row(record, event_id: str | None) -> dict:
     """One search hit (a row of ``selectors.signature_search``) as the page and the CSV show it."""
-    # Family name first, as Vietnamese names are written.
-    full_name = f"{record.signer__last_name} {record.signer__first_name}".strip()
+    signer_name = full_name(family=record.signer__last_name, given=record.signer__first_name)
     return {
         "record": record,
         "record_url": reverse("officers:signatures_signaturerecord_change", args=[record.pk]),
@@ -41,7 +41,7 @@ def _hit_row(record, event_id: str | None) -> dict:
         if record.declaration_kind in Declaration.Kind.values
         else record.declaration_kind,
         "time": record.created_at,
-        "signer": f"{full_name} ({record.signer__username})",
+        "signer": f"{signer_name} ({record.signer__username})",
         "organization": f"{record.signer_organization__name} ({record.signer_organization__tax_code})",
         "on_behalf_of": (
             f"{record.trader__name} ({record.trader_tax_code})" if record.trader else record.trader_tax_code

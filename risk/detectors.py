@@ -223,11 +223,12 @@ def off_hours(event, history: History) -> list[Finding]:
             severity="low",
             score=10,
             message=_(
-                "Signed in at %(time)s (%(zone)s) on a %(day)s, outside the enterprise's declared working "
-                "hours (%(start)s-%(end)s)."
+                "Signed in at %(time)s on a %(day)s, outside the enterprise's declared working hours "
+                "(%(start)s-%(end)s)."
             ),
             params={
                 "time": local.strftime("%H:%M"),
+                # Kept for officers; pages state the zone once rather than inside each sentence.
                 "zone": str(local.tzinfo),
                 # In English here (strftime's C locale); translated when shown (accounts.reasons).
                 "day": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")[

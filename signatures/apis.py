@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.generics import GenericAPIView
@@ -235,10 +236,10 @@ class Base64Field(serializers.Field):
     document and signature are tens of kilobytes on every filing."""
 
     default_error_messages = {
-        "invalid": "Must be a base64 string.",
-        "blank": "This field may not be blank.",
-        "too_large": "too large",
-        "invalid_base64": "not valid base64",
+        "invalid": gettext_lazy("Must be a base64 string."),
+        "blank": gettext_lazy("This field may not be blank."),
+        "too_large": gettext_lazy("This file is too large."),
+        "invalid_base64": gettext_lazy("This is not valid base64."),
     }
 
     def __init__(self, *, max_bytes: int, **kwargs):
@@ -326,7 +327,8 @@ class DeclarationListApi(GenericAPIView):
     def _file(self, request) -> tuple[int, dict]:
         data = DeclarationInputSerializer(data=request.data)
         if not data.is_valid():
-            return 400, {"code": "invalid_input", "detail": "The request is invalid.", "fields": data.errors}
+            detail = _("The request is invalid.")
+            return 400, {"code": "invalid_input", "detail": detail, "fields": data.errors}
         values = data.validated_data
         record = signing.declaration_sign(
             actor=request.user,

@@ -8,6 +8,11 @@ from django.db import models
 from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
+from brokers.models import Authorization
+from signatures.refusals import refusal_sentence
+
+Representation = Authorization.Representation
+
 
 class TrustedIssuer(models.Model):
     """A CA certificate officers trust for signing certificates: a root, or an intermediate
@@ -356,6 +361,22 @@ class SignatureRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.declaration_number}: {self.get_outcome_display()}"
+
+    @property
+    def kind_label(self) -> str:
+        # Kept as typed (a refused attempt's kind may be no kind at all), shown by its label.
+        kind = self.declaration_kind
+        return Declaration.Kind(kind).label if kind in Declaration.Kind.values else kind
+
+    @property
+    def representation_label(self) -> str:
+        value = self.representation
+        return Representation(value).label if value in Representation.values else value
+
+    @property
+    def reason(self) -> str:
+        """Why the attempt was refused, in words ("" when accepted): the code is for machines."""
+        return refusal_sentence(self.reason_code) if self.reason_code else ""
 
 
 class IdempotencyRecord(models.Model):

@@ -318,7 +318,7 @@ def declaration_sign(request):
             messages.success(request, _("The declaration is filed and its signature recorded."))
             return redirect("declaration_list")
         REFUSALS.count(filer_of(request))
-        form.add_error(None, f"{record.refusal.message} ({record.reason_code})")
+        form.add_error(None, record.refusal.message)
         status = record.refusal.status_code
     elif form.errors:
         status = 400

@@ -114,9 +114,11 @@ def test_the_api_holds_up_to_generated_requests(case, api_keys):
 
 
 def test_an_unknown_api_url_answers_json_and_the_portal_keeps_its_page(client):
-    response = client.get("/api/v1/declarations/not-a-number")
+    response = client.get("/api/v1/declarations/not-a-number", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 404
     assert response.json() == {"code": "not_found", "detail": "No such resource.", "fields": {}}
+    vietnamese = client.get("/api/v1/declarations/not-a-number", HTTP_ACCEPT_LANGUAGE="vi").json()
+    assert vietnamese["detail"] == "Không có tài nguyên này."
     page = client.get("/no-such-page/")
     assert page.status_code == 404 and page["Content-Type"].startswith("text/html")
 

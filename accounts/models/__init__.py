@@ -9,6 +9,18 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import validate_citizen_id, validate_tax_code
+from core.text import full_name
+
+# ISO weekday order, 1 = Monday (Organization.working_days).
+WEEKDAY_NAMES = (
+    _("Monday"),
+    _("Tuesday"),
+    _("Wednesday"),
+    _("Thursday"),
+    _("Friday"),
+    _("Saturday"),
+    _("Sunday"),
+)
 
 
 class Organization(models.Model):
@@ -129,13 +141,19 @@ class Organization(models.Model):
         ComplianceLevel.NON_COMPLIANT: _("Has decided not to comply: full force of the law"),
         ComplianceLevel.UNCLASSIFIED: _("Not yet classified"),
     }
+
+    class Channel(models.TextChoices):
+        GREEN = "green", _("green")
+        YELLOW = "yellow", _("yellow")
+        RED = "red", _("red")
+
     CHANNELS = {
-        ComplianceLevel.PRIORITISED: "green",
-        ComplianceLevel.HIGH: "green",
-        ComplianceLevel.MODERATE: "yellow",
-        ComplianceLevel.POOR: "red",
-        ComplianceLevel.NON_COMPLIANT: "red",
-        ComplianceLevel.UNCLASSIFIED: "yellow",
+        ComplianceLevel.PRIORITISED: Channel.GREEN,
+        ComplianceLevel.HIGH: Channel.GREEN,
+        ComplianceLevel.MODERATE: Channel.YELLOW,
+        ComplianceLevel.POOR: Channel.RED,
+        ComplianceLevel.NON_COMPLIANT: Channel.RED,
+        ComplianceLevel.UNCLASSIFIED: Channel.YELLOW,
     }
 
     @property
@@ -145,6 +163,16 @@ class Organization(models.Model):
     @property
     def suggested_channel(self) -> str:
         return self.CHANNELS[self.compliance_level]
+
+    @property
+    def suggested_channel_label(self) -> str:
+        return self.Channel(self.suggested_channel).label
+
+    @property
+    def working_days_label(self) -> str:
+        """The declared working days by name ("Monday, …"), not their ISO digits ("123456")."""
+        names = dict(zip("1234567", WEEKDAY_NAMES, strict=True))
+        return ", ".join(str(names[day]) for day in self.working_days if day in names)
 
 
 class User(AbstractUser):
@@ -216,6 +244,14 @@ class User(AbstractUser):
                 name="user_role_matches_organization",
             ),
         ]
+
+    def get_full_name(self) -> str:
+        # Django's own puts the given name first ("An Nguyễn Văn"); a Vietnamese name, and every
+        # register customs keeps, reads family name first.
+        return full_name(family=self.last_name, given=self.first_name)
+
+    def get_short_name(self) -> str:
+        return self.first_name
 
     @property
     def is_officer(self) -> bool:
@@ -564,11 +600,16 @@ class StaffInvitation(models.Model):
     def __str__(self) -> str:
         return f"{self.email} → {self.organization_id} ({self.get_role_display()})"
 
+    @property
+    def full_name(self) -> str:
+        return full_name(family=self.last_name, given=self.first_name)
+
 
 # The second factor's models live beside these; imported here so the app registry loads them.
 from accounts.models.second_factor import RecoveryCode, RecoveryCodeDevice  # noqa: E402
 
 __all__ = [
-    "KnownPlace", "Lockout", "Notification", "Organization", "PasswordHistory", "RecoveryCode",
-    "RecoveryCodeDevice", "SignInEvent", "SignInReview", "StaffInvitation", "User", "UserSession",
+    "WEEKDAY_NAMES", "KnownPlace", "Lockout", "Notification", "Organization", "PasswordHistory",
+    "RecoveryCode", "RecoveryCodeDevice", "SignInEvent", "SignInReview", "StaffInvitation", "User",
+    "UserSession",
 ]  # fmt: skip

@@ -162,7 +162,7 @@ def _send_invitation(invitation: StaffInvitation) -> None:
                 "username and password:\n\n%(link)s\n\nThe account is yours alone: never share it."
             )
             % {
-                "person": f"{invitation.first_name} {invitation.last_name}",
+                "person": invitation.full_name,
                 "inviter": (inviter.get_full_name() or inviter.username)
                 if inviter is not None
                 else gettext("the portal's operator"),

@@ -22,6 +22,7 @@ from brokers.selectors import manager_list
 from brokers.services.mandate_codes import mandate_code_redeem
 from core.errors import ApplicationError
 from core.limits import SlidingLimit
+from core.text import source_text
 
 INVITATION_DAYS = 21
 INVITATION_REMINDER_DAYS = 5
@@ -168,7 +169,7 @@ def _create_mandate(*, trader, broker, actor, initiated_by, scopes, representati
             user=person,
             kind=Notification.Kind.MANDATE_INVITED,
             party=(trader if other_side is broker else broker).name,
-            scopes=", ".join(mandate.scopes),
+            scopes=[source_text(Authorization.Scope(scope).label) for scope in mandate.scopes],
         )
     return mandate
 
@@ -272,7 +273,7 @@ def _tell_both(mandate: Authorization) -> None:
             kind=Notification.Kind.MANDATE_CHANGED,
             trader=mandate.trader.name,
             broker=mandate.broker.name,
-            status=mandate.status,
+            status=source_text(Authorization.Status(mandate.status).label),
         )
 
 

@@ -58,8 +58,8 @@ class OrganizationAdmin(ActionsModelAdmin):
     list_display = ("name", "tax_code", "kind", "status", "compliance_level", "non_cooperation", "province")
     list_filter = ("kind", "status", "compliance_level", "non_cooperation")
     search_fields = ("name", "tax_code")
-    readonly_fields = ("segment", "channel", "reasons")
-    exclude = ("compliance_reasons",)
+    readonly_fields = ("segment", "channel", "reasons", "working_week")
+    exclude = ("compliance_reasons", "working_days")
     object_actions = (
         ObjectAction(
             "classify",
@@ -146,6 +146,10 @@ class OrganizationAdmin(ActionsModelAdmin):
     @admin.display(description=_("suggested channel"))
     def channel(self, obj) -> str:
         return channel_label(obj.suggested_channel)
+
+    @admin.display(description=_("working days"))
+    def working_week(self, obj) -> str:
+        return obj.working_days_label or "—"
 
     @admin.display(description=_("classification reasons"))
     def reasons(self, obj) -> str:

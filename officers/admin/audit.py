@@ -193,6 +193,9 @@ class FlagAdmin(QueueMixin, ActionsModelAdmin):
 
 class CaseNoteInline(admin.TabularInline):
     model = CaseNote
+    # Read-only notes as a plain table whose every column has a heading: Django's tabular inline
+    # leaves two headings empty, which screen readers announce as nothing (axe: empty-table-header).
+    template = "officers/case_notes.html"
     extra = 0
     can_delete = False
     fields = ("created_at", "author", "text")

@@ -28,6 +28,7 @@ from signatures import pki
 from signatures.cms import SignatureError, verify_proof_of_possession
 from signatures.exceptions import CertificateRefused
 from signatures.models import Certificate, CertificateCustodian, TrustedIssuer
+from signatures.refusals import refusal_sentence
 from signatures.selectors import current_crls, trusted_issuer_certificates
 from signatures.services.lifecycle import certificate_managers_tell, require_manager_of
 
@@ -118,7 +119,7 @@ def certificate_upload(
                 cert, trusted_issuer_certificates(), _crls_by_fingerprint(), _now()
             )
         except pki.CertificateError as error:
-            raise CertificateRefused(error.message, code=error.code) from None
+            raise CertificateRefused(refusal_sentence(error.code), code=error.code) from None
         # Presented elsewhere first: a lent certificate carries the lender's tax code, and the
         # attempt is evidence whatever else is wrong with it.
         elsewhere = Certificate.objects.filter(fingerprint_sha256=fingerprint).exclude(
@@ -280,7 +281,7 @@ def _prove(certificate: Certificate, proof: bytes, actor: User) -> Certificate:
     try:
         pki.validate_signing_certificate(cert, trusted_issuer_certificates(), _crls_by_fingerprint(), _now())
     except pki.CertificateError as error:
-        raise CertificateRefused(error.message, code=error.code) from None
+        raise CertificateRefused(refusal_sentence(error.code), code=error.code) from None
     if Certificate.objects.filter(
         fingerprint_sha256=certificate.fingerprint_sha256,
         status__in=[Certificate.Status.ACTIVE, Certificate.Status.SUSPENDED],

@@ -36,6 +36,7 @@ from signatures.models import (
     SignatureRecord,
     TrustedIssuer,
 )
+from signatures.refusals import refusal_sentence
 from signatures.tasks import declarations_notice_task
 
 MAX_DOCUMENT_BYTES = 1024 * 1024
@@ -235,7 +236,7 @@ def check_cms(attempt: SignatureRecord, document: bytes, signature: bytes) -> st
     try:
         verified = verify_detached(signature, document)
     except SignatureError as error:
-        raise SigningRefused(error.code, error.message) from None
+        raise SigningRefused(error.code, refusal_sentence(error.code)) from None
     fingerprint = pki.fingerprint_sha256(verified.signer_certificate)
     attempt.certificate_fingerprint = fingerprint
     return fingerprint
@@ -266,9 +267,7 @@ def check_certificate(
         raise SigningRefused("certificate_expired", gettext("This certificate is not within its validity."))
     verdict = _chain_verdict(own, own.current_crl_id)
     if verdict is not None:
-        raise SigningRefused(
-            verdict, gettext("This certificate does not pass its checks: %(code)s.") % {"code": verdict}
-        )
+        raise SigningRefused(verdict, refusal_sentence(verdict))
     return own
 
 

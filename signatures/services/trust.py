@@ -26,6 +26,7 @@ from audit.services.flags import flag_raise
 from signatures import pki
 from signatures.exceptions import CertificateRefused
 from signatures.models import Certificate, RevocationList, TrustedIssuer
+from signatures.refusals import refusal_sentence
 from signatures.selectors import current_crls
 from signatures.services.lifecycle import certificate_status_set
 
@@ -60,7 +61,7 @@ def trusted_issuer_add(*, data: bytes, name: str, actor: User | None, crl_url: s
             raise pki.CertificateError("issuer_not_ca", gettext("This is not a CA certificate."))
         pki.check_algorithm_policy(cert)
     except pki.CertificateError as error:
-        raise CertificateRefused(error.message, code=error.code) from None
+        raise CertificateRefused(refusal_sentence(error.code), code=error.code) from None
     if cert.not_valid_after_utc <= _now():
         raise CertificateRefused(gettext("This CA certificate has expired."), code="issuer_expired")
     fingerprint = pki.fingerprint_sha256(cert)
@@ -128,7 +129,7 @@ def _crl_import(*, data: bytes, actor: User | None, source: str) -> RevocationLi
     try:
         crl = pki.load_crl(data)
     except pki.CertificateError as error:
-        raise CertificateRefused(error.message, code=error.code) from None
+        raise CertificateRefused(refusal_sentence(error.code), code=error.code) from None
     now = _now()
     issuer = None
     for candidate in TrustedIssuer.objects.filter(status=TrustedIssuer.Status.ACTIVE):

@@ -115,3 +115,31 @@ def test_the_sign_in_history_shows_device_descriptions(client, trader_signer):
     with translation.override("en"):
         page = client.get(reverse("signin_history"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Firefox 140 on Linux" in page
+
+
+def test_a_mandate_notice_names_its_status_and_kinds_by_label_in_the_readers_language(world):
+    from brokers.services.mandates import authorization_accept, authorization_grant, authorization_revoke
+
+    today = world.mandate.valid_from
+    mandate = authorization_grant(
+        actor=world.trader_owner, broker=world.broker, scopes=["export", "transit"], representation="direct",
+        contract_number="HĐ-09", valid_from=today, valid_until=world.mandate.valid_until,
+    )  # fmt: skip
+    authorization_accept(mandate=mandate, actor=world.broker_owner)
+    authorization_revoke(mandate=mandate, actor=world.trader_owner, reason="Hết hợp đồng")
+    invited = Notification.objects.filter(user=world.broker_owner, kind="mandate_invited").latest("pk")
+    revoked = Notification.objects.filter(user=world.trader_owner, kind="mandate_changed").latest("pk")
+    with translation.override("vi"):
+        assert "(Xuất khẩu, Quá cảnh)" in notification_text(invited)
+        assert notification_text(revoked).endswith(": Bị thu hồi.")
+    with translation.override("en"):
+        assert "(Export, Transit)" in notification_text(invited)
+        assert notification_text(revoked).endswith(": Revoked.")
+
+
+def test_a_contact_change_notice_names_the_fields_in_words(trader_signer):
+    notification = notification_send(
+        user=trader_signer, kind=Notification.Kind.CONTACT_CHANGED, email=False, fields="email, phone"
+    )
+    with translation.override("vi"):
+        assert "(địa chỉ email, điện thoại)" in notification_text(notification)

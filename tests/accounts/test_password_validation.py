@@ -182,3 +182,18 @@ def test_a_password_change_is_audited_without_the_password(member):
     assert member.password_changed_at is not None and member.must_change_password is False
     assert PASSPHRASES[3] not in str(list(AuditEvent.objects.values_list("data", flat=True)))
     assert PASSPHRASES[3] not in member.password
+
+
+def test_every_rule_speaks_vietnamese_including_djangos_length_rule(person):
+    from django.contrib.auth.password_validation import password_validators_help_texts
+    from django.utils import translation
+
+    with translation.override("vi"), pytest.raises(ValidationError) as refused:
+        validate_password("ngan", person)
+    assert "password_too_short" in [error.code for error in refused.value.error_list]
+    with translation.override("vi"):
+        messages = refused.value.messages
+        help_texts = password_validators_help_texts()
+    assert "Mật khẩu này quá ngắn. Mật khẩu phải có ít nhất 15 ký tự." in messages
+    assert "Mật khẩu của bạn phải có ít nhất 15 ký tự." in help_texts
+    assert not [text for text in messages + help_texts if "password" in text.lower()]

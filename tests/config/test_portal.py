@@ -84,6 +84,37 @@ def test_every_vietnamese_message_is_translated():
     assert fuzzy == []
 
 
+def test_the_catalogue_holds_every_string_the_source_marks(tmp_path, settings, monkeypatch):
+    """A string marked in the code but never extracted is as untranslated as an empty entry: run
+    ``makemessages`` as the README says, into a copy, and nothing new may appear."""
+    copy = tmp_path / "vi" / "LC_MESSAGES" / "django.po"
+    copy.parent.mkdir(parents=True)
+    copy.write_bytes(PO_FILE.read_bytes())
+    settings.LOCALE_PATHS = [str(tmp_path)]
+    monkeypatch.chdir(ROOT)
+    call_command(
+        "makemessages", locale=["vi"], no_obsolete=True, verbosity=0,
+        ignore_patterns=[".venv/*", "tests/*", "bench/*", "config/locale"],
+    )  # fmt: skip
+    extracted = {(entry.msgctxt, entry.msgid) for entry in polib.pofile(str(copy))}
+    catalogued = {(entry.msgctxt, entry.msgid) for entry in polib.pofile(str(PO_FILE)) if not entry.obsolete}
+    assert sorted(extracted - catalogued, key=str) == []
+
+
+def test_every_translation_keeps_the_placeholders_of_its_source():
+    # A lost "%(name)s" drops a fact from the sentence; a misspelt one raises where it is shown.
+    placeholder = re.compile(r"%\(\w+\)[sd]|%[sd]|{{ *\w+ *}}|{\w+}")
+    broken = []
+    for entry in polib.pofile(str(PO_FILE)):
+        translations = [entry.msgstr] if not entry.msgid_plural else list(entry.msgstr_plural.values())
+        for translation in translations:
+            if translation and sorted(placeholder.findall(entry.msgid)) != sorted(
+                placeholder.findall(translation)
+            ):
+                broken.append(entry.msgid)
+    assert broken == []
+
+
 def test_the_compiled_catalogue_matches_the_source():
     catalogue = polib.pofile(str(PO_FILE))
     compiled = polib.mofile(str(PO_FILE.with_suffix(".mo")))

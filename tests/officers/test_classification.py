@@ -148,3 +148,16 @@ def test_an_override_to_an_unknown_level_is_refused(trader):
             organization=trader, level="unclassified", reason="x", actor=officer_in("administrator")
         )
     assert refusal.value.code == "level_invalid"
+
+
+def test_the_console_names_the_channel_and_the_working_days_in_words(world, console):
+    from accounts.models import Organization
+
+    Organization.objects.filter(pk=world.trader.pk).update(compliance_level="high", working_days="123456")
+    page = console("investigator").get(
+        f"/officers/accounts/organization/{world.trader.pk}/change/", HTTP_ACCEPT_LANGUAGE="vi"
+    )
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "luồng xanh" in html and ">green<" not in html
+    assert "Thứ Hai, Thứ Ba, Thứ Tư, Thứ Năm, Thứ Sáu, Thứ Bảy" in html and "123456" not in html

@@ -245,3 +245,14 @@ def test_the_search_inputs_keep_their_names_ids_and_the_values_typed_as_text(con
         }
         expected = "<input " + " ".join(f'{key}="{escape(item)}"' for key, item in attributes.items()) + ">"
         assertInHTML(expected, page, count=1)
+
+
+def test_the_officers_signature_search_names_the_signer_family_name_first(world, console):
+    type(world.trader_signer).objects.filter(pk=world.trader_signer.pk).update(
+        last_name="Lê Minh", first_name="Khoa"
+    )
+    world.sign(world.trader_signer, world.trader_key, number="102345678902")
+    response = console("viewer").get(URL, {"declaration_number": "102345678902"})
+    assert [hit["signer"] for hit in response.context["hits"]] == [
+        f"Lê Minh Khoa ({world.trader_signer.username})"
+    ]

@@ -326,16 +326,18 @@ def test_the_api_refuses_with_the_rule_code(world, agent_api):
     [
         ("document", 12, "Must be a base64 string."),
         ("document", "", "This field may not be blank."),
-        ("document", "not base64!", "not valid base64"),
-        ("signature", "\u00e9t\u00e9", "not valid base64"),
-        ("signature", "\ud800AAAA", "not valid base64"),
-        ("document", "A" * (MAX_DOCUMENT_BYTES * 4 // 3 + 12), "too large"),
+        ("document", "not base64!", "This is not valid base64."),
+        ("signature", "\u00e9t\u00e9", "This is not valid base64."),
+        ("signature", "\ud800AAAA", "This is not valid base64."),
+        ("document", "A" * (MAX_DOCUMENT_BYTES * 4 // 3 + 12), "This file is too large."),
         ("signature", None, "This field may not be null."),
     ],
 )
 def test_the_api_refuses_a_document_or_signature_that_is_not_base64(world, agent_api, field, value, message):
     body = filing_body(world, world.broker_key, "4010") | {field: value}
-    response = agent_api.post(reverse("api_declarations"), body, content_type="application/json")
+    response = agent_api.post(
+        reverse("api_declarations"), body, content_type="application/json", HTTP_ACCEPT_LANGUAGE="en"
+    )
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "invalid_input"
     assert response.json()["fields"] == {field: [message]}
@@ -482,8 +484,15 @@ def test_a_signer_files_through_the_portal_and_the_owner_sees_every_signature(wo
     owner = Client()
     sign_in(owner, "trader.owner")
     page = owner.get(reverse("declaration_list")).content.decode()
-    for text in ("5001", "5002", "certificate_foreign_use", world.broker_agent.agent_profile.agent_number):
+    # The refusal in words, not its code.
+    for text in (
+        "5001",
+        "5002",
+        "Chứng thư số này thuộc về tổ chức khác.",
+        world.broker_agent.agent_profile.agent_number,
+    ):
         assert text in page
+    assert "certificate_foreign_use" not in page
 
 
 def test_the_portal_shows_a_refusal_and_another_enterprise_sees_nothing(world, client, outsider):
@@ -502,7 +511,11 @@ def test_the_portal_shows_a_refusal_and_another_enterprise_sees_nothing(world, c
             "signature": SimpleUploadedFile("d.p7s", openssl_cms_sign(document, world.trader_key)),
         },
     )  # fmt: skip
-    assert response.status_code == 422 and "signature_digest_mismatch" in response.content.decode()
+    assert response.status_code == 422
+    refusal = response.content.decode()
+    assert (
+        "Văn bản không phải là văn bản đã được ký" in refusal and "signature_digest_mismatch" not in refusal
+    )
     intruder = Client()
     sign_in(intruder, "outsider")
     assert "6001" not in intruder.get(reverse("declaration_list")).content.decode()

@@ -152,14 +152,17 @@ def test_each_portal_row_shows_what_was_signed_escaped_in_local_time(
     accepted.refresh_from_db()
     local = timezone.localtime(accepted.created_at).strftime("%Y-%m-%d %H:%M:%S")
     assert f"<td>{local}</td>" in row
-    assert f"<td>{accepted.declaration_number}<br><small>import · direct</small></td>" in row
+    assert f"<td>{accepted.declaration_number}<br><small>Import · Direct</small></td>" in row, (
+        "kinds by their label"
+    )
     assert "Đại lý &lt;i&gt;&quot;Cảng &amp; Kho&quot;&lt;/i&gt; · agent AG-7" in row and "<i>" not in row
     assert f"<small>{'f' * 23}…</small>" in row, "a fingerprint without a serial, cut to 24 characters"
     assert "<td>—</td>" in row, "no mandate"
     assert '<span class="channel channel-' in row
     client.force_login(broker_agent)
     page = client.get(reverse("declaration_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert f"{refused.declaration_number}" in page and "<br><code>signature_invalid</code>" in page
+    assert f"{refused.declaration_number}" in page
+    assert "<br><small>The signature does not match the certificate that it names.</small>" in page
     assert "No signature yet." not in page
 
 
