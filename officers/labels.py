@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Organization
+
 # Why a signature was refused (``SignatureRecord.reason_code``, DESIGN §5 rules 1 to 3), in words.
 REFUSALS = {
     "invalid_input": _("the declaration's data were incomplete"),
@@ -43,16 +45,9 @@ def refusal_label(code: str) -> str:
     return str(REFUSALS.get(code, code))
 
 
-# The customs clearance channel a compliance level suggests (``Organization.suggested_channel``).
-CHANNELS = {
-    "green": _("Green channel"),
-    "yellow": _("Yellow channel"),
-    "red": _("Red channel"),
-}
-
-
 def channel_label(code: str) -> str:
-    return str(CHANNELS.get(code, code))
+    """The customs clearance channel a compliance level suggests, in words (``Organization.Channel``)."""
+    return str(Organization.Channel(code).label) if code in Organization.Channel.values else code
 
 
 def person_name(user) -> str:

@@ -85,17 +85,28 @@ def url_arguments(world, member):
         "staff_invitation_cancel": {"pk": StaffInvitation.objects.get().pk},
         "certificate_detail": {"pk": own_certificate.pk},
         "certificate_proof": {"pk": own_certificate.pk},
+        "certificate_status_change": {"pk": own_certificate.pk},
+        "staff_deactivate": {"pk": colleague.pk},
         "mandate_action": {"pk": world.mandate.pk},
+        "mandate_confirm": {"pk": world.mandate.pk},
         "invitation_accept": {"token": "het-han"},
         "verify_email": {"token": "het-han"},
         "signin_review": {"token": "het-han"},
     }
 
 
+# Confirmation pages ask which action they confirm.
+CONFIRMATION_QUERIES = {"certificate_status_change": "?action=suspend", "mandate_confirm": "?action=revoke"}
+
+
 def portal_urls(world, member) -> list[tuple[str, str]]:
     """``(name, url)`` of every portal page, with ``member``'s own objects in the URLs."""
     arguments = url_arguments(world, member)
     return [
-        (name, reverse(name, kwargs=arguments.get(name) if pattern.pattern.converters else None))
+        (
+            name,
+            reverse(name, kwargs=arguments.get(name) if pattern.pattern.converters else None)
+            + CONFIRMATION_QUERIES.get(name, ""),
+        )
         for name, pattern in sorted(portal_routes().items())
     ]

@@ -108,9 +108,10 @@ def test_every_translation_keeps_the_placeholders_of_its_source():
     for entry in polib.pofile(str(PO_FILE)):
         translations = [entry.msgstr] if not entry.msgid_plural else list(entry.msgstr_plural.values())
         for translation in translations:
-            if translation and sorted(placeholder.findall(entry.msgid)) != sorted(
-                placeholder.findall(translation)
-            ):
+            # Vietnamese has one plural form, which must say what the plural source says.
+            source = entry.msgid_plural or entry.msgid
+            wanted = sorted(placeholder.findall(source))
+            if translation and wanted != sorted(placeholder.findall(translation)):
                 broken.append(entry.msgid)
     assert broken == []
 

@@ -69,8 +69,11 @@ class VisibleText(HTMLParser):
         self.parts: list[str] = []
         self._hidden = 0
 
+    # Commands and file names the reader types as they are (csg-sign's and openssl's options).
+    LITERAL = ("script", "style", "template", "pre", "code", "kbd", "samp")
+
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style", "template"):
+        if tag in self.LITERAL:
             self._hidden += 1
         values = dict(attrs)
         self.parts += [values[name] for name in self.SPOKEN if values.get(name)]
@@ -78,7 +81,7 @@ class VisibleText(HTMLParser):
             self.parts.append(values["value"])
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style", "template") and self._hidden:
+        if tag in self.LITERAL and self._hidden:
             self._hidden -= 1
 
     def handle_data(self, data):
