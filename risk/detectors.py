@@ -160,11 +160,7 @@ def foreign_party_device(event, history: History) -> list[Finding]:
     others, device_own, network_own = _parties(event, history)
     by_device = sorted({use.tax_code for use in others if use.by_device and _counts(use, device_own)})
     by_network = sorted(
-        {
-            use.tax_code
-            for use in _network_holders(others)
-            if not use.by_device and _counts(use, network_own)
-        }
+        {use.tax_code for use in _network_holders(others) if not use.by_device and _counts(use, network_own)}
     )
     if by_device:
         return [

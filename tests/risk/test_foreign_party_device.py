@@ -8,8 +8,8 @@ BORROWED = "device-borrowed"
 
 
 def test_a_device_another_enterprise_used_is_high():
-    found = foreign_party_device(event(device_id=BORROWED), history(others=(other(device=True, network=True),)))
-    [finding] = found
+    shared = history(others=(other(device=True, network=True),))
+    [finding] = foreign_party_device(event(device_id=BORROWED), shared)
     assert (finding.severity, finding.evidence["tax_codes"]) == ("high", ["0312345678"])
     assert "0312345678" in finding.sentence_en()
 
@@ -24,13 +24,15 @@ def test_another_enterprises_office_network_is_medium():
 def test_a_carrier_address_shared_by_many_enterprises_is_no_evidence(settings):
     settings.RISK_NETWORK_HOLDER_SHARE = 50
     neighbours = tuple(other(pk=10 + i, tax_code=f"03{i:08d}", network=True, signins=6) for i in range(8))
-    assert foreign_party_device(event(device_id=BORROWED, network=ELSEWHERE), history(others=neighbours)) == []
+    elsewhere = event(device_id=BORROWED, network=ELSEWHERE)
+    assert foreign_party_device(elsewhere, history(others=neighbours)) == []
 
 
 def test_a_neighbour_seen_a_few_times_on_the_network_is_no_evidence(settings):
     settings.RISK_NETWORK_HOLDER_SIGNINS = 5
     neighbour = other(network=True, signins=4)
-    assert foreign_party_device(event(device_id=BORROWED, network=ELSEWHERE), history(others=(neighbour,))) == []
+    elsewhere = event(device_id=BORROWED, network=ELSEWHERE)
+    assert foreign_party_device(elsewhere, history(others=(neighbour,))) == []
 
 
 def test_the_accounts_own_device_shared_with_other_clients_is_not_a_finding(settings):
