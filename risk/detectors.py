@@ -113,22 +113,25 @@ def new_network(event, history: History) -> list[Finding]:
 
 
 def _parties(event, history: History) -> tuple[list, bool, bool]:
-    """The other enterprises whose use of the event's device or network counts against this
-    account, and whether the device and the network are the account's own.
+    """The other enterprises whose use of the event's device or network may count against this
+    account, whether the device is the account's own, and whether its network evidence is moot.
 
     - A broker's staff share their office and devices with the traders' accounts the broker
       holds; that is evidence against the traders' accounts (flagged on their sign-ins), not
       against the broker's own people, so for a broker's account only other brokers count.
     - A device or network the account has signed in from ``RISK_ESTABLISHED_SIGNINS`` times is
       its own: an accountant's laptop that also signs in for the other enterprises the
-      accountant serves is that, not a stranger's. A broker's is never the trader's own."""
+      accountant serves is that, not a stranger's. A broker's is never the trader's own.
+    - On a device the account has used before, another enterprise's network is its person
+      visiting, or a carrier's address shared with strangers: not another party at the keyboard."""
     others = _other_enterprises(event, history)
     if event.organization.kind == "broker":
         others = [use for use in others if use.kind == "broker"]
+    device_known = bool(event.device_id) and event.device_id in history.devices()
     return (
         others,
         _established(history.device_uses(event.device_id)),
-        _established(history.network_uses(event.network)),
+        device_known or _established(history.network_uses(event.network)),
     )
 
 
@@ -157,10 +160,10 @@ def foreign_party_device(event, history: History) -> list[Finding]:
     someone outside it. Neither counts where it is the account's own (``_parties``)."""
     if event.outcome != SUCCEEDED or event.organization_id is None:
         return []
-    others, device_own, network_own = _parties(event, history)
+    others, device_own, network_moot = _parties(event, history)
     by_device = sorted({use.tax_code for use in others if use.by_device and _counts(use, device_own)})
     by_network = sorted(
-        {use.tax_code for use in _network_holders(others) if not use.by_device and _counts(use, network_own)}
+        {use.tax_code for use in _network_holders(others) if not use.by_device and _counts(use, network_moot)}
     )
     if by_device:
         return [
@@ -230,7 +233,7 @@ def multi_tax_code_device(event, history: History) -> list[Finding]:
     staff, and an account on its own device, are not told about the traders' accounts on it."""
     if event.outcome != SUCCEEDED or not event.device_id or event.organization_id is None:
         return []
-    others, device_own, _network_own = _parties(event, history)
+    others, device_own, _network_moot = _parties(event, history)
     roots = {_root(use.tax_code) for use in others if use.by_device and _counts(use, device_own)}
     if not roots:
         return []
@@ -251,9 +254,9 @@ def multi_tax_code_device(event, history: History) -> list[Finding]:
 
 
 def concurrent_networks(event, history: History) -> list[Finding]:
-    """The account signed in from another network within ``RISK_CONCURRENT_MINUTES``. On one of
-    the account's own devices (``RISK_ESTABLISHED_SIGNINS``) that is a person with a computer and a
-    phone, and only low; on a device it has rarely or never used it is medium: two people at once.
+    """The account signed in from another network within ``RISK_CONCURRENT_MINUTES``. On a device
+    the account has used before that is a person with a computer and a phone, and only low; on a
+    device it has never used it is medium: two people at once.
     An earlier-recorded sign-in stamped up to ``RISK_CLOCK_SKEW_SECONDS`` later (servers' clocks
     differ) still counts as concurrent."""
     if event.outcome != SUCCEEDED or not event.network or event.user_id is None:
@@ -271,7 +274,7 @@ def concurrent_networks(event, history: History) -> list[Finding]:
         return []
     params = {"networks": ", ".join(networks[:3]), "minutes": settings.RISK_CONCURRENT_MINUTES}
     evidence = {"network": event.network, "other_networks": networks[:10]}
-    if _established(history.device_uses(event.device_id)):
+    if event.device_id and event.device_id in history.devices():
         return [
             Finding(
                 detector="concurrent_networks",
@@ -279,7 +282,7 @@ def concurrent_networks(event, history: History) -> list[Finding]:
                 score=15,
                 message=_(
                     "This account was also signed in from another network (%(networks)s) within "
-                    "%(minutes)d minutes, here from one of its usual devices."
+                    "%(minutes)d minutes, here from a device it has used before."
                 ),
                 params=params,
                 evidence=evidence,
@@ -292,7 +295,7 @@ def concurrent_networks(event, history: History) -> list[Finding]:
             score=35,
             message=_(
                 "This account was also signed in from another network (%(networks)s) within %(minutes)d "
-                "minutes, here from a device it has rarely or never used."
+                "minutes, here from a device it has never used."
             ),
             params=params,
             evidence=evidence,

@@ -80,3 +80,9 @@ def test_it_lists_a_few_tax_codes_but_keeps_the_evidence():
     many = tuple(other(pk=10 + i, tax_code=f"03{i:08d}", device=True) for i in range(25))
     [finding] = foreign_party_device(event(device_id=BORROWED), history(others=many))
     assert len(finding.params["tax_codes"].split(", ")) == 5 and len(finding.evidence["tax_codes"]) == 20
+
+
+def test_the_accounts_own_device_on_another_enterprises_network_is_a_visit_not_another_party():
+    """Also the phone on a carrier's address that another enterprise's people use a lot."""
+    office = other(network=True, signins=40)
+    assert foreign_party_device(event(network=ELSEWHERE), history(others=(office,))) == []
