@@ -520,9 +520,14 @@ class Population:
                 self._any_moment(), victim, "vpn", _vpn(rng), rng.choice(FOREIGN_AGENTS), self._device()
             )
         for victim in self._victims(p.targeted):
-            # Same region and ISP as the victim's home, with the victim's own browser.
-            a, b = ISPS[victim.isp]
-            stem = f"{a}.{b + rng.randrange(16)}.{rng.randrange(256)}"
+            # Same region and ISP as the victim, with the victim's own browser: half of those with
+            # a phone from the victim's mobile carrier, whose shared addresses the victim's phone
+            # may have used (then only the device is new), the others from the home ISP's.
+            if victim.carrier is not None and rng.random() < 0.5:
+                stem = _mobile(rng, victim.carrier, p.carrier_pool)
+            else:
+                a, b = ISPS[victim.isp]
+                stem = f"{a}.{b + rng.randrange(16)}.{rng.randrange(256)}"
             _device, agent = victim.devices["main"]
             self._bad(self._working_moment(), victim, "targeted", stem, agent, self._device())
         # Guessing: many wrong passwords on one account (now and then the last one right), and one
