@@ -158,7 +158,7 @@ def foreign_party_device(event, history: History) -> list[Finding]:
     """The device, or the network of another enterprise (``_network_holders``), was used
     recently by that enterprise's people: the account is probably shared with, or held by,
     someone outside it. Neither counts where it is the account's own (``_parties``)."""
-    if event.outcome != SUCCEEDED or event.organization_id is None:
+    if event.outcome != SUCCEEDED or event.organization_id is None or not history.others:
         return []
     others, device_own, network_moot = _parties(event, history)
     by_device = sorted({use.tax_code for use in others if use.by_device and _counts(use, device_own)})
@@ -232,6 +232,8 @@ def multi_tax_code_device(event, history: History) -> list[Finding]:
     one enterprise count once). The same exceptions as ``foreign_party_device``: a broker's own
     staff, and an account on its own device, are not told about the traders' accounts on it."""
     if event.outcome != SUCCEEDED or not event.device_id or event.organization_id is None:
+        return []
+    if not any(use.by_device for use in history.others):
         return []
     others, device_own, _network_moot = _parties(event, history)
     roots = {_root(use.tax_code) for use in others if use.by_device and _counts(use, device_own)}
