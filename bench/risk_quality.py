@@ -45,7 +45,6 @@ os.environ.setdefault("DEBUG", "true")
 from bench.risk_population import BAD_KINDS, Parameters, Population
 
 SEVERITY_RANK = {"": 0, "low": 1, "medium": 2, "high": 3}
-LABELS = {"lending": "lending", "shared": "shared", "naive": "naive", "vpn": "VPN", "targeted": "targeted"}
 
 
 @dataclass
@@ -61,6 +60,10 @@ class Outcome:
     @property
     def severity(self) -> str:
         return max((s for _d, s, _f in self.findings), key=SEVERITY_RANK.__getitem__, default="")
+
+
+def medium_or_high(outcome: Outcome) -> bool:
+    return SEVERITY_RANK[outcome.severity] >= SEVERITY_RANK["medium"]
 
 
 @dataclass
@@ -155,15 +158,15 @@ class Report:
         return "\n".join(lines)
 
     def summary(self) -> str:
+        """The issue's last line: lending and shared credentials caught at medium or above, the
+        attackers with a stolen password at the step-up threshold."""
         rows = dict(self.thresholds())
         step_up = next(m for name, m in rows.items() if name.startswith("combined: step-up"))
-        notify = next(m for name, m in rows.items() if name.startswith("combined: notify"))
-        medium = lambda o: SEVERITY_RANK[o.severity] >= SEVERITY_RANK["medium"]  # noqa: E731
         per_day, true = self.officer_flags(rows["combined: any finding (none)"])
-        del notify
         return (
-            f"risk quality: caught lending {self.caught('lending', medium):.1f}%, "
-            f"shared {self.caught('shared', medium):.1f}%, naive {self.caught('naive', step_up):.1f}%, "
+            f"risk quality: caught lending {self.caught('lending', medium_or_high):.1f}%, "
+            f"shared {self.caught('shared', medium_or_high):.1f}%, "
+            f"naive {self.caught('naive', step_up):.1f}%, "
             f"VPN {self.caught('vpn', step_up):.1f}%, targeted {self.caught('targeted', step_up):.1f}%; "
             f"legitimate step-up {self.legitimate(step_up):.2f}%; officer flags {per_day:.2f}/day per "
             f"1,000 enterprises ({true:.0f}% true)"
@@ -427,7 +430,7 @@ def main() -> int:
         "phone_and_computer",
         "weekend_or_evening",
     ):
-        affected, total = report.scenario_affected(scenario, lambda o: SEVERITY_RANK[o.severity] >= 2)
+        affected, total = report.scenario_affected(scenario, medium_or_high)
         print(f"legitimate {scenario}: {affected:,} of {total:,} at medium or high")
     print("\nwhat raised legitimate sign-ins to medium or high (scenario, detector, severity):")
     for (scenario, detector, severity), count in report.legitimate_causes()[:12]:

@@ -16,7 +16,7 @@ from bench.risk_population import (
     UPGRADED_BROWSER,
     Parameters,
 )
-from bench.risk_quality import SEVERITY_RANK, simulate
+from bench.risk_quality import medium_or_high, simulate
 
 # The marker asks pytest-django for the test database; the module's one run sits in the fixture.
 pytestmark = pytest.mark.django_db
@@ -48,10 +48,6 @@ def report(django_db_setup, django_db_blocker):
     return result
 
 
-def _medium_or_high(outcome) -> bool:
-    return SEVERITY_RANK[outcome.severity] >= SEVERITY_RANK["medium"]
-
-
 def _legitimate(report, scenario: str) -> list:
     outcomes = [o for o in report.outcomes if o.label == "legitimate" and o.scenario == scenario]
     assert outcomes, f"the simulation has no {scenario} sign-in"
@@ -64,23 +60,23 @@ def test_it_runs_a_few_hundred_labelled_sign_ins(report):
 
 
 @pytest.mark.parametrize("kind", BAD_KINDS)
-def test_every_labelled_bad_sign_in_is_flagged_medium_or_high(report, kind):
+def test_every_labelled_bad_sign_in_is_flaggedmedium_or_high(report, kind):
     campaigns = {o.campaign for o in report.outcomes if o.label == kind}
     assert campaigns
-    assert report.caught(kind, _medium_or_high) == 100.0
+    assert report.caught(kind, medium_or_high) == 100.0
 
 
 @pytest.mark.parametrize("kind", [kind for kind in BAD_KINDS if kind not in CAMPAIGN_KINDS])
 def test_each_bad_sign_in_with_a_stolen_or_lent_password_is_asked_to_step_up(report, kind):
     """Every one of them, not only one per campaign: the default responses step up from medium."""
-    assert all(_medium_or_high(o) for o in report.outcomes if o.label == kind)
+    assert all(medium_or_high(o) for o in report.outcomes if o.label == kind)
 
 
 def test_the_carrier_nat_neighbour_is_not_taken_for_another_party(report):
     """A phone on a carrier address that other enterprises' people use too."""
     for outcome in _legitimate(report, CARRIER_NAT_NEIGHBOUR):
         assert not {d for d, _s, _f in outcome.findings} & ANOTHER_PARTY
-        assert not _medium_or_high(outcome)
+        assert not medium_or_high(outcome)
 
 
 def test_the_brokers_own_staff_at_the_brokers_office_are_not_flagged(report):
@@ -93,4 +89,4 @@ def test_an_upgraded_browser_on_a_known_device_is_not_a_new_device(report):
     """At a shared home address it may be a new network (low), never a new device nor more."""
     for outcome in _legitimate(report, UPGRADED_BROWSER):
         assert "new_device" not in {d for d, _s, _f in outcome.findings}
-        assert not _medium_or_high(outcome)
+        assert not medium_or_high(outcome)
