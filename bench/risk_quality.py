@@ -278,10 +278,10 @@ def _signin_rows(population: Population, signins, org_ids, user_ids):
         )
 
 
-def _signins(population: Population, signins, org_ids, user_ids) -> list[int]:
+def _signins(population: Population, signins, org_ids, user_ids, *, copy: bool) -> list[int]:
     """The sign-ins as ``signin_record`` writes them, in time order, so that their ids are in
-    time order too. Into a benchmark's emptied PostgreSQL table with ``COPY`` (a million rows
-    take minutes as inserts); elsewhere (the CI test) with ``bulk_create``."""
+    time order too. With ``copy``, into a benchmark's emptied PostgreSQL table with ``COPY`` (a
+    million rows take minutes as inserts); else (the CI test) with ``bulk_create``."""
     from django.db import connection
 
     from accounts.models import SignInEvent
@@ -289,7 +289,7 @@ def _signins(population: Population, signins, org_ids, user_ids) -> list[int]:
 
     rows = _signin_rows(population, signins, org_ids, user_ids)
     fixed = {"channel": "portal", "factor": "password", "risk_reasons": "[]"}
-    if connection.vendor == "postgresql" and not SignInEvent.objects.exists():
+    if copy:
         Table(SignInEvent, _SIGNIN_COLUMNS, **fixed).copy(rows, rebuild_indexes=True)
         with connection.cursor() as cursor:
             cursor.execute(f"VACUUM ANALYZE {SignInEvent._meta.db_table}")
@@ -322,8 +322,9 @@ def _evaluate(ids: list[int], moments: list[datetime.datetime], batch: int, prog
             progress(f"  evaluated {start + len(chunk):,} of {len(ids):,}")
 
 
-def simulate(parameters: Parameters, *, batch: int = 100, progress=None) -> Report:
-    """Seeds the population into the (empty) database, evaluates the month and reads the results."""
+def simulate(parameters: Parameters, *, batch: int = 100, copy: bool = False, progress=None) -> Report:
+    """Seeds the population into the database (with ``copy``, an emptied PostgreSQL benchmark
+    database), evaluates the month and reads the results."""
     from accounts.models import SignInEvent
     from audit.models import Flag
 
@@ -335,7 +336,7 @@ def simulate(parameters: Parameters, *, batch: int = 100, progress=None) -> Repo
     started = time.perf_counter()
     org_ids = _organisations(population)
     user_ids = _users(population, org_ids)
-    ids = _signins(population, signins, org_ids, user_ids)
+    ids = _signins(population, signins, org_ids, user_ids, copy=copy)
     timings["insert"] = time.perf_counter() - started
     measured = [(pk, signin) for pk, signin in zip(ids, signins, strict=True) if signin.measured]
     if progress:
@@ -411,7 +412,7 @@ def main() -> int:
         truncate(cursor, tables, options="RESTART IDENTITY CASCADE")
     parameters = Parameters(seed=args.seed, days=args.days, warmup_days=args.warmup_days).scaled(args.scale)
     print(f"database: {name}; scale {args.scale}; {parameters}")
-    report = simulate(parameters, batch=args.batch, progress=print)
+    report = simulate(parameters, batch=args.batch, copy=True, progress=print)
     evaluated = len(report.outcomes)
     print(
         f"generated in {report.timings['generate']:.0f}s, inserted in {report.timings['insert']:.0f}s, "
