@@ -325,9 +325,6 @@ def _evaluate(ids: list[int], moments: list[datetime.datetime], batch: int, prog
 def simulate(parameters: Parameters, *, batch: int = 100, copy: bool = False, progress=None) -> Report:
     """Seeds the population into the database (with ``copy``, an emptied PostgreSQL benchmark
     database), evaluates the month and reads the results."""
-    from accounts.models import SignInEvent
-    from audit.models import Flag
-
     timings = {}
     started = time.perf_counter()
     population = Population(parameters)
@@ -347,9 +344,19 @@ def simulate(parameters: Parameters, *, batch: int = 100, copy: bool = False, pr
     started = time.perf_counter()
     _evaluate([pk for pk, _s in measured], [s.at for _pk, s in measured], batch, progress)
     timings["evaluate"] = time.perf_counter() - started
-    reasons = dict(
-        SignInEvent.objects.filter(pk__in=[pk for pk, _s in measured]).values_list("pk", "risk_reasons")
-    )
+    return _report(population, measured, timings)
+
+
+def _report(population: Population, measured: list, timings: dict) -> Report:
+    """The results of the measured sign-ins ``[(id, SignIn)]``, read back from the database."""
+    from accounts.models import SignInEvent
+    from audit.models import Flag
+
+    reasons = {}
+    ids = [pk for pk, _s in measured]
+    for start in range(0, len(ids), 10_000):  # a statement takes at most 65,535 parameters
+        chunk = ids[start : start + 10_000]
+        reasons.update(SignInEvent.objects.filter(pk__in=chunk).values_list("pk", "risk_reasons"))
     outcomes = [
         Outcome(
             label=signin.label,
@@ -363,7 +370,21 @@ def simulate(parameters: Parameters, *, batch: int = 100, copy: bool = False, pr
     flags = {
         pk: (kind, severity) for pk, kind, severity in Flag.objects.values_list("pk", "kind", "severity")
     }
-    return Report(parameters, outcomes, flags, len(population.orgs), timings)
+    return Report(population.p, outcomes, flags, len(population.orgs), timings)
+
+
+def report_again(parameters: Parameters) -> Report:
+    """The report of the run already in this benchmark database, with the same parameters: the
+    labels are generated again (the simulation is seeded), nothing is evaluated again."""
+    from accounts.models import SignInEvent
+
+    population = Population(parameters)
+    signins = population.generate()
+    ids = list(SignInEvent.objects.order_by("id").values_list("id", flat=True))
+    if len(ids) != len(signins):
+        raise RuntimeError("the database holds another run (or none)")
+    measured = [(pk, signin) for pk, signin in zip(ids, signins, strict=True) if signin.measured]
+    return _report(population, measured, {})
 
 
 def main() -> int:
@@ -378,6 +399,11 @@ def main() -> int:
     parser.add_argument("--warmup-days", type=int, default=56)
     parser.add_argument(
         "--batch", type=int, default=100, help="sign-ins per evaluation batch (RISK_BATCH_SIZE)"
+    )
+    parser.add_argument(
+        "--report-again",
+        action="store_true",
+        help="print the report of the run already in the database (same options) without running it again",
     )
     args = parser.parse_args()
 
@@ -407,18 +433,21 @@ def main() -> int:
     from audit.models import AuditEvent, Flag
     from bench.truncate import truncate
 
-    with connection.cursor() as cursor:
-        tables = [m._meta.db_table for m in (SignInEvent, User, Organization, Flag, AuditEvent)]
-        truncate(cursor, tables, options="RESTART IDENTITY CASCADE")
     parameters = Parameters(seed=args.seed, days=args.days, warmup_days=args.warmup_days).scaled(args.scale)
     print(f"database: {name}; scale {args.scale}; {parameters}")
-    report = simulate(parameters, batch=args.batch, copy=True, progress=print)
-    evaluated = len(report.outcomes)
-    print(
-        f"generated in {report.timings['generate']:.0f}s, inserted in {report.timings['insert']:.0f}s, "
-        f"evaluated {evaluated:,} sign-ins in {report.timings['evaluate']:.0f}s "
-        f"({evaluated / report.timings['evaluate']:,.0f}/s); {len(published):,} messages not published\n"
-    )
+    if args.report_again:
+        report = report_again(parameters)
+    else:
+        with connection.cursor() as cursor:
+            tables = [m._meta.db_table for m in (SignInEvent, User, Organization, Flag, AuditEvent)]
+            truncate(cursor, tables, options="RESTART IDENTITY CASCADE")
+        report = simulate(parameters, batch=args.batch, copy=True, progress=print)
+        evaluated = len(report.outcomes)
+        print(
+            f"generated in {report.timings['generate']:.0f}s, inserted in {report.timings['insert']:.0f}s, "
+            f"evaluated {evaluated:,} sign-ins in {report.timings['evaluate']:.0f}s "
+            f"({evaluated / report.timings['evaluate']:,.0f}/s); {len(published):,} messages not published\n"
+        )
     print(report.table())
     print()
     for scenario in (

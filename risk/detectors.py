@@ -112,26 +112,28 @@ def new_network(event, history: History) -> list[Finding]:
     ]
 
 
-def _parties(event, history: History) -> tuple[list, bool, bool]:
+def _parties(event, history: History) -> tuple[list, bool, bool, bool]:
     """The other enterprises whose use of the event's device or network may count against this
-    account, whether the device is the account's own, and whether its network evidence is moot.
+    account, and whether the device is the account's own, known to it, and whether the network
+    is its own.
 
     - A broker's staff share their office and devices with the traders' accounts the broker
       holds; that is evidence against the traders' accounts (flagged on their sign-ins), not
       against the broker's own people, so for a broker's account only other brokers count.
     - A device or network the account has signed in from ``RISK_ESTABLISHED_SIGNINS`` times is
       its own: an accountant's laptop that also signs in for the other enterprises the
-      accountant serves is that, not a stranger's. A broker's is never the trader's own.
-    - On a device the account has used before, another enterprise's network is its person
-      visiting, or a carrier's address shared with strangers: not another party at the keyboard."""
+      accountant serves is that, not a stranger's; a home address shared with a neighbour who
+      works for a broker is that too. A broker's device is never the trader's own.
+    - On a device the account has used before, another trader's network is its person visiting,
+      or a carrier's address shared with strangers: not another party at the keyboard."""
     others = _other_enterprises(event, history)
     if event.organization.kind == "broker":
         others = [use for use in others if use.kind == "broker"]
-    device_known = bool(event.device_id) and event.device_id in history.devices()
     return (
         others,
         _established(history.device_uses(event.device_id)),
-        device_known or _established(history.network_uses(event.network)),
+        bool(event.device_id) and event.device_id in history.devices(),
+        _established(history.network_uses(event.network)),
     )
 
 
@@ -150,8 +152,12 @@ def _network_holders(others) -> list:
     ]
 
 
-def _counts(use, established: bool) -> bool:
-    return use.kind == "broker" or not established
+def _device_counts(use, device_own: bool) -> bool:
+    return use.kind == "broker" or not device_own
+
+
+def _network_counts(use, device_known: bool, network_own: bool) -> bool:
+    return not network_own and (use.kind == "broker" or not device_known)
 
 
 def foreign_party_device(event, history: History) -> list[Finding]:
@@ -160,10 +166,14 @@ def foreign_party_device(event, history: History) -> list[Finding]:
     someone outside it. Neither counts where it is the account's own (``_parties``)."""
     if event.outcome != SUCCEEDED or event.organization_id is None or not history.others:
         return []
-    others, device_own, network_moot = _parties(event, history)
-    by_device = sorted({use.tax_code for use in others if use.by_device and _counts(use, device_own)})
+    others, device_own, device_known, network_own = _parties(event, history)
+    by_device = sorted({use.tax_code for use in others if use.by_device and _device_counts(use, device_own)})
     by_network = sorted(
-        {use.tax_code for use in _network_holders(others) if not use.by_device and _counts(use, network_moot)}
+        {
+            use.tax_code
+            for use in _network_holders(others)
+            if not use.by_device and _network_counts(use, device_known, network_own)
+        }
     )
     if by_device:
         return [
@@ -202,10 +212,14 @@ def broker_network(event, history: History) -> list[Finding]:
     """A trader's account signs in from a network that belongs to a customs broker
     (``_network_holders``: its staff sign in there regularly, and mostly they do): the broker may
     be signing in as the trader instead of under its own mandate. A broker's staff member's phone
-    on a carrier's shared address makes no network a broker's."""
+    on a carrier's shared address makes no network a broker's, and the account's own network
+    (``RISK_ESTABLISHED_SIGNINS``, a home shared with a neighbour who works for a broker) is
+    not one."""
     if event.outcome != SUCCEEDED or event.organization_id is None or not event.network:
         return []
     if event.organization.kind != "trader":
+        return []
+    if _established(history.network_uses(event.network)):
         return []
     holders = _network_holders(_other_enterprises(event, history))
     brokers = sorted({use.tax_code for use in holders if use.kind == "broker"})
@@ -235,8 +249,8 @@ def multi_tax_code_device(event, history: History) -> list[Finding]:
         return []
     if not any(use.by_device for use in history.others):
         return []
-    others, device_own, _network_moot = _parties(event, history)
-    roots = {_root(use.tax_code) for use in others if use.by_device and _counts(use, device_own)}
+    others, device_own, _device_known, _network_own = _parties(event, history)
+    roots = {_root(use.tax_code) for use in others if use.by_device and _device_counts(use, device_own)}
     if not roots:
         return []
     roots.add(_root(event.organization.tax_code))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from risk.detectors import foreign_party_device
-from tests.risk.helpers import ELSEWHERE, OWN_TAX_CODE, event, history, organization, other
+from tests.risk.helpers import ELSEWHERE, OWN_TAX_CODE, event, history, organization, other, place
 
 # The history's default place is the account's own: "device-home" on HOME, three sign-ins.
 BORROWED = "device-borrowed"
@@ -86,3 +86,13 @@ def test_the_accounts_own_device_on_another_enterprises_network_is_a_visit_not_a
     """Also the phone on a carrier's address that another enterprise's people use a lot."""
     office = other(network=True, signins=40)
     assert foreign_party_device(event(network=ELSEWHERE), history(others=(office,))) == []
+
+
+def test_a_brokers_office_network_counts_on_a_device_the_account_used_once_there():
+    """A computer set aside at the broker's office for the trader's account: its second use."""
+    office = other(kind="broker", tax_code="0300000001", network=True, signins=40)
+    set_aside = history(
+        places=(place(), place(device="set-aside", network=ELSEWHERE, count=1)), others=(office,)
+    )
+    [finding] = foreign_party_device(event(device_id="set-aside", network=ELSEWHERE), set_aside)
+    assert finding.severity == "medium"
