@@ -413,6 +413,12 @@ RISK_SPRAY_ACCOUNTS = env_int("RISK_SPRAY_ACCOUNTS", 10, minimum=2)
 RISK_SPRAY_MINUTES = env_int("RISK_SPRAY_MINUTES", 60, minimum=1)
 RISK_DORMANT_DAYS = env_int("RISK_DORMANT_DAYS", 90, minimum=1)
 RISK_MULTI_TAX_CODES = env_int("RISK_MULTI_TAX_CODES", 3, minimum=2)
+# A device or network an account signed in from this many times is its own (docs/risk-engine.md).
+RISK_ESTABLISHED_SIGNINS = env_int("RISK_ESTABLISHED_SIGNINS", 3, minimum=1)
+# A network belongs to another enterprise when its people signed in there this many times in the
+# look-back window, making this per cent of other enterprises' sign-ins there.
+RISK_NETWORK_HOLDER_SIGNINS = env_int("RISK_NETWORK_HOLDER_SIGNINS", 5, minimum=1)
+RISK_NETWORK_HOLDER_SHARE = env_int("RISK_NETWORK_HOLDER_SHARE", 50, minimum=1, maximum=100)
 RISK_NOTIFY_SEVERITY = env_choice("RISK_NOTIFY_SEVERITY", "medium", {"low", "medium", "high"})
 RISK_REVIEW_DAYS = env_int("RISK_REVIEW_DAYS", 7, minimum=1)
 RISK_SWEEP_AFTER_SECONDS = env_int("RISK_SWEEP_AFTER_SECONDS", 60, minimum=0)

@@ -37,13 +37,47 @@ def _describe(user_agent: str) -> str:
         return str(describe_user_agent(user_agent or ""))
 
 
+# Groups of findings that restate the same facts (``Finding.group``): counted once in the score.
+UNFAMILIAR_PLACE = "unfamiliar_place"
+ANOTHER_PARTY = "another_party"
+GUESSING = "guessing"
+
+
+def _established(uses: int) -> bool:
+    """A device or network the account signed in from ``RISK_ESTABLISHED_SIGNINS`` times is its own."""
+    return uses >= settings.RISK_ESTABLISHED_SIGNINS
+
+
+def _network_new(event, history: History) -> bool:
+    since = event.occurred_at - datetime.timedelta(days=settings.RISK_LOOKBACK_DAYS)
+    return bool(event.network) and event.network not in history.networks_since(since)
+
+
 def new_device(event, history: History) -> list[Finding]:
-    """A device never seen for this account. The first sign-in ever has nothing to compare with
-    and is not a finding (otherwise every new account, and a whole migration, is an alarm)."""
+    """A device never seen for this account: low on a network the account uses (a new laptop at
+    the office, a reinstalled browser), medium on a network it has not used either, which is what
+    a stolen password tried from the thief's own computer looks like. The first sign-in ever has
+    nothing to compare with and is not a finding (otherwise every new account, and a whole
+    migration, is an alarm)."""
     if event.outcome != SUCCEEDED or not event.device_id or event.user_id is None:
         return []
     if not history.has_prior_success or event.device_id in history.devices():
         return []
+    if _network_new(event, history):
+        return [
+            Finding(
+                detector="new_device",
+                severity="medium",
+                score=45,
+                message=_(
+                    "Signed in from a device (%(device)s) and a network (%(network)s) this account has "
+                    "not used before."
+                ),
+                params={"device": _describe(event.user_agent), "network": event.network},
+                evidence={"device": event.device_id, "network": event.network},
+                group=UNFAMILIAR_PLACE,
+            )
+        ]
     return [
         Finding(
             detector="new_device",
@@ -52,6 +86,7 @@ def new_device(event, history: History) -> list[Finding]:
             message=_("Signed in from a device not seen before for this account (%(device)s)."),
             params={"device": _describe(event.user_agent)},
             evidence={"device": event.device_id},
+            group=UNFAMILIAR_PLACE,
         )
     ]
 
@@ -60,8 +95,7 @@ def new_network(event, history: History) -> list[Finding]:
     """A network (/24, /48) this account has not used within ``RISK_LOOKBACK_DAYS``."""
     if event.outcome != SUCCEEDED or not event.network or event.user_id is None:
         return []
-    since = event.occurred_at - datetime.timedelta(days=settings.RISK_LOOKBACK_DAYS)
-    if not history.has_prior_success or event.network in history.networks_since(since):
+    if not history.has_prior_success or not _network_new(event, history):
         return []
     return [
         Finding(
@@ -73,18 +107,74 @@ def new_network(event, history: History) -> list[Finding]:
             ),
             params={"days": settings.RISK_LOOKBACK_DAYS, "network": event.network},
             evidence={"network": event.network},
+            group=UNFAMILIAR_PLACE,
         )
     ]
 
 
-def foreign_party_device(event, history: History) -> list[Finding]:
-    """The device (or, less tellingly, the network) was used recently by people of another
-    enterprise: the account is probably shared with, or held by, someone outside it."""
-    if event.outcome != SUCCEEDED or event.organization_id is None:
-        return []
+def _parties(event, history: History) -> tuple[list, bool, bool, bool]:
+    """The other enterprises whose use of the event's device or network may count against this
+    account, and whether the device is the account's own, known to it, and whether the network
+    is its own.
+
+    - A broker's staff share their office and devices with the traders' accounts the broker
+      holds; that is evidence against the traders' accounts (flagged on their sign-ins), not
+      against the broker's own people, so for a broker's account only other brokers count.
+    - A device or network the account has signed in from ``RISK_ESTABLISHED_SIGNINS`` times is
+      its own: an accountant's laptop that also signs in for the other enterprises the
+      accountant serves is that, not a stranger's; a home address shared with a neighbour who
+      works for a broker is that too. A broker's device is never the trader's own.
+    - On a device the account has used before, another trader's network is its person visiting,
+      or a carrier's address shared with strangers: not another party at the keyboard."""
     others = _other_enterprises(event, history)
-    by_device = sorted({use.tax_code for use in others if use.by_device})
-    by_network = sorted({use.tax_code for use in others if use.by_network and not use.by_device})
+    if event.organization.kind == "broker":
+        others = [use for use in others if use.kind == "broker"]
+    return (
+        others,
+        _established(history.device_uses(event.device_id)),
+        bool(event.device_id) and event.device_id in history.devices(),
+        _established(history.network_uses(event.network)),
+    )
+
+
+def _network_holders(others) -> list:
+    """The enterprises a network belongs to: each signed in from it ``RISK_NETWORK_HOLDER_SIGNINS``
+    times in the window and made ``RISK_NETWORK_HOLDER_SHARE`` per cent of other enterprises'
+    sign-ins there. A carrier's shared addresses (carrier-grade NAT), a hotel's or a café's, are
+    used by many enterprises a few times each and belong to none, so they are no evidence."""
+    on_network = [use for use in others if use.by_network]
+    total = sum(use.network_signins for use in on_network)
+    return [
+        use
+        for use in on_network
+        if use.network_signins >= settings.RISK_NETWORK_HOLDER_SIGNINS
+        and 100 * use.network_signins >= settings.RISK_NETWORK_HOLDER_SHARE * total
+    ]
+
+
+def _device_counts(use, device_own: bool) -> bool:
+    return use.kind == "broker" or not device_own
+
+
+def _network_counts(use, device_known: bool, network_own: bool) -> bool:
+    return not network_own and (use.kind == "broker" or not device_known)
+
+
+def foreign_party_device(event, history: History) -> list[Finding]:
+    """The device, or the network of another enterprise (``_network_holders``), was used
+    recently by that enterprise's people: the account is probably shared with, or held by,
+    someone outside it. Neither counts where it is the account's own (``_parties``)."""
+    if event.outcome != SUCCEEDED or event.organization_id is None or not history.others:
+        return []
+    others, device_own, device_known, network_own = _parties(event, history)
+    by_device = sorted({use.tax_code for use in others if use.by_device and _device_counts(use, device_own)})
+    by_network = sorted(
+        {
+            use.tax_code
+            for use in _network_holders(others)
+            if not use.by_device and _network_counts(use, device_known, network_own)
+        }
+    )
     if by_device:
         return [
             Finding(
@@ -97,6 +187,7 @@ def foreign_party_device(event, history: History) -> list[Finding]:
                 ),
                 params={"days": settings.RISK_LOOKBACK_DAYS, "tax_codes": ", ".join(by_device[:5])},
                 evidence={"device": event.device_id, "tax_codes": by_device[:20]},
+                group=ANOTHER_PARTY,
             )
         ]
     if by_network:
@@ -104,30 +195,34 @@ def foreign_party_device(event, history: History) -> list[Finding]:
             Finding(
                 detector="foreign_party_device",
                 severity="medium",
-                score=25,
+                score=40,
                 message=_(
-                    "This network (%(network)s) was used in the last %(days)d days by people of "
-                    "another enterprise (%(tax_codes)s)."
+                    "This network (%(network)s) is used regularly by people of another enterprise "
+                    "(%(tax_codes)s): the account may be used from that enterprise's office."
                 ),
-                params={
-                    "network": event.network,
-                    "days": settings.RISK_LOOKBACK_DAYS,
-                    "tax_codes": ", ".join(by_network[:5]),
-                },
+                params={"network": event.network, "tax_codes": ", ".join(by_network[:5])},
                 evidence={"network": event.network, "tax_codes": by_network[:20]},
+                group=ANOTHER_PARTY,
             )
         ]
     return []
 
 
 def broker_network(event, history: History) -> list[Finding]:
-    """A trader's account signs in from a network customs brokers' staff use: the broker may be
-    signing in as the trader instead of under its own mandate."""
+    """A trader's account signs in from a network that belongs to a customs broker
+    (``_network_holders``: its staff sign in there regularly, and mostly they do): the broker may
+    be signing in as the trader instead of under its own mandate. A broker's staff member's phone
+    on a carrier's shared address makes no network a broker's, and the account's own network
+    (``RISK_ESTABLISHED_SIGNINS``, a home shared with a neighbour who works for a broker) is
+    not one."""
     if event.outcome != SUCCEEDED or event.organization_id is None or not event.network:
         return []
     if event.organization.kind != "trader":
         return []
-    brokers = sorted({use.tax_code for use in history.others if use.kind == "broker" and use.by_network})
+    if _established(history.network_uses(event.network)):
+        return []
+    holders = _network_holders(_other_enterprises(event, history))
+    brokers = sorted({use.tax_code for use in holders if use.kind == "broker"})
     if not brokers:
         return []
     return [
@@ -141,16 +236,23 @@ def broker_network(event, history: History) -> list[Finding]:
             ),
             params={"network": event.network, "tax_codes": ", ".join(brokers[:5])},
             evidence={"network": event.network, "broker_tax_codes": brokers[:20]},
+            group=ANOTHER_PARTY,
         )
     ]
 
 
 def multi_tax_code_device(event, history: History) -> list[Finding]:
     """One device carries sessions for ``RISK_MULTI_TAX_CODES`` or more enterprises (branches of
-    one enterprise count once)."""
+    one enterprise count once). The same exceptions as ``foreign_party_device``: a broker's own
+    staff, and an account on its own device, are not told about the traders' accounts on it."""
     if event.outcome != SUCCEEDED or not event.device_id or event.organization_id is None:
         return []
-    roots = {_root(use.tax_code) for use in history.others if use.by_device}
+    if not any(use.by_device for use in history.others):
+        return []
+    others, device_own, _device_known, _network_own = _parties(event, history)
+    roots = {_root(use.tax_code) for use in others if use.by_device and _device_counts(use, device_own)}
+    if not roots:
+        return []
     roots.add(_root(event.organization.tax_code))
     if len(roots) < settings.RISK_MULTI_TAX_CODES:
         return []
@@ -162,13 +264,16 @@ def multi_tax_code_device(event, history: History) -> list[Finding]:
             message=_("This device signed in for %(count)d different enterprises in the last %(days)d days."),
             params={"count": len(roots), "days": settings.RISK_LOOKBACK_DAYS},
             evidence={"device": event.device_id, "tax_codes": sorted(roots)[:20]},
+            group=ANOTHER_PARTY,
         )
     ]
 
 
 def concurrent_networks(event, history: History) -> list[Finding]:
-    """The account signed in from another network within ``RISK_CONCURRENT_MINUTES``. An
-    earlier-recorded sign-in stamped up to ``RISK_CLOCK_SKEW_SECONDS`` later (servers' clocks
+    """The account signed in from another network within ``RISK_CONCURRENT_MINUTES``. On a device
+    the account has used before that is a person with a computer and a phone, and only low; on a
+    device it has never used it is medium: two people at once.
+    An earlier-recorded sign-in stamped up to ``RISK_CLOCK_SKEW_SECONDS`` later (servers' clocks
     differ) still counts as concurrent."""
     if event.outcome != SUCCEEDED or not event.network or event.user_id is None:
         return []
@@ -183,6 +288,22 @@ def concurrent_networks(event, history: History) -> list[Finding]:
     )
     if not networks:
         return []
+    params = {"networks": ", ".join(networks[:3]), "minutes": settings.RISK_CONCURRENT_MINUTES}
+    evidence = {"network": event.network, "other_networks": networks[:10]}
+    if event.device_id and event.device_id in history.devices():
+        return [
+            Finding(
+                detector="concurrent_networks",
+                severity="low",
+                score=15,
+                message=_(
+                    "This account was also signed in from another network (%(networks)s) within "
+                    "%(minutes)d minutes, here from a device it has used before."
+                ),
+                params=params,
+                evidence=evidence,
+            )
+        ]
     return [
         Finding(
             detector="concurrent_networks",
@@ -190,10 +311,10 @@ def concurrent_networks(event, history: History) -> list[Finding]:
             score=35,
             message=_(
                 "This account was also signed in from another network (%(networks)s) within %(minutes)d "
-                "minutes."
+                "minutes, here from a device it has never used."
             ),
-            params={"networks": ", ".join(networks[:3]), "minutes": settings.RISK_CONCURRENT_MINUTES},
-            evidence={"network": event.network, "other_networks": networks[:10]},
+            params=params,
+            evidence=evidence,
         )
     ]
 
@@ -264,6 +385,7 @@ def brute_force(event, history: History) -> list[Finding]:
                 ),
                 params={"count": code_failures, "minutes": minutes},
                 evidence={"failed_codes": code_failures, "network": event.network},
+                group=GUESSING,
             )
         )
     elif password_failures >= settings.RISK_BRUTE_FORCE_FAILURES:
@@ -283,6 +405,7 @@ def brute_force(event, history: History) -> list[Finding]:
                 ),
                 params={"count": password_failures, "minutes": minutes},
                 evidence={"failed_attempts": password_failures, "network": event.network},
+                group=GUESSING,
             )
         )
     return findings
@@ -311,6 +434,7 @@ def password_spray(event, history: History) -> list[Finding]:
                 "minutes": settings.RISK_SPRAY_MINUTES,
             },
             evidence={"network": event.network, "accounts": history.spray_names},
+            group=GUESSING,
         )
     ]
 

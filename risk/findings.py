@@ -30,6 +30,10 @@ class Finding:
     message: str  # lazily translated template, %-formatted with ``params``
     params: dict = field(default_factory=dict)
     evidence: dict = field(default_factory=dict)  # ids, networks, counts; never a secret
+    # Findings of one group are signs of the same thing, read off the same facts (a new device
+    # and a new network are both "an unfamiliar place"): they count once, the strongest, in the
+    # combined score. Empty: the finding is a group of its own.
+    group: str = ""
 
     def __post_init__(self):
         if self.severity not in SEVERITY_RANK:
@@ -61,10 +65,16 @@ class Finding:
 
 
 def combined_score(findings: list[Finding]) -> int:
-    """Independent pieces of evidence add up without passing 100: 1 - Π(1 - sᵢ/100)."""
+    """Independent pieces of evidence add up without passing 100: 1 - Π(1 - sᵢ/100), where each
+    sᵢ is the strongest finding of a group (``Finding.group``). Findings of one group restate
+    the same facts, so counting each of them would add the same evidence up twice."""
+    strongest: dict[str, int] = {}
+    for n, finding in enumerate(findings):
+        key = finding.group or f"{finding.detector}#{n}"
+        strongest[key] = max(strongest.get(key, 0), finding.score)
     remaining = 1.0
-    for finding in findings:
-        remaining *= 1 - finding.score / 100
+    for score in strongest.values():
+        remaining *= 1 - score / 100
     return round(100 * (1 - remaining))
 
 

@@ -27,6 +27,8 @@ class OtherUse:
     by_device: bool
     by_network: bool
     last_seen: datetime.datetime
+    # Its people's sign-ins from the event's network within the look-back window.
+    network_signins: int = 0
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,13 @@ class History:
 
     def devices(self) -> set[str]:
         return {p.device_id for p in self.places if p.device_id} | set(self.known_devices)
+
+    def device_uses(self, device_id: str) -> int:
+        """How many times this account signed in from the device (within the device memory)."""
+        return sum(p.count for p in self.places if device_id and p.device_id == device_id)
+
+    def network_uses(self, network: str) -> int:
+        return sum(p.count for p in self.places if network and p.network == network)
 
     def networks_since(self, since: datetime.datetime) -> set[str]:
         return {p.network for p in self.places if p.network and p.last_seen >= since} | set(

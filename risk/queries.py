@@ -26,7 +26,10 @@ from accounts.models import SignInEvent
 _EVENT = "(CAST(%s AS bigint), CAST(%s AS bigint), CAST(%s AS bigint), %s, %s, %s, %s, %s, %s, %s)"
 
 # Columns of every row: event id, part, outcome, factor, device_id, network, organization_id,
-# tax_code, kind, last, count, recent, by_device, by_network.
+# tax_code, kind, last, count, recent, by_device, by_network. For another enterprise, ``count`` is
+# how many times its people signed in from the event's network: an office network is used
+# again and again by the enterprise it belongs to, a carrier's shared address by many, a few
+# times each.
 _HISTORY = """
     WITH ev(id, user_id, organization_id, outcome, device_id, network,
             brute_since, memory_since, spray_since, lookback_since) AS (VALUES {events})
@@ -54,13 +57,14 @@ _HISTORY = """
     SELECT g.id, 'others', NULL, NULL, NULL, NULL, g.organization_id,
            (SELECT o.tax_code FROM accounts_organization o WHERE o.id = g.organization_id),
            (SELECT o.kind FROM accounts_organization o WHERE o.id = g.organization_id),
-           g.last, 0, 0, g.by_device, g.by_network
+           g.last, g.network_signins, 0, g.by_device, g.by_network
     FROM (
         SELECT u.id, u.organization_id, MAX(u.occurred_at) AS last, MAX(u.by_device) AS by_device,
-               MAX(u.by_network) AS by_network
+               MAX(u.by_network) AS by_network, SUM(u.from_network) AS network_signins
         FROM (
             SELECT ev.id, e.organization_id, e.occurred_at, 1 AS by_device,
-                   CASE WHEN ev.network <> '' AND e.network = ev.network THEN 1 ELSE 0 END AS by_network
+                   CASE WHEN ev.network <> '' AND e.network = ev.network THEN 1 ELSE 0 END AS by_network,
+                   0 AS from_network
             FROM ev JOIN accounts_signinevent e ON e.device_id = ev.device_id
             WHERE ev.outcome = 'succeeded' AND ev.device_id <> '' AND e.outcome = 'succeeded'
                   AND e.organization_id IS NOT NULL
@@ -68,7 +72,7 @@ _HISTORY = """
                   AND e.occurred_at >= ev.lookback_since AND e.id < ev.id
             UNION ALL
             SELECT ev.id, e.organization_id, e.occurred_at,
-                   CASE WHEN ev.device_id <> '' AND e.device_id = ev.device_id THEN 1 ELSE 0 END, 1
+                   CASE WHEN ev.device_id <> '' AND e.device_id = ev.device_id THEN 1 ELSE 0 END, 1, 1
             FROM ev JOIN accounts_signinevent e ON e.network = ev.network
             WHERE ev.outcome = 'succeeded' AND ev.network <> '' AND e.outcome = 'succeeded'
                   AND e.organization_id IS NOT NULL

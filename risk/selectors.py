@@ -70,6 +70,7 @@ def _history_of(event: SignInEvent, rows, known: list[tuple[str, str]] | None) -
                     by_device=bool(dev),
                     by_network=bool(net),
                     last_seen=_as_datetime(last),
+                    network_signins=int(count or 0),
                 )
             )
     known = known or []

@@ -58,6 +58,7 @@ def other(
     device=False,
     network=False,
     ago=datetime.timedelta(days=1),
+    signins: int = 0,
 ):
     return OtherUse(
         organization_id=pk,
@@ -66,6 +67,7 @@ def other(
         by_device=device,
         by_network=network,
         last_seen=NOW - ago,
+        network_signins=signins,
     )
 
 

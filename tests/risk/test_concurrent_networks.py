@@ -9,10 +9,21 @@ from tests.risk.helpers import ELSEWHERE, HOME, event, history, place
 MIN = datetime.timedelta(minutes=1)
 
 
-def test_another_network_minutes_ago_is_medium(settings):
+def test_another_network_minutes_ago_from_an_unfamiliar_device_is_medium(settings):
     settings.RISK_CONCURRENT_MINUTES = 10
-    [finding] = concurrent_networks(event(), history(places=(place(network=ELSEWHERE, ago=3 * MIN),)))
+    recent = history(places=(place(network=ELSEWHERE, ago=3 * MIN),))
+    [finding] = concurrent_networks(event(device_id="device-new"), recent)
     assert (finding.severity, finding.evidence["other_networks"]) == ("medium", [ELSEWHERE])
+
+
+def test_another_network_minutes_ago_from_the_accounts_own_phone_is_low(settings):
+    """A person at the office computer who also signs in on their phone."""
+    settings.RISK_CONCURRENT_MINUTES = 10
+    settings.RISK_ESTABLISHED_SIGNINS = 3
+    phone = place(device="phone", network="113.160.5.0/24", ago=datetime.timedelta(days=2), count=5)
+    recent = history(places=(phone, place(network=ELSEWHERE, ago=3 * MIN)))
+    [finding] = concurrent_networks(event(device_id="phone", network="113.160.9.0/24"), recent)
+    assert (finding.severity, finding.score) == ("low", 15)
 
 
 def test_the_same_network_or_an_old_sign_in_is_nothing(settings):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from risk.detectors import new_device
-from tests.risk.helpers import event, history, place
+from tests.risk.helpers import ELSEWHERE, event, history, place
 
 
 def test_a_device_never_seen_for_the_account_is_a_low_finding():
@@ -44,3 +44,16 @@ def test_a_missing_or_garbled_user_agent_still_reports_the_device():
 def test_only_successful_history_counts_as_seen():
     # Places come from successes only (the selector); a device only ever failed on stays new.
     assert new_device(event(device_id="device-b"), history(places=(place(device="device-a"),))) != []
+
+
+def test_a_new_device_on_a_network_the_account_has_not_used_either_is_medium():
+    """A stolen password tried from the thief's own computer: nothing about the place is familiar."""
+    [finding] = new_device(event(device_id="device-new", network=ELSEWHERE), history())
+    assert (finding.severity, finding.evidence) == ("medium", {"device": "device-new", "network": ELSEWHERE})
+    assert ELSEWHERE in finding.sentence_en() and "Chrome 120 on Windows 10" in finding.sentence_en()
+
+
+def test_a_network_the_account_confirmed_makes_a_new_device_only_low():
+    confirmed = history(known_networks=frozenset({ELSEWHERE}))
+    [finding] = new_device(event(device_id="device-new", network=ELSEWHERE), confirmed)
+    assert finding.severity == "low"

@@ -118,6 +118,21 @@ def test_the_history_is_a_few_indexed_queries(risky_signin, django_assert_max_nu
     assert history.has_prior_success and history.last_success_at is not None
 
 
+def test_the_history_counts_another_enterprises_sign_ins_on_the_network_not_its_device_elsewhere(
+    broker_agent, trader_signer
+):
+    """What tells a broker's office (used day after day) from a carrier's shared address."""
+    for days in (1, 2, 3):
+        record(broker_agent, ago=datetime.timedelta(days=days), device_id=BROKER_DEVICE, ip="198.51.100.20")
+    record(broker_agent, ago=datetime.timedelta(days=4), device_id=BROKER_DEVICE, ip="192.0.2.9")
+    record(broker_agent, ago=datetime.timedelta(days=5), device_id="agent-phone", ip="198.51.100.30")
+    record(trader_signer, ago=datetime.timedelta(days=6))
+    event = record(trader_signer, evaluated=False, device_id=BROKER_DEVICE, ip="198.51.100.21")
+    event = SignInEvent.objects.select_related("user", "organization").get(pk=event.pk)
+    [use] = risk_histories_get(events=[event])[event.pk].others
+    assert (use.kind, use.by_device, use.by_network, use.network_signins) == ("broker", True, True, 4)
+
+
 def test_history_is_what_was_recorded_before_not_what_is_stamped_earlier(trader_signer):
     # A later-recorded sign-in stamped earlier (another server's clock) is not "before".
     event = record(trader_signer, evaluated=False, device_id="new-device")
