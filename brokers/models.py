@@ -89,7 +89,25 @@ class AgentStaff(models.Model):
         return self.agent_number
 
 
-class LicenceApplication(models.Model):
+class CustomsDecision(models.Model):
+    """Who at customs decided on what an enterprise submitted, when, and why."""
+
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class LicenceApplication(CustomsDecision):
     """An enterprise's application to act as a customs broker (Circular 12/2015, amended by
     22/2019): the licence number if customs already issued one, a contact, and the customs agents it
     proposes (``AgentProposal``). Officers grant it, which makes the ``BrokerLicence``, or reject it."""
@@ -119,16 +137,6 @@ class LicenceApplication(models.Model):
         related_name="+",
     )
     submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision_reason = models.TextField(_("reason"), blank=True)
     licence = models.ForeignKey(
         BrokerLicence,
         verbose_name=_("licence"),
@@ -159,7 +167,7 @@ class LicenceApplication(models.Model):
         return f"{self.organization_id} ({self.status})"
 
 
-class AgentProposal(models.Model):
+class AgentProposal(CustomsDecision):
     """A person an enterprise proposes as its customs agent, with their agent certificate number.
     Officers confirm it (which registers the ``AgentStaff`` under the licence) or reject it."""
 
@@ -188,16 +196,6 @@ class AgentProposal(models.Model):
         related_name="+",
     )
     proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision_reason = models.TextField(_("reason"), blank=True)
     agent = models.OneToOneField(
         AgentStaff,
         verbose_name=_("agent"),
