@@ -106,6 +106,15 @@ class CustomsDecision(models.Model):
     class Meta:
         abstract = True
 
+    def record_decision(self, *, status: str, actor, reason: str = "", **outcome) -> None:
+        """Save the decision: the new ``status``, who took it and when, the reason (a rejection's)
+        and what it produced (``outcome``: the licence granted, the agent registered)."""
+        self.status = status
+        self.decided_by, self.decided_at, self.decision_reason = actor, timezone.now(), reason
+        for name, value in outcome.items():
+            setattr(self, name, value)
+        self.save(update_fields=["status", "decided_by", "decided_at", "decision_reason", *outcome])
+
 
 class LicenceApplication(CustomsDecision):
     """An enterprise's application to act as a customs broker (Circular 12/2015, amended by

@@ -104,11 +104,7 @@ def agent_proposal_confirm(
         joined_on=joined_on or timezone.localdate(),
         actor=actor,
     )
-    proposal.status = AgentProposal.Status.CONFIRMED
-    proposal.agent = agent
-    proposal.decided_by = actor
-    proposal.decided_at = timezone.now()
-    proposal.save(update_fields=["status", "agent", "decided_by", "decided_at"])
+    proposal.record_decision(status=AgentProposal.Status.CONFIRMED, actor=actor, agent=agent)
     return agent
 
 
@@ -121,11 +117,7 @@ def agent_proposal_reject(*, proposal: AgentProposal, actor: User | None, reason
     proposal = AgentProposal.objects.select_for_update().get(pk=proposal.pk)
     if proposal.status != AgentProposal.Status.PROPOSED:
         raise ApplicationError(gettext("This proposal has already been decided."), code="invalid_transition")
-    proposal.status = AgentProposal.Status.REJECTED
-    proposal.decided_by = actor
-    proposal.decided_at = timezone.now()
-    proposal.decision_reason = reason
-    proposal.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    proposal.record_decision(status=AgentProposal.Status.REJECTED, actor=actor, reason=reason)
     audit_event_record(
         action=Action.AGENT_PROPOSAL_REJECTED,
         actor=actor,
@@ -220,11 +212,7 @@ def licence_application_grant(
         expires_on=expires_on,
         actor=actor,
     )
-    application.status = LicenceApplication.Status.GRANTED
-    application.licence = licence
-    application.decided_by = actor
-    application.decided_at = timezone.now()
-    application.save(update_fields=["status", "licence", "decided_by", "decided_at"])
+    application.record_decision(status=LicenceApplication.Status.GRANTED, actor=actor, licence=licence)
     for proposal in chosen:
         agent_proposal_confirm(proposal=proposal, actor=actor)
     return licence
@@ -246,11 +234,7 @@ def licence_application_reject(
         raise ApplicationError(
             gettext("This application has already been decided."), code="invalid_transition"
         )
-    application.status = LicenceApplication.Status.REJECTED
-    application.decided_by = actor
-    application.decided_at = timezone.now()
-    application.decision_reason = reason
-    application.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
+    application.record_decision(status=LicenceApplication.Status.REJECTED, actor=actor, reason=reason)
     audit_event_record(
         action=Action.LICENCE_APPLICATION_REJECTED,
         actor=actor,
