@@ -71,4 +71,4 @@ class AuditEventReceiptApi(APIView):
         event = audit_event_for_reader(user=request.user, event_id=event_id)
         if event is None:
             raise ApplicationError("No such audit event.", code="not_found", status_code=404)
-        return Response(audit_receipt_sealing_first(event=event))
+        return Response(audit_receipt_sealing_first(event=event, reader=request.user))

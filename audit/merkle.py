@@ -1,10 +1,11 @@
 """Building side of the audit log's RFC 6962 Merkle tree: roots and proofs.
 
-Verification lives in :mod:`audit.verify_receipt` (standard library and
+A receipt's checks live in :mod:`audit.verify_receipt` (standard library and
 ``cryptography`` only, so auditors can run it alone); this module produces
-what that module checks.  Nothing here touches Django: proofs are built over
-a :class:`SubtreeSource`, which the log's storage layer can back with stored
-subtree hashes, and which :class:`ListSource` implements in memory.
+what that module checks, and checks the consistency proofs witnesses verify.
+Nothing here touches Django: proofs are built over a :class:`SubtreeSource`,
+which the log's storage layer can back with stored subtree hashes, and which
+:class:`ListSource` implements in memory.
 
 Every range the RFC 6962 PATH and PROOF recursions visit splits into
 complete, aligned power-of-two subtrees, so a source that can answer
@@ -18,7 +19,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from audit.verify_receipt import EMPTY_ROOT, leaf_hash, node_hash
+from audit.verify_receipt import EMPTY_ROOT, HASH_SIZE, leaf_hash, node_hash
 
 __all__ = [
     "EMPTY_ROOT",
@@ -32,6 +33,7 @@ __all__ = [
     "merkle_root",
     "node_hash",
     "range_hash",
+    "verify_consistency",
 ]
 
 
@@ -211,3 +213,50 @@ class CompactRange:
         for peak in reversed(self._peaks[:-1]):
             node = node_hash(peak, node)
         return node
+
+
+def verify_consistency(
+    first_size: int,
+    second_size: int,
+    first_root: bytes,
+    second_root: bytes,
+    proof: Sequence[bytes],
+) -> bool:
+    """True when ``proof`` shows the first tree is a prefix of the second (RFC 9162 section 2.1.4.2)."""
+    if first_size < 0 or second_size < first_size:
+        return False
+    if first_size == 0:
+        # Every tree extends the empty one, so there is nothing to prove, but a
+        # "size 0" checkpoint whose root is not the empty hash is bogus.
+        return not proof and first_root == EMPTY_ROOT and (second_size > 0 or second_root == EMPTY_ROOT)
+    if first_size == second_size:
+        return not proof and first_root == second_root
+    if not proof:
+        return False
+    if any(len(node) != HASH_SIZE for node in proof):
+        return False
+
+    path = list(proof)
+    # When the old tree is a complete subtree of the new one its root is a
+    # node of the new tree and the proof leaves it out; put it back.
+    if first_size & (first_size - 1) == 0:
+        path.insert(0, first_root)
+    fn, sn = first_size - 1, second_size - 1
+    while fn & 1:
+        fn >>= 1
+        sn >>= 1
+    fr = sr = path[0]
+    for c in path[1:]:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            fr = node_hash(c, fr)
+            sr = node_hash(c, sr)
+            while fn and not fn & 1:
+                fn >>= 1
+                sn >>= 1
+        else:
+            sr = node_hash(sr, c)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and fr == first_root and sr == second_root

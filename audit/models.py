@@ -46,6 +46,7 @@ EVENT_FACT_FIELDS = (
     "ip",
     "user_agent",
     "request_id",
+    "network_salt",
 )
 
 _FACT_UNCHANGED = " AND ".join(
@@ -185,6 +186,9 @@ class AuditEvent(models.Model):
     ip = models.CharField(_("IP address"), max_length=45, blank=True)
     user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    # Random per event: the canonical form (format 2) commits to the three values above through a
+    # salted hash, so receipts can leave them out. Null for events recorded in format 1.
+    network_salt = models.BinaryField(_("network salt"), max_length=16, null=True, blank=True, editable=False)
 
     # The seal: all four set together, once.
     position = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True)

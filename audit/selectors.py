@@ -17,7 +17,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from audit import keys
-from audit.canonical import ZERO_HASH, canonical_event, canonical_from_text, format_timestamp
+from audit.canonical import ZERO_HASH, canonical_event, canonical_from_text, format_timestamp, network_opening
 from audit.merkle import ListSource, consistency_proof, inclusion_proof, range_hash
 from audit.models import EVENT_FACT_FIELDS, AuditCheckpoint, AuditEvent, AuditTreeNode, Flag
 from audit.verify_receipt import RECEIPT_VERSION, canonical_json, key_id
@@ -233,9 +233,25 @@ def checkpoint_document(checkpoint: AuditCheckpoint) -> dict:
     }
 
 
-def audit_receipt_build(*, event: AuditEvent, checkpoint: AuditCheckpoint | None = None) -> dict:
+def audit_network_visible_to(*, user, event: AuditEvent) -> bool:
+    """Whether ``user`` may see where ``event`` came from (IP address, user agent, request id):
+    officers always, anyone else only when the event's actor works for their own organisation.
+    A trader's receipt of its broker's filing, or of an officer's decision, keeps the broker's or
+    the officer's network to itself; the event commits to it all the same."""
+    if user.is_officer:
+        return True
+    if event.actor_id is None or user.organization_id is None:
+        return False
+    return event.actor.organization_id == user.organization_id
+
+
+def audit_receipt_build(
+    *, event: AuditEvent, disclose_network: bool, checkpoint: AuditCheckpoint | None = None
+) -> dict:
     """Everything needed to check ``event`` offline: its canonical bytes, chain link, inclusion
-    proof and the signed checkpoint (the newest covering it unless one is given).
+    proof and the signed checkpoint (the newest covering it unless one is given). With
+    ``disclose_network`` (see ``audit_network_visible_to``) a format-2 event's receipt also opens
+    its network commitment.
 
     Raises ``AuditNotSealed`` when the event is not yet sealed or not yet covered by a checkpoint.
     """
@@ -252,16 +268,22 @@ def audit_receipt_build(*, event: AuditEvent, checkpoint: AuditCheckpoint | None
         )
     path = inclusion_proof(StoredTreeSource(checkpoint.tree_size), event.position, checkpoint.tree_size)
     document = checkpoint_document(checkpoint)
+    described = {
+        "event_id": str(event.event_id),
+        "canonical": _b64(event_canonical_bytes(event)),
+        "position": event.position,
+        "chain_hash": bytes(event.chain_hash).hex(),
+        "prev_chain_hash": prev_chain_hash.hex(),
+    }
+    opening = network_opening(
+        network_salt=event.network_salt, ip=event.ip, user_agent=event.user_agent, request_id=event.request_id
+    )
+    if disclose_network and opening is not None:
+        described["opening"] = opening
     return {
         "version": RECEIPT_VERSION,
         "log": settings.AUDIT_LOG_ID,
-        "event": {
-            "event_id": str(event.event_id),
-            "canonical": _b64(event_canonical_bytes(event)),
-            "position": event.position,
-            "chain_hash": bytes(event.chain_hash).hex(),
-            "prev_chain_hash": prev_chain_hash.hex(),
-        },
+        "event": described,
         "inclusion": {
             "leaf_index": event.position,
             "tree_size": checkpoint.tree_size,

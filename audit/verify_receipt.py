@@ -26,7 +26,9 @@ base64)::
       "event": {"canonical": "<base64 of the event's canonical bytes>",
                 "position": 41,
                 "chain_hash": "<hex>",
-                "prev_chain_hash": "<hex; 64 zeros for position 0>"},
+                "prev_chain_hash": "<hex; 64 zeros for position 0>",
+                "opening": {"salt": "<base64>", "ip": "203.0.113.7 or null",
+                            "user_agent": "...", "request_id": "..."}},
       "inclusion": {"leaf_index": 41, "tree_size": 1024, "path": ["<hex>", ...]},
       "checkpoint": {"body": {"log": "...", "sequence": 3, "tree_size": 1024,
                               "root_hash": "<hex>", "chain_hash": "<hex>",
@@ -43,7 +45,11 @@ Definitions used throughout:
   SHA-256(0x01 || left || right) (RFC 6962 section 2.1);
 * chain hash = SHA-256(prev_chain_hash || canonical event bytes);
 * canonical_json(x) = JSON with sorted keys, no whitespace, UTF-8;
-* key id = first 16 hex characters of SHA-256(raw 32-byte public key).
+* key id = first 16 hex characters of SHA-256(raw 32-byte public key);
+* an event of format 2 ("v":2) carries, instead of its IP address, user agent
+  and request id, "context":{"commitment": network_commitment(...)}; the
+  optional "opening" gives the salt and the values to whoever may see them,
+  and is then checked against that commitment.
 
 The Merkle primitives here are the single implementation the rest of the
 project imports, so what the server checks is exactly what auditors check.
@@ -68,25 +74,10 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 __all__ = [
-    "EMPTY_ROOT",
-    "HASH_SIZE",
-    "RECEIPT_VERSION",
-    "Check",
-    "InputError",
-    "ProofError",
-    "ReceiptResult",
-    "canonical_json",
-    "key_id",
-    "leaf_hash",
-    "load_public_key",
-    "load_receipt",
-    "main",
-    "node_hash",
-    "root_from_inclusion_proof",
-    "verify_consistency",
-    "verify_inclusion",
-    "verify_receipt",
-]
+    "EMPTY_ROOT", "HASH_SIZE", "RECEIPT_VERSION", "Check", "InputError", "ProofError", "ReceiptResult",
+    "canonical_json", "key_id", "leaf_hash", "load_public_key", "load_receipt", "main", "network_commitment",
+    "node_hash", "root_from_inclusion_proof", "verify_inclusion", "verify_receipt",
+]  # fmt: skip
 
 RECEIPT_VERSION = 1
 HASH_SIZE = 32
@@ -97,9 +88,7 @@ _HASH_RE = re.compile(r"[0-9a-f]{64}")
 _KEY_ID_RE = re.compile(r"[0-9a-f]{16}")
 
 
-# --------------------------------------------------------------------------
 # RFC 6962 / RFC 9162 primitives
-# --------------------------------------------------------------------------
 
 
 class ProofError(ValueError):
@@ -167,63 +156,19 @@ def verify_inclusion(
         return False
 
 
-def verify_consistency(
-    first_size: int,
-    second_size: int,
-    first_root: bytes,
-    second_root: bytes,
-    proof: Sequence[bytes],
-) -> bool:
-    """True when ``proof`` shows the first tree is a prefix of the second (RFC 9162 section 2.1.4.2)."""
-    if first_size < 0 or second_size < first_size:
-        return False
-    if first_size == 0:
-        # Every tree extends the empty one, so there is nothing to prove, but a
-        # "size 0" checkpoint whose root is not the empty hash is bogus.
-        return not proof and first_root == EMPTY_ROOT and (second_size > 0 or second_root == EMPTY_ROOT)
-    if first_size == second_size:
-        return not proof and first_root == second_root
-    if not proof:
-        return False
-    try:
-        _check_hash_sizes("consistency proof", proof)
-    except ProofError:
-        return False
-
-    path = list(proof)
-    # When the old tree is a complete subtree of the new one its root is a
-    # node of the new tree and the proof leaves it out; put it back.
-    if first_size & (first_size - 1) == 0:
-        path.insert(0, first_root)
-    fn, sn = first_size - 1, second_size - 1
-    while fn & 1:
-        fn >>= 1
-        sn >>= 1
-    fr = sr = path[0]
-    for c in path[1:]:
-        if sn == 0:
-            return False
-        if fn & 1 or fn == sn:
-            fr = node_hash(c, fr)
-            sr = node_hash(c, sr)
-            while fn and not fn & 1:
-                fn >>= 1
-                sn >>= 1
-        else:
-            sr = node_hash(sr, c)
-        fn >>= 1
-        sn >>= 1
-    return sn == 0 and fr == first_root and sr == second_root
-
-
-# --------------------------------------------------------------------------
 # Canonical encoding and keys
-# --------------------------------------------------------------------------
 
 
 def canonical_json(obj: Any) -> bytes:
     """The byte string that gets hashed and signed: sorted keys, no whitespace, UTF-8."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def network_commitment(salt: bytes, ip: str | None, user_agent: str, request_id: str) -> str:
+    """Hex SHA-256(salt || canonical_json({"ip", "request_id", "user_agent"})): what a format-2
+    event holds instead of where it came from. The salt has a fixed size, so the input splits one way."""
+    network = {"ip": ip or None, "request_id": request_id, "user_agent": user_agent}
+    return hashlib.sha256(salt + canonical_json(network)).hexdigest()
 
 
 def key_id(public_key: Ed25519PublicKey) -> str:
@@ -265,9 +210,7 @@ def load_receipt(path: str | Path) -> Any:
         raise InputError(f"receipt {path} is not valid JSON: {exc}") from exc
 
 
-# --------------------------------------------------------------------------
 # Receipt verification
-# --------------------------------------------------------------------------
 
 
 class Check(NamedTuple):
@@ -324,6 +267,7 @@ class _Parsed:
     key_id: str
     signature: bytes
     witnesses: list[_Witness]
+    opening: dict[str, Any] | None
 
 
 def _get(obj: Any, key: str, where: str) -> Any:
@@ -406,6 +350,18 @@ def _parse(receipt: Any) -> _Parsed:
         for i, w in enumerate(witnesses_raw)
     ]
 
+    opening = event.get("opening")
+    if opening is not None:
+        ip = _get(opening, "ip", "event.opening")
+        if not (ip is None or isinstance(ip, str)):
+            raise _Malformed("event.opening.ip is neither a string nor null")
+        opening = {
+            "salt": _get_b64(opening, "salt", "event.opening"),
+            "ip": ip,
+            "user_agent": _get_str(opening, "user_agent", "event.opening"),
+            "request_id": _get_str(opening, "request_id", "event.opening"),
+        }
+
     return _Parsed(
         log=_get_str(receipt, "log", "receipt"),
         canonical=_get_b64(event, "canonical", "event"),
@@ -421,6 +377,7 @@ def _parse(receipt: Any) -> _Parsed:
         key_id=_get_key_id(body, "key_id", "checkpoint.body"),
         signature=_get_b64(checkpoint, "signature", "checkpoint"),
         witnesses=witnesses,
+        opening=opening,
     )
 
 
@@ -430,6 +387,34 @@ def _signature_valid(key: Ed25519PublicKey, signature: bytes, message: bytes) ->
     except (InvalidSignature, ValueError):
         return False
     return True
+
+
+def _committed_network(canonical: bytes) -> str | None:
+    try:
+        context = json.loads(canonical)["context"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return context.get("commitment") if isinstance(context, dict) else None
+
+
+def _check_network(result: ReceiptResult, r: _Parsed) -> None:
+    """A format-2 event hides where it came from; an opening, when given, must match what it hides."""
+    committed = _committed_network(r.canonical)
+    if r.opening is None:
+        if committed is not None:
+            result._skipped(
+                "network", "withheld: the event commits to its network details without showing them"
+            )
+        return
+    opened = network_commitment(
+        r.opening["salt"], r.opening["ip"], r.opening["user_agent"], r.opening["request_id"]
+    )
+    if committed is None:
+        result._failed("network", "the receipt opens network details but the event commits to none")
+    elif opened == committed:
+        result._passed("network", f"recorded from {r.opening['ip'] or 'no IP address'}, as the event commits")
+    else:
+        result._failed("network", "the network details given do not match the event's commitment")
 
 
 def verify_receipt(
@@ -503,6 +488,8 @@ def verify_receipt(
             f"(computed {computed_chain.hex()[:16]}..., receipt has {r.chain_hash.hex()[:16]}...)",
         )
 
+    _check_network(result, r)
+
     signed_bytes = canonical_json(r.body)
     log_keys = {key_id(k): k for k in public_keys}
     log_key = log_keys.get(r.key_id)
@@ -536,9 +523,7 @@ def verify_receipt(
     return result
 
 
-# --------------------------------------------------------------------------
 # Command line
-# --------------------------------------------------------------------------
 
 
 def _build_parser() -> argparse.ArgumentParser:

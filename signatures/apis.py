@@ -420,7 +420,7 @@ class DeclarationReceiptApi(APIView):
         declaration = selectors.declaration_list(viewer=request.user).filter(pk=pk).first()
         if declaration is None:
             raise ApplicationError("No such declaration.", code="not_found", status_code=404)
-        return Response(_receipt_of(declaration.signature))
+        return Response(_receipt_of(declaration.signature, request.user))
 
 
 class SignatureRecordOutputSerializer(SignatureRecordSerializer):
@@ -451,14 +451,14 @@ class SignatureRecordListApi(GenericAPIView):
         return self.get_paginated_response(SignatureRecordOutputSerializer(page, many=True).data)
 
 
-def _receipt_of(record: SignatureRecord) -> dict:
+def _receipt_of(record: SignatureRecord, reader) -> dict:
     """The audit receipt of one attempt: its ``declaration.signed`` or ``declaration.rejected`` event."""
     event = AuditEvent.objects.filter(
         action__in=[Action.DECLARATION_SIGNED, Action.DECLARATION_REJECTED],
         target_type="signatures.signaturerecord",
         target_id=str(record.pk),
     ).first()
-    return audit_receipt_sealing_first(event=event)
+    return audit_receipt_sealing_first(event=event, reader=reader)
 
 
 def _signature_record(request, pk: int) -> SignatureRecord:
@@ -486,4 +486,4 @@ class SignatureRecordReceiptApi(APIView):
                    **ERROR_RESPONSES}
     )  # fmt: skip
     def get(self, request, pk: int):
-        return Response(_receipt_of(_signature_record(request, pk)))
+        return Response(_receipt_of(_signature_record(request, pk), request.user))

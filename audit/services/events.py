@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime
 import logging
+import secrets
 
 from django.core.cache import cache
 from django.db import models, transaction
 from django.utils import timezone
 
-from audit.canonical import validate_data
+from audit.canonical import SALT_SIZE, validate_data
 from audit.models import Action, AuditEvent
 from audit.services.sealing import SEAL_QUEUED_KEY
 from audit.tasks import audit_seal_task
@@ -67,6 +68,7 @@ def _audit_event_build(
         ip=normalise_ip(context.ip) or "",
         user_agent=context.user_agent[:512],
         request_id=context.request_id[:64],
+        network_salt=secrets.token_bytes(SALT_SIZE),
     )
 
 

@@ -19,6 +19,7 @@ from audit.merkle import merkle_root
 from audit.models import AuditCheckpoint, AuditEvent, AuditSealState, AuditTreeNode
 from audit.selectors import (
     AuditNotSealed,
+    audit_network_visible_to,
     audit_receipt_build,
     checkpoint_body_bytes,
     checkpoint_latest,
@@ -192,20 +193,23 @@ def audit_seal(*, now: datetime.datetime | None = None) -> SealResult:
             return result
 
 
-def audit_receipt_sealing_first(*, event: AuditEvent) -> dict:
-    """``event``'s receipt, for the API. Where no beat runs (Celery eager, the embedded default of
+def audit_receipt_sealing_first(*, event: AuditEvent, reader) -> dict:
+    """``event``'s receipt for ``reader``, for the API (network details only where
+    ``audit_network_visible_to`` allows). Where no beat runs (Celery eager, the embedded default of
     ``make run``) nothing else closes a due checkpoint on a quiet system, so asking for a receipt
     seals first. There is still one sealer: ``audit_seal`` locks the seal state, so a concurrent
     seal waits and then finds nothing left to do. Raises ``ApplicationError`` 409
     ``receipt_not_ready`` when no checkpoint covers the event yet."""
+    disclose_network = audit_network_visible_to(user=reader, event=event)
     try:
-        return audit_receipt_build(event=event)
+        return audit_receipt_build(event=event, disclose_network=disclose_network)
     except AuditNotSealed as exc:
         if not settings.CELERY_TASK_ALWAYS_EAGER:  # beat's seal runs every few seconds
             raise _not_ready(exc) from None
     audit_seal()
+    event.refresh_from_db()  # the seal was written through another query
     try:
-        return audit_receipt_build(event=event)
+        return audit_receipt_build(event=event, disclose_network=disclose_network)
     except AuditNotSealed as exc:
         raise _not_ready(exc) from None
 

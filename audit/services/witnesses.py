@@ -10,11 +10,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import keys
-from audit.merkle import consistency_proof
+from audit.merkle import consistency_proof, verify_consistency
 from audit.models import Action, AuditCheckpoint, AuditWitnessSignature
 from audit.selectors import StoredTreeSource, checkpoint_body_bytes
 from audit.services.events import audit_event_record
-from audit.verify_receipt import key_id, verify_consistency
+from audit.verify_receipt import key_id
 
 
 def _now() -> datetime.datetime:

@@ -15,7 +15,12 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from audit import selectors as audit_selectors
 from audit.models import AuditCheckpoint, Case, CaseNote, Flag
-from audit.selectors import AuditNotSealed, audit_event_for_reader, audit_receipt_build
+from audit.selectors import (
+    AuditNotSealed,
+    audit_event_for_reader,
+    audit_network_visible_to,
+    audit_receipt_build,
+)
 from core.errors import ApplicationError
 from officers import selectors
 from officers.actions import ActionsModelAdmin, ConfirmForm, ObjectAction, bulk_action_form
@@ -380,7 +385,9 @@ def receipt(request, event_id):
     if event is None:
         raise Http404
     try:
-        body = audit_receipt_build(event=event)
+        body = audit_receipt_build(
+            event=event, disclose_network=audit_network_visible_to(user=request.user, event=event)
+        )
     except AuditNotSealed:
         return HttpResponse(
             gettext("The receipt is not ready yet: the event is not sealed. Try again in a minute."),

@@ -44,6 +44,7 @@ def _table(model) -> str:
 def test_sealed_events_cannot_be_updated_or_deleted(sealed):
     assert _refused(f"UPDATE {_table(AuditEvent)} SET data = '{{}}' WHERE id = %s", [sealed.pk])
     assert _refused(f"UPDATE {_table(AuditEvent)} SET position = 99999 WHERE id = %s", [sealed.pk])
+    assert _refused(f"UPDATE {_table(AuditEvent)} SET network_salt = NULL WHERE id = %s", [sealed.pk])
     assert _refused(f"DELETE FROM {_table(AuditEvent)} WHERE id = %s", [sealed.pk])
     with pytest.raises(REFUSED):
         AuditEvent.objects.filter(pk=sealed.pk).delete()
@@ -53,6 +54,8 @@ def test_sealed_events_cannot_be_updated_or_deleted(sealed):
 def test_an_unsealed_event_may_only_receive_its_seal(db):
     (event,) = record_many(1)
     assert _refused(f"UPDATE {_table(AuditEvent)} SET action = 'flag.raised' WHERE id = %s", [event.pk])
+    # Nor can a format-2 event be turned into format 1 before its seal, revealing nothing new.
+    assert _refused(f"UPDATE {_table(AuditEvent)} SET network_salt = NULL WHERE id = %s", [event.pk])
     assert _refused(f"DELETE FROM {_table(AuditEvent)} WHERE id = %s", [event.pk])
     # Sealing while changing a fact is refused too.
     assert _refused(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import uuid
 from zoneinfo import ZoneInfo
@@ -32,12 +33,33 @@ FIXED = {
     "ip": "203.0.113.7",
     "user_agent": 'Mozilla/5.0 "quoted"',
     "request_id": "req-1",
+    "network_salt": bytes(range(16)),
 }
+FORMAT_1 = dict(FIXED, network_salt=None)
 
 
 def test_the_canonical_form_is_exactly_as_documented():
+    # Format 2: the network details only through SHA-256(salt ‖ their canonical JSON).
+    commitment = hashlib.sha256(
+        bytes(range(16))
+        + b'{"ip":"203.0.113.7","request_id":"req-1","user_agent":"Mozilla/5.0 \\"quoted\\""}'
+    ).hexdigest()
     assert (
         canonical_event(**FIXED)
+        == (
+            '{"action":"certificate.bound","actor":"12","context":{"channel":"portal",'
+            f'"commitment":"{commitment}"}},"data":{{"b":[1,null,true],'
+            '"serial":"5403e1f3","tên":"Hòa Bình"},"event_id":"7c9e6679-7425-40de-944b-e07fc1f90ae7",'
+            '"occurred_at":"2026-11-23T10:08:04.123456Z","organization":"3",'
+            '"target":{"id":"41","type":"signatures.certificate"},"v":2}'
+        ).encode()
+    )
+    assert b"203.0.113.7" not in canonical_event(**FIXED) and b"Mozilla" not in canonical_event(**FIXED)
+
+
+def test_format_1_events_keep_their_bytes():
+    assert (
+        canonical_event(**FORMAT_1)
         == (
             '{"action":"certificate.bound","actor":"12","context":{"channel":"portal","ip":"203.0.113.7",'
             '"request_id":"req-1","user_agent":"Mozilla/5.0 \\"quoted\\""},"data":{"b":[1,null,true],'
@@ -56,11 +78,16 @@ def test_timestamps_are_utc_with_microseconds_even_when_zero():
 
 
 def test_absent_values_are_null():
-    blank = dict(FIXED, actor_id=None, organization_id=None, target_type="", target_id="", ip="", data={})
+    blank = dict(FORMAT_1, actor_id=None, organization_id=None, target_type="", target_id="", ip="", data={})
     decoded = json.loads(canonical_event(**blank))
     assert decoded["actor"] is None and decoded["organization"] is None and decoded["target"] is None
     assert decoded["context"]["ip"] is None
     assert decoded["data"] == {}
+    salted = json.loads(canonical_event(**dict(blank, network_salt=bytes(16))))
+    opened = hashlib.sha256(
+        bytes(16) + b'{"ip":null,"request_id":"req-1","user_agent":"Mozilla/5.0 \\"quoted\\""}'
+    )
+    assert salted["context"] == {"channel": "portal", "commitment": opened.hexdigest()}
 
 
 text = st.text(alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=40)
@@ -82,6 +109,7 @@ json_values = st.recursive(
     ip=st.sampled_from(["", "203.0.113.7", "2001:db8::1"]),
     user_agent=text,
     request_id=text,
+    salt=st.none() | st.binary(min_size=16, max_size=16),
     moment=st.datetimes(
         min_value=datetime.datetime(2000, 1, 1),  # noqa: DTZ001 - naive bounds; hypothesis attaches UTC
         max_value=datetime.datetime(2100, 1, 1),  # noqa: DTZ001
@@ -89,7 +117,7 @@ json_values = st.recursive(
     ),
 )
 def test_the_fast_text_form_equals_the_definition(
-    action, actor, target_type, target_id, data, channel, ip, user_agent, request_id, moment
+    action, actor, target_type, target_id, data, channel, ip, user_agent, request_id, salt, moment
 ):
     event_id = uuid.uuid4()
     from audit.verify_receipt import canonical_json
@@ -107,6 +135,7 @@ def test_the_fast_text_form_equals_the_definition(
         ip=ip,
         user_agent=user_agent,
         request_id=request_id,
+        network_salt=salt,
     )
     fast = canonical_from_text(
         str(event_id),
@@ -121,6 +150,7 @@ def test_the_fast_text_form_equals_the_definition(
         ip,
         user_agent,
         request_id,
+        None if salt is None else memoryview(salt),  # as PostgreSQL's driver may hand it over
     )
     assert fast == defined
 

@@ -33,6 +33,7 @@ from audit.merkle import (
     largest_power_of_two_below,
     merkle_root,
     range_hash,
+    verify_consistency,
 )
 from audit.verify_receipt import (
     EMPTY_ROOT,
@@ -42,7 +43,6 @@ from audit.verify_receipt import (
     leaf_hash,
     node_hash,
     root_from_inclusion_proof,
-    verify_consistency,
     verify_inclusion,
     verify_receipt,
 )

@@ -216,8 +216,10 @@ def test_audit_events_record_writes_what_audit_event_record_writes_and_checks_fi
     }
     one = audit_event_record(**arguments)
     [many] = audit_events_record(events=[arguments])
-    leave_out = {"event_id"}
+    leave_out = {"event_id", "network_salt"}  # both random per event
     assert _stored(many, leave_out) == _stored(one.pk, leave_out)
+    salts = AuditEvent.objects.filter(pk__in=[one.pk, many]).values_list("network_salt", flat=True)
+    assert [len(bytes(salt)) for salt in salts] == [16, 16] and len({bytes(s) for s in salts}) == 2
     count = AuditEvent.objects.count()
     with pytest.raises(AuditDataError):
         audit_events_record(events=[arguments, {**arguments, "data": {"password": "x"}}])

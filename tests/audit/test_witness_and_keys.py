@@ -133,7 +133,7 @@ def test_old_checkpoints_verify_after_a_key_rotation_only_if_the_old_key_is_kept
     record_many(2)
     audit_seal()
     event = AuditEvent.objects.get(position=0)
-    old_receipt = audit_receipt_build(event=event)
+    old_receipt = audit_receipt_build(event=event, disclose_network=True)
 
     settings.AUDIT_SIGNING_KEY = Path(write_key(tmp_path / "new.pem", new)).read_text()
     settings.AUDIT_RETIRED_PUBLIC_KEYS = [write_public(tmp_path / "old.pub", old)]

@@ -14,14 +14,20 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("event_id", help="the event's UUID")
+        parser.add_argument(
+            "--withhold-network",
+            action="store_true",
+            help="leave out where the event came from (IP address, user agent, request id), "
+            "for a receipt handed to someone who may not see them",
+        )
 
-    def handle(self, *args, event_id: str, **options):
+    def handle(self, *args, event_id: str, withhold_network: bool, **options):
         try:
             event = AuditEvent.objects.get(event_id=uuid.UUID(event_id))
         except (ValueError, AuditEvent.DoesNotExist):
             raise CommandError(f"no audit event {event_id!r}") from None
         try:
-            receipt = audit_receipt_build(event=event)
+            receipt = audit_receipt_build(event=event, disclose_network=not withhold_network)
         except AuditNotSealed as exc:
             raise CommandError(f"no receipt yet: {exc}; run python manage.py seal_audit") from None
         self.stdout.write(json.dumps(receipt, indent=2, ensure_ascii=False))
