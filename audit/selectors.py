@@ -235,7 +235,8 @@ def checkpoint_document(checkpoint: AuditCheckpoint) -> dict:
 
 def audit_network_visible_to(*, user, event: AuditEvent) -> bool:
     """Whether ``user`` may see where ``event`` came from (IP address, user agent, request id):
-    officers always, anyone else only when the event's actor works for their own organisation.
+    officers always, anyone else only when the event's actor works for their own organisation
+    (a person never moves between organisations, so that is who they worked for then).
     A trader's receipt of its broker's filing, or of an officer's decision, keeps the broker's or
     the officer's network to itself; the event commits to it all the same."""
     if user.is_officer:
