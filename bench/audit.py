@@ -58,6 +58,7 @@ def main() -> int:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from audit.canonical import SALT_SIZE
     from audit.models import AuditCheckpoint, AuditEvent, AuditSealState, AuditTreeNode, AuditWitnessSignature
     from audit.selectors import audit_receipt_build, complete_blocks
     from audit.services.sealing import audit_seal
@@ -87,7 +88,8 @@ def main() -> int:
     now = timezone.now()
     started = time.perf_counter()
     columns = (
-        "event_id, occurred_at, action, target_type, target_id, data, channel, ip, user_agent, request_id"
+        "event_id, occurred_at, action, target_type, target_id, data, channel, ip, user_agent, request_id, "
+        "network_salt"
     )
     # COPY: the ORM's per-object cost would dominate the run and is not what is measured here.
     with (
@@ -117,6 +119,7 @@ def main() -> int:
                     "203.0.113.42",
                     "ecus-client/6.1 (Windows NT 10.0)",
                     uuid.uuid4().hex,
+                    os.urandom(SALT_SIZE),
                 )
             )
     record_seconds = time.perf_counter() - started

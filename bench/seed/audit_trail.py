@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.db import connection
 
+from audit.canonical import SALT_SIZE
 from audit.models import EVENT_FACT_FIELDS, AuditEvent, AuditTreeNode
 from audit.services.sealing import audit_seal
 from audit.verify_receipt import canonical_json
@@ -162,6 +163,7 @@ def audit_trail(seed: Seed) -> int:
                 ip,
                 agent,
                 uuid.UUID(int=rng.getrandbits(128), version=4).hex if channel != "system" else "",
+                rng.randbytes(SALT_SIZE),
             )
 
     # Until the trail is sealed, only the two indexes the sealer reads by are kept: sealing rewrites
