@@ -96,6 +96,9 @@ TRUSTED_PROXIES = env_networks("TRUSTED_PROXIES")
 # --- applications ----------------------------------------------------------------------------
 
 INSTALLED_APPS = [
+    # Before the admin, whose templates the officer console's own extend and override (the header
+    # that folds on a phone, lists whose tables scroll in their own region: officers/templates/admin/).
+    "officers",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -119,7 +122,6 @@ INSTALLED_APPS = [
     "brokers",
     "signatures",
     "risk",
-    "officers",
 ]
 
 MIDDLEWARE = [

@@ -1,4 +1,5 @@
-"""How the console names what it stores as codes without choices (a refusal's reason) and people."""
+"""How the console names what it stores as codes without choices (a refusal's reason, a flag's
+evidence) and people."""
 
 from __future__ import annotations
 
@@ -33,6 +34,49 @@ REFUSALS = {
     "authorization_scope": _("the mandate does not cover this kind of declaration"),
     "duplicate_declaration": _("the declaration was already filed"),
 }
+
+
+# What a flag's evidence (``Flag.evidence``) holds, key by key, in words. The keys are written by
+# the risk detectors (``risk/detectors.py``, with ``signin`` added by ``risk.services.evaluation``),
+# the "was this you?" review (``risk.services.reviews``), misuse reports, certificate binding and
+# signing (``signatures.services``), the CRL sweep (``signatures.services.trust``) and the
+# operations-report sweep (``brokers.services.reports``). A key without words here is shown by its
+# code (``officers.evidence``).
+EVIDENCE = {
+    "network": _("network"),
+    "other_networks": _("other networks"),
+    "device": _("device"),
+    "tax_codes": _("enterprises' tax codes"),
+    "broker_tax_codes": _("customs brokers' tax codes"),
+    "failed_codes": _("wrong second-factor codes"),
+    "failed_attempts": _("failed passwords"),
+    "accounts": _("accounts tried"),
+    "local_time": _("local time of the enterprise"),
+    "silent_days": _("days without a sign-in"),
+    "signin": _("sign-in"),
+    "reporter": _("reported by"),
+    "report": _("misuse report"),
+    "certificates": _("certificates (SHA-256 fingerprints)"),
+    "fingerprint": _("certificate (SHA-256 fingerprint)"),
+    "organizations": _("enterprises the certificate is bound to"),
+    "other_organizations": _("other enterprises"),
+    "used_by": _("used by the enterprise"),
+    "declaration": _("declaration number"),
+    "trader": _("trader's tax code"),
+    "issuer": _("issuer (SHA-256 fingerprint)"),
+    "next_update": _("next update was due"),
+    "licence": _("licence number"),
+    "licence_status": _("licence status"),
+    "periods": _("periods missing or late"),
+    "suspended_automatically": _("suspended automatically"),
+    "suspended_at": _("suspended since"),
+    "demo": _("demonstration data"),
+}
+
+
+def evidence_label(key: str) -> str:
+    """An evidence key in words; one without words by its code, so nothing recorded is hidden."""
+    return str(EVIDENCE.get(key, key))
 
 
 def choice_label(choices, code: str) -> str:

@@ -128,10 +128,6 @@ class OfficerModelAdmin(admin.ModelAdmin):
     list_per_page = 50
     show_full_result_count = False
 
-    class Media:
-        # The console's own rules over the admin's (links that read as links without colour).
-        css = {"all": ("officers/console.css",)}
-
     def has_add_permission(self, request) -> bool:
         return False
 

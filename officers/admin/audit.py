@@ -7,6 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.db import transaction
 from django.http import Http404, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html_join
 from django.utils.translation import gettext
@@ -31,6 +32,7 @@ from officers.admin.filters import (
     CaseSeverityFilter,
     FlagKindFilter,
 )
+from officers.evidence import evidence_entries, evidence_json
 from officers.labels import person_name
 from officers.services.cases import (
     case_assign,
@@ -127,7 +129,7 @@ class FlagAdmin(QueueMixin, ActionsModelAdmin):
     search_fields = ("kind", "organization__name", "organization__tax_code", "user__username")
     list_select_related = ("organization", "user", "assignee")
     fields = ("kind_label", "severity", "status", "organization", "user", "assigned_to", "explanation",
-              "evidence", "count", "first_seen_at", "last_seen_at", "outcome_label")  # fmt: skip
+              "evidence_shown", "count", "first_seen_at", "last_seen_at", "outcome_label")  # fmt: skip
     readonly_fields = fields
     actions = ("assign_to_me", "open_case", "add_to_case")
     object_actions = (
@@ -151,6 +153,14 @@ class FlagAdmin(QueueMixin, ActionsModelAdmin):
     @admin.display(description=_("kind"), ordering="kind")
     def kind_label(self, obj) -> str:
         return obj.kind_label
+
+    @admin.display(description=_("evidence"))
+    def evidence_shown(self, obj) -> str:
+        """The evidence in words, and as recorded (``officers.evidence``)."""
+        return render_to_string(
+            "officers/evidence.html",
+            {"entries": evidence_entries(obj.evidence), "raw": evidence_json(obj.evidence)},
+        )
 
     @admin.display(description=_("outcome"))
     def outcome_label(self, obj) -> str:

@@ -185,6 +185,11 @@ class SignatureRecordAdmin(CodesInWordsMixin, OfficerModelAdmin):
 class AbuseReportAdmin(OfficerModelAdmin):
     list_display = ("organization", "reporter", "created_at")
     list_select_related = ("organization", "reporter")
+    # Shown, never edited: as form fields, the flag's choices would be ordered by the flag
+    # queue's ordering, whose annotations a plain queryset of flags does not have.
+    fields = ("organization", "reporter", "reported_user", "description", "certificates", "flag",
+              "created_at")  # fmt: skip
+    readonly_fields = fields
 
 
 officer_site.register_page(

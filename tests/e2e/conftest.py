@@ -2,10 +2,10 @@
 against pytest-django's live server. Screenshots of every step go to ``tests/e2e/artifacts/``.
 
 Every journey runs twice, on a desktop (1280 px) and on a phone (390 px). On each page a person
-reaches, axe-core checks accessibility (any violation fails the journey) and, on the portal, the
-page must fit the phone's width without scrolling sideways. axe-core is injected by the test
-through the DevTools protocol, never served by the site, so the Content-Security-Policy is the
-site's own.
+reaches, axe-core checks accessibility (any violation fails the journey) and, on the portal and
+the officer console, the page must fit the phone's width without scrolling sideways. axe-core is
+injected by the test through the DevTools protocol, never served by the site, so the
+Content-Security-Policy is the site's own.
 
 Without /usr/bin/chromium or axe-core (``npm install --prefix .ci axe-core@4``, which .ci/run
 does) the journeys are skipped, except under ``CI=true`` where they fail: CI installs both."""
@@ -30,8 +30,8 @@ AXE_RUN = """async () => (await axe.run(document, {resultTypes: ["violations"]})
          + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "))"""
 # Not ours to fix: the API's interactive documentation is Swagger UI's page.
 UNAUDITED_PREFIXES = ("/api/",)
-# The officers' console is Django's admin on a desk; the width rule is the portal's.
-PHONE_PAGES_EXEMPT = ("/officers/", "/api/")
+# The API's interactive documentation is Swagger UI's page; the portal and the console fit a phone.
+PHONE_PAGES_EXEMPT = ("/api/",)
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 # Playwright's synchronous API keeps an event loop in the test's thread; the ORM calls the tests
 # make between browser steps are synchronous and safe.

@@ -66,3 +66,12 @@ def test_a_failure_opening_the_case_undoes_the_report(trader, trader_owner, trad
         abuse_reported.disconnect(dispatch_uid="test.refuse")
     assert not Case.objects.exists() and not Flag.objects.exists()
     assert not AuditEvent.objects.filter(action__in=["abuse.reported", "flag.raised"]).exists()
+
+
+def test_a_misuse_report_s_page_shows_the_report_and_links_its_flag(console, trader_owner, trader_signer):
+    report = abuse_report(reporter=trader_owner, description="not us", reported_user=trader_signer)
+    page = console("viewer").get(f"/officers/signatures/abusereport/{report.pk}/change/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "not us" in body
+    assert f'href="/officers/audit/flag/{report.flag.pk}/change/"' in body
