@@ -5,7 +5,8 @@ import datetime
 from django.conf import settings
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
-from django.utils.translation import gettext_lazy as _
+
+from accounts import time_zones
 
 
 def password_reminder(request) -> dict:
@@ -31,14 +32,8 @@ def unread_notifications(request) -> dict:
     return {"unread_notifications": SimpleLazyObject(lambda: unread_notification_count(user=user))}
 
 
-# What people call the zones the portal is run in; any other is named by its IANA name.
-ZONE_NAMES = {"Asia/Ho_Chi_Minh": _("Vietnam time"), "Asia/Saigon": _("Vietnam time")}
-
-
 def time_zone(request) -> dict:
     """The zone every time on a page is shown in, stated once per page (in the footer) rather than
     beside each time or inside sentences."""
-    local = timezone.localtime()
-    offset = local.strftime("%z")
     name = str(timezone.get_current_timezone_name())
-    return {"time_zone_name": ZONE_NAMES.get(name, name), "time_zone_offset": f"{offset[:3]}:{offset[3:]}"}
+    return {"time_zone_name": time_zones.time_name(name), "time_zone_offset": time_zones.utc_offset(name)}

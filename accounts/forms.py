@@ -10,6 +10,7 @@ from django.utils.functional import cached_property
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from accounts import time_zones
 from accounts.models import WEEKDAY_NAMES, Organization, User
 from accounts.password_validation import password_verdict, typed_person
 from accounts.services.mfa import mfa_verify
@@ -347,6 +348,14 @@ class ContactForm(ServiceErrorsMixin, forms.Form):
 WEEKDAYS = [(str(number), name) for number, name in enumerate(WEEKDAY_NAMES, start=1)]
 
 
+class TimeZoneField(forms.ChoiceField):
+    """Lists the zones people pick (``accounts.time_zones``) and accepts any valid IANA zone too,
+    as an enterprise may have declared one before the list was short."""
+
+    def valid_value(self, value) -> bool:
+        return super().valid_value(value) or value in zoneinfo.available_timezones()
+
+
 class WorkingHoursForm(forms.Form):
     """When the enterprise works: sign-ins outside it are noted by the risk engine (``off_hours``)."""
 
@@ -359,8 +368,12 @@ class WorkingHoursForm(forms.Form):
     days = forms.MultipleChoiceField(
         label=_("Working days"), choices=WEEKDAYS, widget=forms.CheckboxSelectMultiple
     )
-    time_zone = forms.ChoiceField(label=_("Time zone"))
+    time_zone = TimeZoneField(label=_("Time zone"), initial=time_zones.VIETNAM)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["time_zone"].choices = [(zone, zone) for zone in sorted(zoneinfo.available_timezones())]
+        # The zone stored before stays selected: an old name of a listed zone as the listed one,
+        # any other as itself.
+        stored = time_zones.canonical(self.initial.get("time_zone") or time_zones.VIETNAM)
+        self.initial = {**self.initial, "time_zone": stored}
+        self.fields["time_zone"].choices = time_zones.zone_choices(keep=stored)

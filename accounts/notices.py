@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
@@ -128,6 +130,35 @@ TEXT = {
 }
 
 
+# The choices whose codes a notice's parameters may hold, by notice kind and parameter: the rows
+# written before notices stored labels hold the raw code ("revoked", "import, export"), which is
+# shown by its label. A higher app names its own choices when it starts (its ``AppConfig.ready``
+# calls ``notice_choices_register``): this app may not import it.
+PARAM_CHOICES: dict[tuple[str, str], dict[str, Promise]] = {
+    (Kind.ROLE_CHANGED, "role"): dict(User.Role.choices),
+    (Kind.INVITATION_ACCEPTED, "role"): dict(User.Role.choices),
+    (Kind.CASE_CLOSED, "outcome"): dict(Case.Outcome.choices),
+}
+# Parameters that arrive as labels in their source language (``core.text.source_text``), which the
+# catalogue translates.
+SOURCE_LABELS = ("status", "scopes")
+
+
+def notice_choices_register(*, kind: str, param: str, choices: type[models.Choices]) -> None:
+    """The notices of ``kind`` may hold codes of ``choices`` in ``param``: show their labels."""
+    PARAM_CHOICES[kind, param] = dict(choices.choices)
+
+
+def _words(kind: str, name: str, value) -> str:
+    """A parameter in the reader's language: a choice code (or a list of them, or old rows'
+    comma-separated codes) by its label, a label in its source language translated."""
+    labels = PARAM_CHOICES.get((kind, name), {})
+    items = value if isinstance(value, list) else [value]
+    if isinstance(value, str) and labels and all(part in labels for part in value.split(", ")):
+        items = value.split(", ")
+    return ", ".join(str(labels[item]) if item in labels else gettext(str(item)) for item in items)
+
+
 # A signature by the trader's own staff names the person, not an agent number it does not have.
 STAFF_SIGNATURE_TEXT = _(
     "Declaration %(number)s was signed in your enterprise's name by %(person)s, of your own staff. "
@@ -216,20 +247,14 @@ def notification_sentence(notification: Notification) -> str:
     params["responses"] = responses
     if notification.kind == Kind.SIGNIN_REVIEW:
         params["reasons"] = ", ".join(str(DETECTOR_NAMES.get(r, r)) for r in params.get("reasons", []))
-    # Higher apps' labels (a mandate's status and kinds) arrive in their source language
-    # (core.text.source_text): this app cannot know their choices, the catalogue can.
-    for name in ("status", "scopes"):
-        value = params.get(name)
-        if isinstance(value, list):
-            params[name] = ", ".join(gettext(item) for item in value)
-        elif isinstance(value, str) and value:
-            params[name] = gettext(value)
+    # Higher apps' labels (a mandate's status and kinds) arrive in their source language, and
+    # older rows hold choice codes (PARAM_CHOICES).
+    coded = {param for kind, param in PARAM_CHOICES if kind == notification.kind}
+    for name in coded.union(SOURCE_LABELS):
+        if params.get(name) and isinstance(params[name], str | list):
+            params[name] = _words(notification.kind, name, params[name])
     if params.get("fields"):
         params["fields"] = ", ".join(_field_label(name) for name in params["fields"].split(", "))
-    if params.get("role") in User.Role.values:
-        params["role"] = User.Role(params["role"]).label
-    if params.get("outcome") in Case.Outcome.values:
-        params["outcome"] = Case.Outcome(params["outcome"]).label
     if text is None:
         return str(Notification.Kind(notification.kind).label)
     try:

@@ -297,6 +297,7 @@ for _key in (
     "EMAIL_HOST_PASSWORD",
     "EMAIL_USE_TLS",
     "EMAIL_USE_SSL",
+    "EMAIL_FILE_PATH",  # filemail:////var/mail/csg: each email a file (the real-worker tests count them)
 ):
     if _email.get(_key) not in (None, ""):
         globals()[_key] = _email[_key]
@@ -319,6 +320,10 @@ ACCOUNT_INACTIVITY_DAYS = env_int("ACCOUNT_INACTIVITY_DAYS", 90, minimum=1)
 REAUTH_SECONDS = env_int("REAUTH_SECONDS", 300, minimum=30)
 BREACHED_PASSWORDS_PATH = env_str("BREACHED_PASSWORDS_PATH", "")
 EMAIL_VERIFICATION_MAX_AGE = env_int("EMAIL_VERIFICATION_MAX_AGE", 3 * 24 * 3600, minimum=300)
+# A notice about a sign-in (the new-device notice) is mailed once the sign-in is evaluated, whose
+# own notice may replace it (one sign-in, one email); if the evaluation is late (the risk queue is
+# down) it is mailed anyway this long after the sign-in. Longer than the risk sweep's catch-up.
+NOTIFICATION_SIGNIN_WAIT_SECONDS = env_int("NOTIFICATION_SIGNIN_WAIT_SECONDS", 180, minimum=0)
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 AUTH_PASSWORD_VALIDATORS = [
     {

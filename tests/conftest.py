@@ -205,8 +205,12 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         database_url = _database_url_for_worker()
     celery_app.control.purge()  # messages left by an earlier, interrupted run
     log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    mail_dir = tmp_path_factory.mktemp("worker-mail")
     name = f"test-{uuid.uuid4().hex[:8]}@%h"
-    env = os.environ | {"DATABASE_URL": database_url, "DEBUG": "true", "PYTHONUNBUFFERED": "1"}
+    env = os.environ | {
+        "DATABASE_URL": database_url, "DEBUG": "true", "PYTHONUNBUFFERED": "1",
+        "EMAIL_URL": f"filemail:///{mail_dir}",  # each email the worker sends, a file there
+    }  # fmt: skip
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
@@ -239,6 +243,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
         while not celery_app.control.ping(timeout=0.5):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"the test worker did not start:\n{log_path.read_text()[-4000:]}")
+        process.mail_dir = mail_dir
         yield process
     finally:
         process.terminate()

@@ -8,7 +8,7 @@ from django.core.mail import send_mail
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from accounts.models import Notification, User
+from accounts.models import Notification, SignInEvent, User
 from accounts.notices import notification_text
 
 
@@ -24,18 +24,59 @@ def mail_user(user: User, subject: str, message: str, recipient: str | None = No
         )
 
 
+def notification_email_wait(*, notification_id: int) -> float:
+    """Seconds the notification's email should still wait (0: send it now). A notice about a sign-in
+    (``params["signin"]``: the new-device notice) waits for the sign-in's evaluation, which may
+    replace it with a notice carrying more (the risk engine's protection, a "was this you?"
+    question): mailed after that, one sign-in is one email. It waits at most
+    ``NOTIFICATION_SIGNIN_WAIT_SECONDS`` after the sign-in: a late evaluation (the risk queue is
+    down until its sweep) does not hold back a notice that must be told. Polls at a pace that
+    slows as the sign-in ages, from a second up to half a minute."""
+    signin_id = (
+        Notification.objects.filter(pk=notification_id, emailed_at__isnull=True)
+        .values_list("params__signin", flat=True)
+        .first()
+    )
+    if not signin_id:
+        return 0.0
+    occurred_at = (
+        SignInEvent.objects.filter(pk=signin_id, evaluated_at__isnull=True)
+        .values_list("occurred_at", flat=True)
+        .first()
+    )
+    if occurred_at is None:
+        return 0.0
+    age = (timezone.now() - occurred_at).total_seconds()
+    remaining = settings.NOTIFICATION_SIGNIN_WAIT_SECONDS - age
+    if remaining <= 0:
+        return 0.0
+    return min(remaining, max(1.0, min(30.0, age / 2)))
+
+
 def notification_email(*, notification_id: int) -> bool:
-    """Mail one notification to its user in the portal's default language; a redelivered task
-    does not mail it twice."""
+    """Mail one notification to its user in the portal's default language. The row is claimed
+    first with a conditional update (``emailed_at`` set only where it is still empty), so two
+    deliveries at once (a redelivered task, or the new-device notice's task and the task of the
+    risk notice that replaced it) mail it once; a failed send gives the claim back for the retry."""
     notification = Notification.objects.select_related("user").filter(pk=notification_id).first()
     if notification is None or notification.emailed_at is not None or not notification.user.email:
         return False
-    with translation.override(settings.LANGUAGE_CODE):
-        send_mail(
-            subject=str(Notification.Kind(notification.kind).label),
-            message=notification_text(notification),
-            from_email=None,
-            recipient_list=[notification.user.email],
-        )
-    Notification.objects.filter(pk=notification.pk).update(emailed_at=timezone.now())
+    claimed_at = timezone.now()
+    if not Notification.objects.filter(pk=notification.pk, emailed_at__isnull=True).update(
+        emailed_at=claimed_at
+    ):
+        return False
+    # Read again after the claim: a replacement written meanwhile is what is mailed.
+    notification.refresh_from_db(fields=["kind", "params"])
+    try:
+        with translation.override(settings.LANGUAGE_CODE):
+            send_mail(
+                subject=str(Notification.Kind(notification.kind).label),
+                message=notification_text(notification),
+                from_email=None,
+                recipient_list=[notification.user.email],
+            )
+    except Exception:
+        Notification.objects.filter(pk=notification.pk, emailed_at=claimed_at).update(emailed_at=None)
+        raise
     return True

@@ -17,9 +17,16 @@ def notification_send(*, user: User, kind: str, email: bool = True, **params) ->
     notification = Notification.objects.create(
         user=user, kind=kind, params={"username": user.username, **params}
     )
-    if email and user.email:
-        enqueue_on_commit(notify_by_email_task, notification.pk)
+    if email:
+        notification_email_queue(notification=notification)
     return notification
+
+
+def notification_email_queue(*, notification: Notification) -> None:
+    """Mail the notification after the commit, from the notifications queue (if its user has an
+    address)."""
+    if notification.user.email:
+        enqueue_on_commit(notify_by_email_task, notification.pk)
 
 
 def notifications_send(*, items: list[tuple[User, str, dict]]) -> list[Notification]:
@@ -29,8 +36,10 @@ def notifications_send(*, items: list[tuple[User, str, dict]]) -> list[Notificat
 
     A notice about a sign-in (``params["signin"]``) that its person already has a notice of (the
     new-device notice written at sign-in) replaces that notice, unread again, with the parameters
-    of both: one sign-in is one notice carrying all its reasons. Its email is sent again, as the
-    new one may hold a question to answer."""
+    of both: one sign-in is one notice carrying all its reasons. The earlier notice's email waits
+    for the sign-in's evaluation (``accounts.services.mail.notification_email_wait``), so the two
+    are one email; one mailed anyway (the evaluation came too late) is mailed again, as the new
+    one may hold a question to answer."""
     signins = {params["signin"] for _user, _kind, params in items if params.get("signin") is not None}
     earlier = {}
     if signins:
@@ -52,8 +61,7 @@ def notifications_send(*, items: list[tuple[User, str, dict]]) -> list[Notificat
     Notification.objects.bulk_update(replaced, ["kind", "params", "read_at", "emailed_at"])
     notifications = Notification.objects.bulk_create(fresh) + replaced
     for notification in notifications:
-        if notification.user.email:
-            enqueue_on_commit(notify_by_email_task, notification.pk)
+        notification_email_queue(notification=notification)
     return notifications
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.devices import describe_user_agent
 from accounts.models import Lockout, Notification, SignInEvent, User
-from accounts.services.notifications import notification_send
+from accounts.services.notifications import notification_email_queue, notification_send
 from accounts.signals import signin_recorded
 from audit.models import Action
 from audit.services.events import audit_event_record
@@ -84,10 +84,12 @@ def signin_record(
             "factor": factor,
         },
     )
+    notice = None
     if new_device:
-        notification_send(
+        notice = notification_send(
             user=user,
             kind=Notification.Kind.NEW_DEVICE,
+            email=False,
             device=describe_user_agent(event.user_agent),
             network=event.network or "?",
             # What the risk engine later says of this sign-in replaces this notice (one per sign-in).
@@ -95,6 +97,11 @@ def signin_record(
         )
     # Announced for whoever evaluates sign-ins (the risk engine); nothing here waits for an answer.
     signin_recorded.send(sender=SignInEvent, event=event)
+    if notice is not None:
+        # Queued after the announcement, so after the evaluation its listener queues: where tasks
+        # run eagerly the evaluation (and any notice replacing this one) comes first, and with
+        # workers the email waits for it (``notification_email_wait``). One sign-in, one email.
+        notification_email_queue(notification=notice)
     return event
 
 

@@ -3,6 +3,9 @@ The email task carries the notification's id only."""
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from celery import signals
 from django.core import mail
@@ -143,3 +146,49 @@ def test_a_contact_change_notice_names_the_fields_in_words(trader_signer):
     )
     with translation.override("vi"):
         assert "(địa chỉ email, điện thoại)" in notification_text(notification)
+
+
+# Notices stored before their parameters were labelled: raw choice codes, a mandate's kinds joined.
+OLD_ROWS = [
+    ("mandate_changed", {"trader": "Hòa Bình", "broker": "Sao Mai", "status": "revoked"}),
+    ("mandate_changed", {"trader": "Hòa Bình", "broker": "Sao Mai", "status": "suspended"}),
+    ("mandate_invited", {"party": "Sao Mai", "scopes": "import, transit"}),
+    ("role_changed", {"organization": "Hòa Bình", "role": "signer"}),
+    ("invitation_accepted", {"person": "Trần Thị Lan", "role": "declarant"}),
+    ("case_closed", {"case": 7, "organization": "Hòa Bình", "outcome": "confirmed_misuse"}),
+]
+CODES = ["revoked", "suspended", "import", "transit", "signer", "declarant", "confirmed_misuse"]
+LABELS = {
+    "vi": [
+        ": Bị thu hồi.",
+        ": Bị tạm dừng do giấy phép đại lý hải quan bị tạm dừng.",
+        "(Nhập khẩu, Quá cảnh)",
+        ": Người ký.",
+        "với vai trò Người khai hải quan.",
+        "Kết quả: Xác nhận có lạm dụng.",
+    ],
+    "en": [
+        ": Revoked.",
+        ": Suspended with the broker's licence.",
+        "(Import, Transit)",
+        ": Signer.",
+        "joined as Declarant.",
+        "Outcome: Confirmed misuse.",
+    ],
+}
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_old_notices_holding_choice_codes_read_by_their_labels(client, trader_signer, language):
+    Notification.objects.bulk_create(
+        Notification(user=trader_signer, kind=kind, params={"username": "trader.signer", **params})
+        for kind, params in OLD_ROWS
+    )
+    sign_in(client, "trader.signer")
+    with translation.override(language):
+        page = client.get(reverse("notifications"), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    sentences = html.unescape(" ".join(re.findall(r"<p>(.*?)</p>", page, re.S)))
+    for label in LABELS[language]:
+        assert label in sentences
+    for code in CODES:
+        assert not re.search(rf"\b{code}\b", sentences), code

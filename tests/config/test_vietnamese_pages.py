@@ -128,7 +128,9 @@ def test_every_portal_page_reads_in_vietnamese_without_raw_codes(
         read.append(name)
         html = response.content.decode()
         assert '<html lang="vi">' in html, name
-        assert html.count("(UTC+07:00)") == 1, f"{name} states its time zone once"
+        # The working-hours picker names each zone by its offset: the times shown are stated once.
+        shown = re.sub(r'<select name="time_zone".*?</select>', "", html, flags=re.S)
+        assert shown.count("(UTC+07:00)") == 1, f"{name} states its time zone once"
         problems += [f"{name}: {finding}" for finding in findings(html, codes)]
     # Pages every member reaches: the check cannot pass by reading nothing.
     assert {"home", "profile", "notifications", "signin_history", "declaration_list", "mandate_list"} <= set(

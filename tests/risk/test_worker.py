@@ -112,3 +112,38 @@ def test_with_the_broker_unreachable_sign_in_succeeds_and_the_sweep_evaluates_la
         lambda: SignInEvent.objects.filter(pk=event.pk, evaluated_at__isnull=False).exists(), timeout=30
     )
     settle()
+
+
+def emails_to(mail_dir, address: str, *, besides: set) -> int:
+    """How many emails to ``address`` the worker wrote (one file each) other than ``besides``."""
+    return sum(
+        f"To: {address}" in path.read_text(errors="replace")
+        for path in mail_dir.iterdir()
+        if path not in besides
+    )
+
+
+@pytest.mark.real_worker
+@pytest.mark.parametrize("flagged", [True, False], ids=["flagged", "plain"])
+def test_a_new_device_sign_in_sends_one_email_through_the_workers(
+    real_worker, trader, trader_signer, broker_agent, flagged
+):
+    earlier = set(real_worker.mail_dir.iterdir())
+    record(broker_agent, ago=datetime.timedelta(days=1), device_id=BROKER_DEVICE, ip="198.51.100.20")
+    record(trader_signer, ago=datetime.timedelta(days=3))
+    device, ip = (BROKER_DEVICE, "198.51.100.21") if flagged else ("another-device", "203.0.113.7")
+    # Not asserted: the worker's high-severity response may end the new session before the sign-in's
+    # response saves it. The sign-in and its notice are committed either way.
+    sign_in(on_device(Client(), device), "trader.signer", REMOTE_ADDR=ip)
+    notice = Notification.objects.get(user=trader_signer)
+    wait_until(
+        lambda: Notification.objects.filter(pk=notice.pk, emailed_at__isnull=False).exists(), timeout=30
+    )
+    assert SignInEvent.objects.get(pk=notice.params["signin"]).evaluated_at is not None
+    assert Notification.objects.get(pk=notice.pk).kind == ("signin_review" if flagged else "new_device")
+    # Nothing left waiting to be mailed again (a message put back with a countdown is scheduled).
+    wait_until(
+        lambda: not any((celery_app.control.inspect(timeout=1).scheduled() or {}).values()), timeout=30
+    )
+    settle()
+    assert emails_to(real_worker.mail_dir, trader_signer.email, besides=earlier) == 1
