@@ -130,7 +130,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "audit.middleware.RequestContextMiddleware",
     "accounts.middleware.DeviceCookieMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "core.sessions.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

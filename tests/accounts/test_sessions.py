@@ -54,3 +54,31 @@ def test_signing_out_forgets_the_session(trader_signer):
     client = signed_in("trader.signer")
     client.post(reverse("logout"))
     assert not UserSession.objects.exists()
+
+
+def test_a_session_ended_while_its_sign_in_is_answered_signs_the_browser_out_instead_of_a_400(
+    trader_signer, settings
+):
+    """The risk engine's worker may end a risky sign-in's sessions while that sign-in's own answer
+    is being written. The answer still goes out, and the browser is signed out."""
+    from importlib import import_module
+
+    from django.contrib.auth.signals import user_logged_in
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore
+
+    def ended_meanwhile(sender, request, user, **_kwargs):
+        store(session_key=request.session.session_key).delete()
+
+    user_logged_in.connect(ended_meanwhile, dispatch_uid="test-ended-meanwhile")
+    try:
+        client = Client()
+        response = sign_in(client, "trader.signer")
+    finally:
+        user_logged_in.disconnect(dispatch_uid="test-ended-meanwhile")
+    assert response.status_code == 302 and response.url == "/"
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert (cookie.value, cookie["max-age"]) == ("", 0)
+    assert "Cookie" in response["Vary"]
+    me = client.get(reverse("profile"))
+    assert me.status_code == 302 and me.url.startswith(reverse("login"))
