@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -103,6 +105,19 @@ TEXT = {
     Kind.LICENCE_REVOKED: _(
         "The customs brokerage licence %(licence)s of %(broker)s is revoked: its mandates have ended."
     ),
+    # Registrars' notices: the email is how they learn of it (officers do not use the portal's
+    # list), so it names the enterprise and ends with the console page where it is decided. A
+    # proposal names no person and no agent number: its console page shows them, and an officer's
+    # look at them there is audited.
+    Kind.LICENCE_APPLIED: _(
+        "%(broker)s (tax code %(tax_code)s) applied for recognition as a customs broker (customs "
+        "agents proposed: %(agents)s). Review the application in the officer console, then grant "
+        "or reject it."
+    ),
+    Kind.AGENT_PROPOSED: _(
+        "%(broker)s (tax code %(tax_code)s) proposed a member of its staff as a customs agent. "
+        "Review the proposal in the officer console, then confirm or reject it."
+    ),
     Kind.MANDATE_INVITED: _("%(party)s proposes a mandate (%(scopes)s). Accept or decline it in the portal."),
     Kind.MANDATE_CHANGED: _("The mandate between %(trader)s and %(broker)s is now: %(status)s."),
     Kind.MANDATE_EXPIRING: _("The mandate proposed by %(party)s expires on %(date)s unless it is accepted."),
@@ -194,9 +209,24 @@ PORTAL_LINKS = {
 }
 
 
+# Notices that lead outside the portal (to the officer console), by kind: a function of the notice
+# giving the page's path, and the link's words. The app that owns the page registers it when it
+# starts (``notice_link_register`` in its ``AppConfig.ready``): this app may not import it.
+EXTERNAL_LINKS: dict[str, tuple[Callable[[Notification], str], Promise]] = {}
+
+
+def notice_link_register(*, kind: str, path: Callable[[Notification], str], words: Promise) -> None:
+    """The notices of ``kind`` lead to ``path(notification)``; their email ends with it in full."""
+    EXTERNAL_LINKS[kind] = (path, words)
+
+
 def notification_link(notification: Notification) -> tuple[str, str]:
     """Where the notice leads in the portal, as ``(path, words)``; ``("", "")`` if nowhere. The
     "was this you?" link is the review's own single-use link."""
+    if notification.kind in EXTERNAL_LINKS:
+        build, words = EXTERNAL_LINKS[notification.kind]
+        path = build(notification)
+        return (path, str(words)) if path else ("", "")
     if notification.kind == Kind.SIGNIN_REVIEW:
         review = _review_of(notification)
         if review is None:
@@ -229,10 +259,17 @@ def _field_label(name: str) -> str:
 
 
 def notification_text(notification: Notification) -> str:
-    """The notice as an email says it: its sentence, then its "was this you?" link in full."""
+    """The notice as an email says it: its sentence, then its "was this you?" link, or the console
+    page it leads to, in full."""
     text = notification_sentence(notification)
     link = signin_review_link(notification)
-    return f"{text}\n\n{link}" if link else text
+    if link:
+        return f"{text}\n\n{link}"
+    if notification.kind in EXTERNAL_LINKS:
+        path, words = notification_link(notification)
+        if path:
+            return f"{text}\n\n{words}:\n{settings.SITE_URL.rstrip('/')}{path}"
+    return text
 
 
 def notification_sentence(notification: Notification) -> str:

@@ -69,6 +69,19 @@ def invitation_list(*, viewer: User) -> QuerySet[StaffInvitation]:
     ).select_related("invited_by")
 
 
+def officers_with_permission(*, permission: str) -> QuerySet[User]:
+    """Active, unsuspended customs officers whose groups (or own permissions, or superuser status)
+    grant ``permission`` ("app_label.codename"), by username: who may take a decision in the
+    console, found by what the console checks rather than by group names, which the officers app
+    owns."""
+    return (
+        User.objects.with_perm(permission, backend="accounts.backends.AccountBackend")
+        .filter(role=User.Role.OFFICER, suspended_at__isnull=True)
+        .distinct()  # one row per officer, though several of their groups grant it
+        .order_by("username")
+    )
+
+
 def notification_list(*, user: User) -> QuerySet[Notification]:
     return Notification.objects.filter(user=user)
 

@@ -487,6 +487,9 @@ class Notification(models.Model):
         LICENCE_SUSPENDED = "licence_suspended", _("Broker licence suspended")
         LICENCE_REINSTATED = "licence_reinstated", _("Broker licence reinstated")
         LICENCE_REVOKED = "licence_revoked", _("Broker licence revoked")
+        # For registrars: a decision awaits them in the officer console.
+        LICENCE_APPLIED = "licence_applied", _("New customs brokerage licence application")
+        AGENT_PROPOSED = "agent_proposed", _("New customs agent proposal")
         MANDATE_INVITED = "mandate_invited", _("Mandate proposed")
         MANDATE_CHANGED = "mandate_changed", _("Mandate changed")
         MANDATE_EXPIRING = "mandate_expiring", _("Mandate invitation about to expire")
