@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from accounts.models import Notification, Organization, User
-from accounts.services.notifications import notification_send
+from accounts.selectors import officers_with_permission
+from accounts.services.notifications import notification_send, notifications_send
 from accounts.services.permissions import require_manager, require_officer, require_reason
 from audit.models import Action
 from audit.services.events import audit_event_record
@@ -24,14 +25,19 @@ from core.errors import ApplicationError
 
 # Agents sign declarations for clients, so they hold a signing or preparing role (never a manager's).
 AGENT_ROLES = (User.Role.SIGNER, User.Role.DECLARANT)
+# The permissions the console's licensing decisions require (officers.admin.licensing checks
+# them): the officers who hold one are told of each application, or proposal, they may decide.
+DECIDE_APPLICATION = "brokers.change_licenceapplication"
+DECIDE_PROPOSAL = "brokers.change_agentproposal"
 
 
 @transaction.atomic
 def agent_propose(*, actor: User, user: User, agent_number: str) -> AgentProposal:
     """The enterprise's owner or an administrator proposes one of its signers or declarants as a
     customs agent, with their agent certificate number; an officer confirms it. Records
-    ``agent.proposed``. Raises ``ApplicationError``: ``not_allowed`` (another enterprise, not a
-    manager), ``agent_not_eligible`` (a manager, inactive, already an agent or proposed),
+    ``agent.proposed`` and tells the officers who may confirm it (``agent_proposal_announce``).
+    Raises ``ApplicationError``: ``not_allowed`` (another enterprise, not a manager),
+    ``agent_not_eligible`` (a manager, inactive, already an agent or proposed),
     ``duplicate_agent_number``, ``invalid_input`` (no number)."""
     require_manager(actor, user.organization_id)
     # Serialises an enterprise's proposals, so a double submission finds the first one.
@@ -78,7 +84,61 @@ def agent_propose(*, actor: User, user: User, agent_number: str) -> AgentProposa
         target=proposal,
         data={"agent_number": agent_number, "user": str(user.pk)},
     )
+    agent_proposal_announce(proposal=proposal)
     return proposal
+
+
+def agent_proposal_announce(*, proposal: AgentProposal) -> list[Notification]:
+    """Tell the officers who may confirm the proposal (``DECIDE_PROPOSAL``) that it awaits them,
+    with an email linking to its console page; an officer already told of it is not told again.
+    Only a proposal a registrar can decide on its own is announced: that of an enterprise holding
+    a licence. An applicant's proposals are decided with its application, whose notice counts
+    them (``licence_application_announce``). Returns the notices written."""
+    if not BrokerLicence.objects.filter(organization_id=proposal.organization_id).exclude(
+        status=BrokerLicence.Status.REVOKED
+    ):
+        return []
+    return _deciders_tell(
+        permission=DECIDE_PROPOSAL,
+        kind=Notification.Kind.AGENT_PROPOSED,
+        organization=proposal.organization,
+        about={"proposal": proposal.pk},
+    )
+
+
+def licence_application_announce(*, application: LicenceApplication) -> list[Notification]:
+    """Tell the officers who may decide the application (``DECIDE_APPLICATION``) that it awaits
+    them, with the number of agents proposed and an email linking to its console page; an officer
+    already told of this application is not told again (an application submitted again after a
+    rejection is a new one, and is told). Returns the notices written."""
+    agents = AgentProposal.objects.filter(
+        organization_id=application.organization_id, status=AgentProposal.Status.PROPOSED
+    ).count()
+    return _deciders_tell(
+        permission=DECIDE_APPLICATION,
+        kind=Notification.Kind.LICENCE_APPLIED,
+        organization=application.organization,
+        about={"application": application.pk},
+        agents=agents,
+    )
+
+
+def _deciders_tell(
+    *, permission: str, kind: str, organization: Organization, about: dict[str, int], **params
+) -> list[Notification]:
+    """A notice (and its email, after the commit) to each officer holding ``permission`` who has no
+    notice of ``kind`` about the same object yet. The enterprise is named by its name and tax
+    code, public facts; nothing personal is written."""
+    officers = list(officers_with_permission(permission=permission))
+    [(key, pk)] = about.items()
+    told = set(
+        Notification.objects.filter(user__in=officers, kind=kind, **{f"params__{key}": pk}).values_list(
+            "user_id", flat=True
+        )
+    )
+    params = {"broker": organization.name, "tax_code": organization.tax_code, **about, **params}
+    items = [(officer, kind, params) for officer in officers if officer.pk not in told]
+    return notifications_send(items=items) if items else []
 
 
 @transaction.atomic
@@ -135,8 +195,10 @@ def licence_application_submit(
     """The enterprise's owner or an administrator applies for a brokerage licence, with the
     number customs already issued if any. A trader may apply too: the grant makes it a broker.
     Needs at least one proposed agent (the Customs Law asks a broker for at least one). Records
-    ``licence.applied``. Raises ``ApplicationError``: ``not_allowed``, ``already_licensed``,
-    ``application_pending``, ``agents_required``; ``ValidationError`` for the contact."""
+    ``licence.applied`` and tells the officers who may decide it
+    (``licence_application_announce``). Raises ``ApplicationError``: ``not_allowed``,
+    ``already_licensed``, ``application_pending``, ``agents_required``; ``ValidationError`` for
+    the contact."""
     require_manager(actor, actor.organization_id)
     # Two managers applying at once: the second waits here and then finds the first application.
     organization = Organization.objects.select_for_update().get(pk=actor.organization_id)
@@ -175,6 +237,7 @@ def licence_application_submit(
         target=application,
         data={"licence_number": application.licence_number, "agents": proposed},
     )
+    licence_application_announce(application=application)
     return application
 
 

@@ -12,6 +12,8 @@ from accounts.models import User
 from brokers.models import AgentProposal, LicenceApplication
 from brokers.services.licensing import (
     AGENT_ROLES,
+    DECIDE_APPLICATION,
+    DECIDE_PROPOSAL,
     agent_proposal_confirm,
     agent_proposal_reject,
     licence_application_grant,
@@ -86,8 +88,9 @@ class LeftOnForm(forms.Form):
     left_on = forms.DateField(label=_("Left on"), widget=_DATE, initial=timezone.localdate)
 
 
-_CHANGE_APPLICATION = "brokers.change_licenceapplication"
-_CHANGE_PROPOSAL = "brokers.change_agentproposal"
+# The permissions that decide an application or a proposal are also who is told of one.
+_CHANGE_APPLICATION = DECIDE_APPLICATION
+_CHANGE_PROPOSAL = DECIDE_PROPOSAL
 
 
 def _grant(application, actor, data):
