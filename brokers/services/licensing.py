@@ -94,9 +94,10 @@ def agent_proposal_announce(*, proposal: AgentProposal) -> list[Notification]:
     Only a proposal a registrar can decide on its own is announced: that of an enterprise holding
     a licence. An applicant's proposals are decided with its application, whose notice counts
     them (``licence_application_announce``). Returns the notices written."""
-    if not BrokerLicence.objects.filter(organization_id=proposal.organization_id).exclude(
+    licensed = BrokerLicence.objects.filter(organization_id=proposal.organization_id).exclude(
         status=BrokerLicence.Status.REVOKED
-    ):
+    )
+    if not licensed.exists():
         return []
     return _deciders_tell(
         permission=DECIDE_PROPOSAL,
