@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext
 
-from accounts.models import User
+from accounts.models import Organization, User
 from core.errors import ApplicationError
 
 
@@ -38,6 +38,15 @@ def require_manager(actor: User, organization_id: int | None) -> None:
             code="not_allowed",
             status_code=403,
         )
+
+
+def require_trader_manager(actor: User, refusal: str) -> Organization:
+    """The actor's own enterprise, if it is a trader they own or administer; else ``not_allowed``
+    with ``refusal``, the sentence that names what they tried."""
+    trader = actor.organization
+    if trader is None or not actor.is_manager or trader.kind != Organization.Kind.TRADER:
+        raise ApplicationError(refusal, code="not_allowed", status_code=403)
+    return trader
 
 
 def require_manageable(actor: User, member: User) -> None:

@@ -14,6 +14,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext
 
 from accounts.models import Organization, User
+from accounts.services.permissions import require_trader_manager
 from audit.models import Action
 from audit.services.events import audit_event_record
 from brokers.models import MandateCode
@@ -39,22 +40,13 @@ def formatted(code: str) -> str:
     return f"{code[:4]}-{code[4:]}"
 
 
-def _require_trader_manager(actor: User) -> Organization:
-    trader = actor.organization
-    if trader is None or not actor.is_manager or trader.kind != Organization.Kind.TRADER:
-        raise ApplicationError(
-            gettext("Only a trader's owner or an administrator can issue authorisation codes."),
-            code="not_allowed",
-            status_code=403,
-        )
-    return trader
-
-
 @transaction.atomic
 def mandate_code_issue(*, actor: User) -> tuple[MandateCode, str]:
     """A new code for the actor's enterprise, valid ``MANDATE_CODE_HOURS``; returns the record and
     the code, which is not stored and cannot be shown again. Records ``mandate_code.issued``."""
-    trader = _require_trader_manager(actor)
+    trader = require_trader_manager(
+        actor, gettext("Only a trader's owner or an administrator can issue authorisation codes.")
+    )
     Organization.objects.select_for_update().filter(pk=trader.pk).first()  # one issuer at a time
     now = timezone.now()
     open_codes = MandateCode.objects.filter(
@@ -86,7 +78,9 @@ def mandate_code_issue(*, actor: User) -> tuple[MandateCode, str]:
 @transaction.atomic
 def mandate_code_cancel(*, actor: User, pk: int) -> MandateCode:
     """Withdraw an unused code of the actor's enterprise; another enterprise's code is not found."""
-    trader = _require_trader_manager(actor)
+    trader = require_trader_manager(
+        actor, gettext("Only a trader's owner or an administrator can issue authorisation codes.")
+    )
     record = MandateCode.objects.select_for_update().filter(trader=trader, pk=pk).first()
     if record is None:
         raise ApplicationError(gettext("No such code."), code="not_found", status_code=404)

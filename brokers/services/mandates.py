@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 
 from accounts.models import Notification, Organization, User
 from accounts.services.notifications import notification_send
+from accounts.services.permissions import require_trader_manager
 from accounts.validators import normalize_tax_code
 from audit.models import Action
 from audit.services.events import audit_event_record
@@ -182,13 +183,9 @@ def authorization_grant(*, actor: User, broker: Organization, scopes: list[str],
     Raises ``ApplicationError``: ``not_allowed``, ``organization_not_verified``,
     ``broker_licence_inactive``, ``invalid_scope``, ``invalid_window``, ``authorization_overlap``,
     ``authorization_pending``. Records ``authorization.granted``; the broker's managers are told."""
-    trader = actor.organization
-    if trader is None or not actor.is_manager or trader.kind != Organization.Kind.TRADER:
-        raise ApplicationError(
-            gettext("Only a trader's owner or an administrator can grant a mandate."),
-            code="not_allowed",
-            status_code=403,
-        )
+    trader = require_trader_manager(
+        actor, gettext("Only a trader's owner or an administrator can grant a mandate.")
+    )
     return _create_mandate(
         trader=trader, broker=broker, actor=actor, initiated_by=Authorization.Party.TRADER, scopes=scopes,
         representation=representation, contract_number=contract_number, valid_from=valid_from,
