@@ -53,10 +53,15 @@ def canonical(zone: str) -> str:
     return ALIASES.get(zone, zone)
 
 
+def offset_text(moment: datetime.datetime) -> str:
+    """An aware moment's offset from UTC, as ``+07:00``."""
+    offset = moment.strftime("%z")
+    return f"{offset[:3]}:{offset[3:]}"
+
+
 def utc_offset(zone: str, at: datetime.datetime | None = None) -> str:
     """The zone's offset from UTC at ``at`` (now by default), as ``+07:00``."""
-    offset = (at or timezone.now()).astimezone(zoneinfo.ZoneInfo(zone)).strftime("%z")
-    return f"{offset[:3]}:{offset[3:]}"
+    return offset_text((at or timezone.now()).astimezone(zoneinfo.ZoneInfo(zone)))
 
 
 def time_name(zone: str) -> str:

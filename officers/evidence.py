@@ -16,6 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext
 
+from accounts.time_zones import offset_text
 from brokers.models import BrokerLicence
 from officers.labels import EVIDENCE, choice_label, evidence_label
 
@@ -123,7 +124,7 @@ def _date_time(text: str, *, local: bool) -> str:
         return text
     if timezone.is_aware(moment):
         shown = formats.date_format(moment if local else timezone.localtime(moment), "d/m/Y H:i")
-        return f"{shown} (UTC{moment.strftime('%z')[:3]}:{moment.strftime('%z')[3:]})" if local else shown
+        return f"{shown} (UTC{offset_text(moment)})" if local else shown
     return formats.date_format(moment, "d/m/Y H:i")
 
 
