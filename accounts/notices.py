@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.urls import reverse
@@ -15,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import Notification, SignInReview, User
 from accounts.tokens import signin_review_token
 from audit.models import Case
+from core.links import absolute_url
 
 Kind = Notification.Kind
 
@@ -248,7 +248,7 @@ def signin_review_link(notification: Notification) -> str:
     """The absolute "was this you?" link of a ``signin_review`` notification ("" for others). It is
     rendered from the review's id, not stored: the row holds no bearer link."""
     path, _words = notification_link(notification) if notification.kind == Kind.SIGNIN_REVIEW else ("", "")
-    return settings.SITE_URL.rstrip("/") + path if path else ""
+    return absolute_url(path) if path else ""
 
 
 def _field_label(name: str) -> str:
@@ -268,7 +268,7 @@ def notification_text(notification: Notification) -> str:
     if notification.kind in EXTERNAL_LINKS:
         path, words = notification_link(notification)
         if path:
-            return f"{text}\n\n{words}:\n{settings.SITE_URL.rstrip('/')}{path}"
+            return f"{text}\n\n{words}:\n{absolute_url(path)}"
     return text
 
 

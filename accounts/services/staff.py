@@ -22,6 +22,7 @@ from accounts.services.users import user_create
 from audit.models import Action
 from audit.services.events import audit_event_record
 from core.errors import ApplicationError
+from core.links import absolute_url
 
 
 def _invitation_signer() -> signing.TimestampSigner:
@@ -144,9 +145,7 @@ def _invitation_create(*, organization: Organization, invited_by: User | None, *
 
 def invitation_link(invitation: StaffInvitation) -> str:
     """The absolute one-time link that lets the invited person take the account."""
-    return settings.SITE_URL.rstrip("/") + reverse(
-        "invitation_accept", kwargs={"token": invitation_token(invitation)}
-    )
+    return absolute_url(reverse("invitation_accept", kwargs={"token": invitation_token(invitation)}))
 
 
 def _send_invitation(invitation: StaffInvitation) -> None:

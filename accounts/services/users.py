@@ -21,6 +21,7 @@ from accounts.tokens import email_verification_read, email_verification_token
 from audit.models import Action
 from audit.services.events import audit_event_record
 from core.errors import ApplicationError
+from core.links import absolute_url
 
 
 @transaction.atomic
@@ -63,9 +64,7 @@ def user_create(
 
 
 def send_email_verification(user: User) -> None:
-    link = settings.SITE_URL.rstrip("/") + reverse(
-        "verify_email", kwargs={"token": email_verification_token(user)}
-    )
+    link = absolute_url(reverse("verify_email", kwargs={"token": email_verification_token(user)}))
     mail_user(
         user,
         gettext_noop("Verify your email address"),
